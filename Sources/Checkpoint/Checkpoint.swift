@@ -1,0 +1,1 @@
+// Checkpoint module: see the files beside this one.

@@ -1,0 +1,1 @@
+// Imaging module: see the files beside this one.

@@ -1,0 +1,1 @@
+// Recognition module: see the files beside this one.

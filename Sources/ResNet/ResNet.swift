@@ -1,0 +1,1 @@
+// ResNet module: see the files beside this one.
