@@ -9,6 +9,13 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         // System libraries: a module map and a header each, nothing else.
@@ -24,17 +31,36 @@ let package = Package(
         // The network: ResNet-18 weights, BatchNorm folding, the oneDNN execution plan.
         .target(name: "ResNet", dependencies: ["Checkpoint", "CDNNL"]),
         // Labels, the classify pipeline, top-k.
-        .target(name: "Recognition", dependencies: ["ResNet", "Imaging"]),
-        .executableTarget(name: "resnet18", dependencies: [
+        .target(name: "Recognition", dependencies: [
+            "ResNet", "Imaging", "Checkpoint",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The HTTP service: routes, API types, KServe v2, metrics, the web page.
+        .target(name: "Server", dependencies: [
             "Recognition",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "MultipartKit", package: "multipart-kit"),
+        ]),
+        .executableTarget(name: "resnet18", dependencies: [
+            "Recognition", "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Where the shared fixtures are, for every test target.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Resources"]),
         .testTarget(name: "ResNetTests", dependencies: ["ResNet", "Checkpoint", "TestSupport"]),
-        .testTarget(name: "RecognitionTests", dependencies: ["Recognition", "TestSupport"]),
+        .testTarget(name: "RecognitionTests", dependencies: [
+            "Recognition", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Recognition", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ]
 )

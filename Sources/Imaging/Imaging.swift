@@ -1,1 +1,0 @@
-// Imaging module: see the files beside this one.

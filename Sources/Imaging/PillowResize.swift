@@ -1,0 +1,168 @@
+/// Pillow's bilinear `Image.resize(size, BILINEAR)` (`ImagingResample` in src/libImaging/Resample.c), bit for bit:
+/// double-precision filter weights normalised to 22-bit fixed point, a horizontal pass to 8-bit, then a vertical one.
+///
+/// It computes only a window of the output. Every output pixel depends on its own filter taps alone, so a
+/// window of the full resize equals the resize of just that window, and preprocessing never pays for the
+/// pixels CenterCrop throws away.
+enum PillowResize {
+    /// `32 - 8 - 2` in Resample.c: 8 bits for the result, 2 for overflow headroom.
+    static let precisionBits: Int32 = 22
+
+    /// RGB bytes of `window` (rows × columns, in output coordinates) of `image` resized to `width`×`height`.
+    static func resize(_ image: RGBImage, width: Int, height: Int,
+                       columns: Range<Int>, rows: Range<Int>) -> [UInt8] {
+        // Like ImagingResampleInner: an axis whose size does not change is not resampled at all.
+        let horizontal = width == image.width ? nil : FilterTaps(inputSize: image.width, outputSize: width, window: columns)
+        let vertical = height == image.height ? nil : FilterTaps(inputSize: image.height, outputSize: height, window: rows)
+        let sourceRows = vertical?.inputSpan ?? rows
+
+        let rowsAcross: [UInt8]
+        if let horizontal {
+            rowsAcross = horizontalPass(image, rows: sourceRows, taps: horizontal)
+        } else {
+            rowsAcross = copy(image, rows: sourceRows, columns: columns)
+        }
+        guard let vertical else { return rowsAcross }
+        return verticalPass(rowsAcross, rowBytes: columns.count * 3, firstRow: sourceRows.lowerBound, taps: vertical)
+    }
+
+    /// Each output row of the window from the input rows its taps cover: 3 channels interleaved.
+    private static func horizontalPass(_ image: RGBImage, rows: Range<Int>, taps: FilterTaps) -> [UInt8] {
+        let outputWidth = taps.first.count
+        let count = rows.count * outputWidth * 3
+        return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+            image.pixels.withUnsafeBufferPointer { source in
+                taps.weights.withUnsafeBufferPointer { weights in
+                    taps.first.withUnsafeBufferPointer { first in
+                        taps.count.withUnsafeBufferPointer { tapCount in
+                            var o = 0
+                            for y in rows {
+                                let sourceRow = source.baseAddress! + y * image.width * 3
+                                for x in 0..<outputWidth {
+                                    var pixel = sourceRow + first[x] * 3
+                                    var k = weights.baseAddress! + x * taps.stride
+                                    var r: Int32 = 1 << (precisionBits - 1), g = r, b = r
+                                    for _ in 0..<tapCount[x] {
+                                        r &+= Int32(pixel[0]) &* k.pointee
+                                        g &+= Int32(pixel[1]) &* k.pointee
+                                        b &+= Int32(pixel[2]) &* k.pointee
+                                        pixel += 3
+                                        k += 1
+                                    }
+                                    out[o] = clip8(r)
+                                    out[o + 1] = clip8(g)
+                                    out[o + 2] = clip8(b)
+                                    o += 3
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// Each output row of the window as a weighted sum of whole rows: the same taps for every byte of a row.
+    private static func verticalPass(_ rowsAcross: [UInt8], rowBytes: Int, firstRow: Int, taps: FilterTaps) -> [UInt8] {
+        let outputHeight = taps.first.count
+        var sums = [Int32](repeating: 0, count: rowBytes)
+        return [UInt8](unsafeUninitializedCapacity: outputHeight * rowBytes) { out, initialized in
+            rowsAcross.withUnsafeBufferPointer { source in
+                sums.withUnsafeMutableBufferPointer { sums in
+                    for y in 0..<outputHeight {
+                        sums.update(repeating: 1 << (precisionBits - 1))
+                        for tap in 0..<taps.count[y] {
+                            let k = taps.weights[y * taps.stride + tap]
+                            let row = source.baseAddress! + (taps.first[y] - firstRow + tap) * rowBytes
+                            for i in 0..<rowBytes {
+                                sums[i] &+= Int32(row[i]) &* k
+                            }
+                        }
+                        for i in 0..<rowBytes {
+                            out[y * rowBytes + i] = clip8(sums[i])
+                        }
+                    }
+                }
+            }
+            initialized = outputHeight * rowBytes
+        }
+    }
+
+    private static func copy(_ image: RGBImage, rows: Range<Int>, columns: Range<Int>) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(rows.count * columns.count * 3)
+        for y in rows {
+            let start = (y * image.width + columns.lowerBound) * 3
+            out.append(contentsOf: image.pixels[start..<(start + columns.count * 3)])
+        }
+        return out
+    }
+
+    /// Resample.c's clip8: drop the fraction bits, clamp to 0...255.
+    @inline(__always)
+    private static func clip8(_ sum: Int32) -> UInt8 {
+        UInt8(clamping: sum >> precisionBits)
+    }
+}
+
+/// `precompute_coeffs` + `normalize_coeffs_8bpc` from Resample.c with the bilinear filter, for a window of
+/// output positions along one axis.
+struct FilterTaps {
+    /// First input index each output position reads (`xmin`).
+    let first: [Int]
+    /// How many input positions it reads (`xmax`).
+    let count: [Int]
+    /// Fixed-point weights, `stride` per output position (`ksize` in Resample.c).
+    let weights: [Int32]
+    let stride: Int
+
+    init(inputSize: Int, outputSize: Int, window: Range<Int>) {
+        // Pillow passes the source box as C floats; the scale is computed from their difference.
+        let scale = Double(Float(inputSize) - Float(0)) / Double(outputSize)
+        let filterScale = max(scale, 1.0)
+        let support = 1.0 * filterScale  // the bilinear filter's support is 1
+        let stride = Int(support.rounded(.up)) * 2 + 1
+        let inverseFilterScale = 1.0 / filterScale
+        let oneHalfFixed = Double(Int32(1) << PillowResize.precisionBits)
+
+        var first = [Int](), count = [Int]()
+        first.reserveCapacity(window.count)
+        count.reserveCapacity(window.count)
+        var weights = [Int32](repeating: 0, count: window.count * stride)
+        var raw = [Double](repeating: 0, count: stride)
+        for (i, position) in window.enumerated() {
+            let center = (Double(position) + 0.5) * scale
+            let xmin = max(Int(center - support + 0.5), 0)  // Int() truncates toward zero, like C's (int)
+            let xmax = min(min(Int(center + support + 0.5), inputSize) - xmin, stride)
+            var total = 0.0
+            for x in 0..<xmax {
+                let w = Self.bilinear((Double(x + xmin) - center + 0.5) * inverseFilterScale)
+                raw[x] = w
+                total += w
+            }
+            for x in 0..<xmax {
+                let k = total != 0 ? raw[x] / total : raw[x]
+                weights[i * stride + x] = k < 0 ? Int32(-0.5 + k * oneHalfFixed) : Int32(0.5 + k * oneHalfFixed)
+            }
+            first.append(xmin)
+            count.append(max(xmax, 0))
+        }
+        self.first = first
+        self.count = count
+        self.weights = weights
+        self.stride = stride
+    }
+
+    /// The input positions any output position of the window reads (Resample.c's `ybox_first..<ybox_last`).
+    var inputSpan: Range<Int> {
+        let lower = first.min() ?? 0
+        let upper = zip(first, count).map { $0 + $1 }.max() ?? lower
+        return lower..<max(upper, lower)
+    }
+
+    private static func bilinear(_ x: Double) -> Double {
+        let x = abs(x)
+        return x < 1.0 ? 1.0 - x : 0.0
+    }
+}

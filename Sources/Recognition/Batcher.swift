@@ -1,0 +1,227 @@
+import Dispatch
+import ResNet
+
+/// Why the batcher did not take images.
+public enum BatcherError: Error, CustomStringConvertible, Sendable {
+    /// The queue already holds `depth` images waiting for the engine.
+    case queueFull(depth: Int)
+    /// One request brought more images than the queue can ever hold.
+    case tooManyImages(count: Int, depth: Int)
+    /// The batcher is shutting down and takes no new work.
+    case shuttingDown
+
+    public var description: String {
+        switch self {
+        case let .queueFull(depth):
+            "the server is busy: \(depth) images are already waiting for the engine; retry shortly"
+        case let .tooManyImages(count, depth):
+            "\(count) images in one request, but at most \(depth) can wait for the engine (--queue-depth): send fewer per request"
+        case .shuttingDown:
+            "the server is shutting down; retry on another instance or once it is back"
+        }
+    }
+}
+
+/// Coalesces images from concurrent requests into engine calls of up to `maxBatch` images.
+///
+/// Requests decode and preprocess on their own tasks, then hand prepared images to `classify`. The run loop
+/// takes the queue as soon as it holds `maxBatch` images, or when its oldest image has waited `maxDelay`, and
+/// runs one engine call on a thread of its own (the call blocks for milliseconds per image, which must not
+/// hold up the cooperative pool). The queue is bounded: past `queueDepth` waiting images, `classify` throws
+/// `BatcherError.queueFull` at once instead of letting latency grow without limit.
+public actor Batcher {
+    /// A finished engine call, for metrics.
+    public struct BatchReport: Sendable {
+        /// Images in the engine call.
+        public let size: Int
+        /// Images still waiting when the call started.
+        public let waiting: Int
+        /// Milliseconds the engine call took.
+        public let inferenceMilliseconds: Double
+    }
+
+    private struct Entry {
+        let job: Int
+        let slot: Int
+        let image: PreparedImage
+        let enqueued: ContinuousClock.Instant
+    }
+
+    private struct Job {
+        let topK: Int
+        let includeLogits: Bool
+        var results: [Classification?]
+        var remaining: Int
+        let continuation: CheckedContinuation<[Classification], any Error>
+    }
+
+    public let recognizer: Recognizer
+    public let maxBatch: Int
+    public let maxDelay: Duration
+    public let queueDepth: Int
+    private let onBatch: @Sendable (BatchReport) -> Void
+    private let inferenceQueue = DispatchQueue(label: "resnet18.inference", qos: .userInitiated)
+
+    private var pending: [Entry] = []
+    private var jobs: [Int: Job] = [:]
+    private var nextJob = 0
+    private var stopping = false
+    private var workArrived: CheckedContinuation<Void, Never>?
+    private var batchFilled: CheckedContinuation<Void, Never>?
+    /// Tells a late timer of an earlier batch from the current one.
+    private var batchGeneration = 0
+
+    /// - Parameters:
+    ///   - maxBatch: images per engine call, at most.
+    ///   - maxDelay: how long the first image of a batch waits for others to join it.
+    ///   - queueDepth: images that may wait for the engine before new ones are refused.
+    ///   - onBatch: called after each engine call (metrics).
+    public init(recognizer: Recognizer, maxBatch: Int, maxDelay: Duration, queueDepth: Int,
+                onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in }) {
+        precondition(maxBatch >= 1 && queueDepth >= 1, "maxBatch and queueDepth must be at least 1")
+        self.recognizer = recognizer
+        self.maxBatch = maxBatch
+        self.maxDelay = maxDelay
+        self.queueDepth = queueDepth
+        self.onBatch = onBatch
+    }
+
+    /// Images waiting for the engine now.
+    public var waiting: Int { pending.count }
+
+    /// Classifies prepared images in whatever batches they join; results in the order given.
+    /// Timings include the time each image waited in the queue.
+    public func classify(_ images: [PreparedImage], topK: Int, includeLogits: Bool = false) async throws -> [Classification] {
+        guard !images.isEmpty else { return [] }
+        guard !stopping else { throw BatcherError.shuttingDown }
+        guard images.count <= queueDepth else { throw BatcherError.tooManyImages(count: images.count, depth: queueDepth) }
+        guard pending.count + images.count <= queueDepth else { throw BatcherError.queueFull(depth: queueDepth) }
+        let id = nextJob
+        nextJob += 1
+        let now = ContinuousClock.now
+        return try await withCheckedThrowingContinuation { continuation in
+            jobs[id] = Job(topK: topK, includeLogits: includeLogits, results: Array(repeating: nil, count: images.count),
+                           remaining: images.count, continuation: continuation)
+            for (slot, image) in images.enumerated() {
+                pending.append(Entry(job: id, slot: slot, image: image, enqueued: now))
+            }
+            wakeRunLoop()
+        }
+    }
+
+    /// Classifies ready tensors (3×224×224 float32 each, normalised, as `PreparedImage.tensor`).
+    public func classify(tensors: [[Float]], topK: Int, includeLogits: Bool = false) async throws -> [Classification] {
+        let images = tensors.map {
+            PreparedImage(tensor: $0, width: 224, height: 224, decodeMilliseconds: 0, preprocessMilliseconds: 0)
+        }
+        return try await classify(images, topK: topK, includeLogits: includeLogits)
+    }
+
+    /// Runs engine calls until `shutdown()`; then finishes the images already queued and returns.
+    public func run() async {
+        while true {
+            if pending.isEmpty {
+                if stopping { return }
+                await withCheckedContinuation { workArrived = $0 }
+                continue
+            }
+            if pending.count < maxBatch && !stopping {
+                let deadline = pending[0].enqueued + maxDelay
+                if deadline > .now {
+                    await waitForFullBatch(until: deadline)
+                }
+            }
+            let batch = Array(pending.prefix(maxBatch))
+            pending.removeFirst(batch.count)
+            await runEngine(on: batch)
+        }
+    }
+
+    /// Stops taking new images; `run()` returns once the queued ones are done.
+    public func shutdown() {
+        stopping = true
+        wakeRunLoop()
+        if let filled = batchFilled {
+            batchFilled = nil
+            filled.resume()
+        }
+    }
+
+    private func wakeRunLoop() {
+        if let arrived = workArrived {
+            workArrived = nil
+            arrived.resume()
+        }
+        if pending.count >= maxBatch, let filled = batchFilled {
+            batchFilled = nil
+            filled.resume()
+        }
+    }
+
+    private func waitForFullBatch(until deadline: ContinuousClock.Instant) async {
+        batchGeneration += 1
+        let generation = batchGeneration
+        let timer = Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            self.deadlinePassed(generation: generation)
+        }
+        await withCheckedContinuation { batchFilled = $0 }
+        timer.cancel()
+    }
+
+    private func deadlinePassed(generation: Int) {
+        if generation == batchGeneration, let filled = batchFilled {
+            batchFilled = nil
+            filled.resume()
+        }
+    }
+
+    private func runEngine(on batch: [Entry]) async {
+        // Jobs that failed in an earlier batch have no use for the rest of their images.
+        let live = batch.filter { jobs[$0.job] != nil }
+        guard !live.isEmpty else { return }
+        let started = ContinuousClock.now
+        let topK = live.map { jobs[$0.job]!.topK }.max()!
+        let includeLogits = live.contains { jobs[$0.job]!.includeLogits }
+        let recognizer = self.recognizer
+        let images = live.map(\.image)
+        let outcome: Result<[Classification], RecognitionError> = await withCheckedContinuation { continuation in
+            inferenceQueue.async {
+                continuation.resume(returning: Result { () throws(RecognitionError) in
+                    try recognizer.classify(images, topK: topK, includeLogits: includeLogits)
+                })
+            }
+        }
+        switch outcome {
+        case let .success(results):
+            onBatch(BatchReport(size: live.count, waiting: pending.count,
+                                inferenceMilliseconds: results.first?.timings.inference ?? 0))
+            for (entry, result) in zip(live, results) {
+                deliver(result, for: entry, queueMilliseconds: (started - entry.enqueued).milliseconds)
+            }
+        case let .failure(error):
+            for entry in live {
+                if let job = jobs.removeValue(forKey: entry.job) {
+                    job.continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    private func deliver(_ result: Classification, for entry: Entry, queueMilliseconds: Double) {
+        guard var job = jobs[entry.job] else { return }
+        var result = result
+        result.top = Array(result.top.prefix(job.topK))
+        if !job.includeLogits { result.logits = nil }
+        result.timings.queue = queueMilliseconds
+        result.timings.total += queueMilliseconds
+        job.results[entry.slot] = result
+        job.remaining -= 1
+        if job.remaining == 0 {
+            jobs[entry.job] = nil
+            job.continuation.resume(returning: job.results.map { $0! })
+        } else {
+            jobs[entry.job] = job
+        }
+    }
+}

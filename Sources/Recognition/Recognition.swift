@@ -1,1 +1,0 @@
-// Recognition module: see the files beside this one.

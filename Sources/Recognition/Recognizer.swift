@@ -1,0 +1,163 @@
+import Checkpoint
+import Crypto
+import Foundation
+import Imaging
+import ResNet
+
+/// How a recognizer is built: one struct fed by flags and environment variables.
+public struct RecognizerConfiguration: Sendable {
+    public var weightsPath: String?
+    public var labelsPath: String?
+    public var threads: Int?
+    public var precision: Precision = .fp32
+    public var applyEXIFOrientation = true
+    public var maxPixels = 40_000_000
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+
+    public init() {}
+}
+
+/// Image bytes in, top classes out: decoding, torchvision preprocessing, the engine, softmax and top-k.
+public final class Recognizer: Sendable {
+    public let engine: ResNet18Engine
+    public let labels: Labels
+    public let weights: WeightsIdentity
+    /// Where the weights were found (`--weights`, `RESNET18_WEIGHTS`, `user cache`, or `none`).
+    public let weightsOrigin: String
+    /// Said once at start-up (untrained weights, custom labels...).
+    public let warnings: [String]
+    public let decodeOptions: DecodeOptions
+
+    public init(engine: ResNet18Engine, labels: Labels, weightsOrigin: String, warnings: [String], decodeOptions: DecodeOptions) {
+        self.engine = engine
+        self.labels = labels
+        self.weights = engine.identity
+        self.weightsOrigin = weightsOrigin
+        self.warnings = warnings
+        self.decodeOptions = decodeOptions
+    }
+
+    /// Finds the weights (flag, environment, cache, else untrained), loads labels, builds the engine.
+    public static func load(_ configuration: RecognizerConfiguration) throws(RecognitionError) -> Recognizer {
+        let location = WeightsLocation(explicitPath: configuration.weightsPath, environment: configuration.environment)
+        var warnings: [String] = []
+        let labels: Labels
+        if let path = configuration.labelsPath {
+            labels = try Labels(contentsOf: URL(fileURLWithPath: path))
+        } else {
+            labels = .imageNet
+        }
+        let weights: ResNet18Weights
+        let origin: String
+        if let (url, found) = location.resolve() {
+            weights = try loadWeights(url)
+            origin = found
+            if !weights.identity.official {
+                warnings.append("note: \(url.lastPathComponent) is not torchvision's official ImageNet checkpoint (\(WeightsLocation.officialFileName)); its labels are only as good as its training.")
+            }
+        } else {
+            weights = .untrained(classCount: labels.count)
+            origin = "none"
+            warnings.append(location.untrainedWarning)
+        }
+        guard weights.classCount == labels.count else {
+            throw .engine(.classCountMismatch(file: weights.identity.name, classes: weights.classCount, labels: labels.count))
+        }
+        let engine: ResNet18Engine
+        do {
+            engine = try ResNet18Engine(weights: weights, options: EngineOptions(threads: configuration.threads, precision: configuration.precision))
+        } catch {
+            throw .engine(error)
+        }
+        let decode = DecodeOptions(applyEXIFOrientation: configuration.applyEXIFOrientation, maxPixels: configuration.maxPixels)
+        return Recognizer(engine: engine, labels: labels, weightsOrigin: origin, warnings: warnings, decodeOptions: decode)
+    }
+
+    /// Reads, hashes and checks a weights file (any format `Checkpoint` reads).
+    public static func loadWeights(_ url: URL) throws(RecognitionError) -> ResNet18Weights {
+        let bytes: [UInt8]
+        do {
+            bytes = [UInt8](try Data(contentsOf: url, options: .alwaysMapped))
+        } catch {
+            throw .weights(path: url.path, problem: "cannot be read (\(error.localizedDescription)); check the path given with --weights or RESNET18_WEIGHTS")
+        }
+        let digest = SHA256.hash(data: bytes).prefix(4).map { String(format: "%02x", $0) }.joined()
+        let stateDict: StateDict
+        do {
+            stateDict = try StateDict(bytes: bytes, name: url.lastPathComponent)
+        } catch {
+            throw .weights(path: url.path, problem: "\(error)")
+        }
+        do {
+            return try ResNet18Weights(stateDict: stateDict, file: url.lastPathComponent,
+                                       identity: WeightsIdentity(name: url.lastPathComponent, sha256Prefix: digest, trained: true))
+        } catch {
+            throw .weights(path: url.path, problem: error.description)
+        }
+    }
+
+    /// Decodes and preprocesses one image.
+    public func prepare(_ bytes: [UInt8]) throws(RecognitionError) -> PreparedImage {
+        let start = ContinuousClock.now
+        let image: RGBImage
+        do {
+            image = try ImageDecoder.decode(bytes, options: decodeOptions)
+        } catch {
+            throw .image(error)
+        }
+        let decoded = ContinuousClock.now
+        let tensor = Preprocess.tensor(from: image)
+        let done = ContinuousClock.now
+        return PreparedImage(tensor: tensor, width: image.width, height: image.height,
+                             decodeMilliseconds: (decoded - start).milliseconds,
+                             preprocessMilliseconds: (done - decoded).milliseconds)
+    }
+
+    /// Runs prepared images through the engine in one call and returns each one's top-k.
+    public func classify(_ images: [PreparedImage], topK: Int, includeLogits: Bool = false) throws(RecognitionError) -> [Classification] {
+        guard !images.isEmpty else { return [] }
+        let batch = images.count
+        var input = [Float](repeating: 0, count: batch * ResNet18Engine.inputCount)
+        input.withUnsafeMutableBufferPointer { buffer in
+            for (slot, image) in images.enumerated() {
+                image.tensor.withUnsafeBufferPointer {
+                    (buffer.baseAddress! + slot * ResNet18Engine.inputCount).update(from: $0.baseAddress!, count: ResNet18Engine.inputCount)
+                }
+            }
+        }
+        let start = ContinuousClock.now
+        let logits: [Float]
+        do {
+            logits = try engine.logits(nchw: input, batch: batch)
+        } catch {
+            throw .engine(error)
+        }
+        let inference = (ContinuousClock.now - start).milliseconds
+        let classes = engine.classCount
+        return images.enumerated().map { slot, image in
+            logits.withUnsafeBufferPointer { all in
+                let mine = UnsafeBufferPointer(rebasing: all[(slot * classes)..<((slot + 1) * classes)])
+                let timings = Timings(decode: image.decodeMilliseconds, preprocess: image.preprocessMilliseconds,
+                                      inference: inference,
+                                      total: image.decodeMilliseconds + image.preprocessMilliseconds + inference)
+                return Classification(top: topPredictions(logits: mine, labels: labels, k: topK),
+                                      logits: includeLogits ? Array(mine) : nil,
+                                      weights: weights, timings: timings, batchSize: batch)
+            }
+        }
+    }
+
+    /// Decode, preprocess and classify one image.
+    public func classify(_ bytes: [UInt8], topK: Int = 5, includeLogits: Bool = false) throws(RecognitionError) -> Classification {
+        let prepared = try prepare(bytes)
+        return try classify([prepared], topK: topK, includeLogits: includeLogits)[0]
+    }
+}
+
+extension Duration {
+    /// This duration in (fractional) milliseconds.
+    public var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,45 @@
+import CDNNL
+import Foundation
+
+/// The fp32 rate oneDNN reaches on one direct 64→64 3x3 convolution at 56×56 (batch 1), the reference
+/// against which `bench` reports how much of the machine the whole network uses.
+public enum ConvolutionPeak {
+    /// Median GFLOP/s over `runs` executions, with the engine's thread setting in force.
+    public static func measure(runs: Int = 50) throws(ResNetError) -> Double {
+        let engine = try DNNLEngine()
+        let src = try MemoryDesc(dims: [1, 64, 56, 56], type: dnnl_f32, tag: dnnl_format_tag_any)
+        let weights = try MemoryDesc(dims: [64, 64, 3, 3], type: dnnl_f32, tag: dnnl_format_tag_any)
+        let bias = try MemoryDesc(dims: [64], type: dnnl_f32, tag: dnnl_a)
+        var desc = dnnl_convolution_desc_t()
+        var s = src.raw, w = weights.raw, b = bias.raw, d = src.raw
+        let strides: [Int64] = [1, 1], padding: [Int64] = [1, 1]
+        try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                                         &s, &w, &b, &d, strides, padding, padding), "peak convolution")
+        let attr = try DNNLAttributes(userScratchpad: false)
+        var pd: dnnl_primitive_desc_t?
+        try dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, attr.handle, engine.engine, nil), "peak convolution")
+        let primitiveDesc = DNNLPrimitiveDesc(pd!)
+        let primitive = try DNNLPrimitive(primitiveDesc)
+        let memories = [
+            (DNNLArg.src, try DNNLMemory(primitiveDesc.src, engine: engine)),
+            (DNNLArg.weights, try DNNLMemory(primitiveDesc.weights, engine: engine)),
+            (DNNLArg.bias, try DNNLMemory(bias, engine: engine)),
+            (DNNLArg.dst, try DNNLMemory(primitiveDesc.dst, engine: engine)),
+        ]
+        for (arg, memory) in memories {
+            memset(memory.pointer, 0, memory.desc.byteCount)
+            primitive.bind(arg, memory)
+        }
+        let flops = 2.0 * 64 * 64 * 9 * 56 * 56
+        var rates: [Double] = []
+        for run in 0..<(runs + 5) {
+            let start = ContinuousClock.now
+            try primitive.execute(on: engine)
+            try engine.wait()
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            if run >= 5 { rates.append(flops / seconds / 1e9) }
+        }
+        return rates.sorted()[rates.count / 2]
+    }
+}

@@ -1,0 +1,207 @@
+import CDNNL
+
+/// Turns a oneDNN status into a thrown `ResNetError.engine` naming the call that failed.
+@inline(__always)
+func dnnlCheck(_ status: dnnl_status_t, _ what: @autoclosure () -> String) throws(ResNetError) {
+    guard status == dnnl_success else {
+        throw ResNetError.engine("\(what()) failed: \(String(cString: dnnl_status2str(status)))")
+    }
+}
+
+/// Execution argument indices (`DNNL_ARG_*`), which Swift cannot import from their macro aliases.
+enum DNNLArg {
+    static let src: Int32 = 1
+    static let dst: Int32 = 17
+    static let weights: Int32 = 33
+    static let bias: Int32 = 41
+    static let scratchpad: Int32 = 80
+}
+
+/// A oneDNN CPU engine and the in-order stream that executes on it.
+final class DNNLEngine: @unchecked Sendable {
+    let engine: dnnl_engine_t
+    let stream: dnnl_stream_t
+
+    init() throws(ResNetError) {
+        var engine: dnnl_engine_t?
+        try dnnlCheck(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create")
+        var stream: dnnl_stream_t?
+        let status = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue)
+        if status != dnnl_success { dnnl_engine_destroy(engine) }
+        try dnnlCheck(status, "dnnl_stream_create")
+        self.engine = engine!
+        self.stream = stream!
+    }
+
+    func wait() throws(ResNetError) {
+        try dnnlCheck(dnnl_stream_wait(stream), "dnnl_stream_wait")
+    }
+
+    deinit {
+        dnnl_stream_destroy(stream)
+        dnnl_engine_destroy(engine)
+    }
+
+    /// Sets the OpenMP thread count oneDNN runs with (process-wide).
+    static func setThreads(_ count: Int) {
+        omp_set_num_threads(Int32(max(1, count)))
+    }
+
+    static var maxThreads: Int { Int(omp_get_max_threads()) }
+}
+
+/// A memory descriptor: shape, data type and layout. A value, as in the C API.
+struct MemoryDesc {
+    var raw: dnnl_memory_desc_t
+
+    init(_ raw: dnnl_memory_desc_t) { self.raw = raw }
+
+    init(dims: [Int], type: dnnl_data_type_t, tag: dnnl_format_tag_t) throws(ResNetError) {
+        var md = dnnl_memory_desc_t()
+        let dims64 = dims.map(Int64.init)
+        try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), dims64, type, tag), "memory descriptor \(dims)")
+        raw = md
+    }
+
+    /// Bytes a buffer of this layout needs (blocked layouts pad channels).
+    var byteCount: Int {
+        var md = raw
+        return dnnl_memory_desc_get_size(&md)
+    }
+
+    static func == (lhs: MemoryDesc, rhs: MemoryDesc) -> Bool {
+        var l = lhs.raw, r = rhs.raw
+        return dnnl_memory_desc_equal(&l, &r) != 0
+    }
+}
+
+/// A oneDNN memory object; owns its buffer unless created over a caller's pointer.
+final class DNNLMemory {
+    let handle: dnnl_memory_t
+    let desc: MemoryDesc
+
+    /// Memory with a buffer allocated by oneDNN.
+    init(_ desc: MemoryDesc, engine: DNNLEngine) throws(ResNetError) {
+        var md = desc.raw
+        var memory: dnnl_memory_t?
+        // DNNL_MEMORY_ALLOCATE is ((void *)(size_t)-1).
+        let allocate = UnsafeMutableRawPointer(bitPattern: UInt.max)
+        try dnnlCheck(dnnl_memory_create(&memory, &md, engine.engine, allocate), "dnnl_memory_create")
+        handle = memory!
+        self.desc = desc
+    }
+
+    /// Memory over a buffer the caller owns and keeps alive while this object is used.
+    init(_ desc: MemoryDesc, engine: DNNLEngine, pointer: UnsafeMutableRawPointer?) throws(ResNetError) {
+        var md = desc.raw
+        var memory: dnnl_memory_t?
+        try dnnlCheck(dnnl_memory_create(&memory, &md, engine.engine, pointer), "dnnl_memory_create")
+        handle = memory!
+        self.desc = desc
+    }
+
+    var pointer: UnsafeMutableRawPointer {
+        var p: UnsafeMutableRawPointer?
+        dnnl_memory_get_data_handle(handle, &p)
+        return p!
+    }
+
+    func setPointer(_ pointer: UnsafeMutableRawPointer) throws(ResNetError) {
+        try dnnlCheck(dnnl_memory_set_data_handle(handle, pointer), "dnnl_memory_set_data_handle")
+    }
+
+    deinit { dnnl_memory_destroy(handle) }
+}
+
+/// Primitive attributes: post-ops (sum, ReLU), output scales, scratchpad mode.
+final class DNNLAttributes {
+    let handle: dnnl_primitive_attr_t
+
+    /// With `userScratchpad`, the plan passes one shared scratchpad instead of one per primitive.
+    init(userScratchpad: Bool = true) throws(ResNetError) {
+        var attr: dnnl_primitive_attr_t?
+        try dnnlCheck(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
+        handle = attr!
+        if userScratchpad {
+            try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(handle, dnnl_scratchpad_mode_user), "scratchpad mode")
+        }
+    }
+
+    /// Appends `dst += previous dst` then ReLU, as a residual block ends.
+    func setPostOps(sum: Bool, relu: Bool, sumScale: Float = 1) throws(ResNetError) {
+        guard sum || relu else { return }
+        var ops: dnnl_post_ops_t?
+        try dnnlCheck(dnnl_post_ops_create(&ops), "dnnl_post_ops_create")
+        defer { dnnl_post_ops_destroy(ops) }
+        if sum { try dnnlCheck(dnnl_post_ops_append_sum(ops, sumScale), "post-op sum") }
+        if relu { try dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0), "post-op relu") }
+        try dnnlCheck(dnnl_primitive_attr_set_post_ops(handle, ops), "set post-ops")
+    }
+
+    /// Per-output-channel (mask 2) or per-tensor (mask 0) scales applied to the accumulator.
+    func setOutputScales(_ scales: [Float]) throws(ResNetError) {
+        try dnnlCheck(dnnl_primitive_attr_set_output_scales(handle, Int64(scales.count), scales.count > 1 ? 2 : 0, scales), "output scales")
+    }
+
+    deinit { dnnl_primitive_attr_destroy(handle) }
+}
+
+/// A primitive descriptor: which implementation oneDNN chose and the layouts it wants.
+final class DNNLPrimitiveDesc {
+    let handle: dnnl_primitive_desc_t
+
+    init(_ handle: dnnl_primitive_desc_t) { self.handle = handle }
+
+    func md(_ query: dnnl_query_t, _ index: Int32 = 0) -> MemoryDesc {
+        MemoryDesc(dnnl_primitive_desc_query_md(handle, query, index)!.pointee)
+    }
+
+    var src: MemoryDesc { md(dnnl_query_src_md) }
+    var weights: MemoryDesc { md(dnnl_query_weights_md) }
+    var dst: MemoryDesc { md(dnnl_query_dst_md) }
+    var scratchpad: MemoryDesc { md(dnnl_query_scratchpad_md) }
+
+    /// The implementation's name, e.g. `brgconv:avx512_core` or `jit_wino_2x3:avx512_core`.
+    var implementation: String {
+        var name: UnsafePointer<CChar>?
+        dnnl_primitive_desc_query(handle, dnnl_query_impl_info_str, 0, &name)
+        return name.map { String(cString: $0) } ?? "?"
+    }
+
+    deinit { dnnl_primitive_desc_destroy(handle) }
+}
+
+/// A compiled primitive together with the arguments it runs on.
+final class DNNLPrimitive {
+    let handle: dnnl_primitive_t
+    let desc: DNNLPrimitiveDesc
+    var arguments: [dnnl_exec_arg_t] = []
+
+    init(_ desc: DNNLPrimitiveDesc) throws(ResNetError) {
+        var primitive: dnnl_primitive_t?
+        try dnnlCheck(dnnl_primitive_create(&primitive, desc.handle), "dnnl_primitive_create (\(desc.implementation))")
+        handle = primitive!
+        self.desc = desc
+    }
+
+    func bind(_ arg: Int32, _ memory: DNNLMemory) {
+        arguments.append(dnnl_exec_arg_t(arg: arg, memory: memory.handle))
+    }
+
+    func execute(on engine: DNNLEngine) throws(ResNetError) {
+        let status = arguments.withUnsafeBufferPointer {
+            dnnl_primitive_execute(handle, engine.stream, Int32($0.count), $0.baseAddress)
+        }
+        try dnnlCheck(status, "executing \(desc.implementation)")
+    }
+
+    /// Runs once on the given arguments (used for weight reorders at build time).
+    static func runOnce(_ desc: DNNLPrimitiveDesc, engine: DNNLEngine, _ args: [(Int32, DNNLMemory)]) throws(ResNetError) {
+        let primitive = try DNNLPrimitive(desc)
+        for (arg, memory) in args { primitive.bind(arg, memory) }
+        try primitive.execute(on: engine)
+        try engine.wait()
+    }
+
+    deinit { dnnl_primitive_destroy(handle) }
+}

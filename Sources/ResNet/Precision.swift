@@ -1,0 +1,24 @@
+/// The arithmetic the engine runs in.
+public enum Precision: String, Sendable, CaseIterable, Codable {
+    /// float32 everywhere: what torchvision computes, within 1e-3 on the logits.
+    case fp32
+    /// bfloat16 activations and weights with float32 accumulation (AVX-512 BF16).
+    case bf16
+    /// uint8 activations, int8 weights (AVX-512 VNNI); needs calibration parameters.
+    case int8
+}
+
+/// How an engine is built.
+public struct EngineOptions: Sendable {
+    /// OpenMP threads oneDNN uses; nil means all cores.
+    public var threads: Int?
+    public var precision: Precision
+    /// Winograd on the 3x3 stride-1 convolutions where oneDNN has it.
+    public var winograd: Bool
+
+    public init(threads: Int? = nil, precision: Precision = .fp32, winograd: Bool = true) {
+        self.threads = threads
+        self.precision = precision
+        self.winograd = winograd
+    }
+}

@@ -1,1 +1,0 @@
-// ResNet module: see the files beside this one.

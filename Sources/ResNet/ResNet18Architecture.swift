@@ -1,0 +1,75 @@
+/// One convolution of ResNet-18 with the BatchNorm that follows it (`conv1`+`bn1`, `layer2.0.downsample.0`+`.1`, ...).
+struct ConvSpec: Sendable {
+    /// State-dict prefix of the convolution's weight, e.g. `layer1.0.conv1`.
+    let conv: String
+    /// State-dict prefix of its BatchNorm, e.g. `layer1.0.bn1`.
+    let batchNorm: String
+    let inChannels: Int
+    let outChannels: Int
+    let kernel: Int
+    let stride: Int
+    var padding: Int { kernel / 2 }
+}
+
+/// A BasicBlock: conv-bn-relu, conv-bn, plus the identity or a 1x1 downsample, then ReLU.
+struct BlockSpec: Sendable {
+    let first: ConvSpec
+    let second: ConvSpec
+    let downsample: ConvSpec?
+}
+
+/// torchvision's `resnet18`: the stem, four stages of two BasicBlocks, global pooling, `fc`.
+enum ResNet18Architecture {
+    static let featureCount = 512
+    static let inputSize = 224
+
+    static let stem = ConvSpec(conv: "conv1", batchNorm: "bn1", inChannels: 3, outChannels: 64, kernel: 7, stride: 2)
+
+    static let blocks: [BlockSpec] = {
+        var blocks: [BlockSpec] = []
+        var channels = 64
+        for (stage, width) in [64, 128, 256, 512].enumerated() {
+            for index in 0..<2 {
+                let prefix = "layer\(stage + 1).\(index)"
+                let stride = (stage > 0 && index == 0) ? 2 : 1
+                let downsample = (stride != 1 || channels != width)
+                    ? ConvSpec(conv: "\(prefix).downsample.0", batchNorm: "\(prefix).downsample.1",
+                               inChannels: channels, outChannels: width, kernel: 1, stride: stride)
+                    : nil
+                blocks.append(BlockSpec(
+                    first: ConvSpec(conv: "\(prefix).conv1", batchNorm: "\(prefix).bn1",
+                                    inChannels: channels, outChannels: width, kernel: 3, stride: stride),
+                    second: ConvSpec(conv: "\(prefix).conv2", batchNorm: "\(prefix).bn2",
+                                     inChannels: width, outChannels: width, kernel: 3, stride: 1),
+                    downsample: downsample))
+                channels = width
+            }
+        }
+        return blocks
+    }()
+
+    /// Every convolution in execution order.
+    static var convolutions: [ConvSpec] {
+        [stem] + blocks.flatMap { [$0.first, $0.second] + ($0.downsample.map { [$0] } ?? []) }
+    }
+
+    /// Multiply-adds of one image through the network, counted as 2 FLOPs each.
+    static let flopsPerImage: Double = {
+        // The stem: 7x7 stride 2 to 112x112, then max-pooling to 56x56.
+        var flops = 2.0 * Double(64 * 3 * 49 * 112 * 112)
+        var size = 56
+        for block in blocks {
+            let outSize = size / block.first.stride
+            let k1 = block.first
+            flops += 2.0 * Double(k1.outChannels * k1.inChannels * 9 * outSize * outSize)
+            let k2 = block.second
+            flops += 2.0 * Double(k2.outChannels * k2.inChannels * 9 * outSize * outSize)
+            if let ds = block.downsample {
+                flops += 2.0 * Double(ds.outChannels * ds.inChannels * outSize * outSize)
+            }
+            size = outSize
+        }
+        flops += 2.0 * Double(1000 * featureCount)
+        return flops
+    }()
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// ResNet-18 on oneDNN: give it NCHW float32 images, get logits.
+///
+/// Thread-safe: runs are serialised (oneDNN already uses every thread it was given for one run).
+/// Plans are built once per batch size and share one activation arena and one scratchpad.
+public final class ResNet18Engine: @unchecked Sendable {
+    public let classCount: Int
+    public let identity: WeightsIdentity
+    public let options: EngineOptions
+    /// The threads oneDNN runs with.
+    public let threads: Int
+
+    private let lock = NSLock()
+    private let dnnl: DNNLEngine
+    private let store: WeightStore
+    private var plans: [Int: ExecutionPlan] = [:]
+    private let arena = AlignedBuffer()
+    private let scratch = AlignedBuffer()
+
+    /// Floating-point operations of one image (2 per multiply-add).
+    public static let flopsPerImage = ResNet18Architecture.flopsPerImage
+    /// Elements of one input image: 3 × 224 × 224.
+    public static let inputCount = 3 * ResNet18Architecture.inputSize * ResNet18Architecture.inputSize
+
+    public init(weights: ResNet18Weights, options: EngineOptions = .init()) throws(ResNetError) {
+        guard options.precision == .fp32 else {
+            throw .engine("precision \(options.precision.rawValue) is not available yet; use fp32")
+        }
+        if let threads = options.threads { DNNLEngine.setThreads(threads) }
+        threads = DNNLEngine.maxThreads
+        dnnl = try DNNLEngine()
+        store = WeightStore(engine: dnnl, weights: weights)
+        classCount = weights.classCount
+        identity = weights.identity
+        self.options = options
+    }
+
+    /// Builds (or finds) the plan for `batch` images; done ahead to keep the first request fast.
+    @discardableResult
+    public func prepare(batch: Int) throws(ResNetError) -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return try plan(batch: batch).implementations
+    }
+
+    /// Runs `batch` images (NCHW, 3×224×224 each, normalised) into `batch × classCount` logits.
+    public func logits(nchw input: UnsafeBufferPointer<Float>, batch: Int,
+                       into output: UnsafeMutableBufferPointer<Float>) throws(ResNetError) {
+        guard batch > 0, input.count == batch * Self.inputCount else {
+            throw .badInput("expected \(batch) × 3 × 224 × 224 floats, got \(input.count)")
+        }
+        guard output.count == batch * classCount else {
+            throw .badInput("expected room for \(batch) × \(classCount) logits, got \(output.count)")
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        let plan = try plan(batch: batch)
+        try plan.run(input: input.baseAddress!, output: output.baseAddress!, arena: arena.pointer, scratch: scratch.pointer)
+    }
+
+    /// Convenience form of `logits(nchw:batch:into:)`.
+    public func logits(nchw input: [Float], batch: Int) throws(ResNetError) -> [Float] {
+        var output = [Float](repeating: 0, count: batch * classCount)
+        try input.withUnsafeBufferPointer { (inputBuffer) throws(ResNetError) in
+            try output.withUnsafeMutableBufferPointer { (outputBuffer) throws(ResNetError) in
+                try logits(nchw: inputBuffer, batch: batch, into: outputBuffer)
+            }
+        }
+        return output
+    }
+
+    private func plan(batch: Int) throws(ResNetError) -> ExecutionPlan {
+        if let plan = plans[batch] { return plan }
+        let plan = try ExecutionPlan(batch: batch, classCount: classCount, engine: dnnl, store: store, options: options)
+        arena.reserve(plan.arenaBytes)
+        scratch.reserve(plan.scratchpadBytes)
+        plans[batch] = plan
+        return plan
+    }
+}

@@ -1,0 +1,67 @@
+import Recognition
+import ResNet
+
+/// One upload's answer and whether it came from the result cache.
+struct Classified: Sendable {
+    var classification: Classification
+    var cached: Bool
+}
+
+/// What every image route does with uploaded bytes: the result cache, then decoding on the request's own task,
+/// then the shared batcher for the engine call.
+struct ClassifyPipeline: Sendable {
+    let recognizer: Recognizer
+    let batcher: Batcher
+    let cache: ResultCache
+    let metrics: ServiceMetrics
+    let retryAfterSeconds: Int
+
+    /// Classifies uploads in order; the first one that cannot be read fails the request, naming it.
+    func classify(_ uploads: [Upload], topK: Int, includeLogits: Bool = false) async throws(APIError) -> [Classified] {
+        var answers = [Classified?](repeating: nil, count: uploads.count)
+        var misses: [(position: Int, key: ResultCache.Key, image: PreparedImage)] = []
+        for (position, upload) in uploads.enumerated() {
+            let started = ContinuousClock.now
+            let key = ResultCache.key(for: upload.bytes)
+            if var hit = await cache.value(for: key), let logits = hit.logits {
+                metrics.cacheHits.increment()
+                hit.top = logits.withUnsafeBufferPointer { topPredictions(logits: $0, labels: recognizer.labels, k: topK) }
+                hit.timings = Timings(total: (ContinuousClock.now - started).milliseconds)
+                if !includeLogits { hit.logits = nil }
+                answers[position] = Classified(classification: hit, cached: true)
+                continue
+            }
+            metrics.cacheMisses.increment()
+            do {
+                misses.append((position, key, try recognizer.prepare(upload.bytes)))
+            } catch {
+                throw APIError(error, file: uploads.count > 1 ? upload.filename ?? "image \(position + 1)" : nil,
+                               retryAfterSeconds: retryAfterSeconds)
+            }
+        }
+        if !misses.isEmpty {
+            let results: [Classification]
+            do {
+                results = try await batcher.classify(misses.map(\.image), topK: topK, includeLogits: true)
+            } catch {
+                throw APIError(error, retryAfterSeconds: retryAfterSeconds)
+            }
+            for (miss, result) in zip(misses, results) {
+                await cache.insert(result, for: miss.key)
+                var answer = result
+                if !includeLogits { answer.logits = nil }
+                answers[miss.position] = Classified(classification: answer, cached: false)
+            }
+        }
+        return answers.map { $0! }
+    }
+
+    /// Classifies ready tensors (KServe FP32 input): no decoding, no cache.
+    func classify(tensors: [[Float]], topK: Int) async throws(APIError) -> [Classification] {
+        do {
+            return try await batcher.classify(tensors: tensors, topK: topK, includeLogits: true)
+        } catch {
+            throw APIError(error, retryAfterSeconds: retryAfterSeconds)
+        }
+    }
+}

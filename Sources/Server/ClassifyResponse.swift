@@ -1,0 +1,67 @@
+import Recognition
+import ResNet
+
+/// Which weights produced a result: every JSON answer carries one.
+struct WeightsBody: Encodable, Sendable {
+    let name: String
+    let sha256: String
+    let trained: Bool
+    let official: Bool
+
+    init(_ identity: WeightsIdentity) {
+        name = identity.name
+        sha256 = identity.sha256Prefix
+        trained = identity.trained
+        official = identity.official
+    }
+}
+
+/// The answer of `POST /v1/classify`.
+struct ClassifyResponse: Encodable, Sendable {
+    /// One per uploaded image, in upload order.
+    struct ImageResult: Encodable, Sendable {
+        let filename: String?
+        let top: [Prediction]
+        let weights: WeightsBody
+        let cached: Bool
+        let timings: Timings
+        /// Images that shared the engine call (0 when cached).
+        let batchSize: Int
+
+        enum CodingKeys: String, CodingKey {
+            case filename, top, weights, cached, timings
+            case batchSize = "batch_size"
+        }
+    }
+
+    let results: [ImageResult]
+    let weights: WeightsBody
+    /// Present when the weights are the untrained built-in ones: the labels mean nothing.
+    let warning: String?
+
+    init(_ classified: [Classified], uploads: [Upload], weights: WeightsIdentity) {
+        results = zip(classified, uploads).map { item, upload in
+            ImageResult(filename: upload.filename, top: item.classification.top,
+                        weights: WeightsBody(item.classification.weights), cached: item.cached,
+                        timings: item.classification.timings.rounded(),
+                        batchSize: item.cached ? 0 : item.classification.batchSize)
+        }
+        self.weights = WeightsBody(weights)
+        warning = weights.trained ? nil : UntrainedWarning.text
+    }
+}
+
+/// What answers say when the weights are untrained.
+enum UntrainedWarning {
+    static let text = "Untrained weights: the labels are meaningless. Start the server with --weights PATH "
+        + "(or set RESNET18_WEIGHTS), or run `resnet18 weights fetch` for torchvision's ImageNet weights."
+}
+
+extension Timings {
+    /// Milliseconds to three decimals, enough for people and stable in JSON.
+    func rounded() -> Timings {
+        func round(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+        return Timings(decode: round(decode), preprocess: round(preprocess), queue: round(queue),
+                       inference: round(inference), total: round(total))
+    }
+}

@@ -1,0 +1,30 @@
+import Hummingbird
+import Recognition
+
+/// `POST /v1/classify`: one or many multipart files, or a raw `image/*` body; `top_k` query parameter.
+struct ClassifyRoutes: Sendable {
+    let pipeline: ClassifyPipeline
+    let uploads: UploadReader
+    let defaultTopK: Int
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/classify") { request, _ in
+            let topK = try TopK.parse(request.uri.queryParameters["top_k"].map(String.init), default: defaultTopK,
+                                      classCount: pipeline.recognizer.labels.count)
+            let images = try await uploads.images(in: request)
+            let classified = try await pipeline.classify(images, topK: topK)
+            return try JSONBody.response(ClassifyResponse(classified, uploads: images, weights: pipeline.recognizer.weights))
+        }
+    }
+}
+
+/// The `top_k` query parameter.
+enum TopK {
+    static func parse(_ text: String?, default fallback: Int, classCount: Int) throws(APIError) -> Int {
+        guard let text else { return min(fallback, classCount) }
+        guard let value = Int(text), (1...classCount).contains(value) else {
+            throw .badRequest("top_k must be a whole number from 1 to \(classCount), not \"\(text)\"")
+        }
+        return value
+    }
+}

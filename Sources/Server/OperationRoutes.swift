@@ -1,0 +1,60 @@
+import Hummingbird
+import NIOCore
+import Recognition
+
+/// The routes around the API: the page, `/v1/model`, `/metrics` and `/openapi.yaml`, all served from the binary.
+struct OperationRoutes: Sendable {
+    let recognizer: Recognizer
+    let configuration: ServerConfiguration
+    let metrics: ServiceMetrics
+    let batcher: Batcher
+
+    /// The answer of `GET /v1/model`: what the server runs, for the page and for operators.
+    struct ModelInfo: Encodable {
+        let model: String
+        let weights: WeightsBody
+        let warning: String?
+        let labels: String
+        let classes: Int
+        let threads: Int
+        let precision: String
+        let maxBatch: Int
+        let maxUploadBytes: Int
+        let maxPixels: Int
+
+        enum CodingKeys: String, CodingKey {
+            case model, weights, warning, labels, classes, threads, precision
+            case maxBatch = "max_batch", maxUploadBytes = "max_upload_bytes", maxPixels = "max_pixels"
+        }
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/") { _, _ in
+            Self.text(WebPage.html, type: "text/html; charset=utf-8", extra: [.contentSecurityPolicy: WebPage.contentSecurityPolicy])
+        }
+        router.get("/assets/page.css") { _, _ in Self.text(WebPage.css, type: "text/css; charset=utf-8") }
+        router.get("/assets/page.js") { _, _ in Self.text(WebPage.javascript, type: "text/javascript; charset=utf-8") }
+        router.get("/v1/model") { _, _ in
+            try JSONBody.response(ModelInfo(
+                model: "resnet18", weights: WeightsBody(recognizer.weights),
+                warning: recognizer.weights.trained ? nil : UntrainedWarning.text,
+                labels: recognizer.labels.source, classes: recognizer.labels.count,
+                threads: recognizer.engine.threads, precision: recognizer.engine.options.precision.rawValue,
+                maxBatch: configuration.maxBatch, maxUploadBytes: configuration.maxUploadBytes,
+                maxPixels: recognizer.decodeOptions.maxPixels))
+        }
+        router.get("/metrics") { _, _ in
+            metrics.recordQueueDepth(await batcher.waiting)
+            return Self.text(metrics.exposition(), type: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.get("/openapi.yaml") { _, _ in
+            Self.text(OpenAPIDocument.yaml, type: "application/yaml; charset=utf-8")
+        }
+    }
+
+    private static func text(_ body: String, type: String, extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentType] = type
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}

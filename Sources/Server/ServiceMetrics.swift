@@ -1,0 +1,76 @@
+import Metrics
+import Prometheus
+import Recognition
+
+/// The service's metrics: swift-metrics instruments backed by this server's own Prometheus registry
+/// (not the process-wide `MetricsSystem`, so several servers in one process, as in tests, keep apart).
+final class ServiceMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+    /// Uploads answered from the result cache.
+    let cacheHits: Metrics.Counter
+    /// Uploads that had to be decoded and run.
+    let cacheMisses: Metrics.Counter
+    private let batchSizes: Metrics.Recorder
+    private let inference: Metrics.Timer
+    private let queueDepth: Metrics.Gauge
+    private let batches: Metrics.Counter
+
+    init(maxBatch: Int) {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets["resnet18_batch_size"] = Self.batchBuckets(maxBatch: maxBatch)
+        factory.durationHistogramBuckets["resnet18_http_request_duration_seconds"] = Self.latencyBuckets
+        factory.durationHistogramBuckets["resnet18_inference_duration_seconds"] = Self.latencyBuckets
+        self.factory = factory
+        cacheHits = Metrics.Counter(label: "resnet18_cache_hits_total", factory: factory)
+        cacheMisses = Metrics.Counter(label: "resnet18_cache_misses_total", factory: factory)
+        batchSizes = Metrics.Recorder(label: "resnet18_batch_size", factory: factory)
+        inference = Metrics.Timer(label: "resnet18_inference_duration_seconds", factory: factory)
+        queueDepth = Metrics.Gauge(label: "resnet18_queue_depth", factory: factory)
+        batches = Metrics.Counter(label: "resnet18_batches_total", factory: factory)
+        queueDepth.record(0)
+    }
+
+    /// Counts one answered request and its latency, by route pattern (not the raw path) and status.
+    func recordRequest(route: String, method: String, status: Int, duration: Duration) {
+        Metrics.Counter(label: "resnet18_http_requests_total",
+                dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory)
+            .increment()
+        Metrics.Timer(label: "resnet18_http_request_duration_seconds",
+                      dimensions: [("route", route), ("method", method)], factory: factory)
+            .record(duration: duration)
+    }
+
+    /// Records one engine call.
+    func recordBatch(_ report: Batcher.BatchReport) {
+        batches.increment()
+        batchSizes.record(report.size)
+        inference.recordNanoseconds(Int64(report.inferenceMilliseconds * 1_000_000))
+        queueDepth.record(report.waiting)
+    }
+
+    /// Sets the queue depth gauge to what the batcher holds now.
+    func recordQueueDepth(_ waiting: Int) {
+        queueDepth.record(waiting)
+    }
+
+    /// The Prometheus text exposition of everything above.
+    func exposition() -> String {
+        registry.emitToString()
+    }
+
+    private static func batchBuckets(maxBatch: Int) -> [Double] {
+        var buckets: [Double] = []
+        var size = 1
+        while size < maxBatch {
+            buckets.append(Double(size))
+            size *= 2
+        }
+        buckets.append(Double(maxBatch))
+        return buckets
+    }
+
+    private static let latencyBuckets: [Duration] = [1, 2, 5, 10, 15, 20, 30, 50, 75, 100, 250, 500, 1000, 2500, 5000]
+        .map { .milliseconds($0) }
+}

@@ -1,0 +1,68 @@
+import Hummingbird
+import NIOCore
+
+/// One image a client sent, held in memory only: it is never written to disk.
+struct Upload: Sendable {
+    /// The client's file name, when the upload was a form file (used in error messages only).
+    let filename: String?
+    let bytes: [UInt8]
+}
+
+/// Reads request bodies within the upload limit and finds the images in them.
+struct UploadReader: Sendable {
+    /// Largest body accepted, in bytes.
+    let limitBytes: Int
+
+    /// The whole body; 413 when the client announces or sends more than the limit.
+    func body(of request: Request) async throws(APIError) -> ByteBuffer {
+        if let announced = request.headers[.contentLength].flatMap(Int.init), announced > limitBytes {
+            throw .uploadTooLarge(limitBytes: limitBytes)
+        }
+        do {
+            return try await request.body.collect(upTo: limitBytes)
+        } catch is NIOTooManyBytesError {
+            throw .uploadTooLarge(limitBytes: limitBytes)
+        } catch {
+            throw .badRequest("the request body could not be read: \(error)")
+        }
+    }
+
+    /// The images of `/v1/classify`: every file part of a multipart form, or a raw `image/*` body.
+    func images(in request: Request) async throws(APIError) -> [Upload] {
+        let contentType = request.headers[.contentType] ?? ""
+        let mediaType = MediaTypeParameters.mediaType(of: contentType)
+        if mediaType == "multipart/form-data" {
+            let form = try MultipartForm(body: try await body(of: request), contentType: contentType)
+            let files = form.parts.filter { $0.filename != nil || Self.fileFieldNames.contains($0.name ?? "") }
+            guard !files.isEmpty else {
+                throw .missing("no file in the form: send each image as a multipart file field (for example -F file=@photo.jpg)")
+            }
+            return files.map { Upload(filename: $0.filename ?? $0.name, bytes: $0.bytes) }
+        }
+        guard mediaType.hasPrefix("image/") || mediaType == "application/octet-stream" || mediaType.isEmpty else {
+            throw .unsupportedContentType(
+                "Content-Type \(mediaType) is not an image: send multipart/form-data with file fields, or the image bytes with an image/* content type")
+        }
+        let buffer = try await body(of: request)
+        guard buffer.readableBytes > 0 else {
+            throw .missing("empty body: send the image bytes with an image/* content type, or a multipart form")
+        }
+        return [Upload(filename: nil, bytes: Array(buffer.readableBytesView))]
+    }
+
+    /// The one image of the seeds' `/predict`: the multipart field `file`.
+    func seedFile(in request: Request) async throws(APIError) -> Upload {
+        let contentType = request.headers[.contentType] ?? ""
+        guard MediaTypeParameters.mediaType(of: contentType) == "multipart/form-data" else {
+            throw .missing("No file uploaded: send multipart/form-data with the image in the field \"file\"")
+        }
+        let form = try MultipartForm(body: try await body(of: request), contentType: contentType)
+        guard let part = form.parts.first(where: { $0.name == "file" }) else {
+            throw .missing("No file uploaded: the multipart field \"file\" is missing")
+        }
+        return Upload(filename: part.filename ?? "file", bytes: part.bytes)
+    }
+
+    /// Form fields read as images even without a file name.
+    private static let fileFieldNames: Set<String> = ["file", "files", "file[]", "files[]", "image", "images", "image[]", "images[]"]
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Recognition
+import ResNet
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure engine latency and throughput on synthetic input.",
+        discussion: "Reports median and p90 milliseconds per batch, images per second, GFLOP/s, and the share of the measured convolution peak (one direct 64→64 3x3 convolution at 56×56).")
+
+    @Option(help: "Images per engine call; several as 1,8.")
+    var batch = "1"
+
+    @Option(help: "Timed runs per batch size (after 5 warm-up runs).")
+    var runs = 60
+
+    @Flag(help: "One JSON object per batch size.")
+    var json = false
+
+    @OptionGroup var engine: EngineOptionGroup
+
+    func run() throws {
+        let batches = batch.split(separator: ",").compactMap { Int($0) }
+        guard !batches.isEmpty, batches.allSatisfy({ $0 > 0 }) else { throw ValidationError("--batch takes positive numbers, as 1 or 1,8") }
+        let started = ContinuousClock.now
+        let recognizer = try engine.loadRecognizer()
+        let engineReady = (ContinuousClock.now - started).milliseconds
+        let peak = try ConvolutionPeak.measure()
+        for size in batches {
+            try recognizer.engine.prepare(batch: size)
+            // A real photo's tensor would run the same arithmetic; the values do not change the timing.
+            var random = SystemRandomNumberGenerator()
+            let input = (0..<(size * ResNet18Engine.inputCount)).map { _ in Float.random(in: -2...2, using: &random) }
+            var output = [Float](repeating: 0, count: size * recognizer.engine.classCount)
+            var times: [Double] = []
+            for run in 0..<(runs + 5) {
+                let start = ContinuousClock.now
+                try input.withUnsafeBufferPointer { inputBuffer in
+                    try output.withUnsafeMutableBufferPointer { outputBuffer in
+                        try recognizer.engine.logits(nchw: inputBuffer, batch: size, into: outputBuffer)
+                    }
+                }
+                if run >= 5 { times.append((ContinuousClock.now - start).milliseconds) }
+            }
+            times.sort()
+            let median = times[times.count / 2]
+            let p90 = times[min(times.count - 1, Int(0.9 * Double(times.count - 1)))]
+            let imagesPerSecond = Double(size) * 1000 / median
+            let gflops = ResNet18Engine.flopsPerImage * imagesPerSecond / 1e9
+            let report: [String: Any] = [
+                "engine": "resnet18-\(recognizer.engine.options.precision.rawValue)",
+                "batch": size,
+                "threads": recognizer.engine.threads,
+                "median_ms": (median * 100).rounded() / 100,
+                "p90_ms": (p90 * 100).rounded() / 100,
+                "img_per_s": (imagesPerSecond * 10).rounded() / 10,
+                "gflops": (gflops * 10).rounded() / 10,
+                "conv_peak_gflops": (peak * 10).rounded() / 10,
+                "share_of_peak": (gflops / peak * 1000).rounded() / 1000,
+                "startup_ms": (engineReady * 10).rounded() / 10,
+                "rss_mb": ((residentMegabytes() ?? 0) * 10).rounded() / 10,
+                "weights": recognizer.weights.resultLabel,
+            ]
+            if json {
+                let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print("""
+                    batch \(size) (\(recognizer.engine.threads) threads, \(recognizer.engine.options.precision.rawValue)): \
+                    median \(String(format: "%.2f", median)) ms, p90 \(String(format: "%.2f", p90)) ms, \
+                    \(String(format: "%.1f", imagesPerSecond)) images/s, \(String(format: "%.1f", gflops)) GFLOP/s \
+                    = \(String(format: "%.0f", gflops / peak * 100)) % of the \(String(format: "%.0f", peak)) GFLOP/s conv peak
+                    """)
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import Recognition
+
+struct Classify: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Classify image files or folders (JPEG, PNG, WebP).")
+
+    @Argument(help: "Image files, or folders searched recursively.")
+    var paths: [String]
+
+    @Option(help: "How many classes to show per image.")
+    var top = 5
+
+    @Flag(help: "One JSON object per line instead of a table.")
+    var json = false
+
+    @Flag(help: "Include all logits in the JSON output.")
+    var logits = false
+
+    @Option(help: "Images per engine call.")
+    var batch = 1
+
+    @OptionGroup var engine: EngineOptionGroup
+
+    func validate() throws {
+        guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    }
+
+    func run() throws {
+        let files = try ImageFiles.expand(paths)
+        let recognizer = try engine.loadRecognizer()
+        let progress = files.count > 3 ? ProgressBar(total: files.count, title: "classifying") : nil
+        var failures = 0
+        var done = 0
+        for chunk in stride(from: 0, to: files.count, by: batch).map({ Array(files[$0..<min($0 + batch, files.count)]) }) {
+            var prepared: [(file: String, image: PreparedImage)] = []
+            for file in chunk {
+                do {
+                    let bytes = try ImageFiles.read(file)
+                    prepared.append((file, try recognizer.prepare(bytes)))
+                } catch {
+                    failures += 1
+                    printError("\(file): \(error)")
+                }
+            }
+            if !prepared.isEmpty {
+                let results = try recognizer.classify(prepared.map(\.image), topK: top, includeLogits: logits)
+                for (item, result) in zip(prepared, results) {
+                    print(json ? ResultFormat.jsonLine(file: item.file, result) : ResultFormat.table(file: item.file, result))
+                }
+            }
+            done += chunk.count
+            progress?.update(done)
+        }
+        if failures > 0 {
+            printError("\(failures) of \(files.count) files could not be classified")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Finding and reading the images a command was given.
+enum ImageFiles {
+    static let extensions: Set<String> = ["jpg", "jpeg", "png", "webp"]
+
+    /// Files as given, folders walked recursively for image extensions, sorted within each folder.
+    static func expand(_ paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ValidationError("\(path): no such file or folder")
+            }
+            if isDirectory.boolValue {
+                let found = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
+                    .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }
+                    .sorted()
+                    .map { (path as NSString).appendingPathComponent($0) }
+                files += found
+            } else {
+                files.append(path)
+            }
+        }
+        return files
+    }
+
+    static func read(_ path: String) throws -> [UInt8] {
+        do {
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw RecognitionError.unreadable(path: path, problem: "cannot be read (\(error.localizedDescription))")
+        }
+    }
+}
+
+/// How classify prints a result.
+enum ResultFormat {
+    static func jsonLine(file: String, _ result: Classification) -> String {
+        var object: [String: Any] = [
+            "file": file,
+            "weights": result.weights.resultLabel,
+            "top": result.top.map { prediction -> [String: Any] in
+                ["index": prediction.index, "wnid": prediction.wnid ?? NSNull(), "label": prediction.label,
+                 "probability": prediction.probability]
+            },
+            "milliseconds": (result.timings.total * 1000).rounded() / 1000,
+        ]
+        if let logits = result.logits { object["logits"] = logits.map(Double.init) }
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func table(file: String, _ result: Classification) -> String {
+        var lines = ["\(file)  (\(String(format: "%.1f", result.timings.total)) ms, weights: \(result.weights.resultLabel))"]
+        if !result.weights.trained {
+            lines.append("   UNTRAINED WEIGHTS: these labels are meaningless")
+        }
+        let width = max(12, result.top.map(\.label.count).max() ?? 0)
+        for (rank, prediction) in result.top.enumerated() {
+            let label = prediction.label.padding(toLength: width, withPad: " ", startingAt: 0)
+            let percent = String(format: "%6.2f", prediction.probability * 100)
+            lines.append("  \(String(format: "%2d", rank + 1)). \(label) \(percent) %  (class \(prediction.index))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Recognition
+import ResNet
+
+extension Precision: ExpressibleByArgument {}
+
+/// The options every command that builds an engine takes.
+struct EngineOptionGroup: ParsableArguments {
+    @Option(help: "Weights file (.pth or .safetensors). Default: $RESNET18_WEIGHTS, then the official file in the user cache.")
+    var weights: String?
+
+    @Option(help: "Label file for a custom classifier head (JSON list or one name a line).")
+    var labels: String?
+
+    @Option(help: "Threads oneDNN uses (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Arithmetic: fp32, bf16 or int8.")
+    var precision: Precision = .fp32
+
+    @Flag(help: "Ignore EXIF orientation, as torchvision does.")
+    var noExifOrientation = false
+
+    @Option(help: "Refuse images with more pixels than this (decompression bombs).")
+    var maxPixels = 40_000_000
+
+    var configuration: RecognizerConfiguration {
+        var configuration = RecognizerConfiguration()
+        configuration.weightsPath = weights
+        configuration.labelsPath = labels
+        configuration.threads = threads
+        configuration.precision = precision
+        configuration.applyEXIFOrientation = !noExifOrientation
+        configuration.maxPixels = maxPixels
+        return configuration
+    }
+
+    /// Loads the recognizer and prints its warnings (untrained weights...) on stderr.
+    func loadRecognizer() throws -> Recognizer {
+        let recognizer = try Recognizer.load(configuration)
+        for warning in recognizer.warnings { printError(warning) }
+        return recognizer
+    }
+}

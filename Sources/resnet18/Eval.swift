@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Recognition
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Top-1 / top-5 accuracy over an ImageNet-style folder (one sub-folder per WordNet id, e.g. n01440764/).")
+
+    @Argument(help: "The folder of class folders.")
+    var directory: String
+
+    @Option(help: "Images per engine call.")
+    var batch = 8
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    @OptionGroup var engine: EngineOptionGroup
+
+    func run() throws {
+        let recognizer = try engine.loadRecognizer()
+        let root = URL(fileURLWithPath: directory)
+        let folders = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        var samples: [(file: String, label: Int)] = []
+        var unknown: [String] = []
+        for folder in folders {
+            var isDirectory: ObjCBool = false
+            let path = root.appendingPathComponent(folder).path
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            guard let label = recognizer.labels.index(ofWnid: folder) else {
+                unknown.append(folder)
+                continue
+            }
+            samples += try ImageFiles.expand([path]).map { ($0, label) }
+        }
+        if !unknown.isEmpty {
+            printError("skipped \(unknown.count) folders that are not WordNet ids of the labels in use: \(unknown.prefix(5).joined(separator: ", "))")
+        }
+        guard !samples.isEmpty else {
+            throw ValidationError("\(directory) has no images in class folders named by WordNet id (such as n01440764/)")
+        }
+        let progress = ProgressBar(total: samples.count, title: "evaluating")
+        var top1 = 0, top5 = 0, failed = 0, done = 0
+        for start in stride(from: 0, to: samples.count, by: batch) {
+            let chunk = samples[start..<min(start + batch, samples.count)]
+            var prepared: [(label: Int, image: PreparedImage)] = []
+            for sample in chunk {
+                do {
+                    prepared.append((sample.label, try recognizer.prepare(try ImageFiles.read(sample.file))))
+                } catch {
+                    failed += 1
+                    printError("\(sample.file): \(error)")
+                }
+            }
+            let results = try recognizer.classify(prepared.map(\.image), topK: 5)
+            for (item, result) in zip(prepared, results) {
+                if result.top.first?.index == item.label { top1 += 1 }
+                if result.top.contains(where: { $0.index == item.label }) { top5 += 1 }
+            }
+            done += chunk.count
+            progress.update(done)
+        }
+        let counted = samples.count - failed
+        let top1Share = Double(top1) / Double(max(counted, 1)), top5Share = Double(top5) / Double(max(counted, 1))
+        if json {
+            let object: [String: Any] = ["images": counted, "failed": failed, "top1": top1Share, "top5": top5Share,
+                                         "weights": recognizer.weights.resultLabel]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("\(counted) images: top-1 \(String(format: "%.2f", top1Share * 100)) %, top-5 \(String(format: "%.2f", top5Share * 100)) % (weights: \(recognizer.weights.resultLabel))")
+            if failed > 0 { print("\(failed) images could not be read and are not counted") }
+        }
+        if !recognizer.weights.trained {
+            printError("these figures come from untrained weights and mean nothing")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Checkpoint
+import Foundation
+import Testing
+import TestSupport
+@testable import ResNet
+
+/// The engine against PyTorch's own logits on torchvision's own preprocessed tensors.
+@Suite struct FidelityTests {
+    static func weights(_ url: URL) throws -> ResNet18Weights {
+        let stateDict = try StateDict(contentsOf: url)
+        return try ResNet18Weights(stateDict: stateDict, file: url.lastPathComponent,
+                                   identity: WeightsIdentity(name: url.lastPathComponent, sha256Prefix: "test", trained: true))
+    }
+
+    static func maxAbsDifference(_ a: ArraySlice<Float>, _ b: [Float]) -> Float {
+        zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+    }
+
+    @Test("logits within 1e-3 of PyTorch's on every fixture photo",
+          arguments: [(Fixtures.seededPth, true), (Fixtures.seededSafetensors, true), (Fixtures.seededPth, false)])
+    func logitsMatchPyTorch(file: URL, winograd: Bool) throws {
+        let engine = try ResNet18Engine(weights: Self.weights(file), options: EngineOptions(threads: 2, winograd: winograd))
+        for photo in Fixtures.photoNames {
+            let logits = try engine.logits(nchw: Fixtures.inputTensor(for: photo), batch: 1)
+            let reference = try Fixtures.referenceLogits(for: photo)
+            #expect(logits.count == 1000)
+            let difference = Self.maxAbsDifference(logits[...], reference)
+            #expect(difference < 1e-3, "\(photo) via \(file.lastPathComponent), winograd \(winograd): max abs \(difference)")
+        }
+    }
+
+    @Test("a batch of all photos gives each photo's own logits")
+    func batchMatchesSingles() throws {
+        let engine = try ResNet18Engine(weights: Self.weights(Fixtures.seededPth), options: EngineOptions(threads: 2))
+        let photos = Fixtures.photoNames
+        let input = try photos.flatMap { try Fixtures.inputTensor(for: $0) }
+        let logits = try engine.logits(nchw: input, batch: photos.count)
+        for (slot, photo) in photos.enumerated() {
+            let reference = try Fixtures.referenceLogits(for: photo)
+            let difference = Self.maxAbsDifference(logits[(slot * 1000)..<((slot + 1) * 1000)], reference)
+            #expect(difference < 1e-3, "\(photo) in slot \(slot) of \(photos.count): max abs \(difference)")
+        }
+        // And batch 1 still works after a larger plan was built (shared arena).
+        let single = try engine.logits(nchw: Fixtures.inputTensor(for: photos[0]), batch: 1)
+        #expect(Self.maxAbsDifference(single[...], try Fixtures.referenceLogits(for: photos[0])) < 1e-3)
+    }
+
+    @Test("the fused plan uses Winograd on 3x3 stride-1 convolutions and no activation reorders")
+    func planShape() throws {
+        let engine = try ResNet18Engine(weights: .untrained(), options: EngineOptions(threads: 2))
+        let implementations = try engine.prepare(batch: 1)
+        // stem conv, max-pool, 16 block convs + 3 downsample convs, avg-pool, fc: every activation stays nChw16c.
+        #expect(implementations.count == 1 + 1 + 16 + 3 + 1 + 1, "\(implementations)")
+        #expect(implementations.filter { $0.contains("wino") }.count >= 10, "\(implementations)")
+        #expect(!implementations.contains { $0.contains("reorder") || $0 == "jit:uni" }, "\(implementations)")
+    }
+
+    @Test("wrong input sizes are refused with a message, not a crash")
+    func badInputRefused() throws {
+        let engine = try ResNet18Engine(weights: .untrained(), options: EngineOptions(threads: 1))
+        #expect(throws: ResNetError.self) { try engine.logits(nchw: [Float](repeating: 0, count: 10), batch: 1) }
+        #expect(throws: ResNetError.self) { try engine.logits(nchw: [], batch: 0) }
+    }
+
+    @Test("untrained weights are deterministic and produce finite, varied logits")
+    func untrainedWeights() throws {
+        let a = try ResNet18Engine(weights: .untrained()).logits(nchw: Fixtures.inputTensor(for: "chelsea.png"), batch: 1)
+        let b = try ResNet18Engine(weights: .untrained()).logits(nchw: Fixtures.inputTensor(for: "chelsea.png"), batch: 1)
+        #expect(a == b)
+        #expect(a.allSatisfy { $0.isFinite })
+        #expect(Set(a).count > 900)
+        #expect(ResNet18Weights.untrained().identity.trained == false)
+    }
+}

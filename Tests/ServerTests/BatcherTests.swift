@@ -1,0 +1,90 @@
+import Foundation
+import Recognition
+import Testing
+
+extension ServerTests {
+    @Suite("Batcher: dynamic batching and a bounded queue")
+    struct BatcherTests {
+        private func prepared(_ name: String) throws -> PreparedImage {
+            try TestServer.recognizer.prepare(try Photos.bytes(name))
+        }
+
+        @Test("concurrent requests coalesce into one engine call with the same answers as one at a time")
+        func coalesces() async throws {
+            let names = ["chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg"]
+            let images = try names.map(prepared)
+            let recognizer = TestServer.recognizer
+            let alone = try images.map { try recognizer.classify([$0], topK: 5, includeLogits: true)[0] }
+            let sizes = BatchSizes()
+            let batcher = Batcher(recognizer: recognizer, maxBatch: 4, maxDelay: .seconds(5), queueDepth: 8,
+                                  onBatch: { sizes.append($0.size) })
+            let loop = Task { await batcher.run() }
+            let results = try await withThrowingTaskGroup(of: (Int, Classification).self) { group in
+                for (position, image) in images.enumerated() {
+                    group.addTask { (position, try await batcher.classify([image], topK: 5, includeLogits: true)[0]) }
+                }
+                var results = [Classification?](repeating: nil, count: images.count)
+                for try await (position, result) in group { results[position] = result }
+                return results.map { $0! }
+            }
+            await batcher.shutdown()
+            await loop.value
+            // The batch filled before the 5 s deadline: one call of 4.
+            #expect(sizes.all == [4])
+            for (result, single) in zip(results, alone) {
+                #expect(result.batchSize == 4)
+                #expect(result.top.map(\.index) == single.top.map(\.index))
+                let difference = zip(result.logits!, single.logits!).map { abs($0 - $1) }.max()!
+                #expect(difference < 1e-3)
+                #expect(result.timings.queue >= 0)
+            }
+        }
+
+        @Test("a lone image waits at most max-batch-delay, then runs alone")
+        func deadline() async throws {
+            let image = try prepared("coffee.png")
+            let batcher = Batcher(recognizer: TestServer.recognizer, maxBatch: 8, maxDelay: .milliseconds(20), queueDepth: 8)
+            let loop = Task { await batcher.run() }
+            let result = try await batcher.classify([image], topK: 3)[0]
+            #expect(result.batchSize == 1)
+            #expect(result.top.count == 3)
+            #expect(result.logits == nil)
+            await batcher.shutdown()
+            await loop.value
+        }
+
+        @Test("past queue-depth waiting images, classify throws queueFull at once; the queued ones still finish")
+        func queueFull() async throws {
+            let image = try prepared("chelsea.png")
+            let batcher = Batcher(recognizer: TestServer.recognizer, maxBatch: 8, maxDelay: .milliseconds(1), queueDepth: 2)
+            // No run loop yet: the first two images wait in the queue.
+            let waiting = Task { try await batcher.classify([image, image], topK: 1) }
+            while await batcher.waiting < 2 { await Task.yield() }
+            await #expect(throws: BatcherError.self) { try await batcher.classify([image], topK: 1) }
+            await #expect(throws: BatcherError.self) { try await batcher.classify([image, image, image], topK: 1) }
+            let loop = Task { await batcher.run() }
+            #expect(try await waiting.value.count == 2)
+            await batcher.shutdown()
+            await loop.value
+            await #expect(throws: BatcherError.self) { try await batcher.classify([image], topK: 1) }
+        }
+    }
+}
+
+/// Batch sizes seen by `onBatch`, from any thread.
+final class BatchSizes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sizes: [Int] = []
+
+    func append(_ size: Int) {
+        lock.lock()
+        sizes.append(size)
+        lock.unlock()
+    }
+
+    var all: [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        return sizes
+    }
+}

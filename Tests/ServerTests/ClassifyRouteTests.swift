@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+extension ServerTests {
+    @Suite("POST /v1/classify")
+    struct ClassifyRouteTests {
+        @Test("several multipart files answer in order, each with top-k, weights, cached and timings")
+        func severalFiles() async throws {
+            let names = ["chelsea.png", "coffee.png", "astronaut.png"]
+            var form = MultipartBody()
+            for name in names { form.addFile(field: "file", filename: name, contentType: "image/png", try Photos.bytes(name)) }
+            let body = form.finished()
+            let headers: HTTPFields = [.contentType: form.contentType]
+            try await TestServer.run { client in
+                let response = try await client.execute(uri: "/v1/classify?top_k=3", method: .post, headers: headers, body: body)
+                #expect(response.status == .ok)
+                let object = try response.object
+                let results = try #require(object["results"] as? [[String: Any]])
+                #expect(results.count == 3)
+                for (result, name) in zip(results, names) {
+                    #expect(result["filename"] as? String == name)
+                    let top = try #require(result["top"] as? [[String: Any]])
+                    #expect(top.count == 3)
+                    #expect(top.map { $0["index"] as? Int } == (try Photos.referenceTop5(name)).prefix(3).map(\.index))
+                    #expect(top.allSatisfy { ($0["wnid"] as? String)?.hasPrefix("n") == true })
+                    #expect(result["cached"] as? Bool == false)
+                    let weights = try #require(result["weights"] as? [String: Any])
+                    #expect(weights["name"] as? String == "resnet18-seeded.pth")
+                    #expect(weights["trained"] as? Bool == true)
+                    #expect(weights["official"] as? Bool == false)
+                    #expect((weights["sha256"] as? String)?.count == 8)
+                    let timings = try #require(result["timings"] as? [String: Double])
+                    #expect(Set(timings.keys) == ["decode", "preprocess", "queue", "inference", "total"])
+                    #expect(timings["decode"]! > 0 && timings["inference"]! > 0)
+                    #expect(timings["total"]! >= timings["inference"]!)
+                }
+                #expect(object["warning"] == nil)
+            }
+        }
+
+        @Test("a raw image/jpeg body is one image; top_k sets the number of classes")
+        func rawJPEGBody() async throws {
+            try await TestServer.run { client in
+                let response = try await client.execute(uri: "/v1/classify?top_k=2", method: .post,
+                                                        headers: [.contentType: "image/jpeg"],
+                                                        body: ByteBuffer(bytes: try Photos.bytes("chelsea-q90.jpg")))
+                #expect(response.status == .ok)
+                let results = try #require(try response.object["results"] as? [[String: Any]])
+                #expect(results.count == 1)
+                #expect((results[0]["top"] as? [[String: Any]])?.count == 2)
+
+                let defaultK = try await client.execute(uri: "/v1/classify", method: .post, headers: [.contentType: "image/jpeg"],
+                                                        body: ByteBuffer(bytes: try Photos.bytes("rocket.jpg")))
+                let top = (try defaultK.object["results"] as? [[String: Any]])?.first?["top"] as? [[String: Any]]
+                #expect(top?.count == 5)
+            }
+        }
+
+        @Test("the second upload of the same bytes comes from the cache, with the same answer")
+        func cacheHit() async throws {
+            let (body, headers) = MultipartBody.file(try Photos.bytes("rocket.jpg"), filename: "rocket.jpg")
+            try await TestServer.run { client in
+                let first = try await client.execute(uri: "/v1/classify", method: .post, headers: headers, body: body)
+                let second = try await client.execute(uri: "/v1/classify?top_k=5", method: .post, headers: headers, body: body)
+                let one = try #require((try first.object["results"] as? [[String: Any]])?.first)
+                let two = try #require((try second.object["results"] as? [[String: Any]])?.first)
+                #expect(one["cached"] as? Bool == false)
+                #expect(two["cached"] as? Bool == true)
+                let labels = { (result: [String: Any]) in (result["top"] as? [[String: Any]])?.map { $0["label"] as? String } }
+                #expect(labels(one) == labels(two))
+                #expect(two["batch_size"] as? Int == 0)
+            }
+        }
+
+        @Test("top_k outside 1...1000 or not a number is 400")
+        func badTopK() async throws {
+            let (body, headers) = MultipartBody.file(try Photos.bytes("coffee.png"))
+            try await TestServer.run { client in
+                for value in ["0", "1001", "five", "-3"] {
+                    let response = try await client.execute(uri: "/v1/classify?top_k=\(value)", method: .post, headers: headers, body: body)
+                    #expect(response.status == .badRequest, "top_k=\(value)")
+                    #expect((try response.object["error"] as? String)?.contains("top_k") == true)
+                }
+                #expect(try await client.stillServes())
+            }
+        }
+    }
+}

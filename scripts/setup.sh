@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what resnet18 needs on Debian (12+) and builds it.
+# Usage: scripts/setup.sh [--test] [--debug]
+#   --test   also the test tools: chromium + chromium-driver, Python venv with selenium and schemathesis
+#   --debug  build the debug configuration (what `swift test` uses) instead of release
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+want_test=0
+config=release
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    --debug) config=debug ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+packages=(libdnnl-dev libturbojpeg0-dev libspng-dev libwebp-dev pkg-config python3 python3-venv ca-certificates)
+if [ "$want_test" = 1 ]; then
+  packages+=(chromium chromium-driver wrk)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  if [ -x /opt/swift/usr/bin/swift ]; then
+    export PATH=/opt/swift/usr/bin:$PATH
+  else
+    echo "setup.sh: Swift 6 is not installed. Install a Swift 6 toolchain for Linux from swift.org (swiftly), then run this again." >&2
+    exit 1
+  fi
+fi
+
+if [ "$want_test" = 1 ]; then
+  venv="$root/.venv-test"
+  if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
+  "$venv/bin/pip" install --quiet --disable-pip-version-check selenium schemathesis pytest
+fi
+
+echo "==> swift build -c $config"
+swift build -c "$config" --product resnet18 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+test -x "$(swift build -c "$config" --show-bin-path)/resnet18"
+echo "==> built $(swift build -c "$config" --show-bin-path)/resnet18"

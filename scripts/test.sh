@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: the Swift suites (engine fidelity, decoders, weight readers, the real server),
+# then the page in a real browser and schemathesis against the OpenAPI document.
+# Usage: scripts/test.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+"$root/scripts/setup.sh" --test --debug
+command -v swift >/dev/null 2>&1 || export PATH=/opt/swift/usr/bin:$PATH
+export RESNET18_SHARED=${RESNET18_SHARED:-$root/../shared}
+mkdir -p artifacts
+
+echo "==> swift test"
+swift test 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Building)' 
+
+bin="$(swift build --show-bin-path)/resnet18"
+export RESNET18_BIN="$bin"
+if [ -d tests ]; then
+  echo "==> browser and API tests (pytest, schemathesis)"
+  "$root/.venv-test/bin/python" -m pytest -q tests
+fi
