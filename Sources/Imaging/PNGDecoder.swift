@@ -41,39 +41,42 @@ enum PNGDecoder {
     static func toRGB(raw: UnsafeRawBufferPointer, width: Int, height: Int, colorType: Int, bitDepth: Int,
                       palette: [UInt8]) -> [UInt8] {
         let rowBytes = raw.count / height
+        let channels = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][colorType] ?? 1
+        let isPacked = colorType == 3 || bitDepth < 8  // palette indices or gray levels, maybe several per byte
+        let mask = (1 << min(bitDepth, 8)) - 1
+        let grayScale = 255 / mask
+        // For 8- and 16-bit samples: where R, G and B start within a pixel (gray: the same byte three times).
+        let sampleBytes = max(bitDepth / 8, 1)
+        let pixelBytes = channels * sampleBytes
+        let isColor = colorType == 2 || colorType == 6
+        let (greenOffset, blueOffset) = isColor ? (sampleBytes, 2 * sampleBytes) : (0, 0)
         return [UInt8](unsafeUninitializedCapacity: width * height * 3) { out, initialized in
             for y in 0..<height {
-                let row = UnsafeRawBufferPointer(rebasing: raw[(y * rowBytes)..<((y + 1) * rowBytes)])
-                let outRow = y * width * 3
-                if colorType == 3 || bitDepth < 8 {
-                    // Packed samples, most significant bits first: a palette index or a gray level.
-                    let mask = (1 << bitDepth) - 1
-                    let grayScale = 255 / mask
+                let row = raw.baseAddress! + y * rowBytes
+                let outRow = out.baseAddress! + y * width * 3
+                if isPacked {
                     for x in 0..<width {
                         let bit = x * bitDepth
-                        let sample = (Int(row[bit >> 3]) >> (8 - bitDepth - (bit & 7))) & mask
+                        let sample = (Int(row.load(fromByteOffset: bit >> 3, as: UInt8.self))
+                            >> (8 - bitDepth - (bit & 7))) & mask
                         if colorType == 3 {
-                            out[outRow + x * 3] = palette[sample * 3]
-                            out[outRow + x * 3 + 1] = palette[sample * 3 + 1]
-                            out[outRow + x * 3 + 2] = palette[sample * 3 + 2]
+                            outRow[x * 3] = palette[sample * 3]
+                            outRow[x * 3 + 1] = palette[sample * 3 + 1]
+                            outRow[x * 3 + 2] = palette[sample * 3 + 2]
                         } else {
                             let gray = UInt8(sample * grayScale)
-                            out[outRow + x * 3] = gray
-                            out[outRow + x * 3 + 1] = gray
-                            out[outRow + x * 3 + 2] = gray
+                            outRow[x * 3] = gray
+                            outRow[x * 3 + 1] = gray
+                            outRow[x * 3 + 2] = gray
                         }
                     }
-                    continue
-                }
-                let sampleBytes = bitDepth / 8
-                let channels = [0: 1, 2: 3, 4: 2, 6: 4][colorType] ?? 1
-                let isColor = colorType == 2 || colorType == 6
-                let pixelBytes = channels * sampleBytes
-                for x in 0..<width {
-                    let pixel = x * pixelBytes
-                    out[outRow + x * 3] = row[pixel]
-                    out[outRow + x * 3 + 1] = row[pixel + (isColor ? sampleBytes : 0)]
-                    out[outRow + x * 3 + 2] = row[pixel + (isColor ? 2 * sampleBytes : 0)]
+                } else {
+                    for x in 0..<width {
+                        let pixel = x * pixelBytes  // big-endian: the first byte of a 16-bit sample is the high one
+                        outRow[x * 3] = row.load(fromByteOffset: pixel, as: UInt8.self)
+                        outRow[x * 3 + 1] = row.load(fromByteOffset: pixel + greenOffset, as: UInt8.self)
+                        outRow[x * 3 + 2] = row.load(fromByteOffset: pixel + blueOffset, as: UInt8.self)
+                    }
                 }
             }
             initialized = width * height * 3

@@ -1,5 +1,6 @@
-/// Pillow's bilinear `Image.resize(size, BILINEAR)` (`ImagingResample` in src/libImaging/Resample.c), bit for bit:
-/// double-precision filter weights normalised to 22-bit fixed point, a horizontal pass to 8-bit, then a vertical one.
+/// Pillow's bilinear `Image.resize(size, BILINEAR)` (`ImagingResample` in src/libImaging/Resample.c, Pillow 13),
+/// bit for bit: double-precision filter weights rounded to 22-bit fixed point, one pass per axis, each
+/// rounding to 8 bits, in the order Pillow chooses.
 ///
 /// It computes only a window of the output. Every output pixel depends on its own filter taps alone, so a
 /// window of the full resize equals the resize of just that window, and preprocessing never pays for the
@@ -8,52 +9,77 @@ enum PillowResize {
     /// `32 - 8 - 2` in Resample.c: 8 bits for the result, 2 for overflow headroom.
     static let precisionBits: Int32 = 22
 
-    /// RGB bytes of `window` (rows × columns, in output coordinates) of `image` resized to `width`×`height`.
+    /// RGB bytes of the window `rows` × `columns` (output coordinates) of `image` resized to `width`×`height`.
     static func resize(_ image: RGBImage, width: Int, height: Int,
                        columns: Range<Int>, rows: Range<Int>) -> [UInt8] {
-        // Like ImagingResampleInner: an axis whose size does not change is not resampled at all.
+        // An axis whose size does not change is not resampled at all (need_horizontal, need_vertical).
         let horizontal = width == image.width ? nil : FilterTaps(inputSize: image.width, outputSize: width, window: columns)
         let vertical = height == image.height ? nil : FilterTaps(inputSize: image.height, outputSize: height, window: rows)
-        let sourceRows = vertical?.inputSpan ?? rows
-
-        let rowsAcross: [UInt8]
-        if let horizontal {
-            rowsAcross = horizontalPass(image, rows: sourceRows, taps: horizontal)
-        } else {
-            rowsAcross = copy(image, rows: sourceRows, columns: columns)
+        let imageRowBytes = image.width * 3
+        return image.pixels.withUnsafeBufferPointer { source in
+            switch (horizontal, vertical) {
+            case (nil, nil):
+                return verticalPass(source, rowBytes: imageRowBytes, firstRow: 0,
+                                    bytes: (columns.lowerBound * 3)..<(columns.upperBound * 3), taps: .identity(rows))
+            case (let horizontal?, nil):
+                return horizontalPass(source, rowBytes: imageRowBytes, firstColumn: 0, rows: rows, taps: horizontal)
+            case (nil, let vertical?):
+                return verticalPass(source, rowBytes: imageRowBytes, firstRow: 0,
+                                    bytes: (columns.lowerBound * 3)..<(columns.upperBound * 3), taps: vertical)
+            case (let horizontal?, let vertical?):
+                // Pillow 13 (not earlier versions): "If height is being scaled down more than twice the amount
+                // the width is, run the vertical pass first". The order changes the 8-bit rounding in between;
+                // with Resize(256) it happens for portrait photos taller than twice their width.
+                let heightLoss = image.height - height, widthLoss = image.width - width
+                if heightLoss > 0 && heightLoss > widthLoss * 2 {
+                    let span = horizontal.inputSpan
+                    let verticallyResampled = verticalPass(source, rowBytes: imageRowBytes, firstRow: 0,
+                                                           bytes: (span.lowerBound * 3)..<(span.upperBound * 3),
+                                                           taps: vertical)
+                    return verticallyResampled.withUnsafeBufferPointer { resampled in
+                        horizontalPass(resampled, rowBytes: span.count * 3, firstColumn: span.lowerBound,
+                                       rows: 0..<rows.count, taps: horizontal)
+                    }
+                }
+                let span = vertical.inputSpan
+                let horizontallyResampled = horizontalPass(source, rowBytes: imageRowBytes, firstColumn: 0,
+                                                           rows: span, taps: horizontal)
+                return horizontallyResampled.withUnsafeBufferPointer { resampled in
+                    verticalPass(resampled, rowBytes: columns.count * 3, firstRow: span.lowerBound,
+                                 bytes: 0..<(columns.count * 3), taps: vertical)
+                }
+            }
         }
-        guard let vertical else { return rowsAcross }
-        return verticalPass(rowsAcross, rowBytes: columns.count * 3, firstRow: sourceRows.lowerBound, taps: vertical)
     }
 
-    /// Each output row of the window from the input rows its taps cover: 3 channels interleaved.
-    private static func horizontalPass(_ image: RGBImage, rows: Range<Int>, taps: FilterTaps) -> [UInt8] {
+    /// For each of `rows` of `source` (whose first column is input column `firstColumn`), the output
+    /// columns of `taps`: 3 channels interleaved.
+    private static func horizontalPass(_ source: UnsafeBufferPointer<UInt8>, rowBytes: Int, firstColumn: Int,
+                                       rows: Range<Int>, taps: FilterTaps) -> [UInt8] {
         let outputWidth = taps.first.count
         let count = rows.count * outputWidth * 3
         return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
-            image.pixels.withUnsafeBufferPointer { source in
-                taps.weights.withUnsafeBufferPointer { weights in
-                    taps.first.withUnsafeBufferPointer { first in
-                        taps.count.withUnsafeBufferPointer { tapCount in
-                            var o = 0
-                            for y in rows {
-                                let sourceRow = source.baseAddress! + y * image.width * 3
-                                for x in 0..<outputWidth {
-                                    var pixel = sourceRow + first[x] * 3
-                                    var k = weights.baseAddress! + x * taps.stride
-                                    var r: Int32 = 1 << (precisionBits - 1), g = r, b = r
-                                    for _ in 0..<tapCount[x] {
-                                        r &+= Int32(pixel[0]) &* k.pointee
-                                        g &+= Int32(pixel[1]) &* k.pointee
-                                        b &+= Int32(pixel[2]) &* k.pointee
-                                        pixel += 3
-                                        k += 1
-                                    }
-                                    out[o] = clip8(r)
-                                    out[o + 1] = clip8(g)
-                                    out[o + 2] = clip8(b)
-                                    o += 3
+            taps.weights.withUnsafeBufferPointer { weights in
+                taps.first.withUnsafeBufferPointer { first in
+                    taps.count.withUnsafeBufferPointer { tapCount in
+                        var o = 0
+                        for y in rows {
+                            let sourceRow = source.baseAddress! + y * rowBytes
+                            for x in 0..<outputWidth {
+                                var pixel = sourceRow + (first[x] - firstColumn) * 3
+                                var k = weights.baseAddress! + x * taps.stride
+                                var r: Int32 = 1 << (precisionBits - 1), g = r, b = r
+                                for _ in 0..<tapCount[x] {
+                                    r &+= Int32(pixel[0]) &* k.pointee
+                                    g &+= Int32(pixel[1]) &* k.pointee
+                                    b &+= Int32(pixel[2]) &* k.pointee
+                                    pixel += 3
+                                    k += 1
                                 }
+                                out[o] = clip8(r)
+                                out[o + 1] = clip8(g)
+                                out[o + 2] = clip8(b)
+                                o += 3
                             }
                         }
                     }
@@ -63,40 +89,31 @@ enum PillowResize {
         }
     }
 
-    /// Each output row of the window as a weighted sum of whole rows: the same taps for every byte of a row.
-    private static func verticalPass(_ rowsAcross: [UInt8], rowBytes: Int, firstRow: Int, taps: FilterTaps) -> [UInt8] {
-        let outputHeight = taps.first.count
-        var sums = [Int32](repeating: 0, count: rowBytes)
-        return [UInt8](unsafeUninitializedCapacity: outputHeight * rowBytes) { out, initialized in
-            rowsAcross.withUnsafeBufferPointer { source in
-                sums.withUnsafeMutableBufferPointer { sums in
-                    for y in 0..<outputHeight {
-                        sums.update(repeating: 1 << (precisionBits - 1))
-                        for tap in 0..<taps.count[y] {
-                            let k = taps.weights[y * taps.stride + tap]
-                            let row = source.baseAddress! + (taps.first[y] - firstRow + tap) * rowBytes
-                            for i in 0..<rowBytes {
-                                sums[i] &+= Int32(row[i]) &* k
-                            }
+    /// The output rows of `taps` from `source` (whose first row is input row `firstRow`), over the byte
+    /// range `bytes` of each row: the same weights for every byte of a row, whatever its channel.
+    private static func verticalPass(_ source: UnsafeBufferPointer<UInt8>, rowBytes: Int, firstRow: Int,
+                                     bytes: Range<Int>, taps: FilterTaps) -> [UInt8] {
+        let outputHeight = taps.first.count, outRowBytes = bytes.count
+        var sums = [Int32](repeating: 0, count: outRowBytes)
+        return [UInt8](unsafeUninitializedCapacity: outputHeight * outRowBytes) { out, initialized in
+            sums.withUnsafeMutableBufferPointer { sums in
+                for y in 0..<outputHeight {
+                    sums.update(repeating: 1 << (precisionBits - 1))
+                    for tap in 0..<taps.count[y] {
+                        let k = taps.weights[y * taps.stride + tap]
+                        let row = source.baseAddress! + (taps.first[y] - firstRow + tap) * rowBytes + bytes.lowerBound
+                        for i in 0..<outRowBytes {
+                            sums[i] &+= Int32(row[i]) &* k
                         }
-                        for i in 0..<rowBytes {
-                            out[y * rowBytes + i] = clip8(sums[i])
-                        }
+                    }
+                    let outRow = out.baseAddress! + y * outRowBytes
+                    for i in 0..<outRowBytes {
+                        outRow[i] = clip8(sums[i])
                     }
                 }
             }
-            initialized = outputHeight * rowBytes
+            initialized = outputHeight * outRowBytes
         }
-    }
-
-    private static func copy(_ image: RGBImage, rows: Range<Int>, columns: Range<Int>) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(rows.count * columns.count * 3)
-        for y in rows {
-            let start = (y * image.width + columns.lowerBound) * 3
-            out.append(contentsOf: image.pixels[start..<(start + columns.count * 3)])
-        }
-        return out
     }
 
     /// Resample.c's clip8: drop the fraction bits, clamp to 0...255.
@@ -124,7 +141,7 @@ struct FilterTaps {
         let support = 1.0 * filterScale  // the bilinear filter's support is 1
         let stride = Int(support.rounded(.up)) * 2 + 1
         let inverseFilterScale = 1.0 / filterScale
-        let oneHalfFixed = Double(Int32(1) << PillowResize.precisionBits)
+        let fixedPointOne = Double(Int32(1) << PillowResize.precisionBits)
 
         var first = [Int](), count = [Int]()
         first.reserveCapacity(window.count)
@@ -143,11 +160,24 @@ struct FilterTaps {
             }
             for x in 0..<xmax {
                 let k = total != 0 ? raw[x] / total : raw[x]
-                weights[i * stride + x] = k < 0 ? Int32(-0.5 + k * oneHalfFixed) : Int32(0.5 + k * oneHalfFixed)
+                weights[i * stride + x] = k < 0 ? Int32(-0.5 + k * fixedPointOne) : Int32(0.5 + k * fixedPointOne)
             }
             first.append(xmin)
             count.append(max(xmax, 0))
         }
+        self.first = first
+        self.count = count
+        self.weights = weights
+        self.stride = stride
+    }
+
+    /// Weight 1.0 on input position `p` for every output position `p` of `window`: a plain copy.
+    static func identity(_ window: Range<Int>) -> FilterTaps {
+        FilterTaps(first: Array(window), count: Array(repeating: 1, count: window.count),
+                   weights: Array(repeating: 1 << PillowResize.precisionBits, count: window.count), stride: 1)
+    }
+
+    private init(first: [Int], count: [Int], weights: [Int32], stride: Int) {
         self.first = first
         self.count = count
         self.weights = weights

@@ -75,16 +75,17 @@ public final class Recognizer: Sendable {
 
     /// Reads, hashes and checks a weights file (any format `Checkpoint` reads).
     public static func loadWeights(_ url: URL) throws(RecognitionError) -> ResNet18Weights {
-        let bytes: [UInt8]
+        // Hash through a mapping (no copy held), then let Checkpoint read the file once.
+        let digest: String
         do {
-            bytes = [UInt8](try Data(contentsOf: url, options: .alwaysMapped))
+            let mapped = try Data(contentsOf: url, options: .alwaysMapped)
+            digest = SHA256.hash(data: mapped).prefix(4).map { String(format: "%02x", $0) }.joined()
         } catch {
             throw .weights(path: url.path, problem: "cannot be read (\(error.localizedDescription)); check the path given with --weights or RESNET18_WEIGHTS")
         }
-        let digest = SHA256.hash(data: bytes).prefix(4).map { String(format: "%02x", $0) }.joined()
         let stateDict: StateDict
         do {
-            stateDict = try StateDict(bytes: bytes, name: url.lastPathComponent)
+            stateDict = try StateDict(contentsOf: url)
         } catch {
             throw .weights(path: url.path, problem: "\(error)")
         }

@@ -4,8 +4,9 @@ import Foundation
 /// The fp32 rate oneDNN reaches on one direct 64→64 3x3 convolution at 56×56 (batch 1), the reference
 /// against which `bench` reports how much of the machine the whole network uses.
 public enum ConvolutionPeak {
-    /// Median GFLOP/s over `runs` executions, with the engine's thread setting in force.
-    public static func measure(runs: Int = 50) throws(ResNetError) -> Double {
+    /// Median GFLOP/s over `runs` executions on `threads` threads.
+    public static func measure(threads: Int, runs: Int = 50) throws(ResNetError) -> Double {
+        DNNLEngine.setThreads(threads)
         let engine = try DNNLEngine()
         let src = try MemoryDesc(dims: [1, 64, 56, 56], type: dnnl_f32, tag: dnnl_format_tag_any)
         let weights = try MemoryDesc(dims: [64, 64, 3, 3], type: dnnl_f32, tag: dnnl_format_tag_any)

@@ -69,6 +69,15 @@ struct MemoryDesc {
         return dnnl_memory_desc_get_size(&md)
     }
 
+    var dataType: dnnl_data_type_t { raw.data_type }
+
+    /// The same shape and layout holding `type` (element strides are unchanged for same-size types).
+    func with(type: dnnl_data_type_t) -> MemoryDesc {
+        var copy = raw
+        copy.data_type = type
+        return MemoryDesc(copy)
+    }
+
     static func == (lhs: MemoryDesc, rhs: MemoryDesc) -> Bool {
         var l = lhs.raw, r = rhs.raw
         return dnnl_memory_desc_equal(&l, &r) != 0
@@ -127,13 +136,16 @@ final class DNNLAttributes {
         }
     }
 
-    /// Appends `dst += previous dst` then ReLU, as a residual block ends.
-    func setPostOps(sum: Bool, relu: Bool, sumScale: Float = 1) throws(ResNetError) {
+    /// Appends `dst += sumScale × previous dst` then ReLU, as a residual block ends.
+    ///
+    /// `sumType` reads the previous dst as another type of the same size (an s8 identity under a u8 output).
+    func setPostOps(sum: Bool, relu: Bool, sumScale: Float = 1,
+                    sumType: dnnl_data_type_t = dnnl_data_type_undef) throws(ResNetError) {
         guard sum || relu else { return }
         var ops: dnnl_post_ops_t?
         try dnnlCheck(dnnl_post_ops_create(&ops), "dnnl_post_ops_create")
         defer { dnnl_post_ops_destroy(ops) }
-        if sum { try dnnlCheck(dnnl_post_ops_append_sum(ops, sumScale), "post-op sum") }
+        if sum { try dnnlCheck(dnnl_post_ops_append_sum_v2(ops, sumScale, sumType), "post-op sum") }
         if relu { try dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0), "post-op relu") }
         try dnnlCheck(dnnl_primitive_attr_set_post_ops(handle, ops), "set post-ops")
     }
@@ -176,6 +188,8 @@ final class DNNLPrimitive {
     let handle: dnnl_primitive_t
     let desc: DNNLPrimitiveDesc
     var arguments: [dnnl_exec_arg_t] = []
+    /// The memories behind `arguments`, kept alive as long as the primitive may run on them.
+    private var bound: [DNNLMemory] = []
 
     init(_ desc: DNNLPrimitiveDesc) throws(ResNetError) {
         var primitive: dnnl_primitive_t?
@@ -186,6 +200,7 @@ final class DNNLPrimitive {
 
     func bind(_ arg: Int32, _ memory: DNNLMemory) {
         arguments.append(dnnl_exec_arg_t(arg: arg, memory: memory.handle))
+        bound.append(memory)
     }
 
     func execute(on engine: DNNLEngine) throws(ResNetError) {

@@ -6,6 +6,8 @@ struct Activation {
     let channels: Int
     let height: Int
     let width: Int
+    /// For u8/s8 tensors, stored integer = scale × value; 1 for floating point.
+    var scale: Float = 1
 }
 
 /// ResNet-18 compiled for one batch size: primitives built once, run in order on one stream.
@@ -29,6 +31,8 @@ final class ExecutionPlan {
     private var scratchpad: DNNLMemory!
     /// The implementation oneDNN chose for each step, in order (for `bench` and tests).
     private(set) var implementations: [String] = []
+    /// Convolution steps by index: the convolution's name and the memory it writes (for calibration).
+    private var convolutionOutputs: [Int: (name: String, memory: DNNLMemory)] = [:]
 
     init(batch: Int, classCount: Int, engine: DNNLEngine, store: WeightStore, options: EngineOptions) throws(ResNetError) {
         self.batch = batch
@@ -54,6 +58,26 @@ final class ExecutionPlan {
         try engine.wait()
     }
 
+    /// Runs like `run`, handing each convolution's output to `observe` right after it is written: buffers are
+    /// reused in place, so a block's `conv2` output is already the block output (after add and ReLU) and is
+    /// gone once a later step overwrites it.
+    func run(input inputPointer: UnsafePointer<Float>, output outputPointer: UnsafeMutablePointer<Float>,
+             arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer,
+             observe: (_ step: Int, _ convolution: String, _ output: DNNLMemory) -> Void) throws(ResNetError) {
+        try input.setPointer(UnsafeMutableRawPointer(mutating: inputPointer))
+        try output.setPointer(outputPointer)
+        try scratchpad.setPointer(scratch)
+        for slot in arenaSlots { try slot.memory.setPointer(arena + slot.offset) }
+        for (index, step) in steps.enumerated() {
+            try step.execute(on: engine)
+            if let (name, memory) = convolutionOutputs[index] {
+                try engine.wait()
+                observe(index, name, memory)
+            }
+        }
+        try engine.wait()
+    }
+
     // MARK: Building
 
     /// nChw16c for every activation after the stem's input. Measured on AVX-512 at batch 1 and 8: letting
@@ -62,10 +86,27 @@ final class ExecutionPlan {
     /// on every 3x3 stride-1 convolution and needs no reorder at all (13.0 ms).
     private let activationTag = dnnl_aBcd16b
 
+    /// int8 activations: u8 after a ReLU, s8 out of a downsample (no ReLU).
+    /// nhwc (acdb), which brgconv:avx512_core_vnni reads and writes without reorders; with nChw16c oneDNN 2.6
+    /// falls back to its reference int8 convolution.
+    private let int8ActivationTag = dnnl_acdb
+
+    /// The data type of floating-point activations and weights: f32, or bf16 with f32 accumulation (bias and
+    /// logits stay f32). int8 plans return to f32 for average pooling and fc.
+    private var dataType: dnnl_data_type_t { options.precision == .bf16 ? dnnl_bf16 : dnnl_f32 }
+
     private func build(classCount: Int) throws(ResNetError) {
         let size = ResNet18Architecture.inputSize
         var x = Activation(memory: input, channels: 3, height: size, width: size)
+        if let quantization = options.quantization, options.precision == .int8 {
+            // The stem runs in int8 too, on the input quantised to s8: in f32 it took a quarter of the int8
+            // network's time (2.1 of 10.2 ms on one thread), in int8 0.8 ms, for cosine 0.9995 instead of 0.9996.
+            let scale = quantization.scale(of: QuantizationParameters.input, unsigned: false)
+            let desc = try MemoryDesc(dims: [batch, 3, size, size], type: dnnl_s8, tag: int8ActivationTag)
+            x = Activation(memory: try reorder(x.memory, to: desc, scale: scale), channels: 3, height: size, width: size, scale: scale)
+        }
         x = try convolution(ResNet18Architecture.stem, x, relu: true)
+        // In int8, max-pooling runs on u8 and keeps the stem's scale.
         x = try pooling(x, algorithm: dnnl_pooling_max, kernel: 3, stride: 2, padding: 1)
         for block in ResNet18Architecture.blocks {
             let identity: Activation
@@ -77,6 +118,12 @@ final class ExecutionPlan {
             let inner = try convolution(block.first, x, relu: true)
             // The residual add and the block's ReLU ride on the second convolution: dst += conv(inner); relu.
             x = try convolution(block.second, inner, relu: true, accumulateInto: identity)
+        }
+        if x.memory.desc.dataType == dnnl_u8 {
+            // Back to f32 before pooling: the 7×7 average and fc cost little and keep their precision.
+            let desc = try MemoryDesc(dims: [batch, x.channels, x.height, x.width], type: dnnl_f32, tag: activationTag)
+            x = Activation(memory: try reorder(x.memory, to: desc, scale: 1 / x.scale),
+                           channels: x.channels, height: x.height, width: x.width)
         }
         x = try pooling(x, algorithm: dnnl_pooling_avg_exclude_padding, kernel: x.height, stride: x.height, padding: 0)
         try classifier(x, classCount: classCount)
@@ -94,19 +141,36 @@ final class ExecutionPlan {
         return memory
     }
 
-    private func append(_ primitive: DNNLPrimitive) {
+    private func append(_ primitive: DNNLPrimitive, convolution: String? = nil, output: DNNLMemory? = nil) {
+        if let convolution, let output { convolutionOutputs[steps.count] = (convolution, output) }
         steps.append(primitive)
         implementations.append(primitive.desc.implementation)
         scratchpadBytes = max(scratchpadBytes, primitive.desc.scratchpad.byteCount)
     }
 
+    /// A second view of an arena memory as `desc` (same bytes, another data type).
+    private func alias(_ memory: DNNLMemory, as desc: MemoryDesc) throws(ResNetError) -> DNNLMemory {
+        guard let slot = arenaSlots.first(where: { $0.memory === memory }) else {
+            throw .engine("internal: aliasing a memory outside the arena")
+        }
+        let view = try DNNLMemory(desc, engine: engine, pointer: nil)
+        arenaSlots.append((view, slot.offset))
+        return view
+    }
+
     /// `x` in the layout `desc`, reordering into a new arena buffer when it is not already.
     private func ensureLayout(_ x: DNNLMemory, _ desc: MemoryDesc) throws(ResNetError) -> DNNLMemory {
         if x.desc == desc { return x }
+        return try reorder(x, to: desc, scale: 1)
+    }
+
+    /// A reorder of `x` into a new arena buffer of `desc`, multiplying by `scale` (quantising or dequantising).
+    private func reorder(_ x: DNNLMemory, to desc: MemoryDesc, scale: Float) throws(ResNetError) -> DNNLMemory {
         let target = try allocate(desc)
         var pd: dnnl_primitive_desc_t?
         var src = x.desc.raw, dst = desc.raw
         let attr = try DNNLAttributes()
+        if scale != 1 { try attr.setOutputScales([scale]) }
         try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &src, engine.engine, &dst, engine.engine, attr.handle), "activation reorder")
         let primitive = try DNNLPrimitive(DNNLPrimitiveDesc(pd!))
         primitive.bind(DNNLArg.src, x)
@@ -118,23 +182,27 @@ final class ExecutionPlan {
     /// conv + folded BatchNorm (+ `accumulateInto` as the residual) (+ ReLU), one primitive.
     private func convolution(_ spec: ConvSpec, _ x: Activation, relu: Bool,
                              accumulateInto residual: Activation? = nil) throws(ResNetError) -> Activation {
+        if x.memory.desc.dataType == dnnl_u8 || x.memory.desc.dataType == dnnl_s8 {
+            return try int8Convolution(spec, x, relu: relu, accumulateInto: residual)
+        }
         let outHeight = (x.height + 2 * spec.padding - spec.kernel) / spec.stride + 1
         let outWidth = (x.width + 2 * spec.padding - spec.kernel) / spec.stride + 1
-        let srcAny = try MemoryDesc(dims: [batch, spec.inChannels, x.height, x.width], type: dnnl_f32, tag: spec.inChannels == 3 ? dnnl_format_tag_any : activationTag)
+        let srcAny = try MemoryDesc(dims: [batch, spec.inChannels, x.height, x.width], type: dataType,
+                                    tag: spec.inChannels == 3 ? dnnl_format_tag_any : activationTag)
         let weightsAny = try MemoryDesc(dims: [spec.outChannels, spec.inChannels, spec.kernel, spec.kernel],
-                                        type: dnnl_f32, tag: dnnl_format_tag_any)
+                                        type: dataType, tag: dnnl_format_tag_any)
         let biasDesc = try MemoryDesc(dims: [spec.outChannels], type: dnnl_f32, tag: dnnl_a)
         // With a residual, the convolution must write where the identity already is, in its layout.
         let dstDesc: MemoryDesc
         if let residual {
             dstDesc = residual.memory.desc
         } else {
-            dstDesc = try MemoryDesc(dims: [batch, spec.outChannels, outHeight, outWidth], type: dnnl_f32, tag: activationTag)
+            dstDesc = try MemoryDesc(dims: [batch, spec.outChannels, outHeight, outWidth], type: dataType, tag: activationTag)
         }
 
         let attr = try DNNLAttributes()
         try attr.setPostOps(sum: residual != nil, relu: relu)
-        let useWinograd = options.winograd && spec.kernel == 3 && spec.stride == 1
+        let useWinograd = options.winograd && options.precision == .fp32 && spec.kernel == 3 && spec.stride == 1
         let algorithms = useWinograd ? [dnnl_convolution_winograd, dnnl_convolution_direct] : [dnnl_convolution_direct]
 
         var chosen: DNNLPrimitiveDesc?
@@ -160,8 +228,73 @@ final class ExecutionPlan {
         primitive.bind(DNNLArg.weights, try store.convolutionWeights(spec.conv, layout: pd.weights))
         primitive.bind(DNNLArg.bias, try store.convolutionBias(spec.conv))
         primitive.bind(DNNLArg.dst, dst)
-        append(primitive)
+        append(primitive, convolution: spec.conv, output: dst)
         return Activation(memory: dst, channels: spec.outChannels, height: outHeight, width: outWidth)
+    }
+
+    /// The int8 form: u8/s8 source, s8 per-channel weights, f32 bias in accumulator units, and one output scale
+    /// per channel taking the accumulator (units sIn·sW[o]) to the output's own scale.
+    ///
+    /// The residual sum reads the identity at its own scale, hence the post-op's scale sOut / sIdentity; an s8
+    /// identity (a downsample's output) is read as s8 under a u8 output, since the ReLU makes the result unsigned.
+    private func int8Convolution(_ spec: ConvSpec, _ x: Activation, relu: Bool,
+                                 accumulateInto residual: Activation?) throws(ResNetError) -> Activation {
+        guard let quantization = options.quantization else { throw .quantization("int8 plan without parameters") }
+        let outHeight = (x.height + 2 * spec.padding - spec.kernel) / spec.stride + 1
+        let outWidth = (x.width + 2 * spec.padding - spec.kernel) / spec.stride + 1
+        let outType = relu ? dnnl_u8 : dnnl_s8
+        let outScale = quantization.scale(of: spec.conv, unsigned: relu)
+        let weightScales = store.int8WeightScales(spec.conv)
+
+        let srcAny = try MemoryDesc(dims: [batch, spec.inChannels, x.height, x.width], type: x.memory.desc.dataType,
+                                    tag: int8ActivationTag)
+        let weightsAny = try MemoryDesc(dims: [spec.outChannels, spec.inChannels, spec.kernel, spec.kernel],
+                                        type: dnnl_s8, tag: dnnl_format_tag_any)
+        let biasDesc = try MemoryDesc(dims: [spec.outChannels], type: dnnl_f32, tag: dnnl_a)
+        let dstDesc: MemoryDesc
+        if let residual {
+            dstDesc = residual.memory.desc.with(type: outType)
+        } else {
+            dstDesc = try MemoryDesc(dims: [batch, spec.outChannels, outHeight, outWidth], type: outType, tag: int8ActivationTag)
+        }
+
+        let attr = try DNNLAttributes()
+        try attr.setOutputScales(weightScales.map { outScale / (x.scale * $0) })
+        if let residual {
+            let identityType = residual.memory.desc.dataType
+            try attr.setPostOps(sum: true, relu: relu, sumScale: outScale / residual.scale,
+                                sumType: identityType == outType ? dnnl_data_type_undef : identityType)
+        } else {
+            try attr.setPostOps(sum: false, relu: relu)
+        }
+
+        var desc = dnnl_convolution_desc_t()
+        var src = srcAny.raw, weights = weightsAny.raw, bias = biasDesc.raw, dst = dstDesc.raw
+        let strides: [Int64] = [Int64(spec.stride), Int64(spec.stride)]
+        let padding: [Int64] = [Int64(spec.padding), Int64(spec.padding)]
+        // Direct only: oneDNN's int8 Winograd (jit_int8_wino) was 1.5x faster on 14-56 px but cost cosine
+        // 0.998 over the network, and 0.9991 even on the first convolution alone.
+        try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &src, &weights,
+                                                         &bias, &dst, strides, padding, padding), "int8 \(spec.conv) descriptor")
+        var created: dnnl_primitive_desc_t?
+        try dnnlCheck(dnnl_primitive_desc_create(&created, &desc, attr.handle, engine.engine, nil),
+                      "int8 \(spec.conv) at batch \(batch)")
+        let pd = DNNLPrimitiveDesc(created!)
+
+        let source = try ensureLayout(x.memory, pd.src)
+        let output: DNNLMemory
+        if let residual {
+            output = residual.memory.desc == pd.dst ? residual.memory : try alias(residual.memory, as: pd.dst)
+        } else {
+            output = try allocate(pd.dst)
+        }
+        let primitive = try DNNLPrimitive(pd)
+        primitive.bind(DNNLArg.src, source)
+        primitive.bind(DNNLArg.weights, try store.int8ConvolutionWeights(spec.conv, layout: pd.weights))
+        primitive.bind(DNNLArg.bias, try store.int8ConvolutionBias(spec.conv, inputScale: x.scale))
+        primitive.bind(DNNLArg.dst, output)
+        append(primitive, convolution: spec.conv, output: output)
+        return Activation(memory: output, channels: spec.outChannels, height: outHeight, width: outWidth, scale: outScale)
     }
 
     private func pooling(_ x: Activation, algorithm: dnnl_alg_kind_t, kernel: Int, stride: Int, padding: Int) throws(ResNetError) -> Activation {
@@ -169,7 +302,8 @@ final class ExecutionPlan {
         let outWidth = (x.width + 2 * padding - kernel) / stride + 1
         var desc = dnnl_pooling_v2_desc_t()
         var src = x.memory.desc.raw
-        var dst = try MemoryDesc(dims: [batch, x.channels, outHeight, outWidth], type: dnnl_f32, tag: dnnl_format_tag_any).raw
+        var dst = try MemoryDesc(dims: [batch, x.channels, outHeight, outWidth], type: x.memory.desc.dataType,
+                                 tag: dnnl_format_tag_any).raw
         let k: [Int64] = [Int64(kernel), Int64(kernel)], s: [Int64] = [Int64(stride), Int64(stride)]
         let p: [Int64] = [Int64(padding), Int64(padding)], dilation: [Int64] = [0, 0]
         try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, algorithm, &src, &dst, s, k, dilation, p, p),
@@ -183,14 +317,14 @@ final class ExecutionPlan {
         primitive.bind(DNNLArg.src, x.memory)
         primitive.bind(DNNLArg.dst, out)
         append(primitive)
-        return Activation(memory: out, channels: x.channels, height: outHeight, width: outWidth)
+        return Activation(memory: out, channels: x.channels, height: outHeight, width: outWidth, scale: x.scale)
     }
 
     /// fc on the pooled [N, 512, 1, 1] tensor, in whatever layout pooling left it, into the caller's [N, classes].
     private func classifier(_ x: Activation, classCount: Int) throws(ResNetError) {
         var desc = dnnl_inner_product_desc_t()
         var src = x.memory.desc.raw
-        var weights = try MemoryDesc(dims: [classCount, x.channels, 1, 1], type: dnnl_f32, tag: dnnl_format_tag_any).raw
+        var weights = try MemoryDesc(dims: [classCount, x.channels, 1, 1], type: dataType, tag: dnnl_format_tag_any).raw
         var bias = try MemoryDesc(dims: [classCount], type: dnnl_f32, tag: dnnl_a).raw
         let dstDesc = try MemoryDesc(dims: [batch, classCount], type: dnnl_f32, tag: dnnl_nc)
         var dst = dstDesc.raw

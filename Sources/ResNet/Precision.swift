@@ -15,10 +15,14 @@ public struct EngineOptions: Sendable {
     public var precision: Precision
     /// Winograd on the 3x3 stride-1 convolutions where oneDNN has it.
     public var winograd: Bool
+    /// Activation ranges from `resnet18 quantize`; required by `.int8`, ignored otherwise.
+    public var quantization: QuantizationParameters?
 
-    public init(threads: Int? = nil, precision: Precision = .fp32, winograd: Bool = true) {
+    public init(threads: Int? = nil, precision: Precision = .fp32, winograd: Bool = true,
+                quantization: QuantizationParameters? = nil) {
         self.threads = threads
         self.precision = precision
         self.winograd = winograd
+        self.quantization = quantization
     }
 }

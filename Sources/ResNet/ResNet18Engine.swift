@@ -24,11 +24,13 @@ public final class ResNet18Engine: @unchecked Sendable {
     public static let inputCount = 3 * ResNet18Architecture.inputSize * ResNet18Architecture.inputSize
 
     public init(weights: ResNet18Weights, options: EngineOptions = .init()) throws(ResNetError) {
-        guard options.precision == .fp32 else {
-            throw .engine("precision \(options.precision.rawValue) is not available yet; use fp32")
+        if options.precision == .int8 {
+            guard let quantization = options.quantization else {
+                throw .quantization("precision int8 needs calibration parameters for \(weights.identity): run `resnet18 quantize` to make them, or use fp32 or bf16")
+            }
+            try quantization.check(against: weights.identity)
         }
-        if let threads = options.threads { DNNLEngine.setThreads(threads) }
-        threads = DNNLEngine.maxThreads
+        threads = options.threads ?? DNNLEngine.maxThreads
         dnnl = try DNNLEngine()
         store = WeightStore(engine: dnnl, weights: weights)
         classCount = weights.classCount
@@ -41,6 +43,7 @@ public final class ResNet18Engine: @unchecked Sendable {
     public func prepare(batch: Int) throws(ResNetError) -> [String] {
         lock.lock()
         defer { lock.unlock() }
+        DNNLEngine.setThreads(threads)
         return try plan(batch: batch).implementations
     }
 
@@ -55,6 +58,8 @@ public final class ResNet18Engine: @unchecked Sendable {
         }
         lock.lock()
         defer { lock.unlock() }
+        // OpenMP's thread count is a per-thread setting, and callers come from any thread.
+        DNNLEngine.setThreads(threads)
         let plan = try plan(batch: batch)
         try plan.run(input: input.baseAddress!, output: output.baseAddress!, arena: arena.pointer, scratch: scratch.pointer)
     }

@@ -12,6 +12,8 @@ public enum ResNetError: Error, CustomStringConvertible, Sendable {
     case engine(String)
     /// The caller passed a tensor of the wrong size.
     case badInput(String)
+    /// int8 calibration parameters are missing, unreadable, or belong to other weights.
+    case quantization(String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,8 @@ public enum ResNetError: Error, CustomStringConvertible, Sendable {
         case let .engine(message):
             return "oneDNN: \(message)"
         case let .badInput(message):
+            return message
+        case let .quantization(message):
             return message
         }
     }

@@ -6,6 +6,7 @@ final class WeightStore {
     private let weights: ResNet18Weights
     private var reordered: [String: [DNNLMemory]] = [:]
     private var biases: [String: DNNLMemory] = [:]
+    private var int8Scales: [String: [Float]] = [:]
 
     init(engine: DNNLEngine, weights: ResNet18Weights) {
         self.engine = engine
@@ -32,6 +33,49 @@ final class WeightStore {
 
     func classifierBias() throws(ResNetError) -> DNNLMemory {
         try biasMemory(key: "fc", values: weights.fcBias)
+    }
+
+    // MARK: int8
+
+    /// Per-output-channel symmetric scales of the convolution's weights: 127 / max |w[o]|.
+    func int8WeightScales(_ name: String) -> [Float] {
+        if let scales = int8Scales[name] { return scales }
+        let conv = weights.convolutions[name]!
+        let perChannel = conv.weights_oihw.count / conv.spec.outChannels
+        let scales = (0..<conv.spec.outChannels).map { o -> Float in
+            let row = conv.weights_oihw[(o * perChannel)..<((o + 1) * perChannel)]
+            let largest = row.reduce(Float(0)) { max($0, abs($1)) }
+            return largest > 0 ? 127 / largest : 1
+        }
+        int8Scales[name] = scales
+        return scales
+    }
+
+    /// The convolution's weights rounded to s8 with `int8WeightScales`, in `layout`.
+    func int8ConvolutionWeights(_ name: String, layout: MemoryDesc) throws(ResNetError) -> DNNLMemory {
+        let key = name + "#s8"
+        if let existing = reordered[key]?.first(where: { $0.desc == layout }) { return existing }
+        let conv = weights.convolutions[name]!
+        let spec = conv.spec
+        let scales = int8WeightScales(name)
+        let perChannel = conv.weights_oihw.count / spec.outChannels
+        let values = conv.weights_oihw.enumerated().map { index, w in
+            Int8(max(-127, min(127, (w * scales[index / perChannel]).rounded())))
+        }
+        let userDesc = try MemoryDesc(dims: [spec.outChannels, spec.inChannels, spec.kernel, spec.kernel], type: dnnl_s8, tag: dnnl_abcd)
+        let user = try DNNLMemory(userDesc, engine: engine)
+        values.withUnsafeBytes { user.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let target = try DNNLMemory(layout, engine: engine)
+        try reorder(from: user, to: target)
+        reordered[key, default: []].append(target)
+        return target
+    }
+
+    /// The bias in the accumulator's units (oneDNN 2.x adds it before the output scale): b[o] × sIn × sW[o].
+    func int8ConvolutionBias(_ name: String, inputScale: Float) throws(ResNetError) -> DNNLMemory {
+        let scales = int8WeightScales(name)
+        let values = zip(weights.convolutions[name]!.bias, scales).map { $0 * inputScale * $1 }
+        return try biasMemory(key: name + "#int8", values: values)
     }
 
     private func weightsMemory(key: String, values: [Float], dims: [Int], layout: MemoryDesc) throws(ResNetError) -> DNNLMemory {

@@ -25,7 +25,7 @@ struct Bench: ParsableCommand {
         let started = ContinuousClock.now
         let recognizer = try engine.loadRecognizer()
         let engineReady = (ContinuousClock.now - started).milliseconds
-        let peak = try ConvolutionPeak.measure()
+        let peak = try ConvolutionPeak.measure(threads: recognizer.engine.threads)
         for size in batches {
             try recognizer.engine.prepare(batch: size)
             // A real photo's tensor would run the same arithmetic; the values do not change the timing.

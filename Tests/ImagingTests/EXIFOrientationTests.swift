@@ -128,6 +128,8 @@ import Testing
         let jpegShown = try ImageDecoder.decode(Self.jpeg(original, withEXIF: tiff))
         #expect(jpegShown == stored)
 
+        // libspng itself refuses a zero-length eXIf chunk (a PNG spec violation) as corrupt; Pillow would not.
+        guard !tiff.isEmpty else { return }
         var writer = PNGWriter(width: 3, height: 2, bitDepth: 8, colorType: 0)
         let samples = [[1, 2, 3], [4, 5, 6]]
         let plain = try ImageDecoder.decode(writer.encode(samples))

@@ -46,7 +46,8 @@ import TestSupport
     }
 
     /// Upscaling, no resize at all (short side already 256), one axis only, a 1-pixel-wide image, a crop offset
-    /// that rounds half to even (385 → 80.5 → 80), strong downscaling.
+    /// that rounds half to even (385 → 80.5 → 80), strong downscaling, and portraits over twice as tall as wide
+    /// (257×1000, 400×900, 600×1300), for which Pillow 13 runs the vertical pass first.
     @Test(arguments: [
         SyntheticCase(width: 100, height: 60, tensorFNV1a: 0xebe3_ba78_f29e_7eaa),
         SyntheticCase(width: 224, height: 224, tensorFNV1a: 0x2b22_4fd9_ba29_9707),
@@ -57,6 +58,8 @@ import TestSupport
         SyntheticCase(width: 500, height: 3, tensorFNV1a: 0x720a_2d23_6ed4_968f),
         SyntheticCase(width: 640, height: 427, tensorFNV1a: 0xd98e_de89_af09_afc3),
         SyntheticCase(width: 1500, height: 257, tensorFNV1a: 0x5ff1_51be_c57f_4990),
+        SyntheticCase(width: 400, height: 900, tensorFNV1a: 0x46c1_28b8_64c9_0aeb),
+        SyntheticCase(width: 600, height: 1300, tensorFNV1a: 0xa899_c46a_0b73_1c11),
     ])
     func syntheticImageMatchesPillowBitForBit(_ example: SyntheticCase) {
         let image = RGBImage(width: example.width, height: example.height,

@@ -72,3 +72,33 @@ import TestSupport
         #expect(ResNet18Weights.untrained().identity.trained == false)
     }
 }
+
+/// bf16: same network, bfloat16 activations and weights with float32 accumulation.
+@Suite struct BFloat16Tests {
+    static func cosine(_ a: ArraySlice<Float>, _ b: [Float]) -> Double {
+        var dot = 0.0, na = 0.0, nb = 0.0
+        for (x, y) in zip(a, b) {
+            dot += Double(x) * Double(y)
+            na += Double(x) * Double(x)
+            nb += Double(y) * Double(y)
+        }
+        return dot / (na.squareRoot() * nb.squareRoot())
+    }
+
+    @Test("bf16 logits stay within the stated bounds of PyTorch's fp32 logits on every photo")
+    func bf16MatchesWithinBounds() throws {
+        let engine = try ResNet18Engine(weights: FidelityTests.weights(Fixtures.seededPth),
+                                        options: EngineOptions(threads: 2, precision: .bf16))
+        let implementations = try engine.prepare(batch: 1)
+        #expect(implementations.contains { $0.contains("bf16") }, "\(implementations)")
+        for photo in Fixtures.photoNames {
+            let logits = try engine.logits(nchw: Fixtures.inputTensor(for: photo), batch: 1)
+            let reference = try Fixtures.referenceLogits(for: photo)
+            let difference = FidelityTests.maxAbsDifference(logits[...], reference)
+            let similarity = Self.cosine(logits[...], reference)
+            print("bf16 \(photo): max abs \(difference), cosine \(similarity)")
+            #expect(similarity >= 0.999, "\(photo): cosine \(similarity)")
+            #expect(difference < 0.05, "\(photo): max abs \(difference)")
+        }
+    }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# resnet18's engine side by side with the peers (PyTorch, ONNX Runtime, OpenVINO) in one run, same threads.
+# Writes bench/results/engines.json and prints a markdown table.
+# Usage: bench/engines.sh [THREADS] [RUNS]      (needs bench/setup-peers.sh once; builds release)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+threads=${1:-2}
+runs=${2:-60}
+shared=${RESNET18_SHARED:-$root/../shared}
+venv=${PEERS_VENV:-$root/.venv-peers}
+[ -x "$venv/bin/python" ] || bench/setup-peers.sh "$venv"
+command -v swift >/dev/null 2>&1 || export PATH=/opt/swift/usr/bin:$PATH
+swift build -c release --product resnet18 >/dev/null
+bin="$(swift build -c release --show-bin-path)/resnet18"
+mkdir -p bench/results
+out=bench/results/engines.jsonl
+: > "$out"
+echo "==> resnet18 (fp32) batch 1,8" >&2
+"$bin" bench --weights "$shared/fixtures/resnet18-seeded.pth" --threads "$threads" --batch 1,8 --runs "$runs" --json >> "$out"
+for precision in bf16 int8; do
+  if "$bin" bench --weights "$shared/fixtures/resnet18-seeded.pth" --threads "$threads" --batch 1 --runs 3 --precision $precision >/dev/null 2>&1; then
+    echo "==> resnet18 ($precision) batch 1,8" >&2
+    "$bin" bench --weights "$shared/fixtures/resnet18-seeded.pth" --threads "$threads" --batch 1,8 --runs "$runs" --precision $precision --json >> "$out"
+  fi
+done
+echo "==> peers" >&2
+"$venv/bin/python" "$shared/bench/peers.py" --threads "$threads" --runs "$runs" 2>/dev/null | grep '^{' >> "$out"
+python3 - "$out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ov = {r["batch"]: r for r in rows if r["engine"] == "openvino-fp32"}
+print("| engine | batch | median ms | p90 ms | images/s | vs OpenVINO fp32 |")
+print("|---|---:|---:|---:|---:|---:|")
+for r in rows:
+    base = ov.get(r["batch"])
+    ratio = f'{r["median_ms"] / base["median_ms"]:.2f}× time' if base else ""
+    print(f'| {r["engine"]} | {r["batch"]} | {r["median_ms"]:.2f} | {r["p90_ms"]:.2f} | {r["img_per_s"]:.1f} | {ratio} |')
+PY
