@@ -14,17 +14,40 @@ public struct StateDict: Sendable {
 
     /// Reads a checkpoint file; the format is recognised from the content, not the extension.
     public init(contentsOf url: URL) throws(CheckpointError) {
-        let bytes: [UInt8]
-        do {
-            // Mapped, then copied once: the tensors become views of this one buffer.
-            let data = try Data(contentsOf: url, options: .alwaysMapped)
-            bytes = [UInt8](unsafeUninitializedCapacity: data.count) { buffer, initialized in
-                initialized = data.copyBytes(to: buffer)
-            }
-        } catch {
-            throw .unreadable(file: url.path, reason: (error as NSError).localizedDescription)
-        }
+        let bytes = try Self.readFile(url)
         try self.init(bytes: bytes, name: url.lastPathComponent)
+    }
+
+    /// The whole file in one buffer, read with read(2): no mapping (a file truncated meanwhile cannot fault),
+    /// and no second copy, so the peak memory of a load is one file size.
+    static func readFile(_ url: URL) throws(CheckpointError) -> [UInt8] {
+        let descriptor = open(url.path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw .unreadable(file: url.path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw .unreadable(file: url.path, reason: String(cString: strerror(errno)))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw .unreadable(file: url.path, reason: "not a regular file")
+        }
+        let size = Int(info.st_size)
+        var failure: String?
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            while initialized < size {
+                let count = read(descriptor, buffer.baseAddress! + initialized, size - initialized)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 {
+                    failure = count == 0 ? "the file shrank while it was read" : String(cString: strerror(errno))
+                    break
+                }
+                initialized += count
+            }
+        }
+        if let failure { throw .unreadable(file: url.path, reason: failure) }
+        return bytes
     }
 
     /// Reads a checkpoint held in memory; `name` identifies it in error messages.

@@ -27,8 +27,10 @@ public enum BatcherError: Error, CustomStringConvertible, Sendable {
 /// Requests decode and preprocess on their own tasks, then hand prepared images to `classify`. The run loop
 /// takes the queue as soon as it holds `maxBatch` images, or when its oldest image has waited `maxDelay`, and
 /// runs one engine call on a thread of its own (the call blocks for milliseconds per image, which must not
-/// hold up the cooperative pool). The queue is bounded: past `queueDepth` waiting images, `classify` throws
-/// `BatcherError.queueFull` at once instead of letting latency grow without limit.
+/// hold up the cooperative pool). It waits only while images are on their way: requests `announce` their
+/// images before decoding them, so a lone request runs at once instead of paying `maxDelay` for nothing.
+/// The queue is bounded: past `queueDepth` waiting images, `classify` throws `BatcherError.queueFull` at once
+/// instead of letting latency grow without limit.
 public actor Batcher {
     /// A finished engine call, for metrics.
     public struct BatchReport: Sendable {
@@ -63,6 +65,8 @@ public actor Batcher {
     private let inferenceQueue = DispatchQueue(label: "resnet18.inference", qos: .userInitiated)
 
     private var pending: [Entry] = []
+    /// Images announced and still being decoded: worth waiting for.
+    private var announced = 0
     private var jobs: [Int: Job] = [:]
     private var nextJob = 0
     private var stopping = false
@@ -89,13 +93,34 @@ public actor Batcher {
     /// Images waiting for the engine now.
     public var waiting: Int { pending.count }
 
+    /// Admits `count` images that are being decoded and will come to `classify(announced: true)`:
+    /// a batch waits for them (up to `maxDelay`) instead of running without them. Refused (before the
+    /// decoding work) when the queue, counting the images already on their way, has no room for them.
+    public func announce(_ count: Int) throws(BatcherError) {
+        if let refusal = refusal(of: count, counting: announced) { throw refusal }
+        announced += count
+    }
+
+    /// Takes back announced images that will not come (cache hits, images that failed to decode).
+    public func withdraw(_ count: Int) {
+        announced = max(0, announced - count)
+        wakeRunLoop()
+    }
+
     /// Classifies prepared images in whatever batches they join; results in the order given.
-    /// Timings include the time each image waited in the queue.
-    public func classify(_ images: [PreparedImage], topK: Int, includeLogits: Bool = false) async throws -> [Classification] {
-        guard !images.isEmpty else { return [] }
-        guard !stopping else { throw BatcherError.shuttingDown }
-        guard images.count <= queueDepth else { throw BatcherError.tooManyImages(count: images.count, depth: queueDepth) }
-        guard pending.count + images.count <= queueDepth else { throw BatcherError.queueFull(depth: queueDepth) }
+    /// Timings include the time each image waited in the queue. `announced`: these images were announced.
+    public func classify(_ images: [PreparedImage], topK: Int, includeLogits: Bool = false,
+                         announced wasAnnounced: Bool = false) async throws -> [Classification] {
+        if wasAnnounced { announced = max(0, announced - images.count) }
+        // Announced images were admitted already; they only find the door shut when the server is stopping.
+        if let refusal = wasAnnounced ? (stopping ? .shuttingDown : nil) : refusal(of: images.count, counting: 0) {
+            wakeRunLoop()  // what waited for these images need not wait any longer
+            throw refusal
+        }
+        guard !images.isEmpty else {
+            wakeRunLoop()
+            return []
+        }
         let id = nextJob
         nextJob += 1
         let now = ContinuousClock.now
@@ -107,6 +132,13 @@ public actor Batcher {
             }
             wakeRunLoop()
         }
+    }
+
+    private func refusal(of count: Int, counting onTheirWay: Int) -> BatcherError? {
+        if stopping { return .shuttingDown }
+        if count > queueDepth { return .tooManyImages(count: count, depth: queueDepth) }
+        if pending.count + onTheirWay + count > queueDepth { return .queueFull(depth: queueDepth) }
+        return nil
     }
 
     /// Classifies ready tensors (3×224×224 float32 each, normalised, as `PreparedImage.tensor`).
@@ -125,7 +157,7 @@ public actor Batcher {
                 await withCheckedContinuation { workArrived = $0 }
                 continue
             }
-            if pending.count < maxBatch && !stopping {
+            if pending.count < maxBatch && announced > 0 && !stopping {
                 let deadline = pending[0].enqueued + maxDelay
                 if deadline > .now {
                     await waitForFullBatch(until: deadline)
@@ -141,10 +173,6 @@ public actor Batcher {
     public func shutdown() {
         stopping = true
         wakeRunLoop()
-        if let filled = batchFilled {
-            batchFilled = nil
-            filled.resume()
-        }
     }
 
     private func wakeRunLoop() {
@@ -152,7 +180,8 @@ public actor Batcher {
             workArrived = nil
             arrived.resume()
         }
-        if pending.count >= maxBatch, let filled = batchFilled {
+        // The batch is as big as it will get: full, or nothing more is on its way.
+        if pending.count >= maxBatch || announced == 0 || stopping, let filled = batchFilled {
             batchFilled = nil
             filled.resume()
         }

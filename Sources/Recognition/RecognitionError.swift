@@ -13,6 +13,8 @@ public enum RecognitionError: Error, CustomStringConvertible, Sendable {
     case fetch(String)
     /// The engine failed.
     case engine(ResNetError)
+    /// int8 was asked for without usable calibration parameters.
+    case quantization(String)
     /// A file could not be read.
     case unreadable(path: String, problem: String)
 
@@ -24,6 +26,7 @@ public enum RecognitionError: Error, CustomStringConvertible, Sendable {
         case let .fetch(message): return message
         case let .engine(error): return error.description
         case let .unreadable(path, problem): return "\(path): \(problem)"
+        case let .quantization(message): return message
         }
     }
 }

@@ -10,6 +10,9 @@ public struct RecognizerConfiguration: Sendable {
     public var labelsPath: String?
     public var threads: Int?
     public var precision: Precision = .fp32
+    public var winograd = true
+    /// int8 calibration parameters; default: `NAME.int8.json` beside the weights file.
+    public var quantizationPath: String?
     public var applyEXIFOrientation = true
     public var maxPixels = 40_000_000
     public var environment: [String: String] = ProcessInfo.processInfo.environment
@@ -63,9 +66,16 @@ public final class Recognizer: Sendable {
         guard weights.classCount == labels.count else {
             throw .engine(.classCountMismatch(file: weights.identity.name, classes: weights.classCount, labels: labels.count))
         }
+        var quantization: QuantizationParameters?
+        if configuration.precision == .int8 {
+            quantization = try quantizationParameters(configuration, weights: weights, weightsURL: location.resolve()?.url,
+                                                      warnings: &warnings)
+        }
         let engine: ResNet18Engine
         do {
-            engine = try ResNet18Engine(weights: weights, options: EngineOptions(threads: configuration.threads, precision: configuration.precision))
+            engine = try ResNet18Engine(weights: weights, options: EngineOptions(
+                threads: configuration.threads, precision: configuration.precision,
+                winograd: configuration.winograd, quantization: quantization))
         } catch {
             throw .engine(error)
         }
@@ -73,13 +83,68 @@ public final class Recognizer: Sendable {
         return Recognizer(engine: engine, labels: labels, weightsOrigin: origin, warnings: warnings, decodeOptions: decode)
     }
 
+    /// The int8 parameters for these weights: `--quantization`, else the file beside the weights; for the
+    /// untrained weights (no file to keep them beside) they are measured now on the built-in photos.
+    static func quantizationParameters(_ configuration: RecognizerConfiguration, weights: ResNet18Weights, weightsURL: URL?,
+                                       warnings: inout [String]) throws(RecognitionError) -> QuantizationParameters {
+        let file = configuration.quantizationPath.map { URL(fileURLWithPath: $0) }
+            ?? weightsURL.map { QuantizationParameters.url(besideWeights: $0) }
+        guard let file else {
+            warnings.append("note: int8 on untrained weights: calibrated now on the \(CalibrationPhotos.jpegBase64.count) built-in photos")
+            return try calibrate(weights: weights, images: builtInCalibrationImages(), threads: configuration.threads)
+        }
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw .quantization("int8 needs calibration parameters and \(file.path) does not exist: run "
+                                + "`resnet18 quantize\(weightsURL.map { " --weights \($0.path)" } ?? "")` "
+                                + "(add --calibration DIR to use your own photos), or use --precision fp32 or bf16")
+        }
+        do {
+            return try QuantizationParameters.load(from: file, expectedWeights: weights.identity)
+        } catch {
+            throw .engine(error)
+        }
+    }
+
+    /// The built-in calibration photos, decoded and preprocessed as any upload.
+    public static func builtInCalibrationImages() throws(RecognitionError) -> [[Float]] {
+        var images: [[Float]] = []
+        for (name, base64) in CalibrationPhotos.jpegBase64 {
+            guard let data = Data(base64Encoded: base64) else { throw .unreadable(path: name, problem: "bad built-in photo") }
+            images.append(try tensor([UInt8](data)))
+        }
+        return images
+    }
+
+    /// Decodes and preprocesses image bytes without an engine (calibration photos).
+    public static func tensor(_ bytes: [UInt8], options: DecodeOptions = .init()) throws(RecognitionError) -> [Float] {
+        do {
+            return Preprocess.tensor(from: try ImageDecoder.decode(bytes, options: options))
+        } catch {
+            throw .image(error)
+        }
+    }
+
+    /// Measures each activation's range over `images` (preprocessed tensors) with the fp32 network.
+    public static func calibrate(weights: ResNet18Weights, images: [[Float]], threads: Int?) throws(RecognitionError) -> QuantizationParameters {
+        do {
+            return try QuantizationParameters.calibrate(weights: weights, images: images, threads: threads)
+        } catch {
+            throw .engine(error)
+        }
+    }
+
     /// Reads, hashes and checks a weights file (any format `Checkpoint` reads).
     public static func loadWeights(_ url: URL) throws(RecognitionError) -> ResNet18Weights {
-        // Hash through a mapping (no copy held), then let Checkpoint read the file once.
+        // Hashed in chunks, so that no second copy of the file is held while Checkpoint reads it.
         let digest: String
         do {
-            let mapped = try Data(contentsOf: url, options: .alwaysMapped)
-            digest = SHA256.hash(data: mapped).prefix(4).map { String(format: "%02x", $0) }.joined()
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            var hasher = SHA256()
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                hasher.update(data: chunk)
+            }
+            digest = hasher.finalize().prefix(4).map { String(format: "%02x", $0) }.joined()
         } catch {
             throw .weights(path: url.path, problem: "cannot be read (\(error.localizedDescription)); check the path given with --weights or RESNET18_WEIGHTS")
         }

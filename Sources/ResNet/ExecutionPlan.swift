@@ -92,7 +92,7 @@ final class ExecutionPlan {
     private let int8ActivationTag = dnnl_acdb
 
     /// The data type of floating-point activations and weights: f32, or bf16 with f32 accumulation (bias and
-    /// logits stay f32). int8 plans return to f32 for average pooling and fc.
+    /// logits stay f32).
     private var dataType: dnnl_data_type_t { options.precision == .bf16 ? dnnl_bf16 : dnnl_f32 }
 
     private func build(classCount: Int) throws(ResNetError) {
@@ -106,7 +106,9 @@ final class ExecutionPlan {
             x = Activation(memory: try reorder(x.memory, to: desc, scale: scale), channels: 3, height: size, width: size, scale: scale)
         }
         x = try convolution(ResNet18Architecture.stem, x, relu: true)
-        // In int8, max-pooling runs on u8 and keeps the stem's scale.
+        // In int8 both poolings run on u8 and keep their input's scale, and fc takes u8 features to f32 logits:
+        // against an f32 average pool and fc after a u8→f32 reorder, 0.2 ms less at batch 1 (4.4 → 4.2 ms on
+        // two threads) for max abs logit error 0.086 instead of 0.077 and cosine 0.9994 instead of 0.9995.
         x = try pooling(x, algorithm: dnnl_pooling_max, kernel: 3, stride: 2, padding: 1)
         for block in ResNet18Architecture.blocks {
             let identity: Activation
@@ -118,12 +120,6 @@ final class ExecutionPlan {
             let inner = try convolution(block.first, x, relu: true)
             // The residual add and the block's ReLU ride on the second convolution: dst += conv(inner); relu.
             x = try convolution(block.second, inner, relu: true, accumulateInto: identity)
-        }
-        if x.memory.desc.dataType == dnnl_u8 {
-            // Back to f32 before pooling: the 7×7 average and fc cost little and keep their precision.
-            let desc = try MemoryDesc(dims: [batch, x.channels, x.height, x.width], type: dnnl_f32, tag: activationTag)
-            x = Activation(memory: try reorder(x.memory, to: desc, scale: 1 / x.scale),
-                           channels: x.channels, height: x.height, width: x.width)
         }
         x = try pooling(x, algorithm: dnnl_pooling_avg_exclude_padding, kernel: x.height, stride: x.height, padding: 0)
         try classifier(x, classCount: classCount)
@@ -290,8 +286,8 @@ final class ExecutionPlan {
         }
         let primitive = try DNNLPrimitive(pd)
         primitive.bind(DNNLArg.src, source)
-        primitive.bind(DNNLArg.weights, try store.int8ConvolutionWeights(spec.conv, layout: pd.weights))
-        primitive.bind(DNNLArg.bias, try store.int8ConvolutionBias(spec.conv, inputScale: x.scale))
+        primitive.bind(DNNLArg.weights, try store.int8Weights(spec.conv, layout: pd.weights))
+        primitive.bind(DNNLArg.bias, try store.int8Bias(spec.conv, inputScale: x.scale))
         primitive.bind(DNNLArg.dst, output)
         append(primitive, convolution: spec.conv, output: output)
         return Activation(memory: output, channels: spec.outChannels, height: outHeight, width: outWidth, scale: outScale)
@@ -321,10 +317,14 @@ final class ExecutionPlan {
     }
 
     /// fc on the pooled [N, 512, 1, 1] tensor, in whatever layout pooling left it, into the caller's [N, classes].
+    ///
+    /// In int8 the pooled u8 features meet s8 weights, and the output scales 1 / (sIn·sW[o]) give f32 logits.
     private func classifier(_ x: Activation, classCount: Int) throws(ResNetError) {
+        let int8 = x.memory.desc.dataType == dnnl_u8
         var desc = dnnl_inner_product_desc_t()
         var src = x.memory.desc.raw
-        var weights = try MemoryDesc(dims: [classCount, x.channels, 1, 1], type: dataType, tag: dnnl_format_tag_any).raw
+        var weights = try MemoryDesc(dims: [classCount, x.channels, 1, 1], type: int8 ? dnnl_s8 : dataType,
+                                     tag: dnnl_format_tag_any).raw
         var bias = try MemoryDesc(dims: [classCount], type: dnnl_f32, tag: dnnl_a).raw
         let dstDesc = try MemoryDesc(dims: [batch, classCount], type: dnnl_f32, tag: dnnl_nc)
         var dst = dstDesc.raw
@@ -332,13 +332,19 @@ final class ExecutionPlan {
                       "classifier descriptor")
         var pd: dnnl_primitive_desc_t?
         let attr = try DNNLAttributes()
+        if int8 { try attr.setOutputScales(store.int8WeightScales("fc").map { 1 / (x.scale * $0) }) }
         try dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, attr.handle, engine.engine, nil), "classifier")
         let primitiveDesc = DNNLPrimitiveDesc(pd!)
         output = try DNNLMemory(dstDesc, engine: engine, pointer: nil)
         let primitive = try DNNLPrimitive(primitiveDesc)
         primitive.bind(DNNLArg.src, x.memory)
-        primitive.bind(DNNLArg.weights, try store.classifierWeights(layout: primitiveDesc.weights))
-        primitive.bind(DNNLArg.bias, try store.classifierBias())
+        if int8 {
+            primitive.bind(DNNLArg.weights, try store.int8Weights("fc", layout: primitiveDesc.weights))
+            primitive.bind(DNNLArg.bias, try store.int8Bias("fc", inputScale: x.scale))
+        } else {
+            primitive.bind(DNNLArg.weights, try store.classifierWeights(layout: primitiveDesc.weights))
+            primitive.bind(DNNLArg.bias, try store.classifierBias())
+        }
         primitive.bind(DNNLArg.dst, output)
         append(primitive)
     }

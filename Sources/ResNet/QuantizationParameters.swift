@@ -3,7 +3,8 @@ import Foundation
 /// What int8 needs beyond the weights: the largest value each activation reached on a calibration set.
 ///
 /// Keyed by the convolution producing the tensor (`conv1`, `layer1.0.conv1`, `layer2.0.downsample.0`); a
-/// block's `conv2` entry is the block output after the residual add and ReLU. Maxima are of absolute values.
+/// block's `conv2` entry is the block output after the residual add and ReLU; `input` is the normalised image
+/// itself (the stem runs in int8 too). Maxima are of absolute values.
 /// The file is tied to the weights it was measured on by their SHA-256 prefix.
 public struct QuantizationParameters: Codable, Sendable, Equatable {
     /// `WeightsIdentity.sha256Prefix` of the weights calibrated.

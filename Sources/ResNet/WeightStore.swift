@@ -37,13 +37,23 @@ final class WeightStore {
 
     // MARK: int8
 
-    /// Per-output-channel symmetric scales of the convolution's weights: 127 / max |w[o]|.
+    /// A convolution's (or `fc`'s) f32 weights, their OIHW dims and bias.
+    private func floatTensor(_ name: String) -> (weights: [Float], dims: [Int], bias: [Float]) {
+        if name == "fc" {
+            return (weights.fcWeights, [weights.classCount, ResNet18Architecture.featureCount, 1, 1], weights.fcBias)
+        }
+        let conv = weights.convolutions[name]!
+        let spec = conv.spec
+        return (conv.weights_oihw, [spec.outChannels, spec.inChannels, spec.kernel, spec.kernel], conv.bias)
+    }
+
+    /// Per-output-channel symmetric scales of a convolution's (or `fc`'s) weights: 127 / max |w[o]|.
     func int8WeightScales(_ name: String) -> [Float] {
         if let scales = int8Scales[name] { return scales }
-        let conv = weights.convolutions[name]!
-        let perChannel = conv.weights_oihw.count / conv.spec.outChannels
-        let scales = (0..<conv.spec.outChannels).map { o -> Float in
-            let row = conv.weights_oihw[(o * perChannel)..<((o + 1) * perChannel)]
+        let tensor = floatTensor(name)
+        let perChannel = tensor.weights.count / tensor.dims[0]
+        let scales = (0..<tensor.dims[0]).map { o -> Float in
+            let row = tensor.weights[(o * perChannel)..<((o + 1) * perChannel)]
             let largest = row.reduce(Float(0)) { max($0, abs($1)) }
             return largest > 0 ? 127 / largest : 1
         }
@@ -51,19 +61,17 @@ final class WeightStore {
         return scales
     }
 
-    /// The convolution's weights rounded to s8 with `int8WeightScales`, in `layout`.
-    func int8ConvolutionWeights(_ name: String, layout: MemoryDesc) throws(ResNetError) -> DNNLMemory {
+    /// The weights rounded to s8 with `int8WeightScales`, in `layout`.
+    func int8Weights(_ name: String, layout: MemoryDesc) throws(ResNetError) -> DNNLMemory {
         let key = name + "#s8"
         if let existing = reordered[key]?.first(where: { $0.desc == layout }) { return existing }
-        let conv = weights.convolutions[name]!
-        let spec = conv.spec
+        let tensor = floatTensor(name)
         let scales = int8WeightScales(name)
-        let perChannel = conv.weights_oihw.count / spec.outChannels
-        let values = conv.weights_oihw.enumerated().map { index, w in
+        let perChannel = tensor.weights.count / tensor.dims[0]
+        let values = tensor.weights.enumerated().map { index, w in
             Int8(max(-127, min(127, (w * scales[index / perChannel]).rounded())))
         }
-        let userDesc = try MemoryDesc(dims: [spec.outChannels, spec.inChannels, spec.kernel, spec.kernel], type: dnnl_s8, tag: dnnl_abcd)
-        let user = try DNNLMemory(userDesc, engine: engine)
+        let user = try DNNLMemory(try MemoryDesc(dims: tensor.dims, type: dnnl_s8, tag: dnnl_abcd), engine: engine)
         values.withUnsafeBytes { user.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         let target = try DNNLMemory(layout, engine: engine)
         try reorder(from: user, to: target)
@@ -72,9 +80,8 @@ final class WeightStore {
     }
 
     /// The bias in the accumulator's units (oneDNN 2.x adds it before the output scale): b[o] × sIn × sW[o].
-    func int8ConvolutionBias(_ name: String, inputScale: Float) throws(ResNetError) -> DNNLMemory {
-        let scales = int8WeightScales(name)
-        let values = zip(weights.convolutions[name]!.bias, scales).map { $0 * inputScale * $1 }
+    func int8Bias(_ name: String, inputScale: Float) throws(ResNetError) -> DNNLMemory {
+        let values = zip(floatTensor(name).bias, int8WeightScales(name)).map { $0 * inputScale * $1 }
         return try biasMemory(key: name + "#int8", values: values)
     }
 

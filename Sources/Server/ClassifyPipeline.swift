@@ -19,7 +19,7 @@ struct ClassifyPipeline: Sendable {
     /// Classifies uploads in order; the first one that cannot be read fails the request, naming it.
     func classify(_ uploads: [Upload], topK: Int, includeLogits: Bool = false) async throws(APIError) -> [Classified] {
         var answers = [Classified?](repeating: nil, count: uploads.count)
-        var misses: [(position: Int, key: ResultCache.Key, image: PreparedImage)] = []
+        var misses: [(position: Int, key: ResultCache.Key)] = []
         for (position, upload) in uploads.enumerated() {
             let started = ContinuousClock.now
             let key = ResultCache.key(for: upload.bytes)
@@ -29,20 +29,32 @@ struct ClassifyPipeline: Sendable {
                 hit.timings = Timings(total: (ContinuousClock.now - started).milliseconds)
                 if !includeLogits { hit.logits = nil }
                 answers[position] = Classified(classification: hit, cached: true)
-                continue
-            }
-            metrics.cacheMisses.increment()
-            do {
-                misses.append((position, key, try recognizer.prepare(upload.bytes)))
-            } catch {
-                throw APIError(error, file: uploads.count > 1 ? upload.filename ?? "image \(position + 1)" : nil,
-                               retryAfterSeconds: retryAfterSeconds)
+            } else {
+                metrics.cacheMisses.increment()
+                misses.append((position, key))
             }
         }
         if !misses.isEmpty {
+            // Admission first: a full queue refuses before any decoding work is spent.
+            do {
+                try await batcher.announce(misses.count)
+            } catch {
+                throw APIError(error, retryAfterSeconds: retryAfterSeconds)
+            }
+            var images: [PreparedImage] = []
+            for miss in misses {
+                let upload = uploads[miss.position]
+                do {
+                    images.append(try recognizer.prepare(upload.bytes))
+                } catch {
+                    await batcher.withdraw(misses.count)
+                    throw APIError(error, file: uploads.count > 1 ? upload.filename ?? "image \(miss.position + 1)" : nil,
+                                   retryAfterSeconds: retryAfterSeconds)
+                }
+            }
             let results: [Classification]
             do {
-                results = try await batcher.classify(misses.map(\.image), topK: topK, includeLogits: true)
+                results = try await batcher.classify(images, topK: topK, includeLogits: true, announced: true)
             } catch {
                 throw APIError(error, retryAfterSeconds: retryAfterSeconds)
             }

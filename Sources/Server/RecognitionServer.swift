@@ -51,6 +51,7 @@ public struct RecognitionServer: Sendable {
             for size in 1...maxBatch {
                 try recognizer.engine.prepare(batch: size)
             }
+            MemoryTrim.releaseFreePages()
         }
         return application
     }

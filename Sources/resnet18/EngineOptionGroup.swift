@@ -18,6 +18,12 @@ struct EngineOptionGroup: ParsableArguments {
     @Option(help: "Arithmetic: fp32, bf16 or int8.")
     var precision: Precision = .fp32
 
+    @Option(help: "int8 calibration parameters (default: NAME.int8.json beside the weights, made by `resnet18 quantize`).")
+    var quantization: String?
+
+    @Flag(help: "Direct convolutions only (no Winograd): slower runs, faster start.")
+    var noWinograd = false
+
     @Flag(help: "Ignore EXIF orientation, as torchvision does.")
     var noExifOrientation = false
 
@@ -30,13 +36,18 @@ struct EngineOptionGroup: ParsableArguments {
         configuration.labelsPath = labels
         configuration.threads = threads
         configuration.precision = precision
+        configuration.winograd = !noWinograd
+        configuration.quantizationPath = quantization
         configuration.applyEXIFOrientation = !noExifOrientation
         configuration.maxPixels = maxPixels
         return configuration
     }
 
     /// Loads the recognizer and prints its warnings (untrained weights...) on stderr.
-    func loadRecognizer() throws -> Recognizer {
+    /// `winograd: false` turns Winograd off for this run even when the flag allows it.
+    func loadRecognizer(winograd: Bool = true) throws -> Recognizer {
+        var configuration = configuration
+        configuration.winograd = configuration.winograd && winograd
         let recognizer = try Recognizer.load(configuration)
         for warning in recognizer.warnings { printError(warning) }
         return recognizer

@@ -5,5 +5,19 @@ struct ResNet18Command: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resnet18",
         abstract: "Offline ResNet-18 image recognition: torchvision's network on oneDNN.",
-        subcommands: [Classify.self, Bench.self, Eval.self, Weights.self, Serve.self])
+        subcommands: [Classify.self, Bench.self, Eval.self, Weights.self, Quantize.self, Serve.self])
+
+    static func main() async {
+        ProcessMemory.keepLargeBuffersMapped()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -89,7 +89,7 @@ extension ServerTests {
             }
         }
 
-        @Test("malformed multipart, an empty form and an unknown route are JSON 400 / 404")
+        @Test("malformed multipart, an empty form, an unknown route and a wrong method are JSON 400 / 404 / 405")
         func malformedRequests() async throws {
             try await TestServer.run { client in
                 let unterminated = try await client.execute(
@@ -107,6 +107,13 @@ extension ServerTests {
                 let nowhere = try await client.execute(uri: "/v3/nothing", method: .get)
                 #expect(nowhere.status == .notFound)
                 #expect(try nowhere.object["error"] != nil)
+
+                let wrongMethod = try await client.execute(uri: "/predict", method: .get)
+                #expect(wrongMethod.status == .methodNotAllowed)
+                #expect(wrongMethod.headers[.allow] == "POST")
+                let unknownMethod = try await client.execute(uri: "/v2/models/resnet18", method: .init("QUERY")!)
+                #expect(unknownMethod.status == .methodNotAllowed)
+                #expect(unknownMethod.headers[.allow] == "GET")
                 #expect(try await client.stillServes())
             }
         }

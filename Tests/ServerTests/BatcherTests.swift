@@ -9,19 +9,20 @@ extension ServerTests {
             try TestServer.recognizer.prepare(try Photos.bytes(name))
         }
 
-        @Test("concurrent requests coalesce into one engine call with the same answers as one at a time")
+        @Test("announced images from concurrent requests coalesce into one engine call, with the answers of one at a time")
         func coalesces() async throws {
             let names = ["chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg"]
             let images = try names.map(prepared)
             let recognizer = TestServer.recognizer
             let alone = try images.map { try recognizer.classify([$0], topK: 5, includeLogits: true)[0] }
             let sizes = BatchSizes()
-            let batcher = Batcher(recognizer: recognizer, maxBatch: 4, maxDelay: .seconds(5), queueDepth: 8,
+            let batcher = Batcher(recognizer: recognizer, maxBatch: 4, maxDelay: .seconds(30), queueDepth: 8,
                                   onBatch: { sizes.append($0.size) })
             let loop = Task { await batcher.run() }
+            try await batcher.announce(images.count)
             let results = try await withThrowingTaskGroup(of: (Int, Classification).self) { group in
                 for (position, image) in images.enumerated() {
-                    group.addTask { (position, try await batcher.classify([image], topK: 5, includeLogits: true)[0]) }
+                    group.addTask { (position, try await batcher.classify([image], topK: 5, includeLogits: true, announced: true)[0]) }
                 }
                 var results = [Classification?](repeating: nil, count: images.count)
                 for try await (position, result) in group { results[position] = result }
@@ -29,7 +30,7 @@ extension ServerTests {
             }
             await batcher.shutdown()
             await loop.value
-            // The batch filled before the 5 s deadline: one call of 4.
+            // The batch ran when it was full, long before the 30 s deadline: one call of 4.
             #expect(sizes.all == [4])
             for (result, single) in zip(results, alone) {
                 #expect(result.batchSize == 4)
@@ -40,30 +41,52 @@ extension ServerTests {
             }
         }
 
-        @Test("a lone image waits at most max-batch-delay, then runs alone")
+        @Test("an announced image that never comes holds a batch for max-batch-delay at most")
         func deadline() async throws {
             let image = try prepared("coffee.png")
-            let batcher = Batcher(recognizer: TestServer.recognizer, maxBatch: 8, maxDelay: .milliseconds(20), queueDepth: 8)
+            let batcher = Batcher(recognizer: TestServer.recognizer, maxBatch: 8, maxDelay: .milliseconds(50), queueDepth: 8)
             let loop = Task { await batcher.run() }
-            let result = try await batcher.classify([image], topK: 3)[0]
+            try await batcher.announce(2)
+            let result = try await batcher.classify([image], topK: 3, announced: true)[0]
             #expect(result.batchSize == 1)
             #expect(result.top.count == 3)
             #expect(result.logits == nil)
+            #expect(result.timings.queue >= 45)
             await batcher.shutdown()
             await loop.value
         }
 
-        @Test("past queue-depth waiting images, classify throws queueFull at once; the queued ones still finish")
+        @Test("with nothing else on its way, an image runs at once instead of waiting for the delay")
+        func loneImageRunsAtOnce() async throws {
+            let image = try prepared("coffee.png")
+            let batcher = Batcher(recognizer: TestServer.recognizer, maxBatch: 8, maxDelay: .seconds(30), queueDepth: 8)
+            let loop = Task { await batcher.run() }
+            let unannounced = try await batcher.classify([image], topK: 1)[0]
+            #expect(unannounced.timings.queue < 10_000)
+            // Announced, then the other announced image is withdrawn (a cache hit, a decode error): no wait either.
+            try await batcher.announce(2)
+            async let waiting = batcher.classify([image], topK: 1, announced: true)
+            try await Task.sleep(for: .milliseconds(100))
+            await batcher.withdraw(1)
+            #expect((try await waiting)[0].timings.queue < 10_000)
+            await batcher.shutdown()
+            await loop.value
+        }
+
+        @Test("past queue-depth images (waiting or announced), new ones are refused at once; admitted ones still run")
         func queueFull() async throws {
             let image = try prepared("chelsea.png")
             let batcher = Batcher(recognizer: TestServer.recognizer, maxBatch: 8, maxDelay: .milliseconds(1), queueDepth: 2)
-            // No run loop yet: the first two images wait in the queue.
-            let waiting = Task { try await batcher.classify([image, image], topK: 1) }
+            try await batcher.announce(2)
+            await #expect(throws: BatcherError.self) { try await batcher.announce(1) }
+            await #expect(throws: BatcherError.self) { try await batcher.classify([image], topK: 1) }
+            await #expect(throws: BatcherError.self) { try await batcher.announce(3) }
+            // No run loop yet: the two admitted images wait in the queue, which is full.
+            let admitted = Task { try await batcher.classify([image, image], topK: 1, announced: true) }
             while await batcher.waiting < 2 { await Task.yield() }
             await #expect(throws: BatcherError.self) { try await batcher.classify([image], topK: 1) }
-            await #expect(throws: BatcherError.self) { try await batcher.classify([image, image, image], topK: 1) }
             let loop = Task { await batcher.run() }
-            #expect(try await waiting.value.count == 2)
+            #expect(try await admitted.value.count == 2)
             await batcher.shutdown()
             await loop.value
             await #expect(throws: BatcherError.self) { try await batcher.classify([image], topK: 1) }

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Recognition
+import ResNet
+
+struct Quantize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Calibrate int8: measure each activation's range on photos and write NAME.int8.json beside the weights.",
+        discussion: "Without --calibration, the built-in public photos are used. The file is tied to the weights by their SHA-256 prefix; a stale one is refused at start-up.")
+
+    @Option(help: "A folder of photos to calibrate on (searched recursively; a few hundred typical images is plenty).")
+    var calibration: String?
+
+    @Option(help: "Where to write the parameters (default: beside the weights file).")
+    var output: String?
+
+    @OptionGroup var engine: EngineOptionGroup
+
+    func run() throws {
+        let location = WeightsLocation(explicitPath: engine.weights)
+        guard let (weightsURL, _) = location.resolve() else {
+            throw ValidationError("no weights file to calibrate (--weights, RESNET18_WEIGHTS or \(location.cachedOfficialFile.path)); "
+                                  + "int8 on the untrained weights calibrates itself at start-up")
+        }
+        let weights = try Recognizer.loadWeights(weightsURL)
+        var images: [[Float]] = []
+        if let calibration {
+            let files = try ImageFiles.expand([calibration])
+            guard !files.isEmpty else { throw ValidationError("\(calibration) holds no .jpg, .png or .webp photos") }
+            let progress = ProgressBar(total: files.count, title: "reading photos")
+            for (done, file) in files.enumerated() {
+                do {
+                    let bytes = try ImageFiles.read(file)
+                    images.append(try Recognizer.tensor(bytes))
+                } catch {
+                    printError("\(file): \(error) (skipped)")
+                }
+                progress.update(done + 1)
+            }
+        } else {
+            images = try Recognizer.builtInCalibrationImages()
+            printError("calibrating on the \(images.count) built-in photos (pass --calibration DIR to use your own)")
+        }
+        let started = ContinuousClock.now
+        let parameters = try Recognizer.calibrate(weights: weights, images: images, threads: engine.threads)
+        let destination = output.map { URL(fileURLWithPath: $0) } ?? QuantizationParameters.url(besideWeights: weightsURL)
+        try parameters.save(to: destination)
+        print("wrote \(destination.path): ranges of \(parameters.activationMax.count) activations over \(images.count) photos "
+              + "in \(String(format: "%.1f", (ContinuousClock.now - started).milliseconds / 1000)) s, for weights sha256:\(parameters.weightsSHA256Prefix)")
+    }
+}

@@ -1,0 +1,233 @@
+"""resnet18 serve against the seeds' Flask + torchvision service, in one run, on loopback with wrk.
+
+Both services get the same multipart upload of the same JPEG (boundary ----bnd123, field `file`) on POST
+/predict, at 1 and at 16 concurrent connections. For each: p50 latency, requests per second, non-2xx
+answers, and the peak resident memory (VmRSS) of the server process sampled during the load.
+Writes bench/results/http.json and bench/results/http.md.
+
+Usage (see compare.sh): python3 compare.py --binary .build/release/resnet18 --python .venv-peers/bin/python
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("RESNET18_SHARED", ROOT.parent / "shared"))
+BOUNDARY = "----bnd123"
+# The issue's bar, relative to the Flask service measured in the same run.
+BAR = {"p50_ratio_1_client": 0.4, "rps_ratio_16_clients": 3.0, "rss_mb": 200}
+
+
+def multipart_body(photo: Path) -> bytes:
+    return (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{photo.name}\"\r\n"
+            f"Content-Type: image/jpeg\r\n\r\n").encode() + photo.read_bytes() + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class RSSSampler:
+    """Peak VmRSS of a process while the load runs, sampled every 100 ms."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss_mb(self.pid))
+            self._stop.wait(0.1)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self._stop.set()
+        self._thread.join()
+
+
+def wait_until_answers(url: str, body: bytes, process: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited with status {process.returncode}")
+        try:
+            request = urllib.request.Request(url, data=body, method="POST",
+                                             headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer 200 within {timeout} s")
+
+
+def to_ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def run_wrk(url: str, body_path: Path, connections: int, duration: str, pid: int) -> dict:
+    threads = min(connections, 2)
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", duration, "--latency",
+               "-s", str(SHARED / "bench" / "post_file.lua"), url]
+    env = dict(os.environ, BODY=str(body_path))
+    with RSSSampler(pid) as sampler:
+        output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    total = re.search(r"^\s+(\d+) requests in", output, re.M)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(r"Socket errors: (.*)$", output, re.M)
+    return {
+        "connections": connections,
+        "p50_ms": round(to_ms(p50.group(1)), 2) if p50 else None,
+        "p99_ms": round(to_ms(p99.group(1)), 2) if p99 else None,
+        "requests_per_s": float(rps.group(1)) if rps else None,
+        "requests": int(total.group(1)) if total else 0,
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(1).strip() if errors else None,
+        "peak_rss_mb": round(sampler.peak, 1),
+    }
+
+
+def measure(name: str, command: list[str], url: str, body: bytes, body_path: Path, duration: str, warmup: str,
+            log: Path) -> dict:
+    with open(log, "w") as log_file:
+        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        wait_until_answers(url, body, process)
+        print(f"{name}: warming up ({warmup})", flush=True)
+        run_wrk(url, body_path, 16, warmup, process.pid)
+        results = []
+        for connections in (1, 16):
+            print(f"{name}: {connections} connection(s) for {duration}", flush=True)
+            results.append(run_wrk(url, body_path, connections, duration, process.pid))
+            print(f"  {results[-1]}", flush=True)
+        return {"service": name, "command": " ".join(command), "runs": results, "idle_rss_mb": round(rss_mb(process.pid), 1)}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        f"# HTTP: resnet18 serve vs the seeds' Flask service ({report['date']})",
+        "",
+        f"wrk on loopback, POST /predict with {report['photo']} as multipart (field `file`), {report['duration']} per row, "
+        f"{report['cpus']} CPUs, after a {report['warmup']} warm-up at 16 connections. RSS is the server's peak VmRSS during the row. "
+        "resnet18 serve runs with its result cache off (`--cache-entries 0`): every request is decoded and run.",
+        "",
+        "| service | connections | p50 ms | p99 ms | requests/s | non-2xx | peak RSS MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for service in report["services"]:
+        for run in service["runs"]:
+            lines.append(f"| {service['service']} | {run['connections']} | {run['p50_ms']} | {run['p99_ms']} | "
+                         f"{run['requests_per_s']} | {run['non_2xx']} | {run['peak_rss_mb']} |")
+    verdict = report.get("verdict")
+    if verdict:
+        lines += ["", "| the issue's bar | needed | measured | met |", "| --- | ---: | ---: | --- |"]
+        for row in verdict:
+            lines.append(f"| {row['what']} | {row['needed']} | {row['measured']} | {'yes' if row['met'] else 'NO'} |")
+    return "\n".join(lines) + "\n"
+
+
+def verdict(services: list[dict]) -> list[dict]:
+    by_name = {service["service"]: {run["connections"]: run for run in service["runs"]} for service in services}
+    ours, flask = by_name.get("resnet18 serve"), by_name.get("flask (seed)")
+    if not ours or not flask:
+        return []
+    p50_ratio = ours[1]["p50_ms"] / flask[1]["p50_ms"]
+    rps_ratio = ours[16]["requests_per_s"] / flask[16]["requests_per_s"]
+    rss = max(run["peak_rss_mb"] for run in ours.values())
+    return [
+        {"what": "one client p50, ours / Flask's", "needed": f"<= {BAR['p50_ratio_1_client']}",
+         "measured": round(p50_ratio, 3), "met": p50_ratio <= BAR["p50_ratio_1_client"]},
+        {"what": "16 clients requests/s, ours / Flask's", "needed": f">= {BAR['rps_ratio_16_clients']}",
+         "measured": round(rps_ratio, 2), "met": rps_ratio >= BAR["rps_ratio_16_clients"]},
+        {"what": "peak RSS under load (MB)", "needed": f"<= {BAR['rss_mb']}", "measured": rss, "met": rss <= BAR["rss_mb"]},
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--binary", default=str(ROOT / ".build" / "release" / "resnet18"))
+    parser.add_argument("--python", default=str(ROOT / ".venv-peers" / "bin" / "python"))
+    parser.add_argument("--photo", default=os.environ.get("PHOTO", "chelsea-q90.jpg"))
+    parser.add_argument("--duration", default=os.environ.get("DURATION", "30s"))
+    parser.add_argument("--warmup", default=os.environ.get("WARMUP", "5s"))
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    parser.add_argument("--skip-flask", action="store_true", help="measure resnet18 serve alone")
+    parser.add_argument("--serve-option", action="append", default=[],
+                        help="extra option for resnet18 serve, as --serve-option=--max-batch=4 (repeatable)")
+    arguments = parser.parse_args()
+
+    weights = SHARED / "fixtures" / "resnet18-seeded.pth"
+    photo = SHARED / "fixtures" / "images" / arguments.photo
+    body = multipart_body(photo)
+    out = Path(arguments.out)
+    out.mkdir(parents=True, exist_ok=True)
+    services = []
+    with tempfile.TemporaryDirectory() as scratch:
+        body_path = Path(scratch) / "multipart.bin"
+        body_path.write_bytes(body)
+        port = free_port()
+        services.append(measure(
+            "resnet18 serve",
+            # The result cache is off: wrk posts the same bytes every time, and the comparison is of the work per image.
+            [arguments.binary, "serve", "--port", str(port), "--weights", str(weights), "--log-level", "warning",
+             "--cache-entries", "0", *arguments.serve_option],
+            f"http://127.0.0.1:{port}/predict", body, body_path, arguments.duration, arguments.warmup,
+            Path(scratch) / "resnet18.log"))
+        if not arguments.skip_flask:
+            port = free_port()
+            services.append(measure(
+                "flask (seed)",
+                [arguments.python, str(SHARED / "bench" / "seed_flask_app.py"), str(weights),
+                 str(SHARED / "data" / "imagenet-classes.json"), str(port)],
+                f"http://127.0.0.1:{port}/predict", body, body_path, arguments.duration, arguments.warmup,
+                Path(scratch) / "flask.log"))
+    report = {
+        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "photo": arguments.photo, "duration": arguments.duration, "warmup": arguments.warmup,
+        "cpus": os.cpu_count(), "services": services, "verdict": verdict(services),
+    }
+    (out / "http.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / "http.md").write_text(markdown(report))
+    print(markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
