@@ -58,6 +58,8 @@ let package = Package(
         .testTarget(name: "RecognitionTests", dependencies: [
             "Recognition", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Runs the built `resnet18` executable as a user would.
+        .testTarget(name: "CLITests", dependencies: ["resnet18", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Recognition", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

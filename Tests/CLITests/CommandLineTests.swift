@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The `resnet18` executable as a user runs it: arguments in, stdout, stderr and exit status out.
+enum Command {
+    struct Outcome {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// The binary SwiftPM built beside this test bundle.
+    static let binary: URL = {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for folder in [bundle, Fixtures.projectRoot.appendingPathComponent(".build/debug")] {
+            let candidate = folder.appendingPathComponent("resnet18")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return bundle.appendingPathComponent("resnet18")
+    }()
+
+    /// Runs the tool to completion. `environment` replaces the weights-related variables of this process.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["RESNET18_WEIGHTS"] = nil
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Read both pipes to the end (concurrently, so a full stderr cannot block the child), then poll for exit:
+        // corelibs-foundation's waitUntilExit can spin forever off the main thread.
+        nonisolated(unsafe) var errorData = Data()
+        let reader = Thread { errorData = errors.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        while process.isRunning || !reader.isFinished { usleep(5_000) }
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
+                       stderr: String(decoding: errorData, as: UTF8.self))
+    }
+
+    static func jsonLines(_ text: String) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+    }
+}
+
+@Suite(.serialized) struct CommandLineTests {
+    let weights = ["--weights", Fixtures.seededPth.path]
+
+    func photo(_ name: String) -> String { Fixtures.images.appendingPathComponent(name).path }
+
+    func referenceTop5(_ photo: String) throws -> [Int] {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.reference)) as! [String: Any]
+        let entry = (json["references"] as! [[String: Any]]).first { $0["image"] as? String == photo }!
+        return (entry["top5"] as! [[String: Any]]).map { $0["index"] as! Int }
+    }
+
+    @Test("classify --json prints one object per file with PyTorch's top-5, and a bad file fails alone with exit 1")
+    func classifyJSON() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let broken = folder.appendingPathComponent("broken.jpg")
+        try Data("GIF89a, not a JPEG".utf8).write(to: broken)
+        let outcome = try Command.run(["classify", photo("chelsea.png"), broken.path, photo("rocket.jpg"), "--json", "--logits"] + weights)
+        #expect(outcome.status == 1)
+        let lines = try Command.jsonLines(outcome.stdout)
+        #expect(lines.count == 2)
+        for (line, name) in zip(lines, ["chelsea.png", "rocket.jpg"]) {
+            #expect((line["file"] as? String)?.hasSuffix(name) == true)
+            #expect(line["weights"] as? String == "resnet18-seeded.pth sha256:b0924803")
+            let top = line["top"] as! [[String: Any]]
+            #expect(top.map { $0["index"] as! Int } == (try referenceTop5(name)))
+            #expect(top.allSatisfy { $0["wnid"] is String && $0["label"] is String && $0["probability"] is Double })
+            #expect((line["logits"] as? [Double])?.count == 1000)
+            #expect(line["milliseconds"] is Double)
+        }
+        let errorLines = outcome.stderr.split(separator: "\n").filter { $0.contains("broken.jpg") }
+        #expect(errorLines.count == 1)
+        #expect(errorLines.first?.contains("not a JPEG, PNG or WebP") == true, "\(outcome.stderr)")
+    }
+
+    @Test("classify walks folders recursively and prints a readable table")
+    func classifyFolderTable() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let nested = folder.appendingPathComponent("a/b")
+        try FileManager.default.createDirectory(at: nested, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Fixtures.images.appendingPathComponent("coffee.png"), to: nested.appendingPathComponent("coffee.png"))
+        try FileManager.default.copyItem(at: Fixtures.images.appendingPathComponent("rocket.jpg"), to: folder.appendingPathComponent("rocket.JPG"))
+        try Data("notes".utf8).write(to: folder.appendingPathComponent("notes.txt"))
+        let outcome = try Command.run(["classify", folder.path, "--top", "2"] + weights)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("a/b/coffee.png"))
+        #expect(outcome.stdout.contains("rocket.JPG"))
+        #expect(!outcome.stdout.contains("notes.txt"))
+        #expect(outcome.stdout.contains("1. albatross"))  // coffee.png's top class under the seeded weights
+        #expect(outcome.stdout.split(separator: "\n").filter { $0.contains(" %  (class ") }.count == 4)
+    }
+
+    @Test("without weights anywhere, every result and stderr say the weights are untrained")
+    func untrainedSaysSo() throws {
+        let cache = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let env = ["XDG_CACHE_HOME": cache.path, "HOME": cache.path]
+        let json = try Command.run(["classify", photo("chelsea.png"), "--json"], environment: env)
+        #expect(json.status == 0)
+        #expect(try Command.jsonLines(json.stdout).first?["weights"] as? String == "untrained")
+        #expect(json.stderr.contains("untrained weights: the labels are meaningless"))
+        let table = try Command.run(["classify", photo("chelsea.png")], environment: env)
+        #expect(table.stdout.contains("UNTRAINED WEIGHTS: these labels are meaningless"))
+    }
+
+    @Test("eval reports top-1 and top-5 over an ImageNet-style folder it is given")
+    func evalFolder() throws {
+        let root = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let classes = try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.classes)) as! [[String: Any]]
+        func wnid(_ index: Int) -> String { classes[index]["wnid"] as! String }
+        // Four photos filed under the class the seeded network ranks first, one under its fifth, one under a class
+        // outside its top-5: top-1 = 4/6, top-5 = 5/6.
+        var placements: [(String, String)] = []
+        for (n, name) in ["chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png"].enumerated() {
+            placements.append((name, wnid(try referenceTop5(name)[0])))
+            _ = n
+        }
+        placements.append(("chelsea-q90.jpg", wnid(try referenceTop5("chelsea-q90.jpg")[4])))
+        let astronautTop5 = try referenceTop5("astronaut.png")
+        placements.append(("astronaut.png", wnid((0..<1000).first { !astronautTop5.contains($0) }!)))
+        for (name, folder) in placements {
+            let directory = root.appendingPathComponent(folder)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Fixtures.images.appendingPathComponent(name), to: directory.appendingPathComponent(name))
+        }
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("not-a-wnid"), withIntermediateDirectories: true)
+        let outcome = try Command.run(["eval", root.path, "--json", "--batch", "4"] + weights)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let result = try Command.jsonLines(outcome.stdout).first!
+        #expect(result["images"] as? Int == 6)
+        #expect(abs((result["top1"] as! Double) - 4.0 / 6) < 1e-9)
+        #expect(abs((result["top5"] as! Double) - 5.0 / 6) < 1e-9)
+        #expect(outcome.stderr.contains("not-a-wnid"))
+        #expect(outcome.stderr.contains("evaluating"))
+    }
+
+    @Test("bench --json reports latency, throughput, GFLOP/s and the share of the measured peak")
+    func benchJSON() throws {
+        let outcome = try Command.run(["bench", "--batch", "1,2", "--runs", "3", "--threads", "1", "--json"] + weights)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let rows = try Command.jsonLines(outcome.stdout)
+        #expect(rows.map { $0["batch"] as? Int } == [1, 2])
+        for row in rows {
+            for key in ["median_ms", "p90_ms", "img_per_s", "gflops", "conv_peak_gflops", "share_of_peak"] {
+                #expect((row[key] as? Double ?? 0) > 0, "\(key) in \(row)")
+            }
+            #expect(row["threads"] as? Int == 1)
+        }
+    }
+
+    @Test("weights show names the file and checks it; a wrong file is refused naming the key")
+    func weightsShow() throws {
+        let good = try Command.run(["weights", "show"] + weights)
+        #expect(good.status == 0)
+        #expect(good.stdout.contains("resnet18-seeded.pth") && good.stdout.contains("classes:  1000"))
+        let bad = try Command.run(["weights", "show", "--weights", Fixtures.stemLegacyPth.path])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("missing key"), "\(bad.stderr)")
+    }
+
+    @Test("int8 without calibration parameters says how to make them; with them it classifies")
+    func int8Parameters() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let missing = try Command.run(["classify", photo("rocket.jpg"), "--precision", "int8"] + weights)
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("resnet18 quantize"), "\(missing.stderr)")
+        let parameters = folder.appendingPathComponent("seeded.int8.json").path
+        let quantize = try Command.run(["quantize", "--output", parameters] + weights)
+        #expect(quantize.status == 0, "\(quantize.stderr)")
+        let classified = try Command.run(["classify", photo("rocket.jpg"), "--precision", "int8", "--quantization", parameters,
+                                          "--json"] + weights)
+        #expect(classified.status == 0, "\(classified.stderr)")
+        let top = try Command.jsonLines(classified.stdout).first?["top"] as? [[String: Any]]
+        #expect(top?.first?["index"] as? Int == (try referenceTop5("rocket.jpg"))[0])
+    }
+}
