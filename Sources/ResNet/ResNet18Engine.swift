@@ -47,6 +47,18 @@ public final class ResNet18Engine: @unchecked Sendable {
         return try plan(batch: batch).implementations
     }
 
+    /// Builds the plans for `batches`, then frees the folded source weights, which only plan building reads.
+    ///
+    /// Afterwards a batch size without a plan runs as several calls of the sizes that have one
+    /// (batch 1 always has), so nothing is refused; it is only slower than a plan of its own.
+    public func finishPreparing(batches: [Int]) throws(ResNetError) {
+        lock.lock()
+        defer { lock.unlock() }
+        DNNLEngine.setThreads(threads)
+        for batch in Set(batches + [1]) where batch > 0 { _ = try plan(batch: batch) }
+        store.releaseSource()
+    }
+
     /// Runs `batch` images (NCHW, 3×224×224 each, normalised) into `batch × classCount` logits.
     public func logits(nchw input: UnsafeBufferPointer<Float>, batch: Int,
                        into output: UnsafeMutableBufferPointer<Float>) throws(ResNetError) {
@@ -60,8 +72,17 @@ public final class ResNet18Engine: @unchecked Sendable {
         defer { lock.unlock() }
         // OpenMP's thread count is a per-thread setting, and callers come from any thread.
         DNNLEngine.setThreads(threads)
-        let plan = try plan(batch: batch)
-        try plan.run(input: input.baseAddress!, output: output.baseAddress!, arena: arena.pointer, scratch: scratch.pointer)
+        var done = 0
+        while done < batch {
+            // Without source weights, run the largest planned size that fits; otherwise plan this size.
+            let size = store.hasSource || plans[batch - done] != nil
+                ? batch - done
+                : plans.keys.filter { $0 <= batch - done }.max()!
+            let plan = try plan(batch: size)
+            try plan.run(input: input.baseAddress! + done * Self.inputCount, output: output.baseAddress! + done * classCount,
+                         arena: arena.pointer, scratch: scratch.pointer)
+            done += size
+        }
     }
 
     /// Convenience form of `logits(nchw:batch:into:)`.

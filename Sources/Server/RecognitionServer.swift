@@ -47,10 +47,9 @@ public struct RecognitionServer: Sendable {
         let recognizer = self.recognizer
         let maxBatch = configuration.maxBatch
         application.beforeServerStarts {
-            // Plans for every batch size up front: the first requests should not pay for building them.
-            for size in 1...maxBatch {
-                try recognizer.engine.prepare(batch: size)
-            }
+            // Plans for every batch size up front: the first requests should not pay for building them,
+            // and afterwards the folded source weights are no longer needed.
+            try recognizer.engine.finishPreparing(batches: Array(1...maxBatch))
             MemoryTrim.releaseFreePages()
         }
         return application

@@ -26,8 +26,8 @@ struct Bench: ParsableCommand {
         let recognizer = try engine.loadRecognizer()
         let engineReady = (ContinuousClock.now - started).milliseconds
         let peak = try ConvolutionPeak.measure(threads: recognizer.engine.threads)
+        try recognizer.engine.finishPreparing(batches: batches)
         for size in batches {
-            try recognizer.engine.prepare(batch: size)
             // A real photo's tensor would run the same arithmetic; the values do not change the timing.
             var random = SystemRandomNumberGenerator()
             let input = (0..<(size * ResNet18Engine.inputCount)).map { _ in Float.random(in: -2...2, using: &random) }

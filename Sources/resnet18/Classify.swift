@@ -34,6 +34,7 @@ struct Classify: ParsableCommand {
         // Winograd's weight transforms and first runs cost about 0.6 s and save about 4.5 ms an image:
         // worth it from about 130 images on. Below that, direct convolutions give the first result sooner.
         let recognizer = try engine.loadRecognizer(winograd: files.count >= Self.winogradFromImages)
+        try recognizer.engine.finishPreparing(batches: [min(batch, files.count), files.count % batch])
         let progress = files.count > 3 ? ProgressBar(total: files.count, title: "classifying") : nil
         var failures = 0
         var done = 0

@@ -39,6 +39,7 @@ struct Eval: ParsableCommand {
         guard !samples.isEmpty else {
             throw ValidationError("\(directory) has no images in class folders named by WordNet id (such as n01440764/)")
         }
+        try recognizer.engine.finishPreparing(batches: [min(batch, samples.count), samples.count % batch])
         let progress = ProgressBar(total: samples.count, title: "evaluating")
         var top1 = 0, top5 = 0, failed = 0, done = 0
         for start in stride(from: 0, to: samples.count, by: batch) {

@@ -45,6 +45,18 @@ import TestSupport
         #expect(Self.maxAbsDifference(single[...], try Fixtures.referenceLogits(for: photos[0])) < 1e-3)
     }
 
+    @Test("after the source weights are released, other batch sizes run as several planned calls with the same logits")
+    func releasedSourceRunsInChunks() throws {
+        let engine = try ResNet18Engine(weights: Self.weights(Fixtures.seededPth), options: EngineOptions(threads: 2))
+        try engine.finishPreparing(batches: [4])
+        let photos = Fixtures.photoNames  // 6 images: one call of 4, then two of 1
+        let logits = try engine.logits(nchw: try photos.flatMap { try Fixtures.inputTensor(for: $0) }, batch: photos.count)
+        for (slot, photo) in photos.enumerated() {
+            let difference = Self.maxAbsDifference(logits[(slot * 1000)..<((slot + 1) * 1000)], try Fixtures.referenceLogits(for: photo))
+            #expect(difference < 1e-3, "\(photo) in slot \(slot): max abs \(difference)")
+        }
+    }
+
     @Test("the fused plan uses Winograd on 3x3 stride-1 convolutions and no activation reorders")
     func planShape() throws {
         let engine = try ResNet18Engine(weights: .untrained(), options: EngineOptions(threads: 2))
