@@ -15,7 +15,10 @@ swift test 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write
 
 bin="$(swift build --show-bin-path)/resnet18"
 export RESNET18_BIN="$bin"
-if [ -d tests ]; then
-  echo "==> browser and API tests (pytest, schemathesis)"
-  "$root/.venv-test/bin/python" -m pytest -q tests
-fi
+export RESNET18_ARTIFACTS="$root/artifacts"
+
+echo "==> schemathesis against /openapi.yaml"
+SCHEMATHESIS="$root/.venv-test/bin/schemathesis" tests/api/run_schemathesis.sh "$bin"
+
+echo "==> the page in a real browser (chromium, selenium)"
+"$root/.venv-test/bin/python" -m pytest -q tests/browser
