@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 import ResNet
 
 /// Why the batcher did not take images.
@@ -24,13 +24,14 @@ public enum BatcherError: Error, CustomStringConvertible, Sendable {
 
 /// Coalesces images from concurrent requests into engine calls of up to `maxBatch` images.
 ///
-/// Requests decode and preprocess on their own tasks, then hand prepared images to `classify`. The run loop
-/// takes the queue as soon as it holds `maxBatch` images, or when its oldest image has waited `maxDelay`, and
-/// runs one engine call on a thread of its own (the call blocks for milliseconds per image, which must not
-/// hold up the cooperative pool). It waits only while images are on their way: requests `announce` their
-/// images before decoding them, so a lone request runs at once instead of paying `maxDelay` for nothing.
-/// The queue is bounded: past `queueDepth` waiting images, `classify` throws `BatcherError.queueFull` at once
-/// instead of letting latency grow without limit.
+/// Requests decode and preprocess on their own tasks, announcing their images first, then hand the prepared
+/// images to `classify`. When the engine is free the run loop takes the queue: at once when it holds `maxBatch`
+/// images or when no announced image is still being decoded; otherwise it waits for those, until the oldest
+/// queued image has waited `maxDelay`. So a lone request never waits for company that is not coming.
+/// The engine call runs on a thread of its own (it blocks for milliseconds per image, which must not hold up
+/// the cooperative pool). The queue is bounded: past `queueDepth` images waiting or announced, new ones are
+/// refused at once with `BatcherError.queueFull`, before any decoding work, instead of letting latency grow
+/// without limit.
 public actor Batcher {
     /// A finished engine call, for metrics.
     public struct BatchReport: Sendable {
@@ -62,7 +63,7 @@ public actor Batcher {
     public let maxDelay: Duration
     public let queueDepth: Int
     private let onBatch: @Sendable (BatchReport) -> Void
-    private let inferenceQueue = DispatchQueue(label: "resnet18.inference", qos: .userInitiated)
+    private let inferenceThread = InferenceThread()
 
     private var pending: [Entry] = []
     /// Images announced and still being decoded: worth waiting for.
@@ -113,7 +114,7 @@ public actor Batcher {
                          announced wasAnnounced: Bool = false) async throws -> [Classification] {
         if wasAnnounced { announced = max(0, announced - images.count) }
         // Announced images were admitted already; they only find the door shut when the server is stopping.
-        if let refusal = wasAnnounced ? (stopping ? .shuttingDown : nil) : refusal(of: images.count, counting: 0) {
+        if let refusal = wasAnnounced ? (stopping ? .shuttingDown : nil) : refusal(of: images.count, counting: announced) {
             wakeRunLoop()  // what waited for these images need not wait any longer
             throw refusal
         }
@@ -158,6 +159,7 @@ public actor Batcher {
                 continue
             }
             if pending.count < maxBatch && announced > 0 && !stopping {
+                // The first image waits at most maxDelay for the others on their way.
                 let deadline = pending[0].enqueued + maxDelay
                 if deadline > .now {
                     await waitForFullBatch(until: deadline)
@@ -173,6 +175,10 @@ public actor Batcher {
     public func shutdown() {
         stopping = true
         wakeRunLoop()
+    }
+
+    deinit {
+        inferenceThread.stop()
     }
 
     private func wakeRunLoop() {
@@ -215,7 +221,7 @@ public actor Batcher {
         let recognizer = self.recognizer
         let images = live.map(\.image)
         let outcome: Result<[Classification], RecognitionError> = await withCheckedContinuation { continuation in
-            inferenceQueue.async {
+            inferenceThread.run {
                 continuation.resume(returning: Result { () throws(RecognitionError) in
                     try recognizer.classify(images, topK: topK, includeLogits: includeLogits)
                 })
@@ -251,6 +257,52 @@ public actor Batcher {
             job.continuation.resume(returning: job.results.map { $0! })
         } else {
             jobs[entry.job] = job
+        }
+    }
+}
+
+/// The one thread that makes every engine call. oneDNN's OpenMP team belongs to the thread that calls it:
+/// from a dispatch queue, calls land on different worker threads, each starting a team of its own whose
+/// spinning threads then compete with the next call (measured: 22 ms per image instead of 12).
+private final class InferenceThread: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [@Sendable () -> Void] = []
+    private var stopped = false
+
+    init() {
+        let thread = Thread { [self] in loop() }
+        thread.name = "resnet18.inference"
+        thread.qualityOfService = .userInitiated
+        thread.start()
+    }
+
+    /// Runs `job` on the thread, after the jobs before it.
+    func run(_ job: @escaping @Sendable () -> Void) {
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Lets the thread end once its jobs are done.
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !stopped { condition.wait() }
+            if jobs.isEmpty {
+                condition.unlock()
+                return
+            }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job()
         }
     }
 }

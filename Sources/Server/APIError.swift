@@ -82,7 +82,7 @@ enum APIError: Error, CustomStringConvertible {
         case let .methodNotAllowed(allowed):
             "this route takes \(allowed.joined(separator: ", ")) only: see /openapi.yaml"
         case let .uploadTooLarge(limit):
-            "the request body is over the \(ServerConfiguration.describe(bytes: limit)) upload limit (--max-upload-mb): send a smaller image"
+            "the request body is over the \(limit > 0 ? ServerConfiguration.describe(bytes: limit) + " " : "")upload limit (--max-upload-mb): send a smaller image"
         case let .image(error, file):
             file.map { "\($0): \(error.description)" } ?? error.description
         }
@@ -108,7 +108,7 @@ enum APIError: Error, CustomStringConvertible {
             case .shuttingDown: self = .shuttingDown(error.description)
             }
         case is NIOTooManyBytesError:
-            self = .badRequest("the request body is too large")
+            self = .uploadTooLarge(limitBytes: 0)
         case let error as HTTPError:
             self = error.status == .notFound
                 ? .notFound(error.body ?? "no such route: see /openapi.yaml")

@@ -47,8 +47,8 @@ public struct RecognitionServer: Sendable {
         let recognizer = self.recognizer
         let maxBatch = configuration.maxBatch
         application.beforeServerStarts {
-            // Plans for every batch size up front: the first requests should not pay for building them,
-            // and afterwards the folded source weights are no longer needed.
+            // Plans for every batch size up front (the first requests should not pay for building them); then the
+            // engine drops the source weights only plan building reads.
             try recognizer.engine.finishPreparing(batches: Array(1...maxBatch))
             MemoryTrim.releaseFreePages()
         }

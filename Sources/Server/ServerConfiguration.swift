@@ -6,7 +6,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var port = 8080
     /// Images per engine call, at most.
     public var maxBatch = 8
-    /// How long the first image of a batch waits for others, in milliseconds.
+    /// How long the first image of a batch waits for images still being decoded to join it, in milliseconds.
     public var maxBatchDelayMilliseconds = 2.0
     /// Images that may wait for the engine before requests are refused with 503.
     public var queueDepth = 64
@@ -35,7 +35,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var summary: [String] {
         [
             "listen: \(host):\(port == 0 ? "any free port" : String(port))",
-            "batching: up to \(maxBatch) images per engine call, waiting at most \(maxBatchDelayMilliseconds) ms; queue depth \(queueDepth)",
+            "batching: up to \(maxBatch) images per engine call, waiting at most \(maxBatchDelayMilliseconds) ms for more; queue depth \(queueDepth)",
             "result cache: \(cacheEntries == 0 ? "off" : "\(cacheEntries) entries")",
             "max upload: \(Self.describe(bytes: maxUploadBytes))",
         ]

@@ -18,7 +18,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Images per engine call, at most.")
     var maxBatch = 8
 
-    @Option(name: .customLong("max-batch-delay-ms"), help: "Milliseconds the free engine waits for images still being decoded to join its batch.")
+    @Option(name: .customLong("max-batch-delay-ms"), help: "Milliseconds the first image of a batch waits for images still being decoded to join it.")
     var maxBatchDelayMilliseconds = 2.0
 
     @Option(help: "Images that may wait for the engine before requests get 503.")

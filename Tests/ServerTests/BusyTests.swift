@@ -6,19 +6,18 @@ import Testing
 extension ServerTests {
     @Suite("Under load: a bounded queue answers 503 with Retry-After")
     struct BusyTests {
-        @Test("when the queue is full, 503 with Retry-After; the queued requests still succeed; the server recovers")
+        @Test("when the queue is full, 503 with Retry-After; admitted requests still succeed; the server recovers")
         func queueFull() async throws {
-            // A batch of 8 never fills with a queue of 2: the first two images wait the whole 3 s, the other two are refused.
+            // One image at a time may wait or be decoded: of 16 simultaneous requests, most find the queue full.
             let configuration = TestServer.configuration {
-                $0.maxBatch = 8
-                $0.maxBatchDelayMilliseconds = 3000
-                $0.queueDepth = 2
+                $0.maxBatch = 1
+                $0.queueDepth = 1
                 $0.cacheEntries = 0
             }
             let photo = ByteBuffer(bytes: try Photos.bytes("chelsea-q90.jpg"))
             try await TestServer.run(configuration) { client in
                 let responses = try await withThrowingTaskGroup(of: TestResponse.self) { group in
-                    for _ in 0..<4 {
+                    for _ in 0..<16 {
                         group.addTask {
                             try await client.execute(uri: "/v1/classify", method: .post, headers: [.contentType: "image/jpeg"], body: photo)
                         }
@@ -26,8 +25,10 @@ extension ServerTests {
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
                 let busy = responses.filter { $0.status == .serviceUnavailable }
-                #expect(responses.filter { $0.status == .ok }.count == 2)
-                #expect(busy.count == 2)
+                let statuses = Set(responses.map(\.status.code))
+                #expect(statuses.isSubset(of: [200, 503]), "\(statuses)")
+                #expect(responses.contains { $0.status == .ok })
+                #expect(!busy.isEmpty)
                 for response in busy {
                     #expect(response.headers[.retryAfter] == "1")
                     #expect(try response.object["code"] as? String == "queue_full")
