@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 "$root/scripts/setup.sh" --test --debug
 command -v swift >/dev/null 2>&1 || export PATH=/opt/swift/usr/bin:$PATH
-export RESNET18_SHARED=${RESNET18_SHARED:-$root/../shared}
+export RESNET18_SHARED=${RESNET18_SHARED:-$(cd "$root/../shared" && pwd -P)}
 mkdir -p artifacts
 
 echo "==> swift test"

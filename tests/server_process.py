@@ -11,7 +11,8 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("RESNET18_SHARED", ROOT.parent / "shared"))
+# Resolved: chromedriver refuses upload paths that are not canonical (no "..", no symlinks).
+SHARED = Path(os.environ.get("RESNET18_SHARED", ROOT.parent / "shared")).resolve()
 FIXTURES = SHARED / "fixtures"
 IMAGES = FIXTURES / "images"
 SEEDED_WEIGHTS = FIXTURES / "resnet18-seeded.pth"

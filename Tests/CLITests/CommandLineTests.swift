@@ -55,9 +55,7 @@ enum Command {
     func photo(_ name: String) -> String { Fixtures.images.appendingPathComponent(name).path }
 
     func referenceTop5(_ photo: String) throws -> [Int] {
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.reference)) as! [String: Any]
-        let entry = (json["references"] as! [[String: Any]]).first { $0["image"] as? String == photo }!
-        return (entry["top5"] as! [[String: Any]]).map { $0["index"] as! Int }
+        try Fixtures.referenceTop5(for: photo).map(\.index)
     }
 
     @Test("classify --json prints one object per file with PyTorch's top-5, and a bad file fails alone with exit 1")
@@ -124,9 +122,8 @@ enum Command {
         // Four photos filed under the class the seeded network ranks first, one under its fifth, one under a class
         // outside its top-5: top-1 = 4/6, top-5 = 5/6.
         var placements: [(String, String)] = []
-        for (n, name) in ["chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png"].enumerated() {
+        for name in ["chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png"] {
             placements.append((name, wnid(try referenceTop5(name)[0])))
-            _ = n
         }
         placements.append(("chelsea-q90.jpg", wnid(try referenceTop5("chelsea-q90.jpg")[4])))
         let astronautTop5 = try referenceTop5("astronaut.png")

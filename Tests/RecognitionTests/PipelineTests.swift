@@ -12,12 +12,6 @@ import TestSupport
         return try! Recognizer.load(configuration)
     }()
 
-    static func referenceTop5(_ photo: String) throws -> [(index: Int, probability: Double)] {
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.reference)) as! [String: Any]
-        let entry = (json["references"] as! [[String: Any]]).first { $0["image"] as? String == photo }!
-        return (entry["top5"] as! [[String: Any]]).map { ($0["index"] as! Int, $0["probability"] as! Double) }
-    }
-
     @Test("every fixture photo, read from its file, gets PyTorch's logits and top-5", arguments: Fixtures.photoNames)
     func photoMatchesPyTorch(photo: String) throws {
         let bytes = [UInt8](try Data(contentsOf: Fixtures.images.appendingPathComponent(photo)))
@@ -25,7 +19,7 @@ import TestSupport
         let reference = try Fixtures.referenceLogits(for: photo)
         let difference = zip(result.logits!, reference).map { abs($0 - $1) }.max()!
         #expect(difference < 1e-3, "\(photo): max abs logit difference \(difference)")
-        let expected = try Self.referenceTop5(photo)
+        let expected = try Fixtures.referenceTop5(for: photo)
         #expect(result.top.map(\.index) == expected.map(\.index))
         for (mine, theirs) in zip(result.top, expected) {
             #expect(abs(mine.probability - theirs.probability) < 1e-5)

@@ -44,6 +44,16 @@ public enum Fixtures {
         return (entry["logits"] as! [Double]).map(Float.init)
     }
 
+    /// PyTorch's top-5 for a photo, from reference.json: class index and softmax probability, best first.
+    public static func referenceTop5(for photo: String) throws -> [(index: Int, probability: Double)] {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: reference)) as! [String: Any]
+        let refs = json["references"] as! [[String: Any]]
+        guard let entry = refs.first(where: { ($0["image"] as? String) == photo }) else {
+            throw CocoaError(.fileNoSuchFile)
+        }
+        return (entry["top5"] as! [[String: Any]]).map { ($0["index"] as! Int, $0["probability"] as! Double) }
+    }
+
     /// A fresh temporary directory, removed by the caller when done.
     public static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("resnet18-test-\(UUID().uuidString)")
