@@ -29,7 +29,8 @@ let package = Package(
         // Decoders, EXIF orientation, torchvision-exact preprocessing.
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP"]),
         // The network: ResNet-18 weights, BatchNorm folding, the oneDNN execution plan.
-        .target(name: "ResNet", dependencies: ["Checkpoint", "CDNNL"]),
+        .target(name: "CThreadBinding", linkerSettings: [.linkedLibrary("gomp")]),
+        .target(name: "ResNet", dependencies: ["Checkpoint", "CDNNL", "CThreadBinding"]),
         // Labels, the classify pipeline, top-k.
         .target(name: "Recognition", dependencies: [
             "ResNet", "Imaging", "Checkpoint",

@@ -89,6 +89,7 @@ public actor Batcher {
         self.maxDelay = maxDelay
         self.queueDepth = queueDepth
         self.onBatch = onBatch
+        inferenceThread.run { recognizer.engine.bindThreadsToCPUs() }
     }
 
     /// Images waiting for the engine now.

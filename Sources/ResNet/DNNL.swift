@@ -1,4 +1,5 @@
 import CDNNL
+import CThreadBinding
 
 /// Turns a oneDNN status into a thrown `ResNetError.engine` naming the call that failed.
 @inline(__always)
@@ -48,6 +49,14 @@ final class DNNLEngine: @unchecked Sendable {
     }
 
     static var maxThreads: Int { Int(omp_get_max_threads()) }
+
+    /// Binds each thread of the calling thread's OpenMP team to a CPU of its own (see `CThreadBinding`).
+    ///
+    /// Unbound, a team that wakes after an idle spell can land two threads on one core while the other core
+    /// runs the server's I/O: one image then took 21.7 ms instead of 12.0 (median, requests 50 ms apart).
+    static func bindTeamToCPUs(threads: Int) {
+        _ = resnet18_bind_openmp_team(Int32(threads))
+    }
 }
 
 /// A memory descriptor: shape, data type and layout. A value, as in the C API.
@@ -189,7 +198,7 @@ final class DNNLPrimitive {
     let desc: DNNLPrimitiveDesc
     var arguments: [dnnl_exec_arg_t] = []
     /// The memories behind `arguments`, kept alive as long as the primitive may run on them.
-    private var bound: [DNNLMemory] = []
+    private(set) var bound: [DNNLMemory] = []
 
     init(_ desc: DNNLPrimitiveDesc) throws(ResNetError) {
         var primitive: dnnl_primitive_t?

@@ -15,14 +15,17 @@ struct Activation {
 /// Activations keep the blocked layouts oneDNN picks (`format_tag_any`) from the first convolution to the
 /// classifier; reorders happen only where a primitive asks for another layout (normally just the input).
 /// Activation and scratchpad memories carry no buffer of their own: the engine binds them into its shared
-/// arena before each run, so plans for several batch sizes cost no more memory than the largest one.
+/// arena before each run, so plans for several batch sizes cost no more memory than the largest one. Within a
+/// plan, activations whose lifetimes (first write to last read, in steps) do not overlap share arena bytes.
 final class ExecutionPlan {
     let batch: Int
     private let engine: DNNLEngine
     private let store: WeightStore
     private let options: EngineOptions
     private var steps: [DNNLPrimitive] = []
-    /// Activation memories and their byte offsets in the arena.
+    /// Activation buffers: their memories (a buffer may be viewed as several types), size and lifetime.
+    private var buffers: [ArenaBuffer] = []
+    /// Activation memories and their byte offsets in the arena, once `placeBuffers` has run.
     private var arenaSlots: [(memory: DNNLMemory, offset: Int)] = []
     private(set) var arenaBytes = 0
     private(set) var scratchpadBytes = 0
@@ -124,21 +127,49 @@ final class ExecutionPlan {
         x = try pooling(x, algorithm: dnnl_pooling_avg_exclude_padding, kernel: x.height, stride: x.height, padding: 0)
         try classifier(x, classCount: classCount)
 
+        placeBuffers()
         let scratchDesc = try MemoryDesc(dims: [max(scratchpadBytes, 1)], type: dnnl_u8, tag: dnnl_a)
         scratchpad = try DNNLMemory(scratchDesc, engine: engine, pointer: nil)
         for step in steps { step.bind(DNNLArg.scratchpad, scratchpad) }
     }
 
-    /// A memory for an activation of `desc`, placed in the arena.
+    /// A memory for an activation of `desc`, to be placed in the arena by `placeBuffers`.
     private func allocate(_ desc: MemoryDesc) throws(ResNetError) -> DNNLMemory {
         let memory = try DNNLMemory(desc, engine: engine, pointer: nil)
-        arenaSlots.append((memory, arenaBytes))
-        arenaBytes += (desc.byteCount + 4095) & ~4095
+        buffers.append(ArenaBuffer(memories: [memory], bytes: (desc.byteCount + 4095) & ~4095,
+                                   firstStep: steps.count, lastStep: steps.count))
         return memory
+    }
+
+    /// Gives each buffer the lowest offset clear of every buffer alive at the same time, largest first.
+    ///
+    /// ResNet-18 at batch 8 in f32: 30.6 MB instead of one buffer per activation (the stem's output and the
+    /// pooled tensor are the largest pair alive together).
+    private func placeBuffers() {
+        var placed: [ArenaBuffer] = []
+        for var buffer in buffers.sorted(by: { $0.bytes > $1.bytes }) {
+            let overlapping = placed
+                .filter { $0.firstStep <= buffer.lastStep && buffer.firstStep <= $0.lastStep }
+                .sorted { $0.offset < $1.offset }
+            var offset = 0
+            for other in overlapping where offset + buffer.bytes > other.offset {
+                offset = max(offset, other.offset + other.bytes)
+            }
+            buffer.offset = offset
+            placed.append(buffer)
+            arenaBytes = max(arenaBytes, offset + buffer.bytes)
+            for memory in buffer.memories { arenaSlots.append((memory, offset)) }
+        }
     }
 
     private func append(_ primitive: DNNLPrimitive, convolution: String? = nil, output: DNNLMemory? = nil) {
         if let convolution, let output { convolutionOutputs[steps.count] = (convolution, output) }
+        // Every activation the step reads or writes lives at least until this step.
+        for memory in primitive.bound {
+            if let index = buffers.firstIndex(where: { $0.memories.contains { $0 === memory } }) {
+                buffers[index].lastStep = steps.count
+            }
+        }
         steps.append(primitive)
         implementations.append(primitive.desc.implementation)
         scratchpadBytes = max(scratchpadBytes, primitive.desc.scratchpad.byteCount)
@@ -146,11 +177,11 @@ final class ExecutionPlan {
 
     /// A second view of an arena memory as `desc` (same bytes, another data type).
     private func alias(_ memory: DNNLMemory, as desc: MemoryDesc) throws(ResNetError) -> DNNLMemory {
-        guard let slot = arenaSlots.first(where: { $0.memory === memory }) else {
+        guard let index = buffers.firstIndex(where: { $0.memories.contains { $0 === memory } }) else {
             throw .engine("internal: aliasing a memory outside the arena")
         }
         let view = try DNNLMemory(desc, engine: engine, pointer: nil)
-        arenaSlots.append((view, slot.offset))
+        buffers[index].memories.append(view)
         return view
     }
 
@@ -348,4 +379,13 @@ final class ExecutionPlan {
         primitive.bind(DNNLArg.dst, output)
         append(primitive)
     }
+}
+
+/// An activation buffer of a plan: the steps from its first write to its last read, and its place in the arena.
+private struct ArenaBuffer {
+    var memories: [DNNLMemory]
+    let bytes: Int
+    let firstStep: Int
+    var lastStep: Int
+    var offset = 0
 }

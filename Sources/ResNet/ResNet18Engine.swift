@@ -59,6 +59,14 @@ public final class ResNet18Engine: @unchecked Sendable {
         store.releaseSource()
     }
 
+    /// Binds the OpenMP team of the calling thread to one CPU per thread. For a long-lived thread that makes
+    /// every engine call (the server's); its team then stays where it is between calls.
+    public func bindThreadsToCPUs() {
+        lock.lock()
+        defer { lock.unlock() }
+        DNNLEngine.bindTeamToCPUs(threads: threads)
+    }
+
     /// Runs `batch` images (NCHW, 3×224×224 each, normalised) into `batch × classCount` logits.
     public func logits(nchw input: UnsafeBufferPointer<Float>, batch: Int,
                        into output: UnsafeMutableBufferPointer<Float>) throws(ResNetError) {
@@ -83,6 +91,14 @@ public final class ResNet18Engine: @unchecked Sendable {
                          arena: arena.pointer, scratch: scratch.pointer)
             done += size
         }
+    }
+
+    /// Bytes the engine holds: reordered weights (every layout a plan asked for), the shared activation arena
+    /// and the shared scratchpad.
+    public var memory: (weights: Int, arena: Int, scratchpad: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (store.byteCount, arena.byteCount, scratch.byteCount)
     }
 
     /// Convenience form of `logits(nchw:batch:into:)`.

@@ -10,6 +10,8 @@ final class WeightStore {
         return source
     }
     var hasSource: Bool { source != nil }
+    /// Bytes held by the reordered weights and biases (every layout any plan asked for).
+    private(set) var byteCount = 0
     private var reordered: [String: [DNNLMemory]] = [:]
     private var biases: [String: DNNLMemory] = [:]
     private var int8Scales: [String: [Float]] = [:]
@@ -85,6 +87,7 @@ final class WeightStore {
         let target = try DNNLMemory(layout, engine: engine)
         try reorder(from: user, to: target)
         reordered[key, default: []].append(target)
+        byteCount += layout.byteCount
         return target
     }
 
@@ -102,6 +105,7 @@ final class WeightStore {
         let target = try DNNLMemory(layout, engine: engine)
         try reorder(from: user, to: target)
         reordered[key, default: []].append(target)
+        byteCount += layout.byteCount
         return target
     }
 
@@ -110,6 +114,7 @@ final class WeightStore {
         let memory = try DNNLMemory(try MemoryDesc(dims: [values.count], type: dnnl_f32, tag: dnnl_a), engine: engine)
         values.withUnsafeBytes { memory.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         biases[key] = memory
+        byteCount += values.count * MemoryLayout<Float>.size
         return memory
     }
 

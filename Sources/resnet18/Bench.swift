@@ -34,6 +34,7 @@ struct Bench: ParsableCommand {
             var output = [Float](repeating: 0, count: size * recognizer.engine.classCount)
             var times: [Double] = []
             for run in 0..<(runs + 5) {
+                if let pause = Double(ProcessInfo.processInfo.environment["PAUSE"] ?? "") { usleep(UInt32(pause * 1000)) }
                 let start = ContinuousClock.now
                 try input.withUnsafeBufferPointer { inputBuffer in
                     try output.withUnsafeMutableBufferPointer { outputBuffer in
@@ -59,6 +60,9 @@ struct Bench: ParsableCommand {
                 "share_of_peak": (gflops / peak * 1000).rounded() / 1000,
                 "startup_ms": (engineReady * 10).rounded() / 10,
                 "rss_mb": ((residentMegabytes() ?? 0) * 10).rounded() / 10,
+                "weights_mb": megabytes(recognizer.engine.memory.weights),
+                "arena_mb": megabytes(recognizer.engine.memory.arena),
+                "scratchpad_mb": megabytes(recognizer.engine.memory.scratchpad),
                 "weights": recognizer.weights.resultLabel,
             ]
             if json {
@@ -69,9 +73,13 @@ struct Bench: ParsableCommand {
                     batch \(size) (\(recognizer.engine.threads) threads, \(recognizer.engine.options.precision.rawValue)): \
                     median \(String(format: "%.2f", median)) ms, p90 \(String(format: "%.2f", p90)) ms, \
                     \(String(format: "%.1f", imagesPerSecond)) images/s, \(String(format: "%.1f", gflops)) GFLOP/s \
-                    = \(String(format: "%.0f", gflops / peak * 100)) % of the \(String(format: "%.0f", peak)) GFLOP/s conv peak
+                    = \(String(format: "%.0f", gflops / peak * 100)) % of the \(String(format: "%.0f", peak)) GFLOP/s conv peak; \
+                    \(report["rss_mb"]!) MB resident (weights \(report["weights_mb"]!), activations \(report["arena_mb"]!), \
+                    scratchpad \(report["scratchpad_mb"]!))
                     """)
             }
         }
     }
 }
+
+private func megabytes(_ bytes: Int) -> Double { (Double(bytes) / 1_048_576 * 10).rounded() / 10 }

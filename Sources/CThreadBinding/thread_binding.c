@@ -1,0 +1,36 @@
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdatomic.h>
+#include "thread_binding.h"
+
+// libgomp's entry points; omp.h lives in GCC's private include folder.
+void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
+int omp_get_thread_num(void);
+void omp_set_num_threads(int threads);
+
+struct binding {
+    int cpus[CPU_SETSIZE];
+    atomic_int bound;
+};
+
+static void bind_this_thread(void *data) {
+    struct binding *binding = data;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(binding->cpus[omp_get_thread_num()], &set);
+    if (sched_setaffinity(0, sizeof set, &set) == 0) atomic_fetch_add(&binding->bound, 1);
+}
+
+int resnet18_bind_openmp_team(int threads) {
+    cpu_set_t allowed;
+    if (threads < 2 || sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
+    struct binding binding = { .bound = 0 };
+    int count = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && count < threads; cpu++) {
+        if (CPU_ISSET(cpu, &allowed)) binding.cpus[count++] = cpu;
+    }
+    if (count < threads) return 0;
+    omp_set_num_threads(threads);
+    GOMP_parallel(bind_this_thread, &binding, (unsigned)threads, 0);
+    return atomic_load(&binding.bound);
+}
