@@ -62,7 +62,7 @@ let package = Package(
         // Runs the built `resnet18` executable as a user would.
         .testTarget(name: "CLITests", dependencies: ["resnet18", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Recognition", "TestSupport",
+            "Server", "Recognition", "ResNet", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),

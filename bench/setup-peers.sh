@@ -8,5 +8,5 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install --quiet --upgrade pip
-"$venv/bin/pip" install --quiet torch torchvision onnx onnxruntime openvino pillow onnxscript flask
+"$venv/bin/pip" install --quiet torch torchvision onnx onnxruntime openvino pillow onnxscript flask matplotlib
 "$venv/bin/python" -c "import torch, onnxruntime, openvino; print('peers ready: torch', torch.__version__, 'ort', onnxruntime.__version__, 'openvino', openvino.__version__)"

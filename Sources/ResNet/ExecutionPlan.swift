@@ -230,6 +230,7 @@ final class ExecutionPlan {
         let attr = try DNNLAttributes()
         try attr.setPostOps(sum: residual != nil, relu: relu)
         let useWinograd = options.winograd && options.precision == .fp32 && spec.kernel == 3 && spec.stride == 1
+            && (!options.leanWinograd || spec.inChannels < 512)
         let algorithms = useWinograd ? [dnnl_convolution_winograd, dnnl_convolution_direct] : [dnnl_convolution_direct]
 
         var chosen: DNNLPrimitiveDesc?

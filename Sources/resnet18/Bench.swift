@@ -34,7 +34,6 @@ struct Bench: ParsableCommand {
             var output = [Float](repeating: 0, count: size * recognizer.engine.classCount)
             var times: [Double] = []
             for run in 0..<(runs + 5) {
-                if let pause = Double(ProcessInfo.processInfo.environment["PAUSE"] ?? "") { usleep(UInt32(pause * 1000)) }
                 let start = ContinuousClock.now
                 try input.withUnsafeBufferPointer { inputBuffer in
                     try output.withUnsafeMutableBufferPointer { outputBuffer in

@@ -184,4 +184,21 @@ enum Command {
         let top = try Command.jsonLines(classified.stdout).first?["top"] as? [[String: Any]]
         #expect(top?.first?["index"] as? Int == (try referenceTop5("rocket.jpg"))[0])
     }
+
+    @Test("bf16 classifies through the CLI with PyTorch's top class, and bench names the precision")
+    func bf16Classify() throws {
+        let classified = try Command.run(["classify", photo("rocket.jpg"), photo("chelsea.png"), "--precision", "bf16", "--json"] + weights)
+        #expect(classified.status == 0, "\(classified.stderr)")
+        let lines = try Command.jsonLines(classified.stdout)
+        #expect(lines.count == 2)
+        for (line, name) in zip(lines, ["rocket.jpg", "chelsea.png"]) {
+            let top = line["top"] as? [[String: Any]]
+            #expect(top?.first?["index"] as? Int == (try referenceTop5(name))[0], "\(name)")
+        }
+        let bench = try Command.run(["bench", "--precision", "bf16", "--batch", "1", "--runs", "2", "--json"] + weights)
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let report = try Command.jsonLines(bench.stdout).first
+        #expect(report?["engine"] as? String == "resnet18-bf16")
+        #expect((report?["weights_mb"] as? Double ?? 0) > 0 && (report?["arena_mb"] as? Double ?? 0) > 0)
+    }
 }

@@ -29,6 +29,28 @@ import TestSupport
         }
     }
 
+    @Test("lean Winograd keeps layer 4 direct: same logits, under half the weight memory; activations share the arena")
+    func leanWinograd() throws {
+        let weights = try Self.weights(Fixtures.seededPth)
+        let photos = Fixtures.photoNames
+        let input = try photos.flatMap { try Fixtures.inputTensor(for: $0) }
+        var bytes: [Bool: (weights: Int, arena: Int, scratchpad: Int)] = [:]
+        for lean in [false, true] {
+            let engine = try ResNet18Engine(weights: weights, options: EngineOptions(threads: 2, leanWinograd: lean))
+            let implementations = try engine.prepare(batch: photos.count)
+            #expect(implementations.filter { $0.contains("wino") }.count == (lean ? 10 : 13), "\(implementations)")
+            let logits = try engine.logits(nchw: input, batch: photos.count)
+            for (slot, photo) in photos.enumerated() {
+                let difference = Self.maxAbsDifference(logits[(slot * 1000)..<((slot + 1) * 1000)], try Fixtures.referenceLogits(for: photo))
+                #expect(difference < 1e-3, "\(photo), lean \(lean): max abs \(difference)")
+            }
+            bytes[lean] = engine.memory
+        }
+        #expect(bytes[true]!.weights * 2 < bytes[false]!.weights, "\(bytes)")
+        // One buffer per activation would take 96 MB at batch 6; by lifetime, the stem's output and the pooled tensor.
+        #expect(bytes[false]!.arena < 25 * 1_048_576, "\(bytes)")
+    }
+
     @Test("a batch of all photos gives each photo's own logits")
     func batchMatchesSingles() throws {
         let engine = try ResNet18Engine(weights: Self.weights(Fixtures.seededPth), options: EngineOptions(threads: 2))

@@ -2,7 +2,8 @@
 
 Both services get the same multipart upload of the same JPEG (boundary ----bnd123, field `file`) on POST
 /predict, at 1 and at 16 concurrent connections. For each: p50 latency, requests per second, non-2xx
-answers, and the peak resident memory (VmRSS) of the server process sampled during the load.
+answers, and the peak resident memory (VmRSS) of the server process sampled during the load. resnet18 serve
+is measured as it starts by default, and again with each variant (lean Winograd, bf16, int8).
 Writes bench/results/http.json and bench/results/http.md.
 
 Usage (see compare.sh): python3 compare.py --binary .build/release/resnet18 --python .venv-peers/bin/python
@@ -12,6 +13,7 @@ import datetime
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -27,6 +29,8 @@ SHARED = Path(os.environ.get("RESNET18_SHARED", ROOT.parent / "shared"))
 BOUNDARY = "----bnd123"
 # The bar, relative to the Flask service measured in the same run.
 BAR = {"p50_ratio_1_client": 0.4, "rps_ratio_16_clients": 3.0, "rss_mb": 200}
+# resnet18 serve is measured as it starts by default, then with each of these options.
+DEFAULT_VARIANTS = ["--lean-winograd", "--precision bf16", "--precision int8"]
 
 
 def multipart_body(photo: Path) -> bytes:
@@ -157,27 +161,34 @@ def markdown(report: dict) -> str:
                          f"{run['requests_per_s']} | {run['non_2xx']} | {run['peak_rss_mb']} |")
     verdict = report.get("verdict")
     if verdict:
-        lines += ["", "| the issue's bar | needed | measured | met |", "| --- | ---: | ---: | --- |"]
+        lines += ["", "| service | the issue's bar | needed | measured | met |", "| --- | --- | ---: | ---: | --- |"]
         for row in verdict:
-            lines.append(f"| {row['what']} | {row['needed']} | {row['measured']} | {'yes' if row['met'] else 'NO'} |")
+            lines.append(f"| {row['service']} | {row['what']} | {row['needed']} | {row['measured']} | "
+                         f"{'yes' if row['met'] else 'NO'} |")
     return "\n".join(lines) + "\n"
 
 
 def verdict(services: list[dict]) -> list[dict]:
     by_name = {service["service"]: {run["connections"]: run for run in service["runs"]} for service in services}
-    ours, flask = by_name.get("resnet18 serve"), by_name.get("flask (seed)")
-    if not ours or not flask:
+    flask = by_name.get("flask (seed)")
+    if not flask:
         return []
-    p50_ratio = ours[1]["p50_ms"] / flask[1]["p50_ms"]
-    rps_ratio = ours[16]["requests_per_s"] / flask[16]["requests_per_s"]
-    rss = max(run["peak_rss_mb"] for run in ours.values())
-    return [
-        {"what": "one client p50, ours / Flask's", "needed": f"<= {BAR['p50_ratio_1_client']}",
-         "measured": round(p50_ratio, 3), "met": p50_ratio <= BAR["p50_ratio_1_client"]},
-        {"what": "16 clients requests/s, ours / Flask's", "needed": f">= {BAR['rps_ratio_16_clients']}",
-         "measured": round(rps_ratio, 2), "met": rps_ratio >= BAR["rps_ratio_16_clients"]},
-        {"what": "peak RSS under load (MB)", "needed": f"<= {BAR['rss_mb']}", "measured": rss, "met": rss <= BAR["rss_mb"]},
-    ]
+    rows = []
+    for name, ours in by_name.items():
+        if name == "flask (seed)":
+            continue
+        p50_ratio = ours[1]["p50_ms"] / flask[1]["p50_ms"]
+        rps_ratio = ours[16]["requests_per_s"] / flask[16]["requests_per_s"]
+        rss = max(run["peak_rss_mb"] for run in ours.values())
+        rows += [
+            {"service": name, "what": "one client p50, ours / Flask's", "needed": f"<= {BAR['p50_ratio_1_client']}",
+             "measured": round(p50_ratio, 3), "met": p50_ratio <= BAR["p50_ratio_1_client"]},
+            {"service": name, "what": "16 clients requests/s, ours / Flask's", "needed": f">= {BAR['rps_ratio_16_clients']}",
+             "measured": round(rps_ratio, 2), "met": rps_ratio >= BAR["rps_ratio_16_clients"]},
+            {"service": name, "what": "peak RSS under load (MB)", "needed": f"<= {BAR['rss_mb']}", "measured": rss,
+             "met": rss <= BAR["rss_mb"]},
+        ]
+    return rows
 
 
 def main() -> int:
@@ -191,7 +202,12 @@ def main() -> int:
     parser.add_argument("--skip-flask", action="store_true", help="measure resnet18 serve alone")
     parser.add_argument("--serve-option", action="append", default=[],
                         help="extra option for resnet18 serve, as --serve-option=--max-batch=4 (repeatable)")
+    parser.add_argument("--variant", action="append", default=None, metavar="OPTIONS",
+                        help="also measure resnet18 serve with these options, as --variant='--precision int8' "
+                             "(repeatable; default: --lean-winograd, --precision bf16, --precision int8; "
+                             "--variant= for none)")
     arguments = parser.parse_args()
+    variants = [v for v in (arguments.variant if arguments.variant is not None else DEFAULT_VARIANTS) if v.strip()]
 
     weights = SHARED / "fixtures" / "resnet18-seeded.pth"
     photo = SHARED / "fixtures" / "images" / arguments.photo
@@ -202,14 +218,22 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         body_path = Path(scratch) / "multipart.bin"
         body_path.write_bytes(body)
-        port = free_port()
-        services.append(measure(
-            "resnet18 serve",
-            # The result cache is off: wrk posts the same bytes every time, and the comparison is of the work per image.
-            [arguments.binary, "serve", "--port", str(port), "--weights", str(weights), "--log-level", "warning",
-             "--cache-entries", "0", *arguments.serve_option],
-            f"http://127.0.0.1:{port}/predict", body, body_path, arguments.duration, arguments.warmup,
-            Path(scratch) / "resnet18.log"))
+        quantization = Path(scratch) / "seeded.int8.json"
+        if any("int8" in variant for variant in variants):
+            subprocess.run([arguments.binary, "quantize", "--weights", str(weights), "--output", str(quantization)],
+                           check=True, stdout=subprocess.DEVNULL)
+        for variant in ["", *variants]:
+            name = f"resnet18 serve {variant}".strip()
+            if "int8" in variant and "--quantization" not in variant:
+                variant += f" --quantization {quantization}"
+            port = free_port()
+            services.append(measure(
+                name,
+                # The result cache is off: wrk posts the same bytes every time, and the comparison is of the work per image.
+                [arguments.binary, "serve", "--port", str(port), "--weights", str(weights), "--log-level", "warning",
+                 "--cache-entries", "0", *arguments.serve_option, *shlex.split(variant)],
+                f"http://127.0.0.1:{port}/predict", body, body_path, arguments.duration, arguments.warmup,
+                Path(scratch) / "resnet18.log"))
         if not arguments.skip_flask:
             port = free_port()
             services.append(measure(
