@@ -62,9 +62,16 @@ final class PostgresBackend: DatabaseBackend {
         return configuration
     }
 
+    /// How long a statement may wait for a connection and its answer. The pool retries a lost server quietly:
+    /// without a limit, a request would wait for it forever.
+    static let answerTimeout: Duration = .seconds(10)
+
     func read(_ statement: SQLStatement) async throws(StorageError) -> [SQLRow] {
         do {
-            return try await Self.rows(try await client.query(Self.query(statement), logger: logger))
+            let client = self.client, logger = self.logger
+            return try await Self.withDeadline(settings) {
+                try await Self.rows(try await client.query(Self.query(statement), logger: logger))
+            }
         } catch {
             throw Self.storageError(error, settings: settings, opening: false)
         }
@@ -72,17 +79,21 @@ final class PostgresBackend: DatabaseBackend {
 
     func writeTransaction(_ statements: [SQLStatement]) async throws(StorageError) -> [[SQLRow]] {
         do {
-            if statements.count == 1 {
-                // A single statement is its own transaction on the server.
-                return [try await Self.rows(try await client.query(Self.query(statements[0]), logger: logger))]
-            }
-            let logger = self.logger
-            return try await client.withTransaction(logger: logger) { connection in
-                var results: [[SQLRow]] = []
-                for statement in statements {
-                    results.append(try await Self.rows(try await connection.query(Self.query(statement), logger: logger)))
+            let client = self.client, logger = self.logger
+            // A timeout after COMMIT was sent but before its answer is ambiguous: the caller retries, and the rows may
+            // then be stored twice (never lost).
+            return try await Self.withDeadline(settings) {
+                if statements.count == 1 {
+                    // A single statement is its own transaction on the server.
+                    return [try await Self.rows(try await client.query(Self.query(statements[0]), logger: logger))]
                 }
-                return results
+                return try await client.withTransaction(logger: logger) { connection in
+                    var results: [[SQLRow]] = []
+                    for statement in statements {
+                        results.append(try await Self.rows(try await connection.query(Self.query(statement), logger: logger)))
+                    }
+                    return results
+                }
             }
         } catch {
             throw Self.storageError(error, settings: settings, opening: false)
@@ -123,6 +134,23 @@ final class PostgresBackend: DatabaseBackend {
     func close() async {
         runTask.cancel()
         _ = await runTask.value
+    }
+
+    /// Runs the body, or fails with `unavailable` once `answerTimeout` has passed (the body is cancelled).
+    private static func withDeadline<T: Sendable>(_ settings: DatabaseLocation.PostgresSettings,
+                                                  _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: answerTimeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw StorageError.unavailable(location: settings.redactedURL, reason: "no answer within \(answerTimeout.components.seconds) s")
+            }
+            return value
+        }
     }
 
     private static func query(_ statement: SQLStatement) -> PostgresQuery {
@@ -180,8 +208,11 @@ final class PostgresBackend: DatabaseBackend {
         case let state?: return .statementFailed(reason: "PostgreSQL \(state): \(message ?? "error")\(error.serverInfo?[.detail].map { " (\($0))" } ?? "")")
         case nil:
             let underlying = error.underlying.map { "\($0)" } ?? "\(error.code)"
-            if opening || error.code == .connectionError || error.code == .serverClosedConnection {
+            if opening {
                 return .cannotOpen(location: location, reason: "cannot connect: \(underlying)")
+            }
+            if error.code == .connectionError || error.code == .serverClosedConnection || error.code == .uncleanShutdown {
+                return .unavailable(location: location, reason: "\(error.code): \(underlying)")
             }
             return .statementFailed(reason: "PostgreSQL \(error.code): \(underlying)")
         }

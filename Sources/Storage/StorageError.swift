@@ -10,6 +10,8 @@ public enum StorageError: Error, CustomStringConvertible, Sendable, Equatable {
     case locked(location: String)
     /// The disk holding the database is full.
     case diskFull(location: String)
+    /// The database server stopped answering (it is down or unreachable); writes resume when it is back.
+    case unavailable(location: String, reason: String)
     /// A schema migration failed; nothing of it was applied.
     case migrationFailed(id: String, reason: String)
     /// A statement failed for another reason.
@@ -29,6 +31,8 @@ public enum StorageError: Error, CustomStringConvertible, Sendable, Equatable {
             "the database \(location) is locked by another process: stop the other writer or choose another --db."
         case let .diskFull(location):
             "the disk holding the database \(location) is full: free some space (or lower --history-max-rows / --history-max-age-days); writes resume once there is room."
+        case let .unavailable(location, reason):
+            "the database \(location) is not answering (\(reason)): check that the server is running and reachable; history rows are kept queued and written when it is back."
         case let .migrationFailed(id, reason):
             "schema migration \(id) failed and was rolled back: \(reason). Check that this database belongs to resnet18 and that this user may create tables."
         case let .statementFailed(reason):

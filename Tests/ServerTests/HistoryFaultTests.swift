@@ -114,3 +114,4 @@ func waitUntil(_ condition: () async throws -> Bool) async throws {
     }
     throw HistoryFaultError.timedOut
 }
+
