@@ -30,6 +30,8 @@ enum APIError: Error, CustomStringConvertible {
     case methodNotAllowed(allowed: [String])
     /// Something that is the server's fault (500).
     case internalError(String)
+    /// The history database cannot be read right now (503): the message says why and what to do.
+    case historyUnavailable(String)
 
     var status: HTTPResponse.Status {
         switch self {
@@ -42,7 +44,7 @@ enum APIError: Error, CustomStringConvertible {
             case .unsupportedFormat, .unsupportedFeature: .unsupportedMediaType
             case .corrupt, .tooManyPixels: .unprocessableContent
             }
-        case .busy, .shuttingDown: .serviceUnavailable
+        case .busy, .shuttingDown, .historyUnavailable: .serviceUnavailable
         case .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .internalError: .internalServerError
@@ -70,6 +72,7 @@ enum APIError: Error, CustomStringConvertible {
         case .notFound: "not_found"
         case .methodNotAllowed: "method_not_allowed"
         case .internalError: "internal_error"
+        case .historyUnavailable: "history_unavailable"
         }
     }
 
@@ -77,7 +80,7 @@ enum APIError: Error, CustomStringConvertible {
         switch self {
         case let .missing(message), let .badRequest(message), let .tooManyImages(message),
              let .unsupportedContentType(message), let .busy(message, _), let .shuttingDown(message),
-             let .notFound(message), let .internalError(message):
+             let .notFound(message), let .internalError(message), let .historyUnavailable(message):
             message
         case let .methodNotAllowed(allowed):
             "this route takes \(allowed.joined(separator: ", ")) only: see /openapi.yaml"

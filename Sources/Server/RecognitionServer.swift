@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import Recognition
 import ServiceLifecycle
+import Storage
 
 /// The HTTP service: the seeds' `/predict`, `/v1/classify`, KServe v2, `/metrics`, `/openapi.yaml` and the page,
 /// over one batcher and one result cache.
@@ -10,11 +11,15 @@ public struct RecognitionServer: Sendable {
     public let recognizer: Recognizer
     public let configuration: ServerConfiguration
     public let logger: Logger
+    /// The recognition history (opened by the caller, as `configuration.database` says); nil when it is off.
+    public let history: HistoryStore?
 
-    public init(recognizer: Recognizer, configuration: ServerConfiguration, logger: Logger = Logger(label: "resnet18.serve")) {
+    public init(recognizer: Recognizer, configuration: ServerConfiguration, logger: Logger = Logger(label: "resnet18.serve"),
+                history: HistoryStore? = nil) {
         self.recognizer = recognizer
         self.configuration = configuration
         self.logger = logger
+        self.history = history
     }
 
     /// The Hummingbird application, a `Service`: run it in a `ServiceGroup`, or with `runService()`.
@@ -25,9 +30,20 @@ public struct RecognitionServer: Sendable {
                               maxDelay: .microseconds(Int64(configuration.maxBatchDelayMilliseconds * 1000)),
                               queueDepth: configuration.queueDepth,
                               onBatch: { metrics.recordBatch($0) })
-        let pipeline = ClassifyPipeline(recognizer: recognizer, batcher: batcher,
+        var pipeline = ClassifyPipeline(recognizer: recognizer, batcher: batcher,
                                         cache: ResultCache(capacity: configuration.cacheEntries),
                                         metrics: metrics, retryAfterSeconds: configuration.retryAfterSeconds)
+        var services: [any Service] = [BatcherService(batcher: batcher)]
+        var writer: HistoryWriter?
+        if let history {
+            let historyWriter = HistoryWriter(store: history, retention: configuration.historyRetention,
+                                              recentThumbnails: max(configuration.cacheEntries, 64),
+                                              events: metrics.historyEvents, logger: logger)
+            pipeline.history = HistoryRecorder(writer: historyWriter, labels: recognizer.labels,
+                                               thumbnails: configuration.thumbnails, recognizer: recognizer)
+            services.append(HistoryWriterService(writer: historyWriter))
+            writer = historyWriter
+        }
         let uploads = UploadReader(limitBytes: configuration.maxUploadBytes)
 
         let router = Router()
@@ -36,12 +52,14 @@ public struct RecognitionServer: Sendable {
         SeedRoutes(pipeline: pipeline, uploads: uploads).register(on: router)
         ClassifyRoutes(pipeline: pipeline, uploads: uploads, defaultTopK: configuration.defaultTopK).register(on: router)
         KServeRoutes(pipeline: pipeline, uploads: uploads).register(on: router)
-        OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher).register(on: router)
+        OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher,
+                        historyEnabled: history != nil).register(on: router)
+        HistoryRoutes(store: history, writer: writer).register(on: router)
 
         var application = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "resnet18"),
-            services: [BatcherService(batcher: batcher)],
+            services: services,
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
         let recognizer = self.recognizer
@@ -61,6 +79,9 @@ public struct RecognitionServer: Sendable {
             "/": [.get], "/assets/page.css": [.get], "/assets/page.js": [.get],
             "/predict": [.post], "/v1/classify": [.post], "/v1/model": [.get],
             "/metrics": [.get], "/openapi.yaml": [.get],
+            "/history": [.get], "/assets/history.js": [.get], "/assets/history.css": [.get],
+            "/v1/history": [.get], "/v1/history.csv": [.get], "/v1/history/labels": [.get],
+            "/v1/history/{id}": [.get], "/v1/history/{id}/thumbnail": [.get],
             "/v2": [.get], "/v2/health/live": [.get], "/v2/health/ready": [.get],
         ]
         for model in ["/v2/models/{model}", "/v2/models/{model}/versions/{version}"] {
@@ -90,6 +111,24 @@ struct BatcherService: Service {
             }
         } onCancel: {
             Task { await batcher.shutdown() }
+        }
+    }
+}
+
+/// Runs the history writer beside the HTTP server; on shutdown it writes the queued rows first.
+/// (Services stop in reverse order: the HTTP server, listed after it, has finished its requests by then.)
+struct HistoryWriterService: Service {
+    let writer: HistoryWriter
+
+    func run() async throws {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await writer.run()
+            } onGracefulShutdown: {
+                Task { await writer.stop() }
+            }
+        } onCancel: {
+            Task { await writer.stop() }
         }
     }
 }
