@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // System libraries: a module map and a header each, nothing else.
@@ -36,9 +39,17 @@ let package = Package(
             "ResNet", "Imaging", "Checkpoint",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Persistence: the database (SQLite through GRDB, or PostgreSQL), its migrations, the history store.
+        .target(name: "Storage", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The HTTP service: routes, API types, KServe v2, metrics, the web page.
         .target(name: "Server", dependencies: [
-            "Recognition",
+            "Recognition", "Storage",
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -47,7 +58,7 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .executableTarget(name: "resnet18", dependencies: [
-            "Recognition", "Server",
+            "Recognition", "Server", "Storage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -59,6 +70,7 @@ let package = Package(
         .testTarget(name: "RecognitionTests", dependencies: [
             "Recognition", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         // Runs the built `resnet18` executable as a user would.
         .testTarget(name: "CLITests", dependencies: ["resnet18", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import Recognition
 import ServiceLifecycle
+import Storage
 
 /// The HTTP service: the seeds' `/predict`, `/v1/classify`, KServe v2, `/metrics`, `/openapi.yaml` and the page,
 /// over one batcher and one result cache.
@@ -10,11 +11,22 @@ public struct RecognitionServer: Sendable {
     public let recognizer: Recognizer
     public let configuration: ServerConfiguration
     public let logger: Logger
+    /// Users, sessions and tokens; nil without a database (then only an open loopback service can start).
+    public let credentialStore: (any CredentialStore)?
 
-    public init(recognizer: Recognizer, configuration: ServerConfiguration, logger: Logger = Logger(label: "resnet18.serve")) {
+    public init(recognizer: Recognizer, configuration: ServerConfiguration, credentialStore: (any CredentialStore)? = nil,
+                logger: Logger = Logger(label: "resnet18.serve")) {
         self.recognizer = recognizer
         self.configuration = configuration
+        self.credentialStore = credentialStore
         self.logger = logger
+    }
+
+    /// Whether the service may start as configured, and the start-up line saying how it is protected. Throws
+    /// `AuthenticationError.noUsers` for a non-loopback address with no user and no `--no-auth`.
+    public static func checkAuthentication(_ configuration: ServerConfiguration, credentialStore: (any CredentialStore)?) async throws -> String {
+        let gate = AuthenticationGate(store: credentialStore, host: configuration.host, noAuth: configuration.noAuth)
+        return AuthenticationGate.summary(of: try await gate.start(), host: configuration.host)
     }
 
     /// The Hummingbird application, a `Service`: run it in a `ServiceGroup`, or with `runService()`.
@@ -30,16 +42,28 @@ public struct RecognitionServer: Sendable {
                                         metrics: metrics, retryAfterSeconds: configuration.retryAfterSeconds)
         let uploads = UploadReader(limitBytes: configuration.maxUploadBytes)
 
+        let gate = AuthenticationGate(store: credentialStore, host: configuration.host, noAuth: configuration.noAuth)
+        let credentials = credentialStore.map {
+            CredentialService(store: $0, hasher: PasswordHasher(validatedCost: configuration.bcryptCost),
+                              sessionLifetimeSeconds: configuration.sessionLifetimeSeconds)
+        }
+
         let router = Router()
         router.add(middleware: AccessMiddleware(metrics: metrics, retryAfterSeconds: configuration.retryAfterSeconds))
         router.add(middleware: MethodNotAllowedMiddleware(routes: Self.methodsByPath))
+        router.add(middleware: AuthenticationMiddleware(gate: gate, credentials: credentials))
+        LoginRoutes(gate: gate, credentials: credentials, throttle: LoginThrottle(policy: configuration.loginThrottle),
+                    sessionLifetimeSeconds: configuration.sessionLifetimeSeconds, secureCookies: configuration.secureCookies)
+            .register(on: router)
+        TokenRoutes(credentials: credentials).register(on: router)
+        AdminPage.register(on: router)
         SeedRoutes(pipeline: pipeline, uploads: uploads).register(on: router)
         ClassifyRoutes(pipeline: pipeline, uploads: uploads, defaultTopK: configuration.defaultTopK).register(on: router)
         KServeRoutes(pipeline: pipeline, uploads: uploads).register(on: router)
         OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher).register(on: router)
 
         var application = Application(
-            router: router,
+            responder: ClientAddressResponder(inner: router.buildResponder()),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "resnet18"),
             services: [BatcherService(batcher: batcher)],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
@@ -47,6 +71,8 @@ public struct RecognitionServer: Sendable {
         let recognizer = self.recognizer
         let maxBatch = configuration.maxBatch
         application.beforeServerStarts {
+            // Refuses to start on a non-loopback address without users (unless --no-auth) before anything else.
+            try await gate.start()
             // Plans for every batch size up front (the first requests should not pay for building them); then the
             // engine drops the source weights only plan building reads.
             try recognizer.engine.finishPreparing(batches: Array(1...maxBatch))
@@ -62,6 +88,9 @@ public struct RecognitionServer: Sendable {
             "/predict": [.post], "/v1/classify": [.post], "/v1/model": [.get],
             "/metrics": [.get], "/openapi.yaml": [.get],
             "/v2": [.get], "/v2/health/live": [.get], "/v2/health/ready": [.get],
+            "/login": [.get, .post], "/logout": [.post], "/v1/session": [.get],
+            "/v1/tokens": [.get, .post], "/v1/tokens/{id}": [.delete],
+            "/admin": [.get], "/assets/account.css": [.get], "/assets/admin.js": [.get], "/assets/session.js": [.get],
         ]
         for model in ["/v2/models/{model}", "/v2/models/{model}/versions/{version}"] {
             routes[model] = [.get]

@@ -30,6 +30,18 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-upload-mb"), help: "Largest request body, in megabytes.")
     var maxUploadMegabytes = 20.0
 
+    @Flag(help: "Serve without login even on a non-loopback address (only behind something else that authenticates).")
+    var noAuth = false
+
+    @Option(name: .customLong("session-hours"), help: "How long a login lasts, in hours.")
+    var sessionHours = 12.0
+
+    @Flag(help: "Always mark cookies Secure (otherwise only when X-Forwarded-Proto says https).")
+    var secureCookies = false
+
+    @Option(help: "bcrypt cost users were added with (the decoy check for unknown names uses it too).")
+    var bcryptCost: UInt8 = PasswordHasher.defaultCost
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -44,6 +56,10 @@ struct Serve: AsyncParsableCommand {
         configuration.queueDepth = queueDepth
         configuration.cacheEntries = cacheEntries
         configuration.maxUploadBytes = Int((maxUploadMegabytes * 1024 * 1024).rounded())
+        configuration.noAuth = noAuth
+        configuration.sessionLifetimeSeconds = Int((sessionHours * 3600).rounded())
+        configuration.secureCookies = secureCookies
+        configuration.bcryptCost = bcryptCost
         return configuration
     }
 
@@ -59,13 +75,16 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let recognizer = try engine.loadRecognizer()
         let configuration = serverConfiguration
+        // Before the weights are loaded: a refusal to start should come at once.
+        let authentication = try await RecognitionServer.checkAuthentication(configuration, credentialStore: nil)
+        let recognizer = try engine.loadRecognizer()
         say("resnet18 serve")
         say("weights: \(recognizer.weights.description) [\(recognizer.weightsOrigin)]")
         say("labels: \(recognizer.labels.source), \(recognizer.labels.count) classes")
         say("engine: \(recognizer.engine.threads) threads, \(recognizer.engine.options.precision.rawValue), max pixels \(recognizer.decodeOptions.maxPixels)")
         for line in configuration.summary { say(line) }
+        say(authentication)
         var logger = Logger(label: "resnet18.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let server = RecognitionServer(recognizer: recognizer, configuration: configuration, logger: logger)
