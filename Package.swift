@@ -63,7 +63,7 @@ let package = Package(
         ]),
 
         // Where the shared fixtures are, for every test target.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Storage"], path: "Tests/TestSupport"),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Resources"]),
         .testTarget(name: "ResNetTests", dependencies: ["ResNet", "Checkpoint", "TestSupport"]),
@@ -72,9 +72,9 @@ let package = Package(
         ]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         // Runs the built `resnet18` executable as a user would.
-        .testTarget(name: "CLITests", dependencies: ["resnet18", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["resnet18", "Storage", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Recognition", "ResNet", "TestSupport",
+            "Server", "Recognition", "ResNet", "Storage", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),

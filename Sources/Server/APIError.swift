@@ -40,6 +40,8 @@ enum APIError: Error, CustomStringConvertible {
     case tooManyLogins(String, retryAfterSeconds: Int)
     /// The thing to create exists already (409).
     case conflict(String)
+    /// The history database cannot be read right now (503): the message says why and what to do.
+    case historyUnavailable(String)
 
     var status: HTTPResponse.Status {
         switch self {
@@ -52,7 +54,7 @@ enum APIError: Error, CustomStringConvertible {
             case .unsupportedFormat, .unsupportedFeature: .unsupportedMediaType
             case .corrupt, .tooManyPixels: .unprocessableContent
             }
-        case .busy, .shuttingDown: .serviceUnavailable
+        case .busy, .shuttingDown, .historyUnavailable: .serviceUnavailable
         case .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .internalError: .internalServerError
@@ -89,6 +91,7 @@ enum APIError: Error, CustomStringConvertible {
         case .csrfRejected: "csrf_token_invalid"
         case .tooManyLogins: "too_many_failed_logins"
         case .conflict: "conflict"
+        case .historyUnavailable: "history_unavailable"
         }
     }
 
@@ -97,7 +100,7 @@ enum APIError: Error, CustomStringConvertible {
         case let .missing(message), let .badRequest(message), let .tooManyImages(message),
              let .unsupportedContentType(message), let .busy(message, _), let .shuttingDown(message),
              let .notFound(message), let .internalError(message), let .unauthenticated(message), let .forbidden(message),
-             let .csrfRejected(message), let .tooManyLogins(message, _), let .conflict(message):
+             let .csrfRejected(message), let .tooManyLogins(message, _), let .conflict(message), let .historyUnavailable(message):
             message
         case let .methodNotAllowed(allowed):
             "this route takes \(allowed.joined(separator: ", ")) only: see /openapi.yaml"

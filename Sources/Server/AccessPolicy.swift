@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Storage
@@ -16,19 +17,30 @@ enum AccessPolicy {
     /// (Prometheus: `authorization: {credentials: ...}`), since request counts tell an outsider how the service is used.
     static let publicPaths: Set<String> = [
         "/login", "/logout", "/v2/health/live", "/v2/health/ready", "/openapi.yaml",
-        "/assets/page.css", "/assets/page.js", "/assets/account.css", "/assets/admin.js",
-        "/assets/session.js",
     ]
+    /// Page assets (stylesheets, scripts) are code served from the binary, the same for everyone: public too, so the
+    /// login page can be styled.
+    static let publicPrefixes = ["/assets/"]
 
     /// Path prefixes only admins may use: streams, tokens, users and the admin page.
     static let adminPrefixes = ["/v1/streams", "/v1/tokens", "/v1/users", "/admin"]
 
-    static func requirement(for path: String) -> Requirement {
-        if publicPaths.contains(path) { return .everyone }
-        for prefix in adminPrefixes where path == prefix || path.hasPrefix(prefix + "/") || path.hasPrefix(prefix + ".") {
+    static func requirement(for rawPath: String) -> Requirement {
+        let path = normalized(rawPath)
+        if publicPaths.contains(path) || publicPrefixes.contains(where: path.hasPrefix) { return .everyone }
+        // Lower-cased: a router that ever matched without case must not open admin routes to viewers.
+        let lowered = path.lowercased()
+        for prefix in adminPrefixes where lowered == prefix || lowered.hasPrefix(prefix + "/") || lowered.hasPrefix(prefix + ".") {
             return .role(.admin)
         }
         return .role(.viewer)
+    }
+
+    /// The path as the router sees it: percent-decoded, empty segments dropped (`//v1/%74okens/` is `/v1/tokens`),
+    /// so no spelling of an admin route passes for a viewer one.
+    static func normalized(_ path: String) -> String {
+        let decoded = path.removingPercentEncoding ?? path
+        return "/" + decoded.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
     }
 
     /// The header the page's script sends the CSRF token in; forms send the field `csrf_token`.

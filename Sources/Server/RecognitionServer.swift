@@ -11,15 +11,18 @@ public struct RecognitionServer: Sendable {
     public let recognizer: Recognizer
     public let configuration: ServerConfiguration
     public let logger: Logger
-    /// Users, sessions and tokens; nil without a database (then only an open loopback service can start).
+    /// The recognition history (opened by the caller, as `configuration.database` says); nil when it is off.
+    public let history: HistoryStore?
+    /// Users, sessions and tokens (in the same database); nil without one (then only an open loopback service can start).
     public let credentialStore: (any CredentialStore)?
 
-    public init(recognizer: Recognizer, configuration: ServerConfiguration, credentialStore: (any CredentialStore)? = nil,
-                logger: Logger = Logger(label: "resnet18.serve")) {
+    public init(recognizer: Recognizer, configuration: ServerConfiguration, logger: Logger = Logger(label: "resnet18.serve"),
+                history: HistoryStore? = nil, credentialStore: (any CredentialStore)? = nil) {
         self.recognizer = recognizer
         self.configuration = configuration
         self.credentialStore = credentialStore
         self.logger = logger
+        self.history = history
     }
 
     /// Whether the service may start as configured, and the start-up line saying how it is protected. Throws
@@ -37,9 +40,20 @@ public struct RecognitionServer: Sendable {
                               maxDelay: .microseconds(Int64(configuration.maxBatchDelayMilliseconds * 1000)),
                               queueDepth: configuration.queueDepth,
                               onBatch: { metrics.recordBatch($0) })
-        let pipeline = ClassifyPipeline(recognizer: recognizer, batcher: batcher,
+        var pipeline = ClassifyPipeline(recognizer: recognizer, batcher: batcher,
                                         cache: ResultCache(capacity: configuration.cacheEntries),
                                         metrics: metrics, retryAfterSeconds: configuration.retryAfterSeconds)
+        var services: [any Service] = [BatcherService(batcher: batcher)]
+        var writer: HistoryWriter?
+        if let history {
+            let historyWriter = HistoryWriter(store: history, retention: configuration.historyRetention,
+                                              recentThumbnails: max(configuration.cacheEntries, 64),
+                                              events: metrics.historyEvents, logger: logger)
+            pipeline.history = HistoryRecorder(writer: historyWriter, labels: recognizer.labels,
+                                               thumbnails: configuration.thumbnails, recognizer: recognizer)
+            services.append(HistoryWriterService(writer: historyWriter))
+            writer = historyWriter
+        }
         let uploads = UploadReader(limitBytes: configuration.maxUploadBytes)
 
         let gate = AuthenticationGate(store: credentialStore, host: configuration.host, noAuth: configuration.noAuth)
@@ -60,12 +74,14 @@ public struct RecognitionServer: Sendable {
         SeedRoutes(pipeline: pipeline, uploads: uploads).register(on: router)
         ClassifyRoutes(pipeline: pipeline, uploads: uploads, defaultTopK: configuration.defaultTopK).register(on: router)
         KServeRoutes(pipeline: pipeline, uploads: uploads).register(on: router)
-        OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher).register(on: router)
+        OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher,
+                        historyEnabled: history != nil).register(on: router)
+        HistoryRoutes(store: history, writer: writer).register(on: router)
 
         var application = Application(
             responder: ClientAddressResponder(inner: router.buildResponder()),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "resnet18"),
-            services: [BatcherService(batcher: batcher)],
+            services: services,
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
         let recognizer = self.recognizer
@@ -87,6 +103,9 @@ public struct RecognitionServer: Sendable {
             "/": [.get], "/assets/page.css": [.get], "/assets/page.js": [.get],
             "/predict": [.post], "/v1/classify": [.post], "/v1/model": [.get],
             "/metrics": [.get], "/openapi.yaml": [.get],
+            "/history": [.get], "/assets/history.js": [.get], "/assets/history.css": [.get],
+            "/v1/history": [.get], "/v1/history.csv": [.get], "/v1/history/labels": [.get],
+            "/v1/history/{id}": [.get], "/v1/history/{id}/thumbnail": [.get],
             "/v2": [.get], "/v2/health/live": [.get], "/v2/health/ready": [.get],
             "/login": [.get, .post], "/logout": [.post], "/v1/session": [.get],
             "/v1/tokens": [.get, .post], "/v1/tokens/{id}": [.delete],
@@ -119,6 +138,24 @@ struct BatcherService: Service {
             }
         } onCancel: {
             Task { await batcher.shutdown() }
+        }
+    }
+}
+
+/// Runs the history writer beside the HTTP server; on shutdown it writes the queued rows first.
+/// (Services stop in reverse order: the HTTP server, listed after it, has finished its requests by then.)
+struct HistoryWriterService: Service {
+    let writer: HistoryWriter
+
+    func run() async throws {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await writer.run()
+            } onGracefulShutdown: {
+                Task { await writer.stop() }
+            }
+        } onCancel: {
+            Task { await writer.stop() }
         }
     }
 }
