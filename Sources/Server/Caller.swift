@@ -22,6 +22,11 @@ struct Caller: Sendable, Equatable {
         }
     }
 
+    /// The name the history records: nil while the service runs open (nobody signed in).
+    var recordedName: String? {
+        credential == .open ? nil : name
+    }
+
     var role: Role {
         switch credential {
         case .open: .admin

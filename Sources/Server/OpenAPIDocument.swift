@@ -62,25 +62,6 @@ enum OpenAPIDocument {
                       file:
                         contentType: image/jpeg, image/png, image/webp, application/octet-stream
               responses:
-            Unauthenticated:
-              description: No credentials, or an unknown, revoked or expired token (only once the service has users).
-              headers:
-                WWW-Authenticate:
-                  description: Bearer realm="resnet18".
-                  schema: {type: string}
-              content:
-                application/json:
-                  schema: {$ref: "#/components/schemas/Error"}
-            Forbidden:
-              description: The role does not allow this (admins only), or a session's state change lacks its CSRF token.
-              content:
-                application/json:
-                  schema: {$ref: "#/components/schemas/Error"}
-            LoginPage:
-              description: The login page again, with the reason (missing fields, wrong password, expired form).
-              content:
-                text/html:
-                  schema: {type: string}
                 "401": {$ref: "#/components/responses/Unauthenticated"}
                 "403": {$ref: "#/components/responses/Forbidden"}
                 "200":
@@ -599,7 +580,7 @@ enum OpenAPIDocument {
                       properties:
                         name: {type: string, minLength: 1, maxLength: 100, pattern: "\\S", description: What the token is for.}
                         role: {type: string, enum: [viewer, admin]}
-                        expires_in_days: {type: integer, minimum: 1, maximum: 3650, description: Left out, the token does not expire.}
+                        expires_in_days: {type: integer, minimum: 1, maximum: 3650, description: "Left out, the token does not expire."}
               responses:
                 "201":
                   description: The token, with its secret in `token`.
@@ -729,6 +710,25 @@ enum OpenAPIDocument {
               schema: {type: string}
               example: resnet18
           responses:
+            Unauthenticated:
+              description: No credentials, or an unknown, revoked or expired token (only once the service has users).
+              headers:
+                WWW-Authenticate:
+                  description: Bearer realm="resnet18".
+                  schema: {type: string}
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Error"}
+            Forbidden:
+              description: The role does not allow this (admins only), or a session's state change lacks its CSRF token.
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Error"}
+            LoginPage:
+              description: The login page again, with the reason (missing fields, wrong password, expired form).
+              content:
+                text/html:
+                  schema: {type: string}
             HistoryOff:
               description: History is off on this server (--db none), or no such row or thumbnail.
               content:
@@ -787,7 +787,7 @@ enum OpenAPIDocument {
               type: object
               required: [id, name, role, created_by, created_at]
               properties:
-                id: {type: string, description: Public identifier (DELETE /v1/tokens/{id}).}
+                id: {type: string, description: "Public identifier, for DELETE /v1/tokens/{id}."}
                 name: {type: string}
                 role: {type: string, enum: [viewer, admin]}
                 created_by: {type: string}

@@ -55,11 +55,12 @@ struct AuthBed: Sendable {
     }
 
     /// The live server over this database.
-    func run<Value: Sendable>(_ configuration: ServerConfiguration = AuthBed.configuration(),
+    func run<Value: Sendable>(_ configuration: ServerConfiguration = AuthBed.configuration(), history: HistoryStore? = nil,
                               _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         var logger = Logger(label: "resnet18.serve.test")
         logger.logLevel = .warning
-        let server = RecognitionServer(recognizer: TestServer.recognizer, configuration: configuration, logger: logger, credentialStore: store)
+        let server = RecognitionServer(recognizer: TestServer.recognizer, configuration: configuration, logger: logger,
+                                       history: history, credentialStore: store)
         return try await server.makeApplication().test(.live, body)
     }
 }

@@ -188,5 +188,29 @@ extension ServerTests {
                 }
             }
         }
+
+        @Test("The history records who classified: the user, or token:NAME", arguments: TestDatabases.backends)
+        func historyRecordsTheCaller(backend: TestDatabases.Backend) async throws {
+            try await AuthBed.with(backend) { bed in
+                let history = HistoryStore(database: bed.database)
+                var configuration = AuthBed.configuration()
+                configuration.database = bed.database.location
+                try await bed.run(configuration, history: history) { client in
+                    let viewer = try await client.signIn(AuthBed.viewerName, AuthBed.viewerPassword)
+                    let admin = try await client.signIn(AuthBed.adminName, AuthBed.adminPassword)
+                    let token = try await client.makeToken("camera-script", role: .viewer, as: admin)
+                    #expect(try await client.classifyJPEG(headers: viewer.headersWithCSRF).status == .ok)
+                    #expect(try await client.classifyJPEG(headers: [.authorization: "Bearer \(token.secret)"]).status == .ok)
+                    var users: Set<String> = []
+                    for _ in 0..<100 where users.count < 2 {
+                        let page = try await client.execute(uri: "/v1/history", method: .get, headers: admin.headers)
+                        let items = (try page.object["entries"] as? [[String: Any]]) ?? []
+                        users = Set(items.compactMap { $0["user"] as? String })
+                        if users.count < 2 { try await Task.sleep(for: .milliseconds(100)) }
+                    }
+                    #expect(users == [AuthBed.viewerName, "token:camera-script"])
+                }
+            }
+        }
     }
 }
