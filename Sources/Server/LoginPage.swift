@@ -54,7 +54,7 @@ enum LoginPage {
         th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
         .secret { font-family: ui-monospace, monospace; background: #f0f2f7; padding: 8px; border-radius: 6px; overflow-wrap: anywhere; }
         .inline { display: flex; gap: 8px; align-items: end; flex-wrap: wrap; }
-        .inline label { flex: 1 1 160px; }
+        .inline label { flex: 1 1 160px; margin-bottom: 0; }
         nav a { color: var(--accent); }
         """
 }

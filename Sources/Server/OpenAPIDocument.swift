@@ -580,7 +580,7 @@ enum OpenAPIDocument {
                       properties:
                         name: {type: string, minLength: 1, maxLength: 100, pattern: "\\S", description: What the token is for.}
                         role: {type: string, enum: [viewer, admin]}
-                        expires_in_days: {type: integer, minimum: 1, maximum: 3650, description: "Left out, the token does not expire."}
+                        expires_in_days: {type: [integer, "null"], minimum: 1, maximum: 3650, description: "Left out or null, the token does not expire."}
               responses:
                 "201":
                   description: The token, with its secret in `token`.
