@@ -88,9 +88,11 @@ public enum AuthenticationError: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         switch self {
-        case let .noUsers(host, _):
+        case let .noUsers(host, hasDatabase):
             "refusing to serve on \(host) without any user: anyone on the network could use the service. "
-                + "Add one first with `resnet18 user add NAME --role admin` (same --db as serve), "
+                + (hasDatabase
+                    ? "Add one first with `resnet18 user add NAME --role admin` (same --db as serve), "
+                    : "Users live in the database, and --db none has none: give --db a SQLite path or a postgres:// URL and run `resnet18 user add NAME --role admin` with it, ")
                 + "or bind to 127.0.0.1, or pass --no-auth to run open on purpose"
         }
     }

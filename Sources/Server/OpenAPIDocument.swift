@@ -566,6 +566,7 @@ enum OpenAPIDocument {
                             items: {$ref: "#/components/schemas/Token"}
                 "401": {$ref: "#/components/responses/Unauthenticated"}
                 "403": {$ref: "#/components/responses/Forbidden"}
+                "404": {$ref: "#/components/responses/NoDatabase"}
             post:
               tags: [account]
               operationId: createToken
@@ -593,6 +594,7 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/BadRequest"}
                 "401": {$ref: "#/components/responses/Unauthenticated"}
                 "403": {$ref: "#/components/responses/Forbidden"}
+                "404": {$ref: "#/components/responses/NoDatabase"}
                 "415": {$ref: "#/components/responses/Unsupported"}
           /v1/tokens/{id}:
             delete:
@@ -721,6 +723,11 @@ enum OpenAPIDocument {
                   schema: {$ref: "#/components/schemas/Error"}
             Forbidden:
               description: The role does not allow this (admins only), or a session's state change lacks its CSRF token.
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Error"}
+            NoDatabase:
+              description: The server runs with --db none, so there are no tokens.
               content:
                 application/json:
                   schema: {$ref: "#/components/schemas/Error"}

@@ -76,7 +76,9 @@ struct TokenRoutes: Sendable {
     }
 
     private func store() throws(APIError) -> CredentialService {
-        guard let credentials else { throw .internalError("this server has no database for tokens: start it with --db") }
+        guard let credentials else {
+            throw .notFound("tokens are kept in the database, and this server runs with --db none: start it with --db PATH or a postgres:// URL")
+        }
         return credentials
     }
 
