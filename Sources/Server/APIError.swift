@@ -30,6 +30,16 @@ enum APIError: Error, CustomStringConvertible {
     case methodNotAllowed(allowed: [String])
     /// Something that is the server's fault (500).
     case internalError(String)
+    /// No credentials, or credentials that are unknown, revoked or expired (401 with `WWW-Authenticate`).
+    case unauthenticated(String)
+    /// Signed in, but the role does not allow this route (403).
+    case forbidden(String)
+    /// A cookie-authenticated state change without the session's CSRF token (403).
+    case csrfRejected(String)
+    /// Too many failed logins for this user or from this address (429 with `Retry-After`).
+    case tooManyLogins(String, retryAfterSeconds: Int)
+    /// The thing to create exists already (409).
+    case conflict(String)
     /// The history database cannot be read right now (503): the message says why and what to do.
     case historyUnavailable(String)
 
@@ -48,6 +58,10 @@ enum APIError: Error, CustomStringConvertible {
         case .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .internalError: .internalServerError
+        case .unauthenticated: .unauthorized
+        case .forbidden, .csrfRejected: .forbidden
+        case .tooManyLogins: .tooManyRequests
+        case .conflict: .conflict
         }
     }
 
@@ -72,6 +86,11 @@ enum APIError: Error, CustomStringConvertible {
         case .notFound: "not_found"
         case .methodNotAllowed: "method_not_allowed"
         case .internalError: "internal_error"
+        case .unauthenticated: "unauthenticated"
+        case .forbidden: "forbidden"
+        case .csrfRejected: "csrf_token_invalid"
+        case .tooManyLogins: "too_many_failed_logins"
+        case .conflict: "conflict"
         case .historyUnavailable: "history_unavailable"
         }
     }
@@ -80,7 +99,8 @@ enum APIError: Error, CustomStringConvertible {
         switch self {
         case let .missing(message), let .badRequest(message), let .tooManyImages(message),
              let .unsupportedContentType(message), let .busy(message, _), let .shuttingDown(message),
-             let .notFound(message), let .internalError(message), let .historyUnavailable(message):
+             let .notFound(message), let .internalError(message), let .unauthenticated(message), let .forbidden(message),
+             let .csrfRejected(message), let .tooManyLogins(message, _), let .conflict(message), let .historyUnavailable(message):
             message
         case let .methodNotAllowed(allowed):
             "this route takes \(allowed.joined(separator: ", ")) only: see /openapi.yaml"
@@ -126,7 +146,8 @@ extension APIError: HTTPResponseError {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         switch self {
-        case let .busy(_, seconds): headers[.retryAfter] = String(seconds)
+        case let .busy(_, seconds), let .tooManyLogins(_, seconds): headers[.retryAfter] = String(seconds)
+        case .unauthenticated: headers[.wwwAuthenticate] = #"Bearer realm="resnet18""#
         case let .methodNotAllowed(allowed): headers[.allow] = allowed.joined(separator: ", ")
         default: break
         }

@@ -80,7 +80,7 @@ struct ClassifyPipeline: Sendable {
         }
         var classified = answers.map { $0! }
         if let history, let source {
-            let ids = await history.record(items.map { $0! }, source: source)
+            let ids = await history.record(items.map { $0! }, source: source, user: Caller.current?.recordedName)
             for (position, id) in ids.enumerated() { classified[position].historyID = id }
         }
         return classified

@@ -14,6 +14,7 @@ enum HistoryWebPage {
         <title>ResNet-18 recognition history</title>
         <link rel="stylesheet" href="/assets/page.css">
         <link rel="stylesheet" href="/assets/history.css">
+        <script src="/assets/session.js"></script>
         <script src="/assets/history.js" defer></script>
         </head>
         <body>

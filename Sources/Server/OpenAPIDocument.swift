@@ -12,10 +12,24 @@ enum OpenAPIDocument {
             with the untrained built-in weights it also carries a `warning` (the labels are then meaningless).
             Errors are JSON `{"error": "...", "code": "..."}` (the KServe v2 error shape).
             Uploads are held in memory only and never written to disk.
+
+            Login: once the service has users, every route but the public ones (login, health probes, this
+            document, page assets) needs a signed-in browser session (cookie `resnet18_session`, from the login
+            form) or an API token (`Authorization: Bearer r18_...`, made by an admin with POST /v1/tokens).
+            Viewers classify and read; admins also manage streams, users and tokens (403 otherwise). A request
+            that changes state with a session cookie must carry the session's CSRF token (header `X-CSRF-Token`,
+            from GET /v1/session, or form field `csrf_token`); bearer requests need none. `/metrics` needs a
+            token too (Prometheus: `authorization: {credentials: TOKEN}`). Bound to loopback with no users, or
+            started with `--no-auth`, the service runs open and no credentials are asked (the empty security
+            requirement below).
           license:
             name: BSD-3-Clause
         servers:
           - url: /
+        security:
+          - bearerToken: []
+          - sessionCookie: []
+          - {}
         tags:
           - name: classify
           - name: kserve
@@ -23,6 +37,8 @@ enum OpenAPIDocument {
           - name: history
             description: The recognition history (every recognition recorded; off with --db none).
           - name: operations
+          - name: account
+            description: Login, sessions and API tokens.
         paths:
           /predict:
             post:
@@ -46,6 +62,8 @@ enum OpenAPIDocument {
                       file:
                         contentType: image/jpeg, image/png, image/webp, application/octet-stream
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+                "403": {$ref: "#/components/responses/Forbidden"}
                 "200":
                   description: The top 3 classes, most likely first.
                   headers:
@@ -101,6 +119,8 @@ enum OpenAPIDocument {
                   application/octet-stream:
                     schema: {type: string, format: binary, minLength: 1}
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+                "403": {$ref: "#/components/responses/Forbidden"}
                 "200":
                   description: One result per image, in upload order.
                   content:
@@ -117,6 +137,7 @@ enum OpenAPIDocument {
               operationId: model
               summary: What the server runs - weights, labels, engine, limits.
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
                 "200":
                   description: The model in use.
                   content:
@@ -128,6 +149,7 @@ enum OpenAPIDocument {
               operationId: serverMetadata
               summary: Server metadata.
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
                 "200":
                   description: Name, version and protocol extensions.
                   content:
@@ -135,6 +157,7 @@ enum OpenAPIDocument {
                       schema: {$ref: "#/components/schemas/ServerMetadata"}
           /v2/health/live:
             get:
+              security: []
               tags: [kserve]
               operationId: serverLive
               summary: Liveness.
@@ -150,6 +173,7 @@ enum OpenAPIDocument {
                           live: {type: boolean}
           /v2/health/ready:
             get:
+              security: []
               tags: [kserve]
               operationId: serverReady
               summary: Readiness.
@@ -171,6 +195,7 @@ enum OpenAPIDocument {
               parameters:
                 - $ref: "#/components/parameters/Model"
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
                 "200":
                   description: The model's metadata.
                   content:
@@ -185,6 +210,7 @@ enum OpenAPIDocument {
               parameters:
                 - $ref: "#/components/parameters/Model"
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
                 "200":
                   description: The model is ready.
                   content:
@@ -208,6 +234,8 @@ enum OpenAPIDocument {
                   application/json:
                     schema: {$ref: "#/components/schemas/InferenceRequest"}
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+                "403": {$ref: "#/components/responses/Forbidden"}
                 "200":
                   description: The outputs.
                   content:
@@ -225,6 +253,7 @@ enum OpenAPIDocument {
               operationId: metrics
               summary: Prometheus metrics - requests by route and status, latencies, batch sizes, queue depth, cache hits.
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
                 "200":
                   description: Prometheus text exposition format 0.0.4.
                   content:
@@ -232,6 +261,7 @@ enum OpenAPIDocument {
                       schema: {type: string}
           /openapi.yaml:
             get:
+              security: []
               tags: [operations]
               operationId: openapi
               summary: This document.
@@ -247,6 +277,7 @@ enum OpenAPIDocument {
               operationId: page
               summary: The web page - upload, drop or paste a photo and see its top 5.
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
                 "200":
                   description: HTML.
                   content:
@@ -254,6 +285,7 @@ enum OpenAPIDocument {
                       schema: {type: string}
           /assets/page.css:
             get:
+              security: []
               tags: [operations]
               operationId: pageStyle
               summary: The page's stylesheet.
@@ -265,6 +297,7 @@ enum OpenAPIDocument {
                       schema: {type: string}
           /assets/page.js:
             get:
+              security: []
               tags: [operations]
               operationId: pageScript
               summary: The page's script.
@@ -280,6 +313,7 @@ enum OpenAPIDocument {
               operationId: historyPage
               summary: The history page - recorded recognitions with thumbnails, filters, pages and a chart of label counts.
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
                 "200":
                   description: HTML.
                   content:
@@ -335,6 +369,7 @@ enum OpenAPIDocument {
                   description: Rows to skip (after the cursor, if any).
                   schema: {type: integer, minimum: 0, maximum: 10000000, default: 0}
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
                 "200":
                   description: One page of rows.
                   content:
@@ -356,6 +391,7 @@ enum OpenAPIDocument {
                 - {$ref: "#/components/parameters/HistorySource"}
                 - {$ref: "#/components/parameters/HistoryAlerts"}
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
                 "200":
                   description: RFC 4180 CSV with a header line.
                   content:
@@ -382,6 +418,7 @@ enum OpenAPIDocument {
                   description: The width of a time bucket, in seconds.
                   schema: {type: integer, minimum: 1, maximum: 31622400, default: 3600}
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
                 "200":
                   description: Counts per bucket and label, oldest bucket first.
                   content:
@@ -398,6 +435,7 @@ enum OpenAPIDocument {
               parameters:
                 - {$ref: "#/components/parameters/HistoryID"}
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
                 "200":
                   description: The row.
                   content:
@@ -414,6 +452,7 @@ enum OpenAPIDocument {
               parameters:
                 - {$ref: "#/components/parameters/HistoryID"}
               responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
                 "200":
                   description: JPEG.
                   content:
@@ -422,6 +461,205 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/BadRequest"}
                 "404": {$ref: "#/components/responses/HistoryOff"}
                 "503": {$ref: "#/components/responses/HistoryUnavailable"}
+          /login:
+            get:
+              tags: [account]
+              operationId: loginPage
+              summary: The login form (sets the form's own CSRF cookie `resnet18_login`).
+              security: []
+              parameters:
+                - name: next
+                  in: query
+                  required: false
+                  description: Where to go after signing in; only paths on this server are followed.
+                  schema: {type: string}
+              responses:
+                "200":
+                  description: HTML.
+                  headers:
+                    Set-Cookie:
+                      description: resnet18_login, the form's CSRF token (double submit).
+                      schema: {type: string}
+                  content:
+                    text/html:
+                      schema: {type: string}
+            post:
+              tags: [account]
+              operationId: login
+              summary: Sign in with the login form; on success a session cookie and a redirect to `next`.
+              description: |
+                The form's `csrf_token` must equal the `resnet18_login` cookie set by GET /login. After 5 failed
+                logins for a user name or from an address, further attempts are refused with 429 for 1 s, then
+                2 s, 4 s, ... up to 15 min (Retry-After); a success clears the count.
+              security: []
+              requestBody:
+                required: true
+                content:
+                  application/x-www-form-urlencoded:
+                    schema:
+                      type: object
+                      required: [username, password, csrf_token]
+                      properties:
+                        username: {type: string}
+                        password: {type: string}
+                        csrf_token: {type: string}
+                        next: {type: string}
+              responses:
+                "303":
+                  description: Signed in; the session cookie (HttpOnly, SameSite=Lax, Secure behind https) is set.
+                  headers:
+                    Location: {description: "`next`, or /.", schema: {type: string}}
+                    Set-Cookie: {description: resnet18_session., schema: {type: string}}
+                "400": {$ref: "#/components/responses/LoginPage"}
+                "401": {$ref: "#/components/responses/LoginPage"}
+                "403": {$ref: "#/components/responses/LoginPage"}
+                "415": {$ref: "#/components/responses/Unsupported"}
+                "429":
+                  description: Too many failed logins for this user or from this address; the login page again.
+                  headers:
+                    Retry-After:
+                      description: Seconds to wait.
+                      schema: {type: integer, minimum: 1}
+                  content:
+                    text/html:
+                      schema: {type: string}
+          /logout:
+            post:
+              tags: [account]
+              operationId: logout
+              summary: End the session (server-side) and clear its cookie. The form sends the field `csrf_token`.
+              security: []
+              responses:
+                "303":
+                  description: Signed out; off to the login page.
+                  headers:
+                    Location: {description: /login., schema: {type: string}}
+                "403": {$ref: "#/components/responses/Forbidden"}
+          /v1/session:
+            get:
+              tags: [account]
+              operationId: session
+              summary: Who is calling, and the CSRF token a page's script sends with state changes.
+              responses:
+                "200":
+                  description: The caller.
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/SessionInfo"}
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+          /v1/tokens:
+            get:
+              tags: [account]
+              operationId: listTokens
+              summary: API tokens, active and revoked (never their secrets). Admins only.
+              responses:
+                "200":
+                  description: Every token, oldest first.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [tokens]
+                        properties:
+                          tokens:
+                            type: array
+                            items: {$ref: "#/components/schemas/Token"}
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+                "403": {$ref: "#/components/responses/Forbidden"}
+                "404": {$ref: "#/components/responses/NoDatabase"}
+            post:
+              tags: [account]
+              operationId: createToken
+              summary: Make an API token. Its secret is in this answer only; the server keeps its SHA-256. Admins only.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [name, role]
+                      properties:
+                        name: {type: string, minLength: 1, maxLength: 100, pattern: "\\S", description: What the token is for.}
+                        role: {type: string, enum: [viewer, admin]}
+                        expires_in_days: {type: [integer, "null"], minimum: 1, maximum: 3650, description: "Left out or null, the token does not expire."}
+              responses:
+                "201":
+                  description: The token, with its secret in `token`.
+                  content:
+                    application/json:
+                      schema:
+                        allOf:
+                          - {$ref: "#/components/schemas/Token"}
+                          - {type: object, required: [token], properties: {token: {type: string, description: "The secret: send it as `Authorization: Bearer ...`."}}}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+                "403": {$ref: "#/components/responses/Forbidden"}
+                "404": {$ref: "#/components/responses/NoDatabase"}
+                "415": {$ref: "#/components/responses/Unsupported"}
+          /v1/tokens/{id}:
+            delete:
+              tags: [account]
+              operationId: revokeToken
+              summary: Revoke a token at once (it stays listed, marked revoked). Admins only.
+              parameters:
+                - name: id
+                  in: path
+                  required: true
+                  schema: {type: string}
+              responses:
+                "204": {description: Revoked.}
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+                "403": {$ref: "#/components/responses/Forbidden"}
+                "404": {$ref: "#/components/responses/NotFound"}
+          /admin:
+            get:
+              tags: [account]
+              operationId: adminPage
+              summary: The admin page - make and revoke API tokens. Admins only.
+              responses:
+                "200":
+                  description: HTML.
+                  content:
+                    text/html:
+                      schema: {type: string}
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+                "403": {$ref: "#/components/responses/Forbidden"}
+          /assets/account.css:
+            get:
+              tags: [account]
+              operationId: accountStyle
+              summary: The login and admin pages' stylesheet.
+              security: []
+              responses:
+                "200":
+                  description: CSS.
+                  content:
+                    text/css:
+                      schema: {type: string}
+          /assets/admin.js:
+            get:
+              tags: [account]
+              operationId: adminScript
+              summary: The admin page's script.
+              security: []
+              responses:
+                "200":
+                  description: JavaScript.
+                  content:
+                    text/javascript:
+                      schema: {type: string}
+          /assets/session.js:
+            get:
+              tags: [account]
+              operationId: sessionScript
+              summary: Shared by the pages - shows who is signed in and adds the CSRF header to their requests.
+              security: []
+              responses:
+                "200":
+                  description: JavaScript.
+                  content:
+                    text/javascript:
+                      schema: {type: string}
         components:
           parameters:
             HistoryLabel:
@@ -474,6 +712,30 @@ enum OpenAPIDocument {
               schema: {type: string}
               example: resnet18
           responses:
+            Unauthenticated:
+              description: No credentials, or an unknown, revoked or expired token (only once the service has users).
+              headers:
+                WWW-Authenticate:
+                  description: Bearer realm="resnet18".
+                  schema: {type: string}
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Error"}
+            Forbidden:
+              description: The role does not allow this (admins only), or a session's state change lacks its CSRF token.
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Error"}
+            NoDatabase:
+              description: The server runs with --db none, so there are no tokens.
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Error"}
+            LoginPage:
+              description: The login page again, with the reason (missing fields, wrong password, expired form).
+              content:
+                text/html:
+                  schema: {type: string}
             HistoryOff:
               description: History is off on this server (--db none), or no such row or thumbnail.
               content:
@@ -519,6 +781,26 @@ enum OpenAPIDocument {
                 application/json:
                   schema: {$ref: "#/components/schemas/Error"}
           schemas:
+            SessionInfo:
+              type: object
+              required: [auth, user, role]
+              properties:
+                auth: {type: string, enum: [session, token, open], description: "How the caller is known; `open`: no login is asked."}
+                user: {type: string, description: "The user, `token:NAME` for a token, `anonymous` when open."}
+                role: {type: string, enum: [viewer, admin]}
+                csrf_token: {type: string, description: Sessions only - send it as X-CSRF-Token on POST and DELETE.}
+                expires_at: {type: string, format: date-time}
+            Token:
+              type: object
+              required: [id, name, role, created_by, created_at]
+              properties:
+                id: {type: string, description: "Public identifier, for DELETE /v1/tokens/{id}."}
+                name: {type: string}
+                role: {type: string, enum: [viewer, admin]}
+                created_by: {type: string}
+                created_at: {type: string, format: date-time}
+                expires_at: {type: string, format: date-time}
+                revoked_at: {type: string, format: date-time}
             Error:
               type: object
               required: [error, code]

@@ -13,13 +13,23 @@ public struct RecognitionServer: Sendable {
     public let logger: Logger
     /// The recognition history (opened by the caller, as `configuration.database` says); nil when it is off.
     public let history: HistoryStore?
+    /// Users, sessions and tokens (in the same database); nil without one (then only an open loopback service can start).
+    public let credentialStore: (any CredentialStore)?
 
     public init(recognizer: Recognizer, configuration: ServerConfiguration, logger: Logger = Logger(label: "resnet18.serve"),
-                history: HistoryStore? = nil) {
+                history: HistoryStore? = nil, credentialStore: (any CredentialStore)? = nil) {
         self.recognizer = recognizer
         self.configuration = configuration
+        self.credentialStore = credentialStore
         self.logger = logger
         self.history = history
+    }
+
+    /// Whether the service may start as configured, and the start-up line saying how it is protected. Throws
+    /// `AuthenticationError.noUsers` for a non-loopback address with no user and no `--no-auth`.
+    public static func checkAuthentication(_ configuration: ServerConfiguration, credentialStore: (any CredentialStore)?) async throws -> String {
+        let gate = AuthenticationGate(store: credentialStore, host: configuration.host, noAuth: configuration.noAuth)
+        return AuthenticationGate.summary(of: try await gate.start(), host: configuration.host)
     }
 
     /// The Hummingbird application, a `Service`: run it in a `ServiceGroup`, or with `runService()`.
@@ -46,9 +56,21 @@ public struct RecognitionServer: Sendable {
         }
         let uploads = UploadReader(limitBytes: configuration.maxUploadBytes)
 
+        let gate = AuthenticationGate(store: credentialStore, host: configuration.host, noAuth: configuration.noAuth)
+        let credentials = credentialStore.map {
+            CredentialService(store: $0, hasher: PasswordHasher(validatedCost: configuration.bcryptCost),
+                              sessionLifetimeSeconds: configuration.sessionLifetimeSeconds)
+        }
+
         let router = Router()
         router.add(middleware: AccessMiddleware(metrics: metrics, retryAfterSeconds: configuration.retryAfterSeconds))
         router.add(middleware: MethodNotAllowedMiddleware(routes: Self.methodsByPath))
+        router.add(middleware: AuthenticationMiddleware(gate: gate, credentials: credentials))
+        LoginRoutes(gate: gate, credentials: credentials, throttle: LoginThrottle(policy: configuration.loginThrottle),
+                    sessionLifetimeSeconds: configuration.sessionLifetimeSeconds, secureCookies: configuration.secureCookies)
+            .register(on: router)
+        TokenRoutes(credentials: credentials).register(on: router)
+        AdminPage.register(on: router)
         SeedRoutes(pipeline: pipeline, uploads: uploads).register(on: router)
         ClassifyRoutes(pipeline: pipeline, uploads: uploads, defaultTopK: configuration.defaultTopK).register(on: router)
         KServeRoutes(pipeline: pipeline, uploads: uploads).register(on: router)
@@ -57,7 +79,7 @@ public struct RecognitionServer: Sendable {
         HistoryRoutes(store: history, writer: writer).register(on: router)
 
         var application = Application(
-            router: router,
+            responder: ClientAddressResponder(inner: router.buildResponder()),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "resnet18"),
             services: services,
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
@@ -65,6 +87,8 @@ public struct RecognitionServer: Sendable {
         let recognizer = self.recognizer
         let maxBatch = configuration.maxBatch
         application.beforeServerStarts {
+            // Refuses to start on a non-loopback address without users (unless --no-auth) before anything else.
+            try await gate.start()
             // Plans for every batch size up front (the first requests should not pay for building them); then the
             // engine drops the source weights only plan building reads.
             try recognizer.engine.finishPreparing(batches: Array(1...maxBatch))
@@ -83,6 +107,9 @@ public struct RecognitionServer: Sendable {
             "/v1/history": [.get], "/v1/history.csv": [.get], "/v1/history/labels": [.get],
             "/v1/history/{id}": [.get], "/v1/history/{id}/thumbnail": [.get],
             "/v2": [.get], "/v2/health/live": [.get], "/v2/health/ready": [.get],
+            "/login": [.get, .post], "/logout": [.post], "/v1/session": [.get],
+            "/v1/tokens": [.get, .post], "/v1/tokens/{id}": [.delete],
+            "/admin": [.get], "/assets/account.css": [.get], "/assets/admin.js": [.get], "/assets/session.js": [.get],
         ]
         for model in ["/v2/models/{model}", "/v2/models/{model}/versions/{version}"] {
             routes[model] = [.get]

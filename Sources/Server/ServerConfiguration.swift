@@ -20,6 +20,16 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var defaultTopK = 5
     /// Seconds a client told 503 is asked to wait (`Retry-After`).
     public var retryAfterSeconds = 1
+    /// `--no-auth`: serve without login even on a non-loopback address (on purpose, e.g. behind an authenticating proxy).
+    public var noAuth = false
+    /// How long a login lasts, in seconds (the session cookie's Max-Age and the stored session's expiry).
+    public var sessionLifetimeSeconds = 12 * 3600
+    /// `--secure-cookies`: always mark cookies `Secure` (otherwise only when `X-Forwarded-Proto: https` says so).
+    public var secureCookies = false
+    /// bcrypt cost of the decoy hash checked for unknown user names (match the cost users were added with).
+    public var bcryptCost: UInt8 = PasswordHasher.defaultCost
+    /// How failed logins are slowed down.
+    public var loginThrottle = LoginThrottlePolicy()
     /// Where the recognition history is kept (`--db`); `.none` turns it off. `resnet18 serve` defaults to
     /// `DatabaseLocation.defaultSQLite()`; this struct defaults to off, so embedding a server writes nothing unasked.
     public var database: DatabaseLocation = .none
@@ -45,6 +55,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard queueDepth >= 1 else { throw .invalid("--queue-depth must be at least 1") }
         guard cacheEntries >= 0 else { throw .invalid("--cache-entries cannot be negative (0 turns the cache off)") }
         guard maxUploadBytes >= 1 else { throw .invalid("--max-upload-mb must be more than 0") }
+        guard sessionLifetimeSeconds >= 60 else { throw .invalid("--session-hours must be at least one minute") }
+        guard (4...31).contains(bcryptCost) else { throw .invalid("--bcrypt-cost must be between 4 and 31") }
         if let days = historyMaxAgeDays, !(days > 0) {
             throw .invalid("--history-max-age-days must be more than 0 (leave it out to keep history forever)")
         }
@@ -60,10 +72,16 @@ public struct ServerConfiguration: Sendable, Equatable {
             "batching: up to \(maxBatch) images per engine call, waiting at most \(maxBatchDelayMilliseconds) ms for more; queue depth \(queueDepth)",
             "result cache: \(cacheEntries == 0 ? "off" : "\(cacheEntries) entries")",
             "max upload: \(Self.describe(bytes: maxUploadBytes))",
+            "sessions: \(Self.describe(seconds: sessionLifetimeSeconds)), cookies HttpOnly SameSite=Lax, Secure \(secureCookies ? "always" : "when X-Forwarded-Proto is https")",
+            "failed logins: \(loginThrottle.freeFailures) free per user and per address, then locked out \(Int(loginThrottle.firstLockoutSeconds)) s doubling to \(Int(loginThrottle.maximumLockoutSeconds)) s",
             database == .none
                 ? "history: off (--db none)"
                 : "history: \(database)\(database.isSQLite ? " (WAL)" : ""), thumbnails \(thumbnails ? "on" : "off"), \(historyRetention.summary)",
         ]
+    }
+
+    static func describe(seconds: Int) -> String {
+        seconds % 3600 == 0 ? "\(seconds / 3600) h" : seconds % 60 == 0 ? "\(seconds / 60) min" : "\(seconds) s"
     }
 
     static func describe(bytes: Int) -> String {

@@ -12,6 +12,7 @@ enum WebPage {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>ResNet-18 image recognition</title>
         <link rel="stylesheet" href="/assets/page.css">
+        <script src="/assets/session.js"></script>
         <script src="/assets/page.js" defer></script>
         </head>
         <body>
@@ -19,6 +20,11 @@ enum WebPage {
           <strong id="banner-text">Untrained weights: the labels below are meaningless.</strong>
         </div>
         <header>
+          <nav id="account" class="account" hidden>
+            <span id="account-name"></span>
+            <a id="admin-link" href="/admin" hidden>admin</a>
+            <form id="logout-form" method="post" action="/logout"><input type="hidden" name="csrf_token" id="logout-csrf"><button id="logout" type="submit">Log out</button></form>
+          </nav>
           <h1>What is in this picture?</h1>
           <p class="weights">ResNet-18 · weights: <span id="weights">…</span> · <a id="history-nav" href="/history">History</a></p>
         </header>

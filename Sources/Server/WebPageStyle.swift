@@ -31,6 +31,11 @@ extension WebPage {
         .fill { height: 100%; min-width: 2px; background: var(--accent); border-radius: 5px; }
         .timings { display: grid; grid-template-columns: auto 1fr; gap: 2px 12px; font-size: .9rem; color: var(--muted); margin: 16px 0 0; }
         .timings dd { margin: 0; font-variant-numeric: tabular-nums; }
+        .account { display: flex; justify-content: flex-end; align-items: center; gap: 12px; padding-top: 12px; color: var(--muted); font-size: .9rem; }
+        .account[hidden] { display: none; }
+        .account a { color: var(--accent); }
+        .account form { margin: 0; }
+        .account button { background: none; border: 1px solid var(--line); border-radius: 6px; padding: 4px 10px; font: inherit; cursor: pointer; }
         footer { color: var(--muted); font-size: .85rem; margin: 32px auto 24px; }
         footer a { color: var(--accent); }
         @media (max-width: 640px) {

@@ -43,5 +43,6 @@ public enum Migrations {
                 "CREATE INDEX recognitions_source ON recognitions (source)",
             ]
         },
+        .credentials,
     ]
 }

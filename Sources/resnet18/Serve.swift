@@ -31,6 +31,18 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-upload-mb"), help: "Largest request body, in megabytes.")
     var maxUploadMegabytes = 20.0
 
+    @Flag(help: "Serve without login even on a non-loopback address (only behind something else that authenticates).")
+    var noAuth = false
+
+    @Option(name: .customLong("session-hours"), help: "How long a login lasts, in hours.")
+    var sessionHours = 12.0
+
+    @Flag(help: "Always mark cookies Secure (otherwise only when X-Forwarded-Proto says https).")
+    var secureCookies = false
+
+    @Option(help: "bcrypt cost users were added with (the decoy check for unknown names uses it too).")
+    var bcryptCost: UInt8 = PasswordHasher.defaultCost
+
     @Option(name: .customLong("db"), help: ArgumentHelp(
         "Recognition history: a SQLite file path, postgres://user:password@host:port/database, or none.",
         discussion: "Default: history.sqlite in $XDG_DATA_HOME/resnet18 (else ~/.local/share/resnet18). Also RESNET18_DB.",
@@ -61,6 +73,10 @@ struct Serve: AsyncParsableCommand {
             configuration.queueDepth = queueDepth
             configuration.cacheEntries = cacheEntries
             configuration.maxUploadBytes = Int((maxUploadMegabytes * 1024 * 1024).rounded())
+            configuration.noAuth = noAuth
+            configuration.sessionLifetimeSeconds = Int((sessionHours * 3600).rounded())
+            configuration.secureCookies = secureCookies
+            configuration.bcryptCost = bcryptCost
             if let argument = database ?? ProcessInfo.processInfo.environment["RESNET18_DB"].flatMap({ $0.isEmpty ? nil : $0 }) {
                 do {
                     configuration.database = try DatabaseLocation(argument: argument)
@@ -93,21 +109,27 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let recognizer = try engine.loadRecognizer()
         let configuration = try serverConfiguration
+        var logger = Logger(label: "resnet18.serve")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        // The database is opened (and migrated) before listening: a bad --db refuses to start, saying why.
+        // It holds the history and the users, sessions and tokens.
+        var database: Database?
+        if configuration.database != .none {
+            database = try await Database.open(configuration.database, logger: logger)
+        }
+        let credentials = database.map { DatabaseCredentialStore(database: $0) }
+        // Before the weights are loaded: a refusal to start (no users on a public address) comes at once.
+        let authentication = try await RecognitionServer.checkAuthentication(configuration, credentialStore: credentials)
+        let recognizer = try engine.loadRecognizer()
         say("resnet18 serve")
         say("weights: \(recognizer.weights.description) [\(recognizer.weightsOrigin)]")
         say("labels: \(recognizer.labels.source), \(recognizer.labels.count) classes")
         say("engine: \(recognizer.engine.threads) threads, \(recognizer.engine.options.precision.rawValue), max pixels \(recognizer.decodeOptions.maxPixels)")
         for line in configuration.summary { say(line) }
-        var logger = Logger(label: "resnet18.serve")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        // The database is opened (and migrated) before listening: a bad --db refuses to start, saying why.
-        var history: HistoryStore?
-        if configuration.database != .none {
-            history = HistoryStore(database: try await Database.open(configuration.database, logger: logger))
-        }
-        let server = RecognitionServer(recognizer: recognizer, configuration: configuration, logger: logger, history: history)
+        say(authentication)
+        let server = RecognitionServer(recognizer: recognizer, configuration: configuration, logger: logger,
+                                       history: database.map { HistoryStore(database: $0) }, credentialStore: credentials)
         let shownHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         try await server.run { port in
             say("listening on http://\(shownHost):\(port)/")

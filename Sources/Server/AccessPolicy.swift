@@ -1,0 +1,55 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Storage
+
+/// Which routes need which credential when login is enforced. Anything not named here needs a signed-in user or
+/// a token (default deny), so a route added later is protected until someone decides otherwise.
+enum AccessPolicy {
+    enum Requirement: Equatable {
+        /// Anyone: the login page, health probes for load balancers and orchestrators, page assets, the API description.
+        case everyone
+        /// A viewer or an admin.
+        case role(Role)
+    }
+
+    /// Paths anyone may read. `/metrics` is not among them: scrapers send a viewer token
+    /// (Prometheus: `authorization: {credentials: ...}`), since request counts tell an outsider how the service is used.
+    static let publicPaths: Set<String> = [
+        "/login", "/logout", "/v2/health/live", "/v2/health/ready", "/openapi.yaml",
+    ]
+    /// Page assets (stylesheets, scripts) are code served from the binary, the same for everyone: public too, so the
+    /// login page can be styled.
+    static let publicPrefixes = ["/assets/"]
+
+    /// Path prefixes only admins may use: streams, tokens, users and the admin page.
+    static let adminPrefixes = ["/v1/streams", "/v1/tokens", "/v1/users", "/admin"]
+
+    static func requirement(for rawPath: String) -> Requirement {
+        let path = normalized(rawPath)
+        if publicPaths.contains(path) || publicPrefixes.contains(where: path.hasPrefix) { return .everyone }
+        // Lower-cased: a router that ever matched without case must not open admin routes to viewers.
+        let lowered = path.lowercased()
+        for prefix in adminPrefixes where lowered == prefix || lowered.hasPrefix(prefix + "/") || lowered.hasPrefix(prefix + ".") {
+            return .role(.admin)
+        }
+        return .role(.viewer)
+    }
+
+    /// The path as the router sees it: percent-decoded, empty segments dropped (`//v1/%74okens/` is `/v1/tokens`),
+    /// so no spelling of an admin route passes for a viewer one.
+    static func normalized(_ path: String) -> String {
+        let decoded = path.removingPercentEncoding ?? path
+        return "/" + decoded.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
+    }
+
+    /// The header the page's script sends the CSRF token in; forms send the field `csrf_token`.
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+    /// Largest form body read for its CSRF field or login fields.
+    static let largestFormBytes = 64 * 1024
+
+    /// Methods that change state: with a session cookie they need the CSRF token.
+    static func changesState(_ method: HTTPRequest.Method) -> Bool {
+        ![.get, .head, .options].contains(method)
+    }
+}
