@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // System libraries: a module map and a header each, nothing else.
@@ -36,9 +37,14 @@ let package = Package(
             "ResNet", "Imaging", "Checkpoint",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Camera and video streams: an ffmpeg subprocess per source, alert rules, webhooks.
+        .target(name: "Monitoring", dependencies: [
+            "Recognition", "Imaging",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         // The HTTP service: routes, API types, KServe v2, metrics, the web page.
         .target(name: "Server", dependencies: [
-            "Recognition",
+            "Recognition", "Monitoring", "Imaging",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -47,12 +53,12 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .executableTarget(name: "resnet18", dependencies: [
-            "Recognition", "Server",
+            "Recognition", "Server", "Monitoring", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Where the shared fixtures are, for every test target.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Imaging"], path: "Tests/TestSupport"),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Resources"]),
         .testTarget(name: "ResNetTests", dependencies: ["ResNet", "Checkpoint", "TestSupport"]),
@@ -61,6 +67,7 @@ let package = Package(
         ]),
         // Runs the built `resnet18` executable as a user would.
         .testTarget(name: "CLITests", dependencies: ["resnet18", "TestSupport"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Recognition", "Imaging", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Recognition", "ResNet", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -24,8 +24,10 @@ enum APIError: Error, CustomStringConvertible {
     case busy(String, retryAfterSeconds: Int)
     /// The server is shutting down (503).
     case shuttingDown(String)
-    /// No such route or model (404).
+    /// No such route, model or stream (404).
     case notFound(String)
+    /// The server already watches as many streams as it takes (409).
+    case tooManyStreams(String)
     /// The route exists but not with this method (405 with `Allow`).
     case methodNotAllowed(allowed: [String])
     /// Something that is the server's fault (500).
@@ -44,6 +46,7 @@ enum APIError: Error, CustomStringConvertible {
             }
         case .busy, .shuttingDown: .serviceUnavailable
         case .notFound: .notFound
+        case .tooManyStreams: .conflict
         case .methodNotAllowed: .methodNotAllowed
         case .internalError: .internalServerError
         }
@@ -68,6 +71,7 @@ enum APIError: Error, CustomStringConvertible {
         case .busy: "queue_full"
         case .shuttingDown: "shutting_down"
         case .notFound: "not_found"
+        case .tooManyStreams: "too_many_streams"
         case .methodNotAllowed: "method_not_allowed"
         case .internalError: "internal_error"
         }
@@ -77,7 +81,7 @@ enum APIError: Error, CustomStringConvertible {
         switch self {
         case let .missing(message), let .badRequest(message), let .tooManyImages(message),
              let .unsupportedContentType(message), let .busy(message, _), let .shuttingDown(message),
-             let .notFound(message), let .internalError(message):
+             let .notFound(message), let .tooManyStreams(message), let .internalError(message):
             message
         case let .methodNotAllowed(allowed):
             "this route takes \(allowed.joined(separator: ", ")) only: see /openapi.yaml"

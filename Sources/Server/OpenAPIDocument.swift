@@ -21,6 +21,8 @@ enum OpenAPIDocument {
           - name: kserve
             description: KServe Open Inference Protocol v2 (REST).
           - name: operations
+          - name: streams
+            description: Cameras watched by ffmpeg, alert rules, live events.
         paths:
           /predict:
             post:
@@ -269,8 +271,142 @@ enum OpenAPIDocument {
                   content:
                     text/javascript:
                       schema: {type: string}
+          /v1/streams:
+            get:
+              tags: [streams]
+              operationId: listStreams
+              summary: Every stream - status, latest labels, frames seen, recent alerts.
+              responses:
+                "200":
+                  description: The streams, oldest first.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [streams]
+                        properties:
+                          streams:
+                            type: array
+                            items: {$ref: "#/components/schemas/Stream"}
+            post:
+              tags: [streams]
+              operationId: addStream
+              summary: Start watching a camera - ffmpeg decodes it into frames, each frame is classified, rules raise alerts.
+              description: |
+                An alert fires when any label of a rule reaches its threshold in K of the last N frames - once when
+                that starts to hold, not again until it has stopped holding. A source that drops is restarted with
+                backoff. At most --max-streams run at once (409 past that).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: "#/components/schemas/StreamRequest"}
+              responses:
+                "201":
+                  description: The stream, starting.
+                  headers:
+                    Location:
+                      description: The stream's URL.
+                      schema: {type: string}
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/Stream"}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "409": {$ref: "#/components/responses/TooManyStreams"}
+                "413": {$ref: "#/components/responses/TooLarge"}
+                "503": {$ref: "#/components/responses/Busy"}
+          /v1/streams/{id}:
+            parameters:
+              - {$ref: "#/components/parameters/StreamID"}
+            get:
+              tags: [streams]
+              operationId: getStream
+              summary: One stream.
+              responses:
+                "200":
+                  description: The stream.
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/Stream"}
+                "404": {$ref: "#/components/responses/NotFound"}
+            delete:
+              tags: [streams]
+              operationId: deleteStream
+              summary: Stop a stream (its ffmpeg is stopped) and forget it.
+              responses:
+                "204":
+                  description: Stopped and removed.
+                "404": {$ref: "#/components/responses/NotFound"}
+          /v1/streams/{id}/frame:
+            parameters:
+              - {$ref: "#/components/parameters/StreamID"}
+            get:
+              tags: [streams]
+              operationId: streamFrame
+              summary: The stream's latest frame as a JPEG.
+              responses:
+                "200":
+                  description: JPEG.
+                  content:
+                    image/jpeg:
+                      schema: {type: string, format: binary}
+                "404": {$ref: "#/components/responses/NotFound"}
+          /v1/events:
+            get:
+              tags: [streams]
+              operationId: events
+              summary: Server-sent events - every alert (`event alert`) and change of a stream's status (`event status`), live.
+              description: |
+                `text/event-stream` that stays open. `alert` data is one JSON object - time, source, stream, label,
+                index, wnid, probability, frame, rule, weights, trained; `status` data is a Stream; `removed` data is
+                `{"id": ...}`.
+              responses:
+                "200":
+                  description: The event stream.
+                  content:
+                    text/event-stream:
+                      schema: {type: string}
+          /streams:
+            get:
+              tags: [streams]
+              operationId: streamsPage
+              summary: The streams page - latest frames, labels, status, live alerts, a form to add a stream.
+              responses:
+                "200":
+                  description: HTML.
+                  content:
+                    text/html:
+                      schema: {type: string}
+          /assets/streams.css:
+            get:
+              tags: [streams]
+              operationId: streamsStyle
+              summary: The streams page's extra stylesheet.
+              responses:
+                "200":
+                  description: CSS.
+                  content:
+                    text/css:
+                      schema: {type: string}
+          /assets/streams.js:
+            get:
+              tags: [streams]
+              operationId: streamsScript
+              summary: The streams page's script.
+              responses:
+                "200":
+                  description: JavaScript.
+                  content:
+                    text/javascript:
+                      schema: {type: string}
         components:
           parameters:
+            StreamID:
+              name: id
+              in: path
+              required: true
+              description: The stream's id, as `POST /v1/streams` answered it.
+              schema: {type: string}
             Model:
               name: model
               in: path
@@ -285,7 +421,7 @@ enum OpenAPIDocument {
                 application/json:
                   schema: {$ref: "#/components/schemas/Error"}
             NotFound:
-              description: No such model or version.
+              description: No such model, version or stream (or a stream without a frame yet).
               content:
                 application/json:
                   schema: {$ref: "#/components/schemas/Error"}
@@ -304,6 +440,11 @@ enum OpenAPIDocument {
               content:
                 application/json:
                   schema: {$ref: "#/components/schemas/Error"}
+            TooManyStreams:
+              description: The server already watches --max-streams streams; delete one first.
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Error"}
             Busy:
               description: The queue is full (--queue-depth); retry after the number of seconds in Retry-After.
               headers:
@@ -314,6 +455,85 @@ enum OpenAPIDocument {
                 application/json:
                   schema: {$ref: "#/components/schemas/Error"}
           schemas:
+            StreamRequest:
+              type: object
+              required: [source]
+              properties:
+                source:
+                  type: string
+                  description: An rtsp://, rtsps://, http:// or https:// URL, or a V4L2 camera /dev/videoN (files are refused).
+                  example: rtsp://camera.local:554/stream
+                fps: {type: number, minimum: 0.01, maximum: 30, default: 2, description: Frames per second classified.}
+                rules:
+                  type: array
+                  maxItems: 16
+                  items:
+                    type: object
+                    required: [labels]
+                    properties:
+                      labels:
+                        type: array
+                        minItems: 1
+                        maxItems: 100
+                        items: {type: string}
+                        description: Class names as torchvision writes them, class indices, or WordNet ids.
+                      threshold: {type: number, exclusiveMinimum: 0, maximum: 1, default: 0.5}
+                      window: {type: string, pattern: "^[0-9]+/[0-9]+$", default: "1/1", description: "K/N - in K of the last N frames."}
+                webhook: {type: string, description: An http:// or https:// URL each alert is POSTed to as JSON (retried with backoff).}
+            StreamAlert:
+              type: object
+              required: [time, source, label, index, probability, frame, rule, weights, trained]
+              properties:
+                time: {type: string, format: date-time}
+                source: {type: string}
+                label: {type: string}
+                index: {type: integer, minimum: 0}
+                wnid: {type: [string, "null"]}
+                probability: {type: number, minimum: 0, maximum: 1}
+                frame: {type: integer, minimum: 1, description: The frame's number since the stream started.}
+                rule: {type: integer, minimum: 0}
+                weights: {type: string}
+                trained: {type: boolean, description: false - untrained weights, the label is meaningless.}
+            Stream:
+              type: object
+              required: [id, source, fps, rules, status, restarts, frames, alerts, events, frame_url, created, weights]
+              properties:
+                id: {type: string}
+                source: {type: string}
+                fps: {type: number}
+                rules:
+                  type: array
+                  items:
+                    type: object
+                    required: [labels, classes, threshold, window]
+                    properties:
+                      labels: {type: array, items: {type: string}}
+                      classes: {type: array, items: {type: integer}}
+                      threshold: {type: number}
+                      window: {type: string}
+                webhook: {type: [string, "null"]}
+                status: {type: string, enum: [starting, running, restarting, ended, failed, stopped]}
+                message: {type: [string, "null"], description: Why - the restart delay, ffmpeg's last error.}
+                last_error: {type: [string, "null"], description: The last failure, kept after the stream runs again.}
+                retry_at: {type: [string, "null"], format: date-time}
+                backoff_seconds: {type: [number, "null"]}
+                restarts: {type: integer, minimum: 0}
+                ffmpeg_pid: {type: [integer, "null"]}
+                frames: {type: integer, minimum: 0, description: Frames classified so far.}
+                alerts: {type: integer, minimum: 0}
+                latest:
+                  type: [object, "null"]
+                  properties:
+                    frame: {type: integer}
+                    time: {type: string, format: date-time}
+                    width: {type: integer}
+                    height: {type: integer}
+                    top: {type: array, items: {$ref: "#/components/schemas/Prediction"}}
+                events: {type: array, items: {$ref: "#/components/schemas/StreamAlert"}}
+                frame_url: {type: string}
+                created: {type: string, format: date-time}
+                weights: {$ref: "#/components/schemas/Weights"}
+                warning: {type: [string, "null"]}
             Error:
               type: object
               required: [error, code]

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import Monitoring
 import NIOCore
 import Recognition
 import ServiceLifecycle
@@ -10,11 +11,15 @@ public struct RecognitionServer: Sendable {
     public let recognizer: Recognizer
     public let configuration: ServerConfiguration
     public let logger: Logger
+    /// Where stream alerts are recorded (the history), if anywhere.
+    public let alertRecorder: (any AlertRecorder)?
 
-    public init(recognizer: Recognizer, configuration: ServerConfiguration, logger: Logger = Logger(label: "resnet18.serve")) {
+    public init(recognizer: Recognizer, configuration: ServerConfiguration, logger: Logger = Logger(label: "resnet18.serve"),
+                alertRecorder: (any AlertRecorder)? = nil) {
         self.recognizer = recognizer
         self.configuration = configuration
         self.logger = logger
+        self.alertRecorder = alertRecorder
     }
 
     /// The Hummingbird application, a `Service`: run it in a `ServiceGroup`, or with `runService()`.
@@ -29,6 +34,10 @@ public struct RecognitionServer: Sendable {
                                         cache: ResultCache(capacity: configuration.cacheEntries),
                                         metrics: metrics, retryAfterSeconds: configuration.retryAfterSeconds)
         let uploads = UploadReader(limitBytes: configuration.maxUploadBytes)
+        let logger = self.logger
+        let streams = StreamSupervisor(recognizer: recognizer, batcher: batcher, maxStreams: configuration.maxStreams,
+                                       maxBackoff: .seconds(configuration.streamMaxBackoffSeconds),
+                                       recorder: alertRecorder, log: { logger.info("\($0)") })
 
         let router = Router()
         router.add(middleware: AccessMiddleware(metrics: metrics, retryAfterSeconds: configuration.retryAfterSeconds))
@@ -37,11 +46,12 @@ public struct RecognitionServer: Sendable {
         ClassifyRoutes(pipeline: pipeline, uploads: uploads, defaultTopK: configuration.defaultTopK).register(on: router)
         KServeRoutes(pipeline: pipeline, uploads: uploads).register(on: router)
         OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher).register(on: router)
+        StreamRoutes(supervisor: streams, uploads: uploads).register(on: router)
 
         var application = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "resnet18"),
-            services: [BatcherService(batcher: batcher)],
+            services: [BatcherService(batcher: batcher), StreamSupervisorService(supervisor: streams)],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
         let recognizer = self.recognizer
@@ -61,6 +71,8 @@ public struct RecognitionServer: Sendable {
             "/": [.get], "/assets/page.css": [.get], "/assets/page.js": [.get],
             "/predict": [.post], "/v1/classify": [.post], "/v1/model": [.get],
             "/metrics": [.get], "/openapi.yaml": [.get],
+            "/v1/streams": [.get, .post], "/v1/streams/{id}": [.get, .delete], "/v1/streams/{id}/frame": [.get],
+            "/v1/events": [.get], "/streams": [.get], "/assets/streams.css": [.get], "/assets/streams.js": [.get],
             "/v2": [.get], "/v2/health/live": [.get], "/v2/health/ready": [.get],
         ]
         for model in ["/v2/models/{model}", "/v2/models/{model}/versions/{version}"] {

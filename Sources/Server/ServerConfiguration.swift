@@ -18,6 +18,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var defaultTopK = 5
     /// Seconds a client told 503 is asked to wait (`Retry-After`).
     public var retryAfterSeconds = 1
+    /// Streams (`POST /v1/streams`) running at once, at most: each is an ffmpeg process and frames for the engine.
+    public var maxStreams = 4
+    /// Longest wait between restarts of a stream whose source dropped, in seconds.
+    public var streamMaxBackoffSeconds = 30
 
     public init() {}
 
@@ -29,6 +33,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard queueDepth >= 1 else { throw .invalid("--queue-depth must be at least 1") }
         guard cacheEntries >= 0 else { throw .invalid("--cache-entries cannot be negative (0 turns the cache off)") }
         guard maxUploadBytes >= 1 else { throw .invalid("--max-upload-mb must be more than 0") }
+        guard (0...64).contains(maxStreams) else { throw .invalid("--max-streams must be from 0 (no streams) to 64") }
+        guard streamMaxBackoffSeconds >= 1 else { throw .invalid("--stream-max-backoff must be at least 1 second") }
     }
 
     /// The lines printed at start-up.
@@ -38,6 +44,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             "batching: up to \(maxBatch) images per engine call, waiting at most \(maxBatchDelayMilliseconds) ms for more; queue depth \(queueDepth)",
             "result cache: \(cacheEntries == 0 ? "off" : "\(cacheEntries) entries")",
             "max upload: \(Self.describe(bytes: maxUploadBytes))",
+            "streams: at most \(maxStreams) at once, restarts backing off up to \(streamMaxBackoffSeconds) s",
         ]
     }
 

@@ -30,6 +30,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-upload-mb"), help: "Largest request body, in megabytes.")
     var maxUploadMegabytes = 20.0
 
+    @Option(help: "Camera streams (POST /v1/streams) watched at once, at most (0: none).")
+    var maxStreams = 4
+
+    @Option(name: .customLong("stream-max-backoff"), help: "Longest wait, in seconds, between restarts of a stream whose source dropped.")
+    var streamMaxBackoffSeconds = 30
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -44,6 +50,8 @@ struct Serve: AsyncParsableCommand {
         configuration.queueDepth = queueDepth
         configuration.cacheEntries = cacheEntries
         configuration.maxUploadBytes = Int((maxUploadMegabytes * 1024 * 1024).rounded())
+        configuration.maxStreams = maxStreams
+        configuration.streamMaxBackoffSeconds = streamMaxBackoffSeconds
         return configuration
     }
 
