@@ -119,12 +119,14 @@ actor EventLog {
 
         // The first alert of the first session, then the reading ffmpeg is killed.
         #expect(await log.wait { await !$0.alerts.isEmpty })
-        let firstReader = try #require(await log.processes.first)
-        kill(firstReader, SIGKILL)
+        // The latest reader: an earlier one may have found the camera not yet listening.
+        let reader = try #require(await log.processes.last)
+        #expect(kill(reader, SIGKILL) == 0)
         // It restarts (the camera serves its second session from the start), and sees both appearances.
         #expect(await log.wait(seconds: 90) { log in
-            await log.statuses.contains { $0.state == .restarting && ($0.message ?? "").contains("killed") }
-                && log.processes.count >= 2 && log.alerts.count >= 3
+            let killed = await log.statuses.contains { $0.state == .restarting && ($0.message ?? "").contains("killed") }
+            let processes = await log.processes.count, alerts = await log.alerts.count
+            return killed && processes >= 2 && alerts >= 3
         })
         // Then the camera is gone for good: the stream keeps restarting with growing delays.
         #expect(await log.wait(seconds: 60) { await $0.statuses.filter { $0.state == .restarting }.count >= 4 })
