@@ -132,7 +132,7 @@ extension ServerTests {
                 #expect(events.raw.lowercased().contains("content-type: text/event-stream"))
                 let pushed = try events.events.filter { $0.event == "alert" }
                     .map { try JSONSerialization.jsonObject(with: Data($0.data.utf8)) as! [String: Any] }
-                #expect(pushed.compactMap { $0["frame"] as? Int } == frames)
+                #expect(pushed.compactMap { $0["frame"] as? Int } == frames, "\(events.raw.prefix(3000))")
                 #expect(pushed.allSatisfy { $0["stream"] as? String == id && $0["label"] as? String == astronaut[0].label })
                 #expect(events.events.contains { $0.event == "status" && $0.data.contains("\"restarting\"") })
 

@@ -114,8 +114,9 @@ public final class EventStreamReader: @unchecked Sendable {
     public var events: [(event: String, data: String)] {
         var found: [(String, String)] = []
         var name = "message"
-        for line in raw.components(separatedBy: "\n") {
-            let line = line.hasSuffix("\r") ? String(line.dropLast()) : line
+        // Split the bytes, not the characters: Swift sees "\r\n" (chunk framing) as a single Character.
+        for bytes in Array(raw.utf8).split(separator: 10, omittingEmptySubsequences: false) {
+            let line = String(decoding: bytes.last == 13 ? bytes.dropLast() : bytes, as: UTF8.self)
             if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
             if line.hasPrefix("data: ") {
                 found.append((name, String(line.dropFirst(6))))
