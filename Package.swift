@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries: a module map and a header each, nothing else.
@@ -42,9 +44,15 @@ let package = Package(
             "Recognition", "Imaging",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
+        // Persistence: the database (SQLite through GRDB, or PostgreSQL), its migrations, the history store.
+        .target(name: "Storage", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The HTTP service: routes, API types, KServe v2, metrics, the web page.
         .target(name: "Server", dependencies: [
-            "Recognition", "Monitoring", "Imaging",
+            "Recognition", "Storage", "Monitoring", "Imaging",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -53,23 +61,24 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .executableTarget(name: "resnet18", dependencies: [
-            "Recognition", "Server", "Monitoring", "Imaging",
+            "Recognition", "Server", "Storage", "Monitoring", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Where the shared fixtures are, for every test target.
-        .target(name: "TestSupport", dependencies: ["Imaging"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Storage", "Imaging"], path: "Tests/TestSupport"),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Resources"]),
         .testTarget(name: "ResNetTests", dependencies: ["ResNet", "Checkpoint", "TestSupport"]),
         .testTarget(name: "RecognitionTests", dependencies: [
             "Recognition", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         // Runs the built `resnet18` executable as a user would.
-        .testTarget(name: "CLITests", dependencies: ["resnet18", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["resnet18", "TestSupport", "Storage"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Recognition", "Imaging", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Recognition", "ResNet", "TestSupport",
+            "Server", "Recognition", "ResNet", "Storage", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),

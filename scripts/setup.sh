@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what resnet18 needs on Debian (12+) and builds it.
 # Usage: scripts/setup.sh [--test] [--debug]
-#   --test   also the test tools: chromium + chromium-driver, Python venv with selenium and schemathesis
+#   --test   also the test tools: chromium + chromium-driver, PostgreSQL (a throwaway server for the history tests),
+#            Python venv with selenium and schemathesis
 #   --debug  build the debug configuration (what `swift test` uses) instead of release
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,9 +17,9 @@ for arg in "$@"; do
   esac
 done
 
-packages=(libdnnl-dev libturbojpeg0-dev libspng-dev libwebp-dev pkg-config python3 python3-venv ca-certificates ffmpeg)
+packages=(libdnnl-dev libturbojpeg0-dev libspng-dev libwebp-dev libsqlite3-dev pkg-config python3 python3-venv ca-certificates ffmpeg)
 if [ "$want_test" = 1 ]; then
-  packages+=(chromium chromium-driver wrk)
+  packages+=(chromium chromium-driver wrk postgresql)
 fi
 missing=()
 for p in "${packages[@]}"; do

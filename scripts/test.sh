@@ -10,6 +10,15 @@ command -v swift >/dev/null 2>&1 || export PATH=/opt/swift/usr/bin:$PATH
 export RESNET18_SHARED=${RESNET18_SHARED:-$(cd "$root/../shared" && pwd -P)}
 mkdir -p artifacts
 
+# A throwaway PostgreSQL server for the history tests (the store suite and a server run on it); stopped on exit.
+pg_dir=$(mktemp -d /tmp/resnet18-test-postgres.XXXXXX)
+stop_postgres() { "$root/scripts/postgres-test-cluster.sh" stop "$pg_dir"; rm -rf "$pg_dir"; }
+trap stop_postgres EXIT
+echo "==> starting a throwaway PostgreSQL server"
+RESNET18_TEST_POSTGRES_URL=$("$root/scripts/postgres-test-cluster.sh" start "$pg_dir")
+export RESNET18_TEST_POSTGRES_URL
+echo "    $RESNET18_TEST_POSTGRES_URL"
+
 echo "==> swift test"
 swift test 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Building)' 
 

@@ -5,8 +5,10 @@ $RESNET18_SHARED or ../shared beside the project root.
 """
 import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -30,10 +32,20 @@ def binary() -> str:
 
 
 class Server:
-    """A running `resnet18 serve --port 0`; `url` is the page's address, as the server printed it."""
+    """A running `resnet18 serve --port 0`; `url` is the page's address, as the server printed it.
+
+    Unless the arguments name a --db, the history goes to a fresh SQLite file in a temporary directory
+    (`history_path`), removed on stop: tests never write to the user's data directory.
+    """
 
     def __init__(self, *arguments: str, env: dict | None = None, timeout: float = 120):
         self.output: list[str] = []
+        self.history_dir = None
+        self.history_path = None
+        if "--db" not in arguments:
+            self.history_dir = tempfile.mkdtemp(prefix="resnet18-history-")
+            self.history_path = os.path.join(self.history_dir, "history.sqlite")
+            arguments = (*arguments, "--db", self.history_path)
         self.process = subprocess.Popen(
             [binary(), "serve", "--port", "0", *arguments],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
@@ -64,6 +76,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.history_dir:
+            shutil.rmtree(self.history_dir, ignore_errors=True)
+            self.history_dir = None
         return self.process.returncode
 
     def __enter__(self) -> "Server":

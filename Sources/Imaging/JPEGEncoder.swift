@@ -1,47 +1,40 @@
 import CTurboJPEG
 
-/// RGB pixels to a baseline JPEG through libjpeg-turbo: stream snapshots, the latest frame of a stream.
+/// Encodes RGB pixels as a baseline JPEG with TurboJPEG (for history thumbnails).
 public enum JPEGEncoder {
-    /// A JPEG of `image` at `quality` (1...100), 4:2:0 chroma.
-    public static func encode(_ image: RGBImage, quality: Int = 85) -> [UInt8] {
-        guard let handle = tjInitCompress() else { preconditionFailure("tjInitCompress failed: out of memory") }
-        defer { tjDestroy(handle) }
+    /// The JPEG bytes of the image; `quality` from 1 to 100.
+    public static func encode(_ image: RGBImage, quality: Int = 80) throws(ImagingError) -> [UInt8] {
+        try TurboJPEGCompressor().compress(image, quality: min(max(quality, 1), 100))
+    }
+}
+
+/// Owns a TurboJPEG compression handle for the duration of one encode.
+final class TurboJPEGCompressor {
+    private let handle: tjhandle
+
+    init() {
+        guard let handle = tjInitCompress() else {
+            preconditionFailure("tjInitCompress failed: out of memory")
+        }
+        self.handle = handle
+    }
+
+    deinit {
+        tjDestroy(handle)
+    }
+
+    func compress(_ image: RGBImage, quality: Int) throws(ImagingError) -> [UInt8] {
         var output: UnsafeMutablePointer<UInt8>?
         var size: UInt = 0
         let status = image.pixels.withUnsafeBufferPointer { pixels in
             tjCompress2(handle, pixels.baseAddress, Int32(image.width), 0, Int32(image.height), Int32(TJPF_RGB.rawValue),
-                        &output, &size, Int32(TJSAMP_420.rawValue), Int32(max(1, min(100, quality))), 0)
+                        &output, &size, Int32(TJSAMP_420.rawValue), Int32(quality), TJFLAG_ACCURATEDCT)
         }
-        defer { tjFree(output) }
-        // Compressing well-formed RGB into a buffer TurboJPEG allocates fails only when memory runs out.
-        guard status == 0, let output else { preconditionFailure("tjCompress2 failed: \(String(cString: tjGetErrorStr2(handle)))") }
+        defer { if let output { tjFree(output) } }
+        guard status == 0, let output else {
+            let message = tjGetErrorStr2(handle).map { String(cString: $0) } ?? "unknown error"
+            throw .corrupt("JPEG encoding failed: \(message)")
+        }
         return Array(UnsafeBufferPointer(start: output, count: Int(size)))
-    }
-}
-
-extension RGBImage {
-    /// The image shrunk (box filter) so that its longer side is at most `maxSide`; unchanged when it fits.
-    /// For thumbnails and snapshots, not for recognition (which uses `Preprocess`).
-    public func scaledDown(toFit maxSide: Int) -> RGBImage {
-        let longer = Swift.max(width, height)
-        guard maxSide >= 1, longer > maxSide else { return self }
-        let newWidth = Swift.max(1, width * maxSide / longer), newHeight = Swift.max(1, height * maxSide / longer)
-        var out = [UInt8](repeating: 0, count: newWidth * newHeight * 3)
-        for y in 0..<newHeight {
-            let y0 = y * height / newHeight, y1 = Swift.max(y0 + 1, (y + 1) * height / newHeight)
-            for x in 0..<newWidth {
-                let x0 = x * width / newWidth, x1 = Swift.max(x0 + 1, (x + 1) * width / newWidth)
-                var sum = (0, 0, 0)
-                for sy in y0..<y1 {
-                    for sx in x0..<x1 {
-                        let p = (sy * width + sx) * 3
-                        sum.0 += Int(pixels[p]); sum.1 += Int(pixels[p + 1]); sum.2 += Int(pixels[p + 2])
-                    }
-                }
-                let count = (y1 - y0) * (x1 - x0), o = (y * newWidth + x) * 3
-                out[o] = UInt8(sum.0 / count); out[o + 1] = UInt8(sum.1 / count); out[o + 2] = UInt8(sum.2 / count)
-            }
-        }
-        return RGBImage(width: newWidth, height: newHeight, pixels: out)
     }
 }

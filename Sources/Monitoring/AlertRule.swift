@@ -35,6 +35,11 @@ public struct AlertRule: Sendable, Equatable {
         try self.init(classes: classes, names: labels, threshold: threshold, k: k, n: n)
     }
 
+    /// How the rule reads in the history: `streetcar ≥ 0.5 in 2/3 frames`.
+    public var summary: String {
+        "\(names.joined(separator: " | ")) ≥ \(threshold) in \(k)/\(n) frames"
+    }
+
     /// "2/3" → (2, 3).
     public static func parseWindow(_ text: String) throws(MonitoringError) -> (k: Int, n: Int) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)

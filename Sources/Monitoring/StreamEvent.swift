@@ -19,6 +19,8 @@ public struct Alert: Sendable, Codable, Equatable {
     public let trained: Bool
     /// Position of the rule in the stream's list of rules.
     public let rule: Int
+    /// The frame's best classes (for the history row; not part of `jsonLine`).
+    public let top: [Prediction]
 }
 
 /// A frame after classification: the stream's latest view.

@@ -96,7 +96,8 @@ public struct StreamMonitor: Sendable {
                         let known = index < labels.count ? labels[index] : nil
                         let alert = Alert(time: time, source: configuration.source.location, label: known?.name ?? "class \(index)",
                                           index: index, wnid: known?.wnid, probability: probability, frame: frameNumber,
-                                          weights: result.weights.resultLabel, trained: result.weights.trained, rule: position)
+                                          weights: result.weights.resultLabel, trained: result.weights.trained, rule: position,
+                                          top: result.top)
                         await onEvent(.alert(alert, snapshot: image))
                     }
                     await onEvent(.frame(ClassifiedFrame(number: frameNumber, time: time, image: image, top: result.top)))

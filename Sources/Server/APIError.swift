@@ -32,6 +32,8 @@ enum APIError: Error, CustomStringConvertible {
     case methodNotAllowed(allowed: [String])
     /// Something that is the server's fault (500).
     case internalError(String)
+    /// The history database cannot be read right now (503): the message says why and what to do.
+    case historyUnavailable(String)
 
     var status: HTTPResponse.Status {
         switch self {
@@ -44,7 +46,7 @@ enum APIError: Error, CustomStringConvertible {
             case .unsupportedFormat, .unsupportedFeature: .unsupportedMediaType
             case .corrupt, .tooManyPixels: .unprocessableContent
             }
-        case .busy, .shuttingDown: .serviceUnavailable
+        case .busy, .shuttingDown, .historyUnavailable: .serviceUnavailable
         case .notFound: .notFound
         case .tooManyStreams: .conflict
         case .methodNotAllowed: .methodNotAllowed
@@ -74,6 +76,7 @@ enum APIError: Error, CustomStringConvertible {
         case .tooManyStreams: "too_many_streams"
         case .methodNotAllowed: "method_not_allowed"
         case .internalError: "internal_error"
+        case .historyUnavailable: "history_unavailable"
         }
     }
 
@@ -81,7 +84,7 @@ enum APIError: Error, CustomStringConvertible {
         switch self {
         case let .missing(message), let .badRequest(message), let .tooManyImages(message),
              let .unsupportedContentType(message), let .busy(message, _), let .shuttingDown(message),
-             let .notFound(message), let .tooManyStreams(message), let .internalError(message):
+             let .notFound(message), let .tooManyStreams(message), let .internalError(message), let .historyUnavailable(message):
             message
         case let .methodNotAllowed(allowed):
             "this route takes \(allowed.joined(separator: ", ")) only: see /openapi.yaml"

@@ -5,6 +5,8 @@ import ResNet
 struct Classified: Sendable {
     var classification: Classification
     var cached: Bool
+    /// The history row, once committed (nil when history is off or the database is failing).
+    var historyID: Int64?
 }
 
 /// What every image route does with uploaded bytes: the result cache, then decoding on the request's own task,
@@ -15,10 +17,16 @@ struct ClassifyPipeline: Sendable {
     let cache: ResultCache
     let metrics: ServiceMetrics
     let retryAfterSeconds: Int
+    /// Records each answer in the history; nil when history is off.
+    var history: HistoryRecorder? = nil
 
     /// Classifies uploads in order; the first one that cannot be read fails the request, naming it.
-    func classify(_ uploads: [Upload], topK: Int, includeLogits: Bool = false) async throws(APIError) -> [Classified] {
+    /// With a `source` (`"POST /v1/classify"`, `"page"`, …) and history on, each answer is recorded.
+    func classify(_ uploads: [Upload], topK: Int, includeLogits: Bool = false,
+                  source: String? = nil) async throws(APIError) -> [Classified] {
         var answers = [Classified?](repeating: nil, count: uploads.count)
+        var items = [HistoryRecorder.Item?](repeating: nil, count: uploads.count)
+        let recording = history != nil && source != nil
         var misses: [(position: Int, key: ResultCache.Key)] = []
         for (position, upload) in uploads.enumerated() {
             let started = ContinuousClock.now
@@ -27,6 +35,7 @@ struct ClassifyPipeline: Sendable {
                 metrics.cacheHits.increment()
                 hit.top = logits.withUnsafeBufferPointer { topPredictions(logits: $0, labels: recognizer.labels, k: topK) }
                 hit.timings = Timings(total: (ContinuousClock.now - started).milliseconds)
+                if recording { items[position] = .init(classification: hit, sha256: key, bytes: upload.bytes, tensor: nil) }
                 if !includeLogits { hit.logits = nil }
                 answers[position] = Classified(classification: hit, cached: true)
             } else {
@@ -58,14 +67,23 @@ struct ClassifyPipeline: Sendable {
             } catch {
                 throw APIError(error, retryAfterSeconds: retryAfterSeconds)
             }
-            for (miss, result) in zip(misses, results) {
+            for ((miss, result), image) in zip(zip(misses, results), images) {
                 await cache.insert(result, for: miss.key)
+                if recording {
+                    items[miss.position] = .init(classification: result, sha256: miss.key, bytes: uploads[miss.position].bytes,
+                                                 tensor: image.tensor)
+                }
                 var answer = result
                 if !includeLogits { answer.logits = nil }
                 answers[miss.position] = Classified(classification: answer, cached: false)
             }
         }
-        return answers.map { $0! }
+        var classified = answers.map { $0! }
+        if let history, let source {
+            let ids = await history.record(items.map { $0! }, source: source)
+            for (position, id) in ids.enumerated() { classified[position].historyID = id }
+        }
+        return classified
     }
 
     /// Classifies ready tensors (KServe FP32 input): no decoding, no cache.

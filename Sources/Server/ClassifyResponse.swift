@@ -27,10 +27,13 @@ struct ClassifyResponse: Encodable, Sendable {
         let timings: Timings
         /// Images that shared the engine call (0 when cached).
         let batchSize: Int
+        /// The history row of this recognition, once committed; absent when history is off or failing.
+        let historyID: Int64?
 
         enum CodingKeys: String, CodingKey {
             case filename, top, weights, cached, timings
             case batchSize = "batch_size"
+            case historyID = "history_id"
         }
     }
 
@@ -44,7 +47,7 @@ struct ClassifyResponse: Encodable, Sendable {
             ImageResult(filename: upload.filename, top: item.classification.top,
                         weights: WeightsBody(item.classification.weights), cached: item.cached,
                         timings: item.classification.timings.rounded(),
-                        batchSize: item.cached ? 0 : item.classification.batchSize)
+                        batchSize: item.cached ? 0 : item.classification.batchSize, historyID: item.historyID)
         }
         self.weights = WeightsBody(weights)
         warning = weights.trained ? nil : UntrainedWarning.text

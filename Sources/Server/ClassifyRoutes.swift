@@ -12,7 +12,9 @@ struct ClassifyRoutes: Sendable {
             let topK = try TopK.parse(request.uri.queryParameters["top_k"].map(String.init), default: defaultTopK,
                                       classCount: pipeline.recognizer.labels.count)
             let images = try await uploads.images(in: request)
-            let classified = try await pipeline.classify(images, topK: topK)
+            // The page says so, so that its uploads show as "page" in the history.
+            let source = request.headers[HistorySource.clientHeader] == "page" ? "page" : "POST /v1/classify"
+            let classified = try await pipeline.classify(images, topK: topK, source: source)
             return try JSONBody.response(ClassifyResponse(classified, uploads: images, weights: pipeline.recognizer.weights))
         }
     }

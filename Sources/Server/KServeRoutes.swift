@@ -104,7 +104,8 @@ struct KServeRoutes: Sendable {
             results = try await pipeline.classify(tensors: try Self.images(in: values, shape: input.shape), topK: topK)
         case ("BYTES", .strings(let encoded)):
             let images = try Self.uploads(from: encoded, shape: input.shape)
-            results = try await pipeline.classify(images, topK: topK, includeLogits: true).map(\.classification)
+            results = try await pipeline.classify(images, topK: topK, includeLogits: true,
+                                                  source: "POST /v2/models/\(Self.modelName)/infer").map(\.classification)
         case ("FP32", _), ("BYTES", _):
             throw APIError.badRequest("input \"\(input.name)\": \(input.datatype) data must be "
                 + (input.datatype.uppercased() == "FP32" ? "numbers" : "base64 strings"))

@@ -20,6 +20,8 @@ enum OpenAPIDocument {
           - name: classify
           - name: kserve
             description: KServe Open Inference Protocol v2 (REST).
+          - name: history
+            description: The recognition history (every recognition recorded; off with --db none).
           - name: operations
           - name: streams
             description: Cameras watched by ffmpeg, alert rules, live events.
@@ -52,6 +54,9 @@ enum OpenAPIDocument {
                     X-ResNet18-Weights:
                       description: The weights that produced the answer (`name sha256:xxxxxxxx` or `untrained`).
                       schema: {type: string}
+                    X-ResNet18-History-Id:
+                      description: The history row of this recognition, once committed.
+                      schema: {type: integer, minimum: 1}
                   content:
                     application/json:
                       schema:
@@ -271,6 +276,154 @@ enum OpenAPIDocument {
                   content:
                     text/javascript:
                       schema: {type: string}
+          /history:
+            get:
+              tags: [history]
+              operationId: historyPage
+              summary: The history page - recorded recognitions with thumbnails, filters, pages and a chart of label counts.
+              responses:
+                "200":
+                  description: HTML.
+                  content:
+                    text/html:
+                      schema: {type: string}
+          /assets/history.css:
+            get:
+              tags: [history]
+              operationId: historyStyle
+              summary: The history page's stylesheet.
+              responses:
+                "200":
+                  description: CSS.
+                  content:
+                    text/css:
+                      schema: {type: string}
+          /assets/history.js:
+            get:
+              tags: [history]
+              operationId: historyScript
+              summary: The history page's script.
+              responses:
+                "200":
+                  description: JavaScript.
+                  content:
+                    text/javascript:
+                      schema: {type: string}
+          /v1/history:
+            get:
+              tags: [history]
+              operationId: history
+              summary: Recorded recognitions matching the filters, newest first, a page at a time.
+              parameters:
+                - {$ref: "#/components/parameters/HistoryLabel"}
+                - {$ref: "#/components/parameters/HistoryFrom"}
+                - {$ref: "#/components/parameters/HistoryTo"}
+                - {$ref: "#/components/parameters/HistoryMinProbability"}
+                - {$ref: "#/components/parameters/HistorySource"}
+                - {$ref: "#/components/parameters/HistoryAlerts"}
+                - name: limit
+                  in: query
+                  required: false
+                  description: Rows per page.
+                  schema: {type: integer, minimum: 1, maximum: 1000, default: 50}
+                - name: cursor
+                  in: query
+                  required: false
+                  description: The `next_cursor` of the previous page (stable while rows are added).
+                  schema: {type: integer, minimum: 1}
+                - name: offset
+                  in: query
+                  required: false
+                  description: Rows to skip (after the cursor, if any).
+                  schema: {type: integer, minimum: 0, maximum: 10000000, default: 0}
+              responses:
+                "200":
+                  description: One page of rows.
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/HistoryList"}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "404": {$ref: "#/components/responses/HistoryOff"}
+                "503": {$ref: "#/components/responses/HistoryUnavailable"}
+          /v1/history.csv:
+            get:
+              tags: [history]
+              operationId: historyCSV
+              summary: Every recorded recognition matching the filters, as CSV (newest first; top-5 as columns).
+              parameters:
+                - {$ref: "#/components/parameters/HistoryLabel"}
+                - {$ref: "#/components/parameters/HistoryFrom"}
+                - {$ref: "#/components/parameters/HistoryTo"}
+                - {$ref: "#/components/parameters/HistoryMinProbability"}
+                - {$ref: "#/components/parameters/HistorySource"}
+                - {$ref: "#/components/parameters/HistoryAlerts"}
+              responses:
+                "200":
+                  description: RFC 4180 CSV with a header line.
+                  content:
+                    text/csv:
+                      schema: {type: string}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "404": {$ref: "#/components/responses/HistoryOff"}
+                "503": {$ref: "#/components/responses/HistoryUnavailable"}
+          /v1/history/labels:
+            get:
+              tags: [history]
+              operationId: historyLabelCounts
+              summary: How often each label was the best class, per time bucket (the history page's chart).
+              parameters:
+                - {$ref: "#/components/parameters/HistoryLabel"}
+                - {$ref: "#/components/parameters/HistoryFrom"}
+                - {$ref: "#/components/parameters/HistoryTo"}
+                - {$ref: "#/components/parameters/HistoryMinProbability"}
+                - {$ref: "#/components/parameters/HistorySource"}
+                - {$ref: "#/components/parameters/HistoryAlerts"}
+                - name: bucket_seconds
+                  in: query
+                  required: false
+                  description: The width of a time bucket, in seconds.
+                  schema: {type: integer, minimum: 1, maximum: 31622400, default: 3600}
+              responses:
+                "200":
+                  description: Counts per bucket and label, oldest bucket first.
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/LabelCounts"}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "404": {$ref: "#/components/responses/HistoryOff"}
+                "503": {$ref: "#/components/responses/HistoryUnavailable"}
+          /v1/history/{id}:
+            get:
+              tags: [history]
+              operationId: historyEntry
+              summary: One recorded recognition.
+              parameters:
+                - {$ref: "#/components/parameters/HistoryID"}
+              responses:
+                "200":
+                  description: The row.
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/HistoryEntry"}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "404": {$ref: "#/components/responses/HistoryOff"}
+                "503": {$ref: "#/components/responses/HistoryUnavailable"}
+          /v1/history/{id}/thumbnail:
+            get:
+              tags: [history]
+              operationId: historyThumbnail
+              summary: The small JPEG kept with a row (what the network saw - the centre crop).
+              parameters:
+                - {$ref: "#/components/parameters/HistoryID"}
+              responses:
+                "200":
+                  description: JPEG.
+                  content:
+                    image/jpeg:
+                      schema: {type: string, format: binary}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "404": {$ref: "#/components/responses/HistoryOff"}
+                "503": {$ref: "#/components/responses/HistoryUnavailable"}
           /v1/streams:
             get:
               tags: [streams]
@@ -414,7 +567,66 @@ enum OpenAPIDocument {
               description: The model name; this server serves `resnet18`.
               schema: {type: string}
               example: resnet18
+            HistoryLabel:
+              name: label
+              in: query
+              required: false
+              description: Part of the best class's label, case-insensitive.
+              schema: {type: string}
+            HistoryFrom:
+              name: from
+              in: query
+              required: false
+              description: From this time on (ISO 8601, e.g. 2026-11-25T19:00:00Z, or Unix seconds).
+              schema: {type: string}
+            HistoryTo:
+              name: to
+              in: query
+              required: false
+              description: Before this time (ISO 8601 or Unix seconds).
+              schema: {type: string}
+            HistoryMinProbability:
+              name: min_probability
+              in: query
+              required: false
+              description: The best class's probability is at least this.
+              schema: {type: number, minimum: 0, maximum: 1}
+            HistorySource:
+              name: source
+              in: query
+              required: false
+              description: The source exactly (`POST /v1/classify`, `page`, `POST /predict`, `stream:door`), or a prefix ending in `*` (`stream:*`).
+              schema: {type: string}
+            HistoryAlerts:
+              name: alerts
+              in: query
+              required: false
+              description: true for stream alerts (events) only.
+              schema: {type: boolean}
+            HistoryID:
+              name: id
+              in: path
+              required: true
+              description: A history row's id.
+              schema: {type: integer, minimum: 1}
+            Model:
+              name: model
+              in: path
+              required: true
+              description: The model name; this server serves `resnet18`.
+              schema: {type: string}
+              example: resnet18
           responses:
+            HistoryOff:
+              description: History is off on this server (--db none), or no such row or thumbnail.
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Error"}
+            HistoryUnavailable:
+              description: The history database cannot be read right now; the message says why.
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Error"}
             BadRequest:
               description: Missing or malformed input (no file field, bad multipart, bad JSON, wrong tensor shape, top_k out of range).
               content:
@@ -586,6 +798,7 @@ enum OpenAPIDocument {
                 cached: {type: boolean, description: Answered from the result cache (same bytes seen before).}
                 timings: {$ref: "#/components/schemas/Timings"}
                 batch_size: {type: integer, minimum: 0, description: Images in the engine call; 0 when cached.}
+                history_id: {type: integer, minimum: 1, description: The history row of this recognition, once committed (absent when history is off or the database is failing).}
             ClassifyResponse:
               type: object
               required: [results, weights]
@@ -595,9 +808,63 @@ enum OpenAPIDocument {
                   items: {$ref: "#/components/schemas/ImageResult"}
                 weights: {$ref: "#/components/schemas/Weights"}
                 warning: {type: string, description: Present with untrained weights.}
+            HistoryEntry:
+              type: object
+              required: [id, time, source, stream_id, user, image_sha256, top, weights, timings, alert, thumbnail_url]
+              properties:
+                id: {type: integer, minimum: 1}
+                time: {type: string, format: date-time}
+                source: {type: string, description: "The route or origin: POST /v1/classify, page, POST /predict, POST /v2/models/resnet18/infer, stream:<id>, watch."}
+                stream_id: {type: [string, "null"]}
+                user: {type: [string, "null"]}
+                image_sha256: {type: string, description: SHA-256 of the image bytes as received.}
+                top:
+                  type: array
+                  maxItems: 5
+                  items:
+                    type: object
+                    required: [index, wnid, label, probability]
+                    properties:
+                      index: {type: integer}
+                      wnid: {type: string}
+                      label: {type: string}
+                      probability: {type: number, minimum: 0, maximum: 1}
+                weights:
+                  type: object
+                  required: [name, sha256, trained]
+                  properties:
+                    name: {type: string}
+                    sha256: {type: string}
+                    trained: {type: boolean}
+                timings: {$ref: "#/components/schemas/Timings"}
+                alert: {type: [string, "null"], description: The rule that fired, for stream alerts (events).}
+                thumbnail_url: {type: [string, "null"]}
+            HistoryList:
+              type: object
+              required: [entries, next_cursor, total]
+              properties:
+                entries:
+                  type: array
+                  items: {$ref: "#/components/schemas/HistoryEntry"}
+                next_cursor: {type: [integer, "null"], description: Pass as cursor for the next (older) page; null on the last page.}
+                total: {type: integer, minimum: 0, description: Rows matching the filters on all pages.}
+            LabelCounts:
+              type: object
+              required: [bucket_seconds, counts]
+              properties:
+                bucket_seconds: {type: integer, minimum: 1}
+                counts:
+                  type: array
+                  items:
+                    type: object
+                    required: [start, label, count]
+                    properties:
+                      start: {type: string, format: date-time}
+                      label: {type: string}
+                      count: {type: integer, minimum: 1}
             ModelInfo:
               type: object
-              required: [model, weights, labels, classes, threads, precision, max_batch, max_upload_bytes, max_pixels]
+              required: [model, weights, labels, classes, threads, precision, max_batch, max_upload_bytes, max_pixels, history, thumbnails]
               properties:
                 model: {type: string}
                 weights: {$ref: "#/components/schemas/Weights"}
@@ -609,6 +876,8 @@ enum OpenAPIDocument {
                 max_batch: {type: integer}
                 max_upload_bytes: {type: integer}
                 max_pixels: {type: integer}
+                history: {type: boolean, description: Whether recognitions are recorded (--db other than none).}
+                thumbnails: {type: boolean, description: Whether history rows keep a small JPEG (--thumbnails).}
             ServerMetadata:
               type: object
               required: [name, version, extensions]

@@ -8,6 +8,8 @@ struct OperationRoutes: Sendable {
     let configuration: ServerConfiguration
     let metrics: ServiceMetrics
     let batcher: Batcher
+    /// Whether the server records recognitions.
+    let historyEnabled: Bool
 
     /// The answer of `GET /v1/model`: what the server runs, for the page and for operators.
     struct ModelInfo: Encodable {
@@ -21,9 +23,13 @@ struct OperationRoutes: Sendable {
         let maxBatch: Int
         let maxUploadBytes: Int
         let maxPixels: Int
+        /// Whether recognitions are recorded (`--db` other than none).
+        let history: Bool
+        /// Whether history rows keep a thumbnail.
+        let thumbnails: Bool
 
         enum CodingKeys: String, CodingKey {
-            case model, weights, warning, labels, classes, threads, precision
+            case model, weights, warning, labels, classes, threads, precision, history, thumbnails
             case maxBatch = "max_batch", maxUploadBytes = "max_upload_bytes", maxPixels = "max_pixels"
         }
     }
@@ -41,7 +47,8 @@ struct OperationRoutes: Sendable {
                 labels: recognizer.labels.source, classes: recognizer.labels.count,
                 threads: recognizer.engine.threads, precision: recognizer.engine.options.precision.rawValue,
                 maxBatch: configuration.maxBatch, maxUploadBytes: configuration.maxUploadBytes,
-                maxPixels: recognizer.decodeOptions.maxPixels))
+                maxPixels: recognizer.decodeOptions.maxPixels,
+                history: historyEnabled, thumbnails: historyEnabled && configuration.thumbnails))
         }
         router.get("/metrics") { _, _ in
             metrics.recordQueueDepth(await batcher.waiting)

@@ -4,6 +4,7 @@ import Monitoring
 import NIOCore
 import Recognition
 import ServiceLifecycle
+import Storage
 
 /// The HTTP service: the seeds' `/predict`, `/v1/classify`, KServe v2, `/metrics`, `/openapi.yaml` and the page,
 /// over one batcher and one result cache.
@@ -11,15 +12,15 @@ public struct RecognitionServer: Sendable {
     public let recognizer: Recognizer
     public let configuration: ServerConfiguration
     public let logger: Logger
-    /// Where stream alerts are recorded (the history), if anywhere.
-    public let alertRecorder: (any AlertRecorder)?
+    /// The recognition history (opened by the caller, as `configuration.database` says); nil when it is off.
+    public let history: HistoryStore?
 
     public init(recognizer: Recognizer, configuration: ServerConfiguration, logger: Logger = Logger(label: "resnet18.serve"),
-                alertRecorder: (any AlertRecorder)? = nil) {
+                history: HistoryStore? = nil) {
         self.recognizer = recognizer
         self.configuration = configuration
         self.logger = logger
-        self.alertRecorder = alertRecorder
+        self.history = history
     }
 
     /// The Hummingbird application, a `Service`: run it in a `ServiceGroup`, or with `runService()`.
@@ -30,14 +31,27 @@ public struct RecognitionServer: Sendable {
                               maxDelay: .microseconds(Int64(configuration.maxBatchDelayMilliseconds * 1000)),
                               queueDepth: configuration.queueDepth,
                               onBatch: { metrics.recordBatch($0) })
-        let pipeline = ClassifyPipeline(recognizer: recognizer, batcher: batcher,
+        var pipeline = ClassifyPipeline(recognizer: recognizer, batcher: batcher,
                                         cache: ResultCache(capacity: configuration.cacheEntries),
                                         metrics: metrics, retryAfterSeconds: configuration.retryAfterSeconds)
+        var services: [any Service] = [BatcherService(batcher: batcher)]
+        var writer: HistoryWriter?
+        if let history {
+            let historyWriter = HistoryWriter(store: history, retention: configuration.historyRetention,
+                                              recentThumbnails: max(configuration.cacheEntries, 64),
+                                              events: metrics.historyEvents, logger: logger)
+            pipeline.history = HistoryRecorder(writer: historyWriter, labels: recognizer.labels,
+                                               thumbnails: configuration.thumbnails, recognizer: recognizer)
+            services.append(HistoryWriterService(writer: historyWriter))
+            writer = historyWriter
+        }
         let uploads = UploadReader(limitBytes: configuration.maxUploadBytes)
         let logger = self.logger
         let streams = StreamSupervisor(recognizer: recognizer, batcher: batcher, maxStreams: configuration.maxStreams,
                                        maxBackoff: .seconds(configuration.streamMaxBackoffSeconds),
-                                       recorder: alertRecorder, log: { logger.info("\($0)") })
+                                       recorder: writer.map { writer in
+                                           AlertHistoryRecorder(thumbnails: configuration.thumbnails) { _ = await writer.submit($0) }
+                                       }, log: { logger.info("\($0)") })
 
         let router = Router()
         router.add(middleware: AccessMiddleware(metrics: metrics, retryAfterSeconds: configuration.retryAfterSeconds))
@@ -45,13 +59,15 @@ public struct RecognitionServer: Sendable {
         SeedRoutes(pipeline: pipeline, uploads: uploads).register(on: router)
         ClassifyRoutes(pipeline: pipeline, uploads: uploads, defaultTopK: configuration.defaultTopK).register(on: router)
         KServeRoutes(pipeline: pipeline, uploads: uploads).register(on: router)
-        OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher).register(on: router)
+        OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher,
+                        historyEnabled: history != nil).register(on: router)
+        HistoryRoutes(store: history, writer: writer).register(on: router)
         StreamRoutes(supervisor: streams, uploads: uploads).register(on: router)
 
         var application = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "resnet18"),
-            services: [BatcherService(batcher: batcher), StreamSupervisorService(supervisor: streams)],
+            services: services,
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
         let recognizer = self.recognizer
@@ -73,6 +89,9 @@ public struct RecognitionServer: Sendable {
             "/metrics": [.get], "/openapi.yaml": [.get],
             "/v1/streams": [.get, .post], "/v1/streams/{id}": [.get, .delete], "/v1/streams/{id}/frame": [.get],
             "/v1/events": [.get], "/streams": [.get], "/assets/streams.css": [.get], "/assets/streams.js": [.get],
+            "/history": [.get], "/assets/history.js": [.get], "/assets/history.css": [.get],
+            "/v1/history": [.get], "/v1/history.csv": [.get], "/v1/history/labels": [.get],
+            "/v1/history/{id}": [.get], "/v1/history/{id}/thumbnail": [.get],
             "/v2": [.get], "/v2/health/live": [.get], "/v2/health/ready": [.get],
         ]
         for model in ["/v2/models/{model}", "/v2/models/{model}/versions/{version}"] {
@@ -102,6 +121,24 @@ struct BatcherService: Service {
             }
         } onCancel: {
             Task { await batcher.shutdown() }
+        }
+    }
+}
+
+/// Runs the history writer beside the HTTP server; on shutdown it writes the queued rows first.
+/// (Services stop in reverse order: the HTTP server, listed after it, has finished its requests by then.)
+struct HistoryWriterService: Service {
+    let writer: HistoryWriter
+
+    func run() async throws {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await writer.run()
+            } onGracefulShutdown: {
+                Task { await writer.stop() }
+            }
+        } onCancel: {
+            Task { await writer.stop() }
         }
     }
 }

@@ -23,7 +23,8 @@ struct SeedRoutes: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         router.post("/predict") { request, _ in
             let upload = try await uploads.seedFile(in: request)
-            let result = try await pipeline.classify([upload], topK: 3)[0].classification
+            let classified = try await pipeline.classify([upload], topK: 3, source: "POST /predict")[0]
+            let result = classified.classification
             let answer = result.top.map { prediction in
                 let percent = (prediction.probability * 10_000).rounded() / 100
                 return SeedPrediction(label: prediction.label, probability: percent, confidence: percent,
@@ -31,6 +32,9 @@ struct SeedRoutes: Sendable {
             }
             var headers: HTTPFields = [:]
             headers[HTTPField.Name("X-ResNet18-Weights")!] = result.weights.resultLabel
+            if let id = classified.historyID {
+                headers[HistorySource.historyIDHeader] = String(id)
+            }
             if !result.weights.trained {
                 headers[HTTPField.Name("X-ResNet18-Warning")!] = UntrainedWarning.text
             }

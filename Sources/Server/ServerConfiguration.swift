@@ -1,3 +1,5 @@
+import Storage
+
 /// How `resnet18 serve` listens, batches and limits: one struct fed by flags, printed once at start-up.
 public struct ServerConfiguration: Sendable, Equatable {
     /// Address to bind (`127.0.0.1` keeps the service on this machine; `0.0.0.0` opens it to the network).
@@ -22,8 +24,22 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxStreams = 4
     /// Longest wait between restarts of a stream whose source dropped, in seconds.
     public var streamMaxBackoffSeconds = 30
+    /// Where the recognition history is kept (`--db`); `.none` turns it off. `resnet18 serve` defaults to
+    /// `DatabaseLocation.defaultSQLite()`; this struct defaults to off, so embedding a server writes nothing unasked.
+    public var database: DatabaseLocation = .none
+    /// History rows older than this many days are deleted (`--history-max-age-days`); nil keeps them.
+    public var historyMaxAgeDays: Double?
+    /// Only the newest this many history rows are kept (`--history-max-rows`); nil keeps them all.
+    public var historyMaxRows: Int?
+    /// Whether history rows keep a small JPEG of the image (`--thumbnails on|off`; off for privacy).
+    public var thumbnails = true
 
     public init() {}
+
+    /// The retention policy of `historyMaxAgeDays` and `historyMaxRows`.
+    public var historyRetention: HistoryRetention {
+        HistoryRetention(maxAgeDays: historyMaxAgeDays, maxRows: historyMaxRows)
+    }
 
     /// Checks the values together; the message names the flag to fix.
     public func validate() throws(ServerConfigurationError) {
@@ -35,6 +51,12 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard maxUploadBytes >= 1 else { throw .invalid("--max-upload-mb must be more than 0") }
         guard (0...64).contains(maxStreams) else { throw .invalid("--max-streams must be from 0 (no streams) to 64") }
         guard streamMaxBackoffSeconds >= 1 else { throw .invalid("--stream-max-backoff must be at least 1 second") }
+        if let days = historyMaxAgeDays, !(days > 0) {
+            throw .invalid("--history-max-age-days must be more than 0 (leave it out to keep history forever)")
+        }
+        if let rows = historyMaxRows, rows < 1 {
+            throw .invalid("--history-max-rows must be at least 1 (leave it out to keep every row)")
+        }
     }
 
     /// The lines printed at start-up.
@@ -45,6 +67,9 @@ public struct ServerConfiguration: Sendable, Equatable {
             "result cache: \(cacheEntries == 0 ? "off" : "\(cacheEntries) entries")",
             "max upload: \(Self.describe(bytes: maxUploadBytes))",
             "streams: at most \(maxStreams) at once, restarts backing off up to \(streamMaxBackoffSeconds) s",
+            database == .none
+                ? "history: off (--db none)"
+                : "history: \(database)\(database.isSQLite ? " (WAL)" : ""), thumbnails \(thumbnails ? "on" : "off"), \(historyRetention.summary)",
         ]
     }
 

@@ -1,6 +1,7 @@
 import Metrics
 import Prometheus
 import Recognition
+import Storage
 
 /// The service's metrics: swift-metrics instruments backed by this server's own Prometheus registry
 /// (not the process-wide `MetricsSystem`, so several servers in one process, as in tests, keep apart).
@@ -15,6 +16,16 @@ final class ServiceMetrics: Sendable {
     private let inference: Metrics.Timer
     private let queueDepth: Metrics.Gauge
     private let batches: Metrics.Counter
+    /// History rows committed to the database.
+    let historyRowsCommitted: Metrics.Counter
+    /// Failed history writes (the rows stay queued and are retried).
+    let historyWriteFailures: Metrics.Counter
+    /// History rows given up because too many were queued while the database failed.
+    let historyRowsDropped: Metrics.Counter
+    /// History rows deleted by retention.
+    let historyRowsTrimmed: Metrics.Counter
+    /// History rows waiting to be written.
+    let historyQueuedRows: Metrics.Gauge
 
     init(maxBatch: Int) {
         registry = PrometheusCollectorRegistry()
@@ -29,7 +40,28 @@ final class ServiceMetrics: Sendable {
         inference = Metrics.Timer(label: "resnet18_inference_duration_seconds", factory: factory)
         queueDepth = Metrics.Gauge(label: "resnet18_queue_depth", factory: factory)
         batches = Metrics.Counter(label: "resnet18_batches_total", factory: factory)
+        historyRowsCommitted = Metrics.Counter(label: "resnet18_history_rows_committed_total", factory: factory)
+        historyWriteFailures = Metrics.Counter(label: "resnet18_history_write_failures_total", factory: factory)
+        historyRowsDropped = Metrics.Counter(label: "resnet18_history_rows_dropped_total", factory: factory)
+        historyRowsTrimmed = Metrics.Counter(label: "resnet18_history_rows_trimmed_total", factory: factory)
+        historyQueuedRows = Metrics.Gauge(label: "resnet18_history_queued_rows", factory: factory)
         queueDepth.record(0)
+        historyQueuedRows.record(0)
+    }
+
+    /// The history writer's reports, as these metrics (and a log line per failure, written by the writer).
+    var historyEvents: HistoryWriter.Events {
+        HistoryWriter.Events(
+            committed: { [historyRowsCommitted, historyQueuedRows] rows, _ in
+                historyRowsCommitted.increment(by: Int64(rows))
+                historyQueuedRows.record(0)
+            },
+            failed: { [historyWriteFailures, historyQueuedRows] _, queued in
+                historyWriteFailures.increment()
+                historyQueuedRows.record(queued)
+            },
+            dropped: { [historyRowsDropped] rows in historyRowsDropped.increment(by: Int64(rows)) },
+            trimmed: { [historyRowsTrimmed] rows in historyRowsTrimmed.increment(by: Int64(rows)) })
     }
 
     /// Counts one answered request and its latency, by route pattern (not the raw path) and status.

@@ -150,7 +150,7 @@ actor StreamSupervisor {
         case let .frame(frame):
             entry.frames = frame.number
             entry.latest = frame
-            entry.latestJPEG = JPEGEncoder.encode(frame.image.scaledDown(toFit: 640), quality: 80)
+            entry.latestJPEG = try? JPEGEncoder.encode(frame.image.scaledDown(toFit: 640), quality: 80)
             streams[id] = entry
         case let .alert(alert, snapshot):
             entry.alertCount += 1
@@ -162,7 +162,8 @@ actor StreamSupervisor {
             await entry.webhook?.send(line)
             if let recorder {
                 do {
-                    try await recorder.record(alert, snapshot: snapshot, streamSource: "stream:\(id)")
+                    try await recorder.record(alert, snapshot: snapshot, rule: entry.configuration.rules[alert.rule],
+                                              source: "stream:\(id)", streamID: id)
                 } catch {
                     log("stream \(id): the alert of frame \(alert.frame) could not be recorded: \(error)")
                 }

@@ -20,14 +20,14 @@ enum WebPage {
         </div>
         <header>
           <h1>What is in this picture?</h1>
-          <p class="weights">ResNet-18 · weights: <span id="weights">…</span></p>
+          <p class="weights">ResNet-18 · weights: <span id="weights">…</span> · <a id="history-nav" href="/history">History</a></p>
         </header>
         <main>
           <p id="error" class="error" role="alert" hidden></p>
           <section id="drop-zone" class="drop" tabindex="0" aria-label="Drop, paste or choose a photo">
             <p>Drop a photo here, paste one, or</p>
             <label class="button">Choose a photo<input id="file-input" type="file" accept="image/jpeg,image/png,image/webp"></label>
-            <p class="hint">JPEG, PNG or WebP. The photo is classified on this server and never stored.</p>
+            <p class="hint">JPEG, PNG or WebP. <span id="privacy">The photo is classified on this server.</span></p>
           </section>
           <section id="output" class="output" hidden>
             <figure><img id="preview" alt="The photo being classified"><figcaption id="file-name"></figcaption></figure>
@@ -35,10 +35,11 @@ enum WebPage {
               <p id="status" role="status"></p>
               <ol id="results" class="results"></ol>
               <dl id="timings" class="timings"></dl>
+              <p><a id="history-link" href="/history" hidden></a></p>
             </div>
           </section>
         </main>
-        <footer>API: <a href="/openapi.yaml">openapi.yaml</a> · <a href="/metrics">metrics</a> · <a href="/v2/models/resnet18">KServe v2</a></footer>
+        <footer><a href="/history">History</a> · API: <a href="/openapi.yaml">openapi.yaml</a> · <a href="/metrics">metrics</a> · <a href="/v2/models/resnet18">KServe v2</a></footer>
         </body>
         </html>
         """

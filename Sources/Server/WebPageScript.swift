@@ -33,6 +33,11 @@ extension WebPage {
               const response = await fetch("/v1/model");
               const model = await response.json();
               showWeights(model.weights, model.warning);
+              $("privacy").textContent = !model.history
+                ? "The photo is classified on this server and never stored."
+                : model.thumbnails
+                  ? "The photo is classified on this server; the result and a small thumbnail are kept in the history."
+                  : "The photo is classified on this server; the result (no picture) is kept in the history.";
             } catch (error) {
               showError("The server cannot be reached (" + error.message + "). Is resnet18 serve still running?");
             }
@@ -101,7 +106,8 @@ extension WebPage {
             form.append("file", file, file.name || "pasted-image");
             let response;
             try {
-              response = await fetch("/v1/classify?top_k=5", { method: "POST", body: form });
+              // The header records this upload with source "page" in the history.
+              response = await fetch("/v1/classify?top_k=5", { method: "POST", body: form, headers: { "X-ResNet18-Client": "page" } });
             } catch (error) {
               showError("The server cannot be reached (" + error.message + ").");
               return;
@@ -121,6 +127,13 @@ extension WebPage {
             }
             showWeights(body.weights, body.warning);
             render(body.results[0]);
+            const historyID = body.results[0].history_id;
+            if (historyID) {
+              const link = $("history-link");
+              link.href = "/history#row-" + historyID;
+              link.textContent = "In the history as row " + historyID;
+              link.hidden = false;
+            }
           }
 
           function firstImage(items) {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Recognition
 import Server
+import Storage
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,29 +37,62 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("stream-max-backoff"), help: "Longest wait, in seconds, between restarts of a stream whose source dropped.")
     var streamMaxBackoffSeconds = 30
 
+    @Option(name: .customLong("db"), help: ArgumentHelp(
+        "Recognition history: a SQLite file path, postgres://user:password@host:port/database, or none.",
+        discussion: "Default: history.sqlite in $XDG_DATA_HOME/resnet18 (else ~/.local/share/resnet18). Also RESNET18_DB.",
+        valueName: "path|url|none"))
+    var database: String?
+
+    @Option(name: .customLong("history-max-age-days"), help: "Delete history rows older than this many days (default: keep).")
+    var historyMaxAgeDays: Double?
+
+    @Option(name: .customLong("history-max-rows"), help: "Keep only the newest this many history rows (default: keep all).")
+    var historyMaxRows: Int?
+
+    @Option(help: ArgumentHelp("Keep a small JPEG of each image in the history: on or off (off for privacy).", valueName: "on|off"))
+    var thumbnails = "on"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
     @OptionGroup var engine: EngineOptionGroup
 
     var serverConfiguration: ServerConfiguration {
-        var configuration = ServerConfiguration()
-        configuration.host = host
-        configuration.port = port
-        configuration.maxBatch = maxBatch
-        configuration.maxBatchDelayMilliseconds = maxBatchDelayMilliseconds
-        configuration.queueDepth = queueDepth
-        configuration.cacheEntries = cacheEntries
-        configuration.maxUploadBytes = Int((maxUploadMegabytes * 1024 * 1024).rounded())
-        configuration.maxStreams = maxStreams
-        configuration.streamMaxBackoffSeconds = streamMaxBackoffSeconds
-        return configuration
+        get throws {
+            var configuration = ServerConfiguration()
+            configuration.host = host
+            configuration.port = port
+            configuration.maxBatch = maxBatch
+            configuration.maxBatchDelayMilliseconds = maxBatchDelayMilliseconds
+            configuration.queueDepth = queueDepth
+            configuration.cacheEntries = cacheEntries
+            configuration.maxUploadBytes = Int((maxUploadMegabytes * 1024 * 1024).rounded())
+            configuration.maxStreams = maxStreams
+            configuration.streamMaxBackoffSeconds = streamMaxBackoffSeconds
+            if let argument = database ?? ProcessInfo.processInfo.environment["RESNET18_DB"].flatMap({ $0.isEmpty ? nil : $0 }) {
+                do {
+                    configuration.database = try DatabaseLocation(argument: argument)
+                } catch {
+                    throw ValidationError(error.description)
+                }
+            } else {
+                configuration.database = DatabaseLocation.defaultSQLite()
+            }
+            configuration.historyMaxAgeDays = historyMaxAgeDays
+            configuration.historyMaxRows = historyMaxRows
+            switch thumbnails.lowercased() {
+            case "on": configuration.thumbnails = true
+            case "off": configuration.thumbnails = false
+            default: throw ValidationError("--thumbnails must be on or off, not \(thumbnails)")
+            }
+            return configuration
+        }
     }
 
     func validate() throws {
         do {
             try serverConfiguration.validate()
-        } catch {
+        } catch let error as ServerConfigurationError {
             throw ValidationError(error.description)
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -68,7 +102,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let recognizer = try engine.loadRecognizer()
-        let configuration = serverConfiguration
+        let configuration = try serverConfiguration
         say("resnet18 serve")
         say("weights: \(recognizer.weights.description) [\(recognizer.weightsOrigin)]")
         say("labels: \(recognizer.labels.source), \(recognizer.labels.count) classes")
@@ -76,7 +110,12 @@ struct Serve: AsyncParsableCommand {
         for line in configuration.summary { say(line) }
         var logger = Logger(label: "resnet18.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let server = RecognitionServer(recognizer: recognizer, configuration: configuration, logger: logger)
+        // The database is opened (and migrated) before listening: a bad --db refuses to start, saying why.
+        var history: HistoryStore?
+        if configuration.database != .none {
+            history = HistoryStore(database: try await Database.open(configuration.database, logger: logger))
+        }
+        let server = RecognitionServer(recognizer: recognizer, configuration: configuration, logger: logger, history: history)
         let shownHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         try await server.run { port in
             say("listening on http://\(shownHost):\(port)/")

@@ -4,6 +4,8 @@ import Foundation
 import Imaging
 import Monitoring
 import Recognition
+import Server
+import Storage
 
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,6 +35,14 @@ struct Watch: AsyncParsableCommand {
     @Option(help: "POST each alert as JSON to this URL (retried with backoff).")
     var webhook: String?
 
+    @Option(name: .customLong("db"), help: ArgumentHelp(
+        "Record each alert in the history: a SQLite file path or postgres://user:password@host:port/database.",
+        valueName: "path|url"))
+    var database: String?
+
+    @Option(help: ArgumentHelp("Keep each alert's frame in the history: on or off.", valueName: "on|off"))
+    var thumbnails = "on"
+
     @Flag(help: "One JSON object per line per alert on stdout, nothing else.")
     var json = false
 
@@ -52,6 +62,10 @@ struct Watch: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        if let database {
+            do { _ = try DatabaseLocation(argument: database) } catch { throw ValidationError(error.description) }
+        }
+        guard ["on", "off"].contains(thumbnails) else { throw ValidationError("--thumbnails must be on or off") }
         guard maxBackoffSeconds >= 1 else { throw ValidationError("--max-backoff must be at least 1 second") }
     }
 
@@ -68,6 +82,18 @@ struct Watch: AsyncParsableCommand {
                 throw ValidationError(error.description)
             }
         }
+        var recorder: AlertHistoryRecorder?
+        var opened: Database?
+        if let database {
+            let location = try DatabaseLocation(argument: database)
+            let store = HistoryStore(database: try await Database.open(location))
+            opened = store.database
+            recorder = AlertHistoryRecorder(thumbnails: thumbnails == "on") { _ = try await store.record($0) }
+            printError("watch: recording alerts in \(location)")
+        }
+        let source = self.source
+        let rules = configuration.rules
+        let alertRecorder = recorder
         let webhook = try webhook.map { try WebhookSender(url: $0, log: { printError("watch: \($0)") }) }
         let batcher = Batcher(recognizer: recognizer, maxBatch: 1, maxDelay: .zero, queueDepth: 4)
         let batcherTask = Task { await batcher.run() }
@@ -81,7 +107,15 @@ struct Watch: AsyncParsableCommand {
         let finalState = StateBox()
         let watching = Task {
             await monitor.run { event in
-                if case let .alert(alert, _) = event { await webhook?.send(alert.jsonLine()) }
+                if case let .alert(alert, snapshot) = event {
+                    await webhook?.send(alert.jsonLine())
+                    do {
+                        try await alertRecorder?.record(alert, snapshot: snapshot, rule: rules[alert.rule],
+                                                   source: "watch", streamID: source)
+                    } catch {
+                        printError("watch: the alert of frame \(alert.frame) could not be recorded: \(error)")
+                    }
+                }
                 if case let .status(status) = event { finalState.set(status.state) }
                 output.show(event)
             }
@@ -92,6 +126,7 @@ struct Watch: AsyncParsableCommand {
         await webhook?.flush()
         await batcher.shutdown()
         await batcherTask.value
+        await opened?.close()
         if finalState.state == .failed { throw ExitCode(1) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Storage
 import TestSupport
 
 /// The `resnet18` executable left running: stdout lines as they come, stderr kept, stopped with a signal.
@@ -171,6 +172,29 @@ final class RunningCommand: @unchecked Sendable {
         #expect(watch.stop() == 0)
         let frames = try Command.jsonLines(watch.stdout).compactMap { $0["frame"] as? Int }
         #expect(frames.count == 3 && Set(frames).count == 3, "\(frames)")
+    }
+
+    @Test("watch --db records each alert in the history with its frame as the snapshot")
+    func watchRecordsHistory() async throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let video = try TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 3), ("astronaut.png", 3)], in: folder)
+        let path = folder.appendingPathComponent("history.sqlite").path
+        let outcome = try Command.run(["watch", video.path, "--json", "--db", path] + rule() + weights)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let printed = try Command.jsonLines(outcome.stdout).compactMap { $0["frame"] as? Int }
+        let database = try await Database.open(.sqlite(path: path))
+        let page = try await HistoryStore(database: database).query(HistoryFilter(source: "watch", alertsOnly: true))
+        await database.close()
+        #expect(page.entries.count == 2)
+        #expect(printed.count == 2)
+        let astronaut = try Fixtures.referenceTop5(for: "astronaut.png")
+        for entry in page.entries {
+            #expect(entry.record.top.index == astronaut[0].index)
+            #expect(entry.record.streamID == video.path)
+            #expect(entry.record.alert?.contains("streetcar") == true)
+            #expect(entry.hasThumbnail)
+        }
     }
 
     @Test("watch --webhook POSTs each alert as JSON, retrying a receiver that fails")

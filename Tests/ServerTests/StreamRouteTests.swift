@@ -81,7 +81,7 @@ extension ServerTests {
             }
         }
 
-        @Test("a camera stream: alerts reach /v1/events live and the webhook (retried), the status and latest frame are served, a killed ffmpeg restarts with no alert lost or repeated")
+        @Test("a camera stream: alerts reach /v1/events live, the webhook (retried) and the history (with snapshots), the status and latest frame are served, a killed ffmpeg restarts with no alert lost or repeated")
         func cameraStream() async throws {
             let folder = try Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: folder) }
@@ -91,7 +91,7 @@ extension ServerTests {
             let receiver = try WebhookReceiver(failures: 1)
             defer { receiver.stop() }
             let astronaut = try Photos.referenceTop5("astronaut.png")
-            try await TestServer.run { client in
+            try await withHistoryServer(.sqlite) { client, _ in
                 let port = try #require(client.port)
                 let events = try EventStreamReader(port: port, path: "/v1/events")
                 defer { events.close() }
@@ -142,6 +142,17 @@ extension ServerTests {
                 let hooked = try receiver.received.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
                 #expect(hooked.compactMap { $0["frame"] as? Int } == frames)
                 #expect(receiver.requests == 4)
+
+                // Each alert is an event in the history, with its snapshot.
+                let history = try await client.execute(uri: "/v1/history?alerts=true&source=stream:\(id)", method: .get).object
+                let entries = try #require(history["entries"] as? [[String: Any]])
+                #expect(entries.count == 3, "\(history)")
+                #expect(entries.allSatisfy { ($0["alert"] as? String)?.contains(astronaut[0].label) == true && $0["stream_id"] as? String == id })
+                #expect(entries.allSatisfy { (($0["top"] as? [[String: Any]])?.first?["index"] as? Int) == astronaut[0].index })
+                let thumbnailURL = try #require(entries.first?["thumbnail_url"] as? String)
+                let thumbnail = try await client.execute(uri: thumbnailURL, method: .get)
+                #expect(thumbnail.status == .ok)
+                #expect(Array(thumbnail.body.readableBytesView.prefix(3)) == [0xFF, 0xD8, 0xFF])
 
                 let list = try await client.execute(uri: "/v1/streams", method: .get).object
                 #expect((list["streams"] as? [[String: Any]])?.count == 1)

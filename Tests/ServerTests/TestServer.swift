@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import Recognition
 import Server
+import Storage
 import TestSupport
 
 /// Starts the real application on an ephemeral port and talks to it over HTTP (AsyncHTTPClient, several connections).
@@ -32,11 +33,12 @@ enum TestServer {
     static func run<Value: Sendable>(
         _ configuration: ServerConfiguration = configuration(),
         recognizer: Recognizer = recognizer,
+        history: HistoryStore? = nil,
         _ body: @Sendable (any TestClientProtocol) async throws -> Value
     ) async throws -> Value {
         var logger = Logger(label: "resnet18.serve.test")
         logger.logLevel = .warning
-        let server = RecognitionServer(recognizer: recognizer, configuration: configuration, logger: logger)
+        let server = RecognitionServer(recognizer: recognizer, configuration: configuration, logger: logger, history: history)
         return try await server.makeApplication().test(.ahc(.http), body)
     }
 }

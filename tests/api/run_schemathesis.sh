@@ -13,13 +13,17 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 shared=${RESNET18_SHARED:-$root/../shared}
 schemathesis=${SCHEMATHESIS:-schemathesis}
 log=$(mktemp)
+# History on (so its routes answer real rows), in a throwaway SQLite file; RESNET18_DB overrides it.
+history_dir=$(mktemp -d)
+db=${RESNET18_DB:-$history_dir/history.sqlite}
 
-"$binary" serve --port 0 --weights "$shared/fixtures/resnet18-seeded.pth" --log-level warning >"$log" 2>&1 &
+"$binary" serve --port 0 --weights "$shared/fixtures/resnet18-seeded.pth" --db "$db" --log-level warning >"$log" 2>&1 &
 server=$!
 stop() {
     kill -TERM "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
     rm -f "$log"
+    rm -rf "$history_dir"
 }
 trap stop EXIT
 

@@ -1,0 +1,161 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import Storage
+
+/// `GET /v1/history` (filters, pages), `/v1/history.csv`, `/v1/history/labels` (the chart's counts),
+/// `/v1/history/{id}` and its `/thumbnail`; and the history page. With history off they answer 404, saying so.
+struct HistoryRoutes: Sendable {
+    let store: HistoryStore?
+    let writer: HistoryWriter?
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/history") { _, _ in
+            WebPage.asset(HistoryWebPage.html, type: "text/html; charset=utf-8",
+                          extra: [.contentSecurityPolicy: WebPage.contentSecurityPolicy])
+        }
+        router.get("/assets/history.js") { _, _ in WebPage.asset(HistoryWebPage.javascript, type: "text/javascript; charset=utf-8") }
+        router.get("/assets/history.css") { _, _ in WebPage.asset(HistoryWebPage.css, type: "text/css; charset=utf-8") }
+
+        router.get("/v1/history") { request, _ in
+            let store = try available()
+            let query = request.uri.queryParameters
+            let filter = try HistoryQuery.filter(query)
+            let page = try HistoryQuery.page(query)
+            let result = try await Self.storage { () async throws(StorageError) in try await store.query(filter, page: page) }
+            return try JSONBody.response(HistoryListBody(result))
+        }
+        router.get("/v1/history.csv") { request, _ in
+            let store = try available()
+            let filter = try HistoryQuery.filter(request.uri.queryParameters)
+            // Fails before the first byte when the database is unreadable (an error status, not a cut-off file).
+            _ = try await Self.storage { () async throws(StorageError) in try await store.count(filter) }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/csv; charset=utf-8"
+            headers[.contentDisposition] = "attachment; filename=\"resnet18-history.csv\""
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                try await store.exportCSV(filter) { text in try await writer.write(ByteBuffer(string: text)) }
+                try await writer.finish(nil)
+            })
+        }
+        router.get("/v1/history/labels") { request, _ in
+            let store = try available()
+            let query = request.uri.queryParameters
+            let filter = try HistoryQuery.filter(query)
+            let bucket = try HistoryQuery.bucketSeconds(query)
+            let counts = try await Self.storage { () async throws(StorageError) in try await store.labelCounts(filter, bucketSeconds: bucket) }
+            return try JSONBody.response(LabelCountsBody(bucketSeconds: bucket, counts: counts))
+        }
+        router.get("/v1/history/{id}") { _, context in
+            let store = try available()
+            let id = try HistoryQuery.id(context.parameters.get("id"))
+            guard let entry = try await Self.storage({ () async throws(StorageError) in try await store.entry(id: id) }) else {
+                throw APIError.notFound("no history row \(id): it was never recorded or retention deleted it")
+            }
+            return try JSONBody.response(HistoryEntryBody(entry))
+        }
+        router.get("/v1/history/{id}/thumbnail") { _, context in
+            let store = try available()
+            let id = try HistoryQuery.id(context.parameters.get("id"))
+            guard let jpeg = try await Self.storage({ () async throws(StorageError) in try await store.thumbnail(id: id) }) else {
+                throw APIError.notFound("history row \(id) has no thumbnail: the row is gone, or was recorded with --thumbnails off")
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "image/jpeg"
+            headers[.cacheControl] = "private, max-age=86400"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: jpeg)))
+        }
+    }
+
+    private func available() throws(APIError) -> HistoryStore {
+        guard let store else {
+            throw .notFound("history is off on this server (--db none): start it with --db PATH or --db postgres://… to record recognitions")
+        }
+        return store
+    }
+
+    /// Runs a store call; a database failure becomes a 503 that says what is wrong.
+    static func storage<T>(_ body: () async throws(StorageError) -> T) async throws(APIError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw .historyUnavailable(error.description)
+        }
+    }
+}
+
+/// Reads the history routes' query parameters; each error names the parameter and what it takes.
+enum HistoryQuery {
+    static func filter(_ query: Parameters) throws(APIError) -> HistoryFilter {
+        var filter = HistoryFilter()
+        filter.label = query["label"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        filter.source = query["source"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        filter.from = try time(query["from"].map(String.init), name: "from")
+        filter.to = try time(query["to"].map(String.init), name: "to")
+        if let text = query["min_probability"].map(String.init), !text.isEmpty {
+            guard let value = Double(text), (0...1).contains(value) else {
+                throw .badRequest("min_probability must be a number from 0 to 1, not \"\(text)\"")
+            }
+            filter.minProbability = value
+        }
+        if let text = query["alerts"].map(String.init), !text.isEmpty {
+            switch text {
+            case "true", "1": filter.alertsOnly = true
+            case "false", "0": filter.alertsOnly = false
+            default: throw .badRequest("alerts must be true or false, not \"\(text)\"")
+            }
+        }
+        return filter
+    }
+
+    static func page(_ query: Parameters) throws(APIError) -> HistoryPageRequest {
+        var limit = 50
+        if let text = query["limit"].map(String.init), !text.isEmpty {
+            guard let value = Int(text), (1...HistoryPageRequest.maximumLimit).contains(value) else {
+                throw .badRequest("limit must be a whole number from 1 to \(HistoryPageRequest.maximumLimit), not \"\(text)\"")
+            }
+            limit = value
+        }
+        var cursor: Int64?
+        if let text = query["cursor"].map(String.init), !text.isEmpty {
+            guard let value = Int64(text), value >= 1 else {
+                throw .badRequest("cursor must be the next_cursor of a previous page (a positive whole number), not \"\(text)\"")
+            }
+            cursor = value
+        }
+        var offset = 0
+        if let text = query["offset"].map(String.init), !text.isEmpty {
+            guard let value = Int(text), value >= 0, value <= 10_000_000 else {
+                throw .badRequest("offset must be a whole number from 0 to 10000000, not \"\(text)\"")
+            }
+            offset = value
+        }
+        return HistoryPageRequest(limit: limit, cursor: cursor, offset: offset)
+    }
+
+    static func bucketSeconds(_ query: Parameters) throws(APIError) -> Int {
+        guard let text = query["bucket_seconds"].map(String.init), !text.isEmpty else { return 3600 }
+        guard let value = Int(text), (1...31_622_400).contains(value) else {
+            throw .badRequest("bucket_seconds must be a whole number from 1 to 31622400 (a year), not \"\(text)\"")
+        }
+        return value
+    }
+
+    static func id(_ text: String?) throws(APIError) -> Int64 {
+        guard let text, let value = Int64(text), value >= 1 else {
+            throw .badRequest("a history id is a positive whole number, not \"\(text ?? "")\"")
+        }
+        return value
+    }
+
+    /// ISO 8601 (`2026-11-25T19:00:00Z`, with or without fractional seconds or a zone offset) or Unix seconds.
+    static func time(_ text: String?, name: String) throws(APIError) -> Date? {
+        guard let text, !text.isEmpty else { return nil }
+        if let seconds = Double(text), seconds.isFinite, abs(seconds) < 1e11 { return Date(timeIntervalSince1970: seconds) }
+        let plain = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = plain.date(from: text) ?? fractional.date(from: text) { return date }
+        throw .badRequest("\(name) must be an ISO 8601 time like 2026-11-25T19:00:00Z or Unix seconds, not \"\(text)\"")
+    }
+}
