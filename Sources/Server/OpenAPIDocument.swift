@@ -675,9 +675,9 @@ enum OpenAPIDocument {
                   type: string
                   description: An rtsp://, rtsps://, http:// or https:// URL, or a V4L2 camera /dev/videoN (files are refused).
                   example: rtsp://camera.local:554/stream
-                fps: {type: number, minimum: 0.01, maximum: 30, default: 2, description: Frames per second classified.}
+                fps: {type: [number, "null"], minimum: 0.01, maximum: 30, default: 2, description: Frames per second classified.}
                 rules:
-                  type: array
+                  type: [array, "null"]
                   maxItems: 16
                   items:
                     type: object
@@ -689,9 +689,9 @@ enum OpenAPIDocument {
                         maxItems: 100
                         items: {type: string}
                         description: Class names as torchvision writes them, class indices, or WordNet ids.
-                      threshold: {type: number, exclusiveMinimum: 0, maximum: 1, default: 0.5}
-                      window: {type: string, pattern: "^[0-9]+/[0-9]+$", default: "1/1", description: "K/N - in K of the last N frames."}
-                webhook: {type: string, description: An http:// or https:// URL each alert is POSTed to as JSON (retried with backoff).}
+                      threshold: {type: [number, "null"], exclusiveMinimum: 0, maximum: 1, default: 0.5}
+                      window: {type: [string, "null"], pattern: "^[0-9]+/[0-9]+$", default: "1/1", description: "K/N - in K of the last N frames."}
+                webhook: {type: [string, "null"], description: An http:// or https:// URL each alert is POSTed to as JSON (retried with backoff).}
             StreamAlert:
               type: object
               required: [time, source, label, index, probability, frame, rule, weights, trained]
