@@ -28,6 +28,8 @@ enum APIError: Error, CustomStringConvertible {
     case notFound(String)
     /// The server already watches as many streams as it takes (409).
     case tooManyStreams(String)
+    /// A stream exists but has no frame yet (503 with `Retry-After`).
+    case noFrameYet(String)
     /// The route exists but not with this method (405 with `Allow`).
     case methodNotAllowed(allowed: [String])
     /// Something that is the server's fault (500).
@@ -49,6 +51,7 @@ enum APIError: Error, CustomStringConvertible {
         case .busy, .shuttingDown, .historyUnavailable: .serviceUnavailable
         case .notFound: .notFound
         case .tooManyStreams: .conflict
+        case .noFrameYet: .serviceUnavailable
         case .methodNotAllowed: .methodNotAllowed
         case .internalError: .internalServerError
         }
@@ -74,6 +77,7 @@ enum APIError: Error, CustomStringConvertible {
         case .shuttingDown: "shutting_down"
         case .notFound: "not_found"
         case .tooManyStreams: "too_many_streams"
+        case .noFrameYet: "no_frame_yet"
         case .methodNotAllowed: "method_not_allowed"
         case .internalError: "internal_error"
         case .historyUnavailable: "history_unavailable"
@@ -84,7 +88,7 @@ enum APIError: Error, CustomStringConvertible {
         switch self {
         case let .missing(message), let .badRequest(message), let .tooManyImages(message),
              let .unsupportedContentType(message), let .busy(message, _), let .shuttingDown(message),
-             let .notFound(message), let .tooManyStreams(message), let .internalError(message), let .historyUnavailable(message):
+             let .notFound(message), let .tooManyStreams(message), let .noFrameYet(message), let .internalError(message), let .historyUnavailable(message):
             message
         case let .methodNotAllowed(allowed):
             "this route takes \(allowed.joined(separator: ", ")) only: see /openapi.yaml"
@@ -131,6 +135,7 @@ extension APIError: HTTPResponseError {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         switch self {
         case let .busy(_, seconds): headers[.retryAfter] = String(seconds)
+        case .noFrameYet: headers[.retryAfter] = "1"
         case let .methodNotAllowed(allowed): headers[.allow] = allowed.joined(separator: ", ")
         default: break
         }

@@ -504,6 +504,15 @@ enum OpenAPIDocument {
                     image/jpeg:
                       schema: {type: string, format: binary}
                 "404": {$ref: "#/components/responses/NotFound"}
+                "503":
+                  description: The stream has no frame yet (starting, or its source is down); retry after Retry-After seconds.
+                  headers:
+                    Retry-After:
+                      description: Seconds to wait before retrying.
+                      schema: {type: integer, minimum: 0}
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/Error"}
           /v1/events:
             get:
               tags: [streams]
@@ -633,7 +642,7 @@ enum OpenAPIDocument {
                 application/json:
                   schema: {$ref: "#/components/schemas/Error"}
             NotFound:
-              description: No such model, version or stream (or a stream without a frame yet).
+              description: No such model, version or stream.
               content:
                 application/json:
                   schema: {$ref: "#/components/schemas/Error"}

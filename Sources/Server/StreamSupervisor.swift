@@ -99,7 +99,7 @@ actor StreamSupervisor {
     func frameJPEG(id: String) throws(APIError) -> [UInt8] {
         guard let entry = streams[id] else { throw Self.noSuchStream(id) }
         guard let jpeg = entry.latestJPEG else {
-            throw .notFound("stream \(id) has no frame yet (status: \(entry.status.state.rawValue)); try again shortly")
+            throw .noFrameYet("stream \(id) has no frame yet (status: \(entry.status.state.rawValue)\(entry.status.message.map { ": \($0)" } ?? "")); try again shortly")
         }
         return jpeg
     }
