@@ -28,7 +28,7 @@ enum APIError: Error, CustomStringConvertible {
     case notFound(String)
     /// The server already watches as many streams as it takes (409).
     case tooManyStreams(String)
-    /// A stream exists but has no frame yet (503 with `Retry-After`).
+    /// A stream exists but has no frame yet (409 with `Retry-After`: the stream's state, not the server, is why).
     case noFrameYet(String)
     /// The route exists but not with this method (405 with `Allow`).
     case methodNotAllowed(allowed: [String])
@@ -51,7 +51,7 @@ enum APIError: Error, CustomStringConvertible {
         case .busy, .shuttingDown, .historyUnavailable: .serviceUnavailable
         case .notFound: .notFound
         case .tooManyStreams: .conflict
-        case .noFrameYet: .serviceUnavailable
+        case .noFrameYet: .conflict
         case .methodNotAllowed: .methodNotAllowed
         case .internalError: .internalServerError
         }

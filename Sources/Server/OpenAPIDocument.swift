@@ -504,7 +504,7 @@ enum OpenAPIDocument {
                     image/jpeg:
                       schema: {type: string, format: binary}
                 "404": {$ref: "#/components/responses/NotFound"}
-                "503":
+                "409":
                   description: The stream has no frame yet (starting, or its source is down); retry after Retry-After seconds.
                   headers:
                     Retry-After:
