@@ -35,7 +35,7 @@ enum StreamsPage {
           <h2>Alerts</h2>
           <ol id="alerts" class="alerts"></ol>
         </main>
-        <footer>API: <a href="/openapi.yaml">openapi.yaml</a> · <a href="/v1/streams">/v1/streams</a> · events: /v1/events</footer>
+        <footer><a href="/history">History</a> · API: <a href="/openapi.yaml">openapi.yaml</a> · <a href="/v1/streams">/v1/streams</a> · events: /v1/events</footer>
         </body>
         </html>
         """

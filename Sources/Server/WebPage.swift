@@ -39,7 +39,7 @@ enum WebPage {
             </div>
           </section>
         </main>
-        <footer><a href="/history">History</a> · API: <a href="/openapi.yaml">openapi.yaml</a> · <a href="/metrics">metrics</a> · <a href="/v2/models/resnet18">KServe v2</a></footer>
+        <footer><a href="/history">History</a> · <a href="/streams">Streams</a> · API: <a href="/openapi.yaml">openapi.yaml</a> · <a href="/metrics">metrics</a> · <a href="/v2/models/resnet18">KServe v2</a></footer>
         </body>
         </html>
         """
