@@ -75,7 +75,7 @@ let package = Package(
         ]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         // Runs the built `resnet18` executable as a user would.
-        .testTarget(name: "CLITests", dependencies: ["resnet18", "TestSupport", "Storage"]),
+        .testTarget(name: "CLITests", dependencies: ["resnet18", "Storage", "TestSupport"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Recognition", "Imaging", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Recognition", "ResNet", "Storage", "TestSupport",

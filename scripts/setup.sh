@@ -19,7 +19,7 @@ done
 
 packages=(libdnnl-dev libturbojpeg0-dev libspng-dev libwebp-dev libsqlite3-dev pkg-config python3 python3-venv ca-certificates ffmpeg)
 if [ "$want_test" = 1 ]; then
-  packages+=(chromium chromium-driver wrk postgresql)
+  packages+=(chromium chromium-driver wrk postgresql sqlite3)
 fi
 missing=()
 for p in "${packages[@]}"; do

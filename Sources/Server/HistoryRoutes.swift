@@ -92,13 +92,13 @@ enum HistoryQuery {
         filter.source = query["source"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         filter.from = try time(query["from"].map(String.init), name: "from")
         filter.to = try time(query["to"].map(String.init), name: "to")
-        if let text = query["min_probability"].map(String.init), !text.isEmpty {
+        if let text = query["min_probability"].map(String.init) {
             guard let value = Double(text), (0...1).contains(value) else {
                 throw .badRequest("min_probability must be a number from 0 to 1, not \"\(text)\"")
             }
             filter.minProbability = value
         }
-        if let text = query["alerts"].map(String.init), !text.isEmpty {
+        if let text = query["alerts"].map(String.init) {
             switch text {
             case "true", "1": filter.alertsOnly = true
             case "false", "0": filter.alertsOnly = false
@@ -110,21 +110,21 @@ enum HistoryQuery {
 
     static func page(_ query: Parameters) throws(APIError) -> HistoryPageRequest {
         var limit = 50
-        if let text = query["limit"].map(String.init), !text.isEmpty {
+        if let text = query["limit"].map(String.init) {
             guard let value = Int(text), (1...HistoryPageRequest.maximumLimit).contains(value) else {
                 throw .badRequest("limit must be a whole number from 1 to \(HistoryPageRequest.maximumLimit), not \"\(text)\"")
             }
             limit = value
         }
         var cursor: Int64?
-        if let text = query["cursor"].map(String.init), !text.isEmpty {
+        if let text = query["cursor"].map(String.init) {
             guard let value = Int64(text), value >= 1 else {
                 throw .badRequest("cursor must be the next_cursor of a previous page (a positive whole number), not \"\(text)\"")
             }
             cursor = value
         }
         var offset = 0
-        if let text = query["offset"].map(String.init), !text.isEmpty {
+        if let text = query["offset"].map(String.init) {
             guard let value = Int(text), value >= 0, value <= 10_000_000 else {
                 throw .badRequest("offset must be a whole number from 0 to 10000000, not \"\(text)\"")
             }
@@ -134,7 +134,7 @@ enum HistoryQuery {
     }
 
     static func bucketSeconds(_ query: Parameters) throws(APIError) -> Int {
-        guard let text = query["bucket_seconds"].map(String.init), !text.isEmpty else { return 3600 }
+        guard let text = query["bucket_seconds"].map(String.init) else { return 3600 }
         guard let value = Int(text), (1...31_622_400).contains(value) else {
             throw .badRequest("bucket_seconds must be a whole number from 1 to 31622400 (a year), not \"\(text)\"")
         }
@@ -148,14 +148,69 @@ enum HistoryQuery {
         return value
     }
 
-    /// ISO 8601 (`2026-11-25T19:00:00Z`, with or without fractional seconds or a zone offset) or Unix seconds.
+    /// An RFC 3339 time (`2026-11-25T19:00:00Z`, `2026-11-25T20:00:00.5+01:00`), as OpenAPI's `date-time`.
     static func time(_ text: String?, name: String) throws(APIError) -> Date? {
-        guard let text, !text.isEmpty else { return nil }
-        if let seconds = Double(text), seconds.isFinite, abs(seconds) < 1e11 { return Date(timeIntervalSince1970: seconds) }
-        let plain = ISO8601DateFormatter()
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = plain.date(from: text) ?? fractional.date(from: text) { return date }
-        throw .badRequest("\(name) must be an ISO 8601 time like 2026-11-25T19:00:00Z or Unix seconds, not \"\(text)\"")
+        // Present but empty is refused like any other non-time: the parameter is typed.
+        guard let text else { return nil }
+        guard let date = RFC3339.date(text) else {
+            throw .badRequest("\(name) must be an RFC 3339 time like 2026-11-25T19:00:00Z, not \"\(text)\"")
+        }
+        return date
+    }
+}
+
+/// Parses RFC 3339 date-times (the `date-time` of JSON Schema): `T`/`t`/space, fractional seconds of any length,
+/// `Z`/`z` or a `±hh:mm` offset; a leap second (`:60`) counts as the last instant of its minute.
+enum RFC3339 {
+    static func date(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        var position = 0
+        func number(_ digits: Int) -> Int? {
+            guard position + digits <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[position..<(position + digits)] {
+                guard (48...57).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            position += digits
+            return value
+        }
+        func expect(_ characters: String) -> Bool {
+            guard position < bytes.count, characters.utf8.contains(bytes[position]) else { return false }
+            position += 1
+            return true
+        }
+        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
+              expect("Tt "), let hour = number(2), expect(":"), let minute = number(2), expect(":"), let second = number(2),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60 else { return nil }
+        var fraction = 0.0
+        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+            position += 1
+            var scale = 0.1
+            let start = position
+            while position < bytes.count, (48...57).contains(bytes[position]) {
+                fraction += Double(bytes[position] - 48) * scale
+                scale /= 10
+                position += 1
+            }
+            guard position > start else { return nil }
+        }
+        var offsetSeconds = 0
+        if expect("Zz") {
+            offsetSeconds = 0
+        } else if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+            let sign = bytes[position] == UInt8(ascii: "-") ? -1 : 1
+            position += 1
+            guard let offsetHours = number(2), expect(":"), let offsetMinutes = number(2), offsetHours < 24, offsetMinutes < 60 else { return nil }
+            offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
+        } else {
+            return nil
+        }
+        guard position == bytes.count else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
+        guard let midnight = calendar.date(from: DateComponents(year: year, month: month, day: day)) else { return nil }
+        let seconds = Double(hour * 3600 + minute * 60 + min(second, 59)) + (second == 60 ? 0.999 : fraction) - Double(offsetSeconds)
+        return midnight.addingTimeInterval(seconds)
     }
 }

@@ -189,6 +189,7 @@ enum HistoryWebPage {
               if (entry.alert) best.append(element("div", "alert", "event: " + entry.alert));
               const five = element("td");
               const list = element("ol", "top5");
+              list.start = 2;
               for (const item of entry.top.slice(1)) list.append(element("li", "", item.label + " " + percent(item.probability)));
               five.append(list);
               const source = element("td", "", entry.source + (entry.user ? " · " + entry.user : ""));

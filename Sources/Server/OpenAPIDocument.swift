@@ -95,13 +95,13 @@ enum OpenAPIDocument {
                       file:
                         contentType: image/jpeg, image/png, image/webp, application/octet-stream
                   image/jpeg:
-                    schema: {type: string, format: binary}
+                    schema: {type: string, format: binary, minLength: 1}
                   image/png:
-                    schema: {type: string, format: binary}
+                    schema: {type: string, format: binary, minLength: 1}
                   image/webp:
-                    schema: {type: string, format: binary}
+                    schema: {type: string, format: binary, minLength: 1}
                   application/octet-stream:
-                    schema: {type: string, format: binary}
+                    schema: {type: string, format: binary, minLength: 1}
               responses:
                 "200":
                   description: One result per image, in upload order.
@@ -330,7 +330,7 @@ enum OpenAPIDocument {
                   in: query
                   required: false
                   description: The `next_cursor` of the previous page (stable while rows are added).
-                  schema: {type: integer, minimum: 1}
+                  schema: {type: integer, minimum: 1, maximum: 9223372036854775807}
                 - name: offset
                   in: query
                   required: false
@@ -586,14 +586,14 @@ enum OpenAPIDocument {
               name: from
               in: query
               required: false
-              description: From this time on (ISO 8601, e.g. 2026-11-25T19:00:00Z, or Unix seconds).
-              schema: {type: string}
+              description: From this time on (RFC 3339, e.g. 2026-11-25T19:00:00Z).
+              schema: {type: string, format: date-time}
             HistoryTo:
               name: to
               in: query
               required: false
-              description: Before this time (ISO 8601 or Unix seconds).
-              schema: {type: string}
+              description: Before this time (RFC 3339).
+              schema: {type: string, format: date-time}
             HistoryMinProbability:
               name: min_probability
               in: query
@@ -617,7 +617,7 @@ enum OpenAPIDocument {
               in: path
               required: true
               description: A history row's id.
-              schema: {type: integer, minimum: 1}
+              schema: {type: integer, minimum: 1, maximum: 9223372036854775807}
             Model:
               name: model
               in: path

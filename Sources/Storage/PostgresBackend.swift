@@ -30,29 +30,36 @@ final class PostgresBackend: DatabaseBackend {
         }
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.maximumConnections = 8
+        // One direct connection first: the pool would retry a refused or misconfigured server quietly forever,
+        // while this fails at once with the server's own reason (refused, no such database, bad password).
+        do {
+            let probe = try await PostgresConnection.connect(
+                on: PostgresClient.defaultEventLoopGroup.next(), configuration: try Self.probeConfiguration(settings),
+                id: 0, logger: logger).get()
+            try await probe.close()
+        } catch {
+            throw Self.storageError(error, settings: settings, opening: true)
+        }
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         runTask = Task { await client.run() }
-        // Fail now, with a clear message, rather than at the first recognition.
-        do {
-            _ = try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    try await client.query("SELECT 1", logger: logger).collect()
-                    return true
-                }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(10))
-                    return false
-                }
-                let reached = try await group.next() ?? false
-                group.cancelAll()
-                if !reached { throw StorageError.cannotOpen(location: settings.redactedURL, reason: "no answer within 10 seconds") }
-                return reached
+    }
+
+    private static func probeConfiguration(_ settings: DatabaseLocation.PostgresSettings) throws -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        if let socket = settings.unixSocketPath {
+            configuration = .init(unixSocketPath: socket, username: settings.username, password: settings.password, database: settings.database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS = switch settings.sslMode {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
             }
-        } catch {
-            runTask.cancel()
-            throw Self.storageError(error, settings: settings, opening: true)
+            configuration = .init(host: settings.host, port: settings.port, username: settings.username,
+                                  password: settings.password, database: settings.database, tls: tls)
         }
+        configuration.options.connectTimeout = .seconds(10)
+        return configuration
     }
 
     func read(_ statement: SQLStatement) async throws(StorageError) -> [SQLRow] {

@@ -25,6 +25,12 @@ final class SQLiteBackend: DatabaseBackend {
         if files.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw .cannotOpen(location: path, reason: "it is a directory; give a file path inside it")
         }
+        // SQLite writes -wal and -shm files beside the database: the directory must be writable too. access(2) also
+        // says EROFS on a read-only file system, where root's permission bits would not.
+        if access(directory.isEmpty ? "." : directory, W_OK) != 0
+            || (files.fileExists(atPath: path) && access(path, W_OK) != 0) {
+            throw .readOnly(location: path)
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeoutSeconds)
         configuration.label = "resnet18"

@@ -146,7 +146,7 @@ extension ServerTests {
                 #expect((second["entries"] as? [[String: Any]])?.count == 1)
                 #expect(second["next_cursor"] is NSNull)
 
-                let filtered = try await client.execute(uri: "/v1/history?label=TAB&min_probability=0.2&from=2025-11-24T16:00:00Z&to=\(Int(base.timeIntervalSince1970) + 1800)", method: .get).object
+                let filtered = try await client.execute(uri: "/v1/history?label=TAB&min_probability=0.2&from=2025-11-24T16:00:00Z&to=2025-11-24T16:30:00%2B00:00", method: .get).object
                 #expect((filtered["entries"] as? [[String: Any]])?.compactMap { ($0["top"] as? [[String: Any]])?.first?["index"] as? Int } == [2])
 
                 let csv = try await client.execute(uri: "/v1/history.csv?label=rocket", method: .get)

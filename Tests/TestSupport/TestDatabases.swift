@@ -25,6 +25,19 @@ public enum TestDatabases {
         Set RESNET18_TEST_SKIP_POSTGRES=1 to skip the PostgreSQL cases explicitly.
         """
 
+    /// The `--db` argument that names a location.
+    public static func argument(for location: DatabaseLocation) -> String {
+        switch location {
+        case let .sqlite(path): return path
+        case let .postgres(settings):
+            let password = settings.password.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed) ?? $0) } ?? ""
+            var url = "postgres://\(settings.username)\(password)@\(settings.host):\(settings.port)/\(settings.database)?sslmode=\(settings.sslMode.rawValue)"
+            if let socket = settings.unixSocketPath { url += "&host=" + (socket as NSString).deletingLastPathComponent }
+            return url
+        case .none: return "none"
+        }
+    }
+
     /// A location with nothing in it yet, and a cleanup to call when done.
     public static func freshLocation(_ backend: Backend) async throws -> (location: DatabaseLocation, cleanup: @Sendable () async -> Void) {
         switch backend {

@@ -1,0 +1,116 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Server
+import Storage
+import Testing
+import TestSupport
+
+/// Database faults while the server runs: the recognition still answers (without a history id), the failure is
+/// logged and counted in /metrics, and the queued rows are written once the database is back.
+extension ServerTests {
+    @Suite("history: database faults", .serialized)
+    struct HistoryFaultTests {
+        /// Runs a server on a SQLite file at `path`.
+        func withServer<Value: Sendable>(path: String, _ body: @Sendable (any TestClientProtocol, HistoryStore) async throws -> Value) async throws -> Value {
+            let database = try await Database.open(.sqlite(path: path))
+            let store = HistoryStore(database: database)
+            defer { Task { await database.close() } }
+            let configuration = TestServer.configuration { $0.database = .sqlite(path: path) }
+            return try await TestServer.run(configuration, history: store) { client in try await body(client, store) }
+        }
+
+        func mountOrCancel(kilobytes: Int) throws -> TemporaryMount {
+            do {
+                return try TemporaryMount(kilobytes: kilobytes)
+            } catch {
+                try Test.cancel("cannot mount a tmpfs here (\(error)): the read-only and full-disk cases need root with mount rights")
+            }
+        }
+
+        @Test("a locked database: answers go out without an id, the failure is counted, the rows are written after")
+        func lockedDuringWrites() async throws {
+            let directory = try Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("history.sqlite").path
+            try await withServer(path: path) { client, store in
+                #expect(try await client.classifyRecorded() != nil)
+                let lock = try SQLiteLockHolder(path: path)
+                // The writer waits out the busy timeout (5 s) and the request its commit wait (2 s): no id, but an answer.
+                #expect(try await client.classifyRecorded() == nil)
+                try await waitUntil { try await client.metric("resnet18_history_write_failures_total") >= 1 }
+                #expect(try await client.metric("resnet18_history_queued_rows") >= 1)
+                lock.release()
+                try await waitUntil { try await store.count() == 2 }
+                #expect(try await client.stillServes())
+            }
+        }
+
+        // A database made read-only under a running server is not injected: the kernel refuses to remount a file
+        // system read-only while the server holds its files open for writing ("mount point is busy"), and root
+        // ignores permission bits. Read-only at start is tested with the real binary (HistoryCrashTests).
+
+        @Test("a full disk: answers still go out, the error says the disk is full, rows are written when space returns")
+        func fullDisk() async throws {
+            let mount = try mountOrCancel(kilobytes: 1024)
+            defer { mount.unmount() }
+            let path = mount.directory.appendingPathComponent("history.sqlite").path
+            try await withServer(path: path) { client, store in
+                #expect(try await client.classifyRecorded() != nil)
+                mount.fill()
+                var unrecorded = 0
+                for _ in 0..<3 where try await client.classifyRecorded() == nil { unrecorded += 1 }
+                #expect(unrecorded >= 1)
+                try await waitUntil { try await client.metric("resnet18_history_write_failures_total") >= 1 }
+                // The store names the fault.
+                await #expect {
+                    _ = try await store.record(RecognitionRecord(source: "test", imageSHA256: "x", thumbnailJPEG: [UInt8](repeating: 1, count: 65536),
+                                                                 top5: [], weights: RecordedWeights(name: "w", sha256Prefix: "0", trained: false),
+                                                                 timings: RecordedTimings()))
+                } throws: { error in
+                    guard case .diskFull = error as? StorageError else { return false }
+                    return "\(error)".contains("is full")
+                }
+                mount.makeRoom()
+                try await waitUntil { try await store.count() == 1 + 3 }
+                #expect(try await client.stillServes())
+            }
+        }
+    }
+}
+
+extension TestClientProtocol {
+    /// Classifies a photo (a new one each time: no cache hit); the history id of the answer, nil when none.
+    func classifyRecorded() async throws -> Int64? {
+        var photo = try Photos.bytes("chelsea-q90.jpg")
+        // Bytes after the JPEG's end marker change its SHA-256 (and the cache key), not its pixels.
+        photo += Array(UUID().uuidString.utf8)
+        let response = try await execute(uri: "/v1/classify", method: .post, headers: [.contentType: "image/jpeg"],
+                                         body: ByteBuffer(bytes: photo))
+        guard response.status == .ok else { throw HistoryFaultError.notAnswered(Int(response.status.code)) }
+        return ((try response.object["results"] as? [[String: Any]])?.first?["history_id"] as? Int).map(Int64.init)
+    }
+
+    /// A counter or gauge from /metrics (0 when absent).
+    func metric(_ name: String) async throws -> Double {
+        let text = try await execute(uri: "/metrics", method: .get).text
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") || line.hasPrefix(name + "{") {
+            return Double(line.split(separator: " ").last ?? "0") ?? 0
+        }
+        return 0
+    }
+}
+
+enum HistoryFaultError: Error {
+    case notAnswered(Int)
+    case timedOut
+}
+
+/// Polls until the condition holds (at most a minute); the condition, not the time, is what is tested.
+func waitUntil(_ condition: () async throws -> Bool) async throws {
+    for _ in 0..<600 {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw HistoryFaultError.timedOut
+}
