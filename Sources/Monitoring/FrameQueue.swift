@@ -3,21 +3,25 @@ import Imaging
 
 /// Frames between the thread that reads ffmpeg's pipe and the task that classifies them.
 ///
-/// Bounded: for a file the reader waits when it is full (the file is read no faster than it is classified);
-/// for a live source the oldest frame is dropped instead, so a camera is never left waiting and the frames
-/// classified stay current. Dropped frames are counted.
+/// Bounded, in frames and in bytes: for a file the reader waits when it is full (the file is read no faster than
+/// it is classified); for a live source the oldest frame is dropped instead, so a camera is never left waiting
+/// and memory stays bounded when classification falls behind for long. Dropped frames are counted.
 final class FrameQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var frames: [RGBImage] = []
+    private var bytes = 0
     private var finished = false
     private var closed = false
     private var waiter: CheckedContinuation<RGBImage?, Never>?
     private(set) var dropped = 0
     let capacity: Int
+    /// Pixel bytes held at most (a live source drops beyond this even below `capacity` frames).
+    let byteLimit: Int
     let dropsOldest: Bool
 
-    init(capacity: Int, dropsOldest: Bool) {
+    init(capacity: Int, byteLimit: Int = 64 << 20, dropsOldest: Bool) {
         self.capacity = max(1, capacity)
+        self.byteLimit = byteLimit
         self.dropsOldest = dropsOldest
     }
 
@@ -33,11 +37,12 @@ final class FrameQueue: @unchecked Sendable {
             waiter.resume(returning: frame)
             return true
         }
-        if frames.count >= capacity {
-            frames.removeFirst()
+        while !frames.isEmpty && (frames.count >= capacity || bytes + frame.pixels.count > byteLimit) {
+            bytes -= frames.removeFirst().pixels.count
             dropped += 1
         }
         frames.append(frame)
+        bytes += frame.pixels.count
         return true
     }
 
@@ -56,6 +61,7 @@ final class FrameQueue: @unchecked Sendable {
         condition.lock()
         closed = true
         frames.removeAll()
+        bytes = 0
         condition.broadcast()
         condition.unlock()
     }
@@ -66,6 +72,7 @@ final class FrameQueue: @unchecked Sendable {
             condition.lock()
             if !frames.isEmpty {
                 let frame = frames.removeFirst()
+                bytes -= frame.pixels.count
                 condition.broadcast()
                 condition.unlock()
                 continuation.resume(returning: frame)

@@ -13,6 +13,9 @@ public struct StreamConfiguration: Sendable {
     public var networkTimeoutSeconds = 10
     /// Frames bigger than this are refused (as photos are, `--max-pixels`).
     public var maxPixels = 40_000_000
+    /// Frames of a live source waiting for the engine are at most this many seconds' worth (and 64 MB); older
+    /// ones are dropped when classification falls behind.
+    public var liveBufferSeconds = 10.0
     /// The ffmpeg program (looked up in PATH).
     public var ffmpeg = "ffmpeg"
 
@@ -66,7 +69,7 @@ public struct StreamMonitor: Sendable {
             do {
                 run = try FFmpegRun(source: configuration.source, fps: configuration.fps, maxPixels: configuration.maxPixels,
                                     timeoutSeconds: configuration.networkTimeoutSeconds, executable: configuration.ffmpeg,
-                                    queueCapacity: max(2, Int(configuration.fps.rounded(.up)) * 2))
+                                    queueCapacity: max(4, Int((configuration.fps * configuration.liveBufferSeconds).rounded(.up))))
             } catch {
                 await onEvent(.status(StreamStatus(state: .failed, message: error.description)))
                 return
