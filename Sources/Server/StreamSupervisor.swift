@@ -207,18 +207,8 @@ struct StreamSupervisorService: Service {
     let supervisor: StreamSupervisor
 
     func run() async throws {
-        await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                // Nothing to do but wait: streams run in tasks of their own, started by requests.
-                while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                    try? await Task.sleep(for: .milliseconds(200))
-                }
-            } onGracefulShutdown: {
-                Task { await supervisor.shutdown() }
-            }
-        } onCancel: {
-            Task { await supervisor.shutdown() }
-        }
+        // Nothing to do but wait: streams run in tasks of their own, started by requests.
+        try? await gracefulShutdown()
         await supervisor.shutdown()
     }
 }
