@@ -163,8 +163,10 @@ public actor HistoryWriter {
 
     private func applyRetentionIfDue() async {
         guard !retention.keepsEverything else { return }
-        // Often enough that --history-max-rows holds within a few hundred rows; rarely enough to cost nothing.
-        guard rowsSinceRetention >= 200 || ContinuousClock.now - lastRetention > .seconds(60) else { return }
+        // Often enough that --history-max-rows holds within a tenth of itself (at most 200 rows over), rarely enough
+        // to cost nothing; the age limit is checked at least once a minute.
+        let everyRows = min(200, max(1, (retention.maxRows ?? 2000) / 10))
+        guard rowsSinceRetention >= everyRows || ContinuousClock.now - lastRetention > .seconds(60) else { return }
         rowsSinceRetention = 0
         lastRetention = ContinuousClock.now
         do {

@@ -164,6 +164,23 @@ extension ServerTests {
             }
         }
 
+        @Test("--history-max-rows keeps the newest rows as the server records")
+        func retentionByRows() async throws {
+            try await withHistoryServer(.sqlite, { $0.historyMaxRows = 3 }) { client, store in
+                var ids: [Int64] = []
+                for index in 0..<6 {
+                    let photo = try Photos.bytes("chelsea-q90.jpg") + Array("retention \(index)".utf8)
+                    let response = try await client.execute(uri: "/v1/classify", method: .post, headers: [.contentType: "image/jpeg"],
+                                                            body: ByteBuffer(bytes: photo))
+                    if let id = (try response.object["results"] as? [[String: Any]])?.first?["history_id"] as? Int { ids.append(Int64(id)) }
+                }
+                #expect(ids.count == 6)
+                try await waitUntil { try await store.count() == 3 }
+                #expect(try await store.query(HistoryFilter()).entries.map(\.id) == Array(ids.suffix(3).reversed()))
+                #expect(try await client.metric("resnet18_history_rows_trimmed_total") == 3)
+            }
+        }
+
         @Test("bad history parameters are refused naming the parameter")
         func badParameters() async throws {
             try await withHistoryServer(.sqlite) { client, _ in
