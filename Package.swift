@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
@@ -39,6 +40,11 @@ let package = Package(
             "ResNet", "Imaging", "Checkpoint",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Camera and video streams: an ffmpeg subprocess per source, alert rules, webhooks.
+        .target(name: "Monitoring", dependencies: [
+            "Recognition", "Imaging",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         // Persistence: the database (SQLite through GRDB, or PostgreSQL), its migrations, the history store.
         .target(name: "Storage", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -47,7 +53,7 @@ let package = Package(
         ]),
         // The HTTP service: routes, API types, KServe v2, metrics, the web page.
         .target(name: "Server", dependencies: [
-            "Recognition", "Storage",
+            "Recognition", "Storage", "Monitoring", "Imaging",
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -58,12 +64,12 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .executableTarget(name: "resnet18", dependencies: [
-            "Recognition", "Server", "Storage",
+            "Recognition", "Server", "Storage", "Monitoring", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Where the shared fixtures are, for every test target.
-        .target(name: "TestSupport", dependencies: ["Storage"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Storage", "Imaging"], path: "Tests/TestSupport"),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Resources"]),
         .testTarget(name: "ResNetTests", dependencies: ["ResNet", "Checkpoint", "TestSupport"]),
@@ -73,6 +79,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         // Runs the built `resnet18` executable as a user would.
         .testTarget(name: "CLITests", dependencies: ["resnet18", "Storage", "TestSupport"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Recognition", "Imaging", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Recognition", "ResNet", "Storage", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -17,7 +17,7 @@ for arg in "$@"; do
   esac
 done
 
-packages=(libdnnl-dev libturbojpeg0-dev libspng-dev libwebp-dev libsqlite3-dev pkg-config python3 python3-venv ca-certificates)
+packages=(libdnnl-dev libturbojpeg0-dev libspng-dev libwebp-dev libsqlite3-dev pkg-config python3 python3-venv ca-certificates ffmpeg)
 if [ "$want_test" = 1 ]; then
   packages+=(chromium chromium-driver wrk postgresql sqlite3)
 fi

@@ -48,6 +48,14 @@ public enum Preprocess {
         }
     }
 
+    /// `Resize(256)` alone, the whole image: the short side becomes 256. An image whose short side is already 256
+    /// goes through `tensor(from:)` without resampling, so a 256×256 centre crop of this classifies as the original.
+    public static func resized(_ image: RGBImage) -> RGBImage {
+        let (width, height) = resizedSize(width: image.width, height: image.height)
+        let pixels = PillowResize.resize(image, width: width, height: height, columns: 0..<width, rows: 0..<height)
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
     /// torchvision's `_compute_resized_output_size` for an int size: the short side becomes 256 and the
     /// long side `int(256 * long / short)` (true division, then truncation).
     static func resizedSize(width: Int, height: Int) -> (width: Int, height: Int) {

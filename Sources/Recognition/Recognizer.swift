@@ -181,6 +181,14 @@ public final class Recognizer: Sendable {
                              preprocessMilliseconds: (done - decoded).milliseconds)
     }
 
+    /// Preprocesses pixels that are already decoded (a video frame), exactly as a decoded photo.
+    public func prepare(_ image: RGBImage) -> PreparedImage {
+        let start = ContinuousClock.now
+        let tensor = Preprocess.tensor(from: image)
+        return PreparedImage(tensor: tensor, width: image.width, height: image.height, decodeMilliseconds: 0,
+                             preprocessMilliseconds: (ContinuousClock.now - start).milliseconds)
+    }
+
     /// Runs prepared images through the engine in one call and returns each one's top-k.
     public func classify(_ images: [PreparedImage], topK: Int, includeLogits: Bool = false) throws(RecognitionError) -> [Classification] {
         guard !images.isEmpty else { return [] }

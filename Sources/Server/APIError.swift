@@ -24,8 +24,12 @@ enum APIError: Error, CustomStringConvertible {
     case busy(String, retryAfterSeconds: Int)
     /// The server is shutting down (503).
     case shuttingDown(String)
-    /// No such route or model (404).
+    /// No such route, model or stream (404).
     case notFound(String)
+    /// The server already watches as many streams as it takes (409).
+    case tooManyStreams(String)
+    /// A stream exists but has no frame yet (409 with `Retry-After`: the stream's state, not the server, is why).
+    case noFrameYet(String)
     /// The route exists but not with this method (405 with `Allow`).
     case methodNotAllowed(allowed: [String])
     /// Something that is the server's fault (500).
@@ -56,6 +60,8 @@ enum APIError: Error, CustomStringConvertible {
             }
         case .busy, .shuttingDown, .historyUnavailable: .serviceUnavailable
         case .notFound: .notFound
+        case .tooManyStreams: .conflict
+        case .noFrameYet: .conflict
         case .methodNotAllowed: .methodNotAllowed
         case .internalError: .internalServerError
         case .unauthenticated: .unauthorized
@@ -84,6 +90,8 @@ enum APIError: Error, CustomStringConvertible {
         case .busy: "queue_full"
         case .shuttingDown: "shutting_down"
         case .notFound: "not_found"
+        case .tooManyStreams: "too_many_streams"
+        case .noFrameYet: "no_frame_yet"
         case .methodNotAllowed: "method_not_allowed"
         case .internalError: "internal_error"
         case .unauthenticated: "unauthenticated"
@@ -99,8 +107,9 @@ enum APIError: Error, CustomStringConvertible {
         switch self {
         case let .missing(message), let .badRequest(message), let .tooManyImages(message),
              let .unsupportedContentType(message), let .busy(message, _), let .shuttingDown(message),
-             let .notFound(message), let .internalError(message), let .unauthenticated(message), let .forbidden(message),
-             let .csrfRejected(message), let .tooManyLogins(message, _), let .conflict(message), let .historyUnavailable(message):
+             let .notFound(message), let .tooManyStreams(message), let .noFrameYet(message), let .internalError(message),
+             let .unauthenticated(message), let .forbidden(message), let .csrfRejected(message), let .tooManyLogins(message, _),
+             let .conflict(message), let .historyUnavailable(message):
             message
         case let .methodNotAllowed(allowed):
             "this route takes \(allowed.joined(separator: ", ")) only: see /openapi.yaml"
@@ -148,6 +157,7 @@ extension APIError: HTTPResponseError {
         switch self {
         case let .busy(_, seconds), let .tooManyLogins(_, seconds): headers[.retryAfter] = String(seconds)
         case .unauthenticated: headers[.wwwAuthenticate] = #"Bearer realm="resnet18""#
+        case .noFrameYet: headers[.retryAfter] = "1"
         case let .methodNotAllowed(allowed): headers[.allow] = allowed.joined(separator: ", ")
         default: break
         }

@@ -22,17 +22,22 @@ enum AccessPolicy {
     /// login page can be styled.
     static let publicPrefixes = ["/assets/"]
 
-    /// Path prefixes only admins may use: streams, tokens, users and the admin page.
-    static let adminPrefixes = ["/v1/streams", "/v1/tokens", "/v1/users", "/admin"]
+    /// Path prefixes only admins may use: tokens, users and the admin page.
+    static let adminPrefixes = ["/v1/tokens", "/v1/users", "/admin"]
+    /// Path prefixes viewers may read but only admins may change (POST, DELETE): the streams. A viewer watches the
+    /// cameras and their alerts; adding or stopping one is an admin's.
+    static let adminWritePrefixes = ["/v1/streams"]
 
-    static func requirement(for rawPath: String) -> Requirement {
+    static func requirement(for rawPath: String, method: HTTPRequest.Method = .get) -> Requirement {
         let path = normalized(rawPath)
         if publicPaths.contains(path) || publicPrefixes.contains(where: path.hasPrefix) { return .everyone }
         // Lower-cased: a router that ever matched without case must not open admin routes to viewers.
         let lowered = path.lowercased()
-        for prefix in adminPrefixes where lowered == prefix || lowered.hasPrefix(prefix + "/") || lowered.hasPrefix(prefix + ".") {
-            return .role(.admin)
+        func under(_ prefix: String) -> Bool {
+            lowered == prefix || lowered.hasPrefix(prefix + "/") || lowered.hasPrefix(prefix + ".")
         }
+        if adminPrefixes.contains(where: under) { return .role(.admin) }
+        if changesState(method), adminWritePrefixes.contains(where: under) { return .role(.admin) }
         return .role(.viewer)
     }
 

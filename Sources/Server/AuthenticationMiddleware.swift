@@ -17,7 +17,7 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         guard let credentials else { throw APIError.internalError("login is enforced but there is no credential store") }
         var request = request
-        let requirement = AccessPolicy.requirement(for: request.uri.path)
+        let requirement = AccessPolicy.requirement(for: request.uri.path, method: request.method)
         let caller = try await identify(request, requirement: requirement, credentials: credentials)
         if case let .role(role) = requirement {
             guard let caller else {

@@ -19,6 +19,11 @@ enum HistoryWebPage {
         </head>
         <body>
         <header>
+          <nav id="account" class="account" hidden>
+            <span id="account-name"></span>
+            <a id="admin-link" href="/admin" hidden>admin</a>
+            <form id="logout-form" method="post" action="/logout"><input type="hidden" name="csrf_token" id="logout-csrf"><button id="logout" type="submit">Log out</button></form>
+          </nav>
           <h1>Recognition history</h1>
           <p class="weights"><a href="/">← Classify a photo</a> · <a id="csv-link" href="/v1/history.csv">Download CSV</a></p>
         </header>
@@ -69,7 +74,7 @@ enum HistoryWebPage {
             <button id="older" class="plain" type="button" disabled>Older →</button>
           </nav>
         </main>
-        <footer><a href="/">Classify</a> · API: <a href="/openapi.yaml">openapi.yaml</a> · <a href="/metrics">metrics</a></footer>
+        <footer><a href="/">Classify</a> · <a href="/streams">Streams</a> · API: <a href="/openapi.yaml">openapi.yaml</a> · <a href="/metrics">metrics</a></footer>
         </body>
         </html>
         """

@@ -39,6 +39,8 @@ enum OpenAPIDocument {
           - name: operations
           - name: account
             description: Login, sessions and API tokens.
+          - name: streams
+            description: Cameras watched by ffmpeg, alert rules, live events.
         paths:
           /predict:
             post:
@@ -660,6 +662,152 @@ enum OpenAPIDocument {
                   content:
                     text/javascript:
                       schema: {type: string}
+          /v1/streams:
+            get:
+              tags: [streams]
+              operationId: listStreams
+              summary: Every stream - status, latest labels, frames seen, recent alerts.
+              responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+                "200":
+                  description: The streams, oldest first.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [streams]
+                        properties:
+                          streams:
+                            type: array
+                            items: {$ref: "#/components/schemas/Stream"}
+            post:
+              tags: [streams]
+              operationId: addStream
+              summary: Start watching a camera - ffmpeg decodes it into frames, each frame is classified, rules raise alerts.
+              description: |
+                An alert fires when any label of a rule reaches its threshold in K of the last N frames - once when
+                that starts to hold, not again until it has stopped holding. A source that drops is restarted with
+                backoff. At most --max-streams run at once (409 past that).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: "#/components/schemas/StreamRequest"}
+              responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+                "403": {$ref: "#/components/responses/Forbidden"}
+                "201":
+                  description: The stream, starting.
+                  headers:
+                    Location:
+                      description: The stream's URL.
+                      schema: {type: string}
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/Stream"}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "409": {$ref: "#/components/responses/TooManyStreams"}
+                "413": {$ref: "#/components/responses/TooLarge"}
+                "503": {$ref: "#/components/responses/Busy"}
+          /v1/streams/{id}:
+            parameters:
+              - {$ref: "#/components/parameters/StreamID"}
+            get:
+              tags: [streams]
+              operationId: getStream
+              summary: One stream.
+              responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+                "200":
+                  description: The stream.
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/Stream"}
+                "404": {$ref: "#/components/responses/NotFound"}
+            delete:
+              tags: [streams]
+              operationId: deleteStream
+              summary: Stop a stream (its ffmpeg is stopped) and forget it.
+              responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+                "403": {$ref: "#/components/responses/Forbidden"}
+                "204":
+                  description: Stopped and removed.
+                "404": {$ref: "#/components/responses/NotFound"}
+          /v1/streams/{id}/frame:
+            parameters:
+              - {$ref: "#/components/parameters/StreamID"}
+            get:
+              tags: [streams]
+              operationId: streamFrame
+              summary: The stream's latest frame as a JPEG.
+              responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+                "200":
+                  description: JPEG.
+                  content:
+                    image/jpeg:
+                      schema: {type: string, format: binary}
+                "404": {$ref: "#/components/responses/NotFound"}
+                "409":
+                  description: The stream has no frame yet (starting, or its source is down); retry after Retry-After seconds.
+                  headers:
+                    Retry-After:
+                      description: Seconds to wait before retrying.
+                      schema: {type: integer, minimum: 0}
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/Error"}
+          /v1/events:
+            get:
+              tags: [streams]
+              operationId: events
+              summary: Server-sent events - every alert (`event alert`) and change of a stream's status (`event status`), live.
+              description: |
+                `text/event-stream` that stays open. `alert` data is one JSON object - time, source, stream, label,
+                index, wnid, probability, frame, rule, weights, trained; `status` data is a Stream; `removed` data is
+                `{"id": ...}`.
+              responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+                "200":
+                  description: The event stream.
+                  content:
+                    text/event-stream:
+                      schema: {type: string}
+          /streams:
+            get:
+              tags: [streams]
+              operationId: streamsPage
+              summary: The streams page - latest frames, labels, status, live alerts, a form to add a stream.
+              responses:
+                "401": {$ref: "#/components/responses/Unauthenticated"}
+                "200":
+                  description: HTML.
+                  content:
+                    text/html:
+                      schema: {type: string}
+          /assets/streams.css:
+            get:
+              tags: [streams]
+              operationId: streamsStyle
+              summary: The streams page's extra stylesheet.
+              responses:
+                "200":
+                  description: CSS.
+                  content:
+                    text/css:
+                      schema: {type: string}
+          /assets/streams.js:
+            get:
+              tags: [streams]
+              operationId: streamsScript
+              summary: The streams page's script.
+              responses:
+                "200":
+                  description: JavaScript.
+                  content:
+                    text/javascript:
+                      schema: {type: string}
         components:
           parameters:
             HistoryLabel:
@@ -704,6 +852,12 @@ enum OpenAPIDocument {
               required: true
               description: A history row's id.
               schema: {type: integer, minimum: 1, maximum: 9223372036854775807}
+            StreamID:
+              name: id
+              in: path
+              required: true
+              description: The stream's id, as `POST /v1/streams` answered it.
+              schema: {type: string}
             Model:
               name: model
               in: path
@@ -752,7 +906,7 @@ enum OpenAPIDocument {
                 application/json:
                   schema: {$ref: "#/components/schemas/Error"}
             NotFound:
-              description: No such model or version.
+              description: No such model, version or stream.
               content:
                 application/json:
                   schema: {$ref: "#/components/schemas/Error"}
@@ -768,6 +922,11 @@ enum OpenAPIDocument {
                   schema: {$ref: "#/components/schemas/Error"}
             Unprocessable:
               description: A corrupt or truncated image, or one over --max-pixels (refused before decoding).
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Error"}
+            TooManyStreams:
+              description: The server already watches --max-streams streams; delete one first.
               content:
                 application/json:
                   schema: {$ref: "#/components/schemas/Error"}
@@ -801,6 +960,85 @@ enum OpenAPIDocument {
                 created_at: {type: string, format: date-time}
                 expires_at: {type: string, format: date-time}
                 revoked_at: {type: string, format: date-time}
+            StreamRequest:
+              type: object
+              required: [source]
+              properties:
+                source:
+                  type: string
+                  description: An rtsp://, rtsps://, http:// or https:// URL, or a V4L2 camera /dev/videoN (files are refused).
+                  example: rtsp://camera.local:554/stream
+                fps: {type: [number, "null"], minimum: 0.01, maximum: 30, default: 2, description: Frames per second classified.}
+                rules:
+                  type: [array, "null"]
+                  maxItems: 16
+                  items:
+                    type: object
+                    required: [labels]
+                    properties:
+                      labels:
+                        type: array
+                        minItems: 1
+                        maxItems: 100
+                        items: {type: string}
+                        description: Class names as torchvision writes them, class indices, or WordNet ids.
+                      threshold: {type: [number, "null"], exclusiveMinimum: 0, maximum: 1, default: 0.5}
+                      window: {type: [string, "null"], pattern: "^[0-9]+/[0-9]+$", default: "1/1", description: "K/N - in K of the last N frames."}
+                webhook: {type: [string, "null"], description: An http:// or https:// URL each alert is POSTed to as JSON (retried with backoff).}
+            StreamAlert:
+              type: object
+              required: [time, source, label, index, probability, frame, rule, weights, trained]
+              properties:
+                time: {type: string, format: date-time}
+                source: {type: string}
+                label: {type: string}
+                index: {type: integer, minimum: 0}
+                wnid: {type: [string, "null"]}
+                probability: {type: number, minimum: 0, maximum: 1}
+                frame: {type: integer, minimum: 1, description: The frame's number since the stream started.}
+                rule: {type: integer, minimum: 0}
+                weights: {type: string}
+                trained: {type: boolean, description: false - untrained weights, the label is meaningless.}
+            Stream:
+              type: object
+              required: [id, source, fps, rules, status, restarts, frames, alerts, events, frame_url, created, weights]
+              properties:
+                id: {type: string}
+                source: {type: string}
+                fps: {type: number}
+                rules:
+                  type: array
+                  items:
+                    type: object
+                    required: [labels, classes, threshold, window]
+                    properties:
+                      labels: {type: array, items: {type: string}}
+                      classes: {type: array, items: {type: integer}}
+                      threshold: {type: number}
+                      window: {type: string}
+                webhook: {type: [string, "null"]}
+                status: {type: string, enum: [starting, running, restarting, ended, failed, stopped]}
+                message: {type: [string, "null"], description: Why - the restart delay, ffmpeg's last error.}
+                last_error: {type: [string, "null"], description: The last failure, kept after the stream runs again.}
+                retry_at: {type: [string, "null"], format: date-time}
+                backoff_seconds: {type: [number, "null"]}
+                restarts: {type: integer, minimum: 0}
+                ffmpeg_pid: {type: [integer, "null"]}
+                frames: {type: integer, minimum: 0, description: Frames classified so far.}
+                alerts: {type: integer, minimum: 0}
+                latest:
+                  type: [object, "null"]
+                  properties:
+                    frame: {type: integer}
+                    time: {type: string, format: date-time}
+                    width: {type: integer}
+                    height: {type: integer}
+                    top: {type: array, items: {$ref: "#/components/schemas/Prediction"}}
+                events: {type: array, items: {$ref: "#/components/schemas/StreamAlert"}}
+                frame_url: {type: string}
+                created: {type: string, format: date-time}
+                weights: {$ref: "#/components/schemas/Weights"}
+                warning: {type: [string, "null"]}
             Error:
               type: object
               required: [error, code]

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import Monitoring
 import NIOCore
 import Recognition
 import ServiceLifecycle
@@ -55,6 +56,12 @@ public struct RecognitionServer: Sendable {
             writer = historyWriter
         }
         let uploads = UploadReader(limitBytes: configuration.maxUploadBytes)
+        let logger = self.logger
+        let streams = StreamSupervisor(recognizer: recognizer, batcher: batcher, maxStreams: configuration.maxStreams,
+                                       maxBackoff: .seconds(configuration.streamMaxBackoffSeconds),
+                                       recorder: writer.map { writer in
+                                           AlertHistoryRecorder(thumbnails: configuration.thumbnails) { _ = await writer.submit($0) }
+                                       }, log: { logger.info("\($0)") })
 
         let gate = AuthenticationGate(store: credentialStore, host: configuration.host, noAuth: configuration.noAuth)
         let credentials = credentialStore.map {
@@ -77,6 +84,7 @@ public struct RecognitionServer: Sendable {
         OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher,
                         historyEnabled: history != nil).register(on: router)
         HistoryRoutes(store: history, writer: writer).register(on: router)
+        StreamRoutes(supervisor: streams, uploads: uploads).register(on: router)
 
         var application = Application(
             responder: ClientAddressResponder(inner: router.buildResponder()),
@@ -103,6 +111,8 @@ public struct RecognitionServer: Sendable {
             "/": [.get], "/assets/page.css": [.get], "/assets/page.js": [.get],
             "/predict": [.post], "/v1/classify": [.post], "/v1/model": [.get],
             "/metrics": [.get], "/openapi.yaml": [.get],
+            "/v1/streams": [.get, .post], "/v1/streams/{id}": [.get, .delete], "/v1/streams/{id}/frame": [.get],
+            "/v1/events": [.get], "/streams": [.get], "/assets/streams.css": [.get], "/assets/streams.js": [.get],
             "/history": [.get], "/assets/history.js": [.get], "/assets/history.css": [.get],
             "/v1/history": [.get], "/v1/history.csv": [.get], "/v1/history/labels": [.get],
             "/v1/history/{id}": [.get], "/v1/history/{id}/thumbnail": [.get],

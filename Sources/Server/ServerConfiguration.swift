@@ -30,6 +30,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var bcryptCost: UInt8 = PasswordHasher.defaultCost
     /// How failed logins are slowed down.
     public var loginThrottle = LoginThrottlePolicy()
+    /// Streams (`POST /v1/streams`) running at once, at most: each is an ffmpeg process and frames for the engine.
+    public var maxStreams = 4
+    /// Longest wait between restarts of a stream whose source dropped, in seconds.
+    public var streamMaxBackoffSeconds = 30
     /// Where the recognition history is kept (`--db`); `.none` turns it off. `resnet18 serve` defaults to
     /// `DatabaseLocation.defaultSQLite()`; this struct defaults to off, so embedding a server writes nothing unasked.
     public var database: DatabaseLocation = .none
@@ -57,6 +61,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard maxUploadBytes >= 1 else { throw .invalid("--max-upload-mb must be more than 0") }
         guard sessionLifetimeSeconds >= 60 else { throw .invalid("--session-hours must be at least one minute") }
         guard (4...31).contains(bcryptCost) else { throw .invalid("--bcrypt-cost must be between 4 and 31") }
+        guard (0...64).contains(maxStreams) else { throw .invalid("--max-streams must be from 0 (no streams) to 64") }
+        guard streamMaxBackoffSeconds >= 1 else { throw .invalid("--stream-max-backoff must be at least 1 second") }
         if let days = historyMaxAgeDays, !(days > 0) {
             throw .invalid("--history-max-age-days must be more than 0 (leave it out to keep history forever)")
         }
@@ -74,6 +80,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             "max upload: \(Self.describe(bytes: maxUploadBytes))",
             "sessions: \(Self.describe(seconds: sessionLifetimeSeconds)), cookies HttpOnly SameSite=Lax, Secure \(secureCookies ? "always" : "when X-Forwarded-Proto is https")",
             "failed logins: \(loginThrottle.freeFailures) free per user and per address, then locked out \(Int(loginThrottle.firstLockoutSeconds)) s doubling to \(Int(loginThrottle.maximumLockoutSeconds)) s",
+            "streams: at most \(maxStreams) at once, restarts backing off up to \(streamMaxBackoffSeconds) s",
             database == .none
                 ? "history: off (--db none)"
                 : "history: \(database)\(database.isSQLite ? " (WAL)" : ""), thumbnails \(thumbnails ? "on" : "off"), \(historyRetention.summary)",

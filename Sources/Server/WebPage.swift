@@ -26,7 +26,7 @@ enum WebPage {
             <form id="logout-form" method="post" action="/logout"><input type="hidden" name="csrf_token" id="logout-csrf"><button id="logout" type="submit">Log out</button></form>
           </nav>
           <h1>What is in this picture?</h1>
-          <p class="weights">ResNet-18 · weights: <span id="weights">…</span> · <a id="history-nav" href="/history">History</a></p>
+          <p class="weights">ResNet-18 · weights: <span id="weights">…</span> · <a id="history-nav" href="/history">History</a> · <a id="streams-nav" href="/streams">Streams</a></p>
         </header>
         <main>
           <p id="error" class="error" role="alert" hidden></p>
@@ -45,7 +45,7 @@ enum WebPage {
             </div>
           </section>
         </main>
-        <footer><a href="/history">History</a> · API: <a href="/openapi.yaml">openapi.yaml</a> · <a href="/metrics">metrics</a> · <a href="/v2/models/resnet18">KServe v2</a></footer>
+        <footer><a href="/history">History</a> · <a href="/streams">Streams</a> · API: <a href="/openapi.yaml">openapi.yaml</a> · <a href="/metrics">metrics</a> · <a href="/v2/models/resnet18">KServe v2</a></footer>
         </body>
         </html>
         """

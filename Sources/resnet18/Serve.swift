@@ -43,6 +43,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "bcrypt cost users were added with (the decoy check for unknown names uses it too).")
     var bcryptCost: UInt8 = PasswordHasher.defaultCost
 
+    @Option(help: "Camera streams (POST /v1/streams) watched at once, at most (0: none).")
+    var maxStreams = 4
+
+    @Option(name: .customLong("stream-max-backoff"), help: "Longest wait, in seconds, between restarts of a stream whose source dropped.")
+    var streamMaxBackoffSeconds = 30
+
     @Option(name: .customLong("db"), help: ArgumentHelp(
         "Recognition history: a SQLite file path, postgres://user:password@host:port/database, or none.",
         discussion: "Default: history.sqlite in $XDG_DATA_HOME/resnet18 (else ~/.local/share/resnet18). Also RESNET18_DB.",
@@ -77,6 +83,8 @@ struct Serve: AsyncParsableCommand {
             configuration.sessionLifetimeSeconds = Int((sessionHours * 3600).rounded())
             configuration.secureCookies = secureCookies
             configuration.bcryptCost = bcryptCost
+            configuration.maxStreams = maxStreams
+            configuration.streamMaxBackoffSeconds = streamMaxBackoffSeconds
             if let argument = database ?? ProcessInfo.processInfo.environment["RESNET18_DB"].flatMap({ $0.isEmpty ? nil : $0 }) {
                 do {
                     configuration.database = try DatabaseLocation(argument: argument)

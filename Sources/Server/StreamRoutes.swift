@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+
+/// `/v1/streams` (add, list, show, latest frame, delete) and `/v1/events` (alerts and status changes, live,
+/// as server-sent events).
+struct StreamRoutes: Sendable {
+    let supervisor: StreamSupervisor
+    let uploads: UploadReader
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/streams") { _, _ in
+            Self.asset(StreamsPage.html, type: "text/html; charset=utf-8", extra: [.contentSecurityPolicy: WebPage.contentSecurityPolicy])
+        }
+        router.get("/assets/streams.css") { _, _ in Self.asset(StreamsPage.css, type: "text/css; charset=utf-8") }
+        router.get("/assets/streams.js") { _, _ in Self.asset(StreamsPage.javascript, type: "text/javascript; charset=utf-8") }
+        router.post("/v1/streams") { request, _ in
+            let body = try await uploads.body(of: request)
+            let streamRequest: StreamRequest
+            do {
+                streamRequest = try JSONDecoder().decode(StreamRequest.self, from: Data(body.readableBytesView))
+            } catch {
+                throw APIError.badRequest("the body must be JSON like {\"source\": \"rtsp://camera/stream\", \"fps\": 2, "
+                    + "\"rules\": [{\"labels\": [\"tabby\"], \"threshold\": 0.5, \"window\": \"2/3\"}], \"webhook\": \"http://...\"}: \(Self.describe(error))")
+            }
+            let info = try await supervisor.add(streamRequest)
+            return try JSONBody.response(info, status: .created, headers: [.location: "/v1/streams/\(info.id)"])
+        }
+        router.get("/v1/streams") { _, _ in
+            try JSONBody.response(StreamList(streams: await supervisor.list()))
+        }
+        router.get("/v1/streams/{id}") { _, context in
+            try JSONBody.response(try await supervisor.info(id: context.parameters.get("id") ?? ""))
+        }
+        router.get("/v1/streams/{id}/frame") { _, context in
+            let jpeg = try await supervisor.frameJPEG(id: context.parameters.get("id") ?? "")
+            return Response(status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: jpeg)))
+        }
+        router.delete("/v1/streams/{id}") { _, context in
+            try await supervisor.remove(id: context.parameters.get("id") ?? "")
+            return Response(status: .noContent)
+        }
+        router.get("/v1/events") { _, _ in
+            let events = await supervisor.subscribe()
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody { writer in
+                    // A comment first, so that clients see the stream open at once.
+                    try await writer.write(ByteBuffer(string: ": resnet18 events\n\n"))
+                    try await withGracefulShutdownHandler {
+                        for await event in events {
+                            try await writer.write(ByteBuffer(string: event.text))
+                        }
+                    } onGracefulShutdown: {
+                        Task { await supervisor.shutdown() }
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+    }
+
+    /// The answer of `GET /v1/streams`.
+    struct StreamList: Encodable {
+        let streams: [StreamInfo]
+    }
+
+    private static func asset(_ body: String, type: String, extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentType] = type
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// A JSON decoding error in a sentence.
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let DecodingError.keyNotFound(key, _): "the field \"\(key.stringValue)\" is missing"
+        case let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context):
+            "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type"
+        case DecodingError.dataCorrupted: "it is not valid JSON"
+        default: "\(error)"
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import Testing
+import Storage
+import TestSupport
+
+/// The `resnet18` executable left running: stdout lines as they come, stderr kept, stopped with a signal.
+final class RunningCommand: @unchecked Sendable {
+    let process = Process()
+    private let lock = NSLock()
+    private var output = Data()
+    private var errors = Data()
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = Command.binary
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["RESNET18_WEIGHTS"] = nil
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        for (pipe, isError) in [(out, false), (err, true)] {
+            Thread.detachNewThread { [self] in
+                while true {
+                    let data = pipe.fileHandleForReading.availableData
+                    if data.isEmpty { return }
+                    lock.lock()
+                    if isError { errors += data } else { output += data }
+                    lock.unlock()
+                }
+            }
+        }
+    }
+
+    var stdout: String { lock.lock(); defer { lock.unlock() }; return String(decoding: output, as: UTF8.self) }
+    var stderr: String { lock.lock(); defer { lock.unlock() }; return String(decoding: errors, as: UTF8.self) }
+
+    /// Waits (polling) until `condition` holds, at most `seconds`.
+    func wait(seconds: Double = 90, until condition: (RunningCommand) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition(self) { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    /// The process ids of this command's children (its ffmpeg), from /proc.
+    var children: [Int32] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/task")) ?? []
+        return tasks.flatMap { task -> [Int32] in
+            let text = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(task)/children", encoding: .utf8)) ?? ""
+            return text.split(separator: " ").compactMap { Int32($0) }
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    func stop() -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        return finish()
+    }
+
+    /// Waits for the command to exit by itself.
+    func finish() -> Int32 {
+        while process.isRunning { usleep(20_000) }
+        usleep(100_000)  // the reader threads drain the pipes
+        return process.terminationStatus
+    }
+}
+
+@Suite(.serialized) struct WatchTests {
+    let weights = ["--weights", Fixtures.seededPth.path]
+
+    /// astronaut.png's top-1 under the seeded weights and a threshold its frames reach and chelsea's do not.
+    func rule() throws -> [String] {
+        let astronaut = try Fixtures.referenceTop5(for: "astronaut.png"), chelsea = try Fixtures.referenceTop5(for: "chelsea.png")
+        return ["--alert", String(astronaut[0].index), "--threshold", String((astronaut[0].probability + chelsea[4].probability) / 2),
+                "--window", "2/3"]
+    }
+
+    @Test("watch --json on a video file prints one alert per appearance of the label, with time, source, label, probability, frame, and exits 0 at its end")
+    func watchFileJSON() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let video = try TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 3), ("astronaut.png", 3)], in: folder)
+        let outcome = try Command.run(["watch", video.path, "--json"] + rule() + weights)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let alerts = try Command.jsonLines(outcome.stdout)
+        #expect(alerts.count == 2, "\(outcome.stdout)")
+        let astronaut = try Fixtures.referenceTop5(for: "astronaut.png")
+        for alert in alerts {
+            #expect(alert["label"] as? String == "streetcar")
+            #expect(alert["index"] as? Int == astronaut[0].index)
+            #expect(abs((alert["probability"] as? Double ?? 0) - astronaut[0].probability) < 1e-5)
+            #expect(alert["source"] as? String == video.path)
+            #expect((alert["time"] as? String)?.hasSuffix("Z") == true)
+            #expect(alert["weights"] as? String == "resnet18-seeded.pth sha256:b0924803")
+            #expect(alert["trained"] as? Bool == true)
+        }
+        // chelsea 2 s = frames 1-4, astronaut from frame 5: the second astronaut frame completes 2 of 3.
+        let frames = alerts.compactMap { $0["frame"] as? Int }
+        #expect(frames.count == 2 && frames[0] >= 5 && frames[0] <= 7 && frames[1] > frames[0] + 6, "\(frames)")
+        #expect(outcome.stderr.contains("watch: ended"))
+    }
+
+    @Test("without weights, every alert says trained: false and stderr warns that the labels are meaningless")
+    func watchUntrained() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let video = try TestVideo.make([("chelsea.png", 1)], in: folder)
+        let outcome = try Command.run(["watch", video.path, "--json", "--alert", "0", "--threshold", "0.00001"],
+                                      environment: ["XDG_CACHE_HOME": folder.path, "HOME": folder.path])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let alerts = try Command.jsonLines(outcome.stdout)
+        #expect(alerts.count == 1)
+        #expect(alerts.allSatisfy { $0["trained"] as? Bool == false && $0["weights"] as? String == "untrained" })
+        #expect(outcome.stderr.contains("UNTRAINED WEIGHTS"))
+    }
+
+    @Test("bad sources and unknown labels stop watch with a message saying what to give")
+    func watchRefusals() throws {
+        let missing = try Command.run(["watch", "/no/such/video.mkv"] + weights)
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("no such video file"), "\(missing.stderr)")
+        let scheme = try Command.run(["watch", "ftp://camera/x"] + weights)
+        #expect(scheme.stderr.contains("use rtsp://"), "\(scheme.stderr)")
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let video = try TestVideo.make([("chelsea.png", 1)], in: folder)
+        let label = try Command.run(["watch", video.path, "--alert", "tabby cat"] + weights)
+        #expect(label.status != 0)
+        #expect(label.stderr.contains("no class is called \"tabby cat\""), "\(label.stderr)")
+    }
+
+    @Test("killing the camera's ffmpeg mid-stream: watch restarts with backoff and reports each appearance once")
+    func watchCameraKilled() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let video = try TestVideo.make([("chelsea.png", 1), ("astronaut.png", 3), ("chelsea.png", 2), ("astronaut.png", 3)], in: folder)
+        let camera = TestCamera(video: video, sessions: 2)
+        defer { camera.stop() }
+        let watch = try RunningCommand(["watch", camera.url, "--json", "--max-backoff", "2"] + rule() + weights)
+        #expect(watch.wait { $0.stdout.contains("\"frame\"") }, "\(watch.stderr)")
+        camera.killCurrent()
+        // The second session plays the video from the start: two more appearances.
+        #expect(watch.wait { $0.stdout.split(separator: "\n").count >= 3 }, "\(watch.stderr)")
+        #expect(watch.wait(seconds: 30) { $0.stderr.components(separatedBy: "restarting in").count >= 3 })
+        #expect(watch.stop() == 0)
+        let alerts = try Command.jsonLines(watch.stdout)
+        #expect(alerts.count == 3, "\(watch.stdout)")
+        let frames = alerts.compactMap { $0["frame"] as? Int }
+        #expect(frames == frames.sorted() && Set(frames).count == frames.count, "each alert once: \(frames)")
+        #expect(watch.stderr.contains("watch: restarting"))
+        #expect(watch.stderr.contains("watch: stopped"))
+    }
+
+    @Test("killing watch's own ffmpeg mid-stream restarts it; alerts after the restart still come")
+    func watchReaderKilled() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let video = try TestVideo.make([("chelsea.png", 1), ("astronaut.png", 3), ("chelsea.png", 2), ("astronaut.png", 3)], in: folder)
+        let camera = TestCamera(video: video, sessions: 2)
+        defer { camera.stop() }
+        let watch = try RunningCommand(["watch", camera.url, "--json", "--max-backoff", "2"] + rule() + weights)
+        #expect(watch.wait { $0.stdout.contains("\"frame\"") }, "\(watch.stderr)")
+        let readers = watch.children
+        #expect(readers.count == 1)
+        for reader in readers { kill(reader, SIGKILL) }
+        #expect(watch.wait { $0.stderr.contains("ffmpeg was killed (signal 9); restarting in") }, "\(watch.stderr)")
+        #expect(watch.wait { $0.stdout.split(separator: "\n").count >= 3 }, "\(watch.stderr)")
+        #expect(watch.stop() == 0)
+        let frames = try Command.jsonLines(watch.stdout).compactMap { $0["frame"] as? Int }
+        #expect(frames.count == 3 && Set(frames).count == 3, "\(frames)")
+    }
+
+    @Test("watch --db records each alert in the history with its frame as the snapshot")
+    func watchRecordsHistory() async throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let video = try TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 3), ("astronaut.png", 3)], in: folder)
+        let path = folder.appendingPathComponent("history.sqlite").path
+        let outcome = try Command.run(["watch", video.path, "--json", "--db", path] + rule() + weights)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let printed = try Command.jsonLines(outcome.stdout).compactMap { $0["frame"] as? Int }
+        let database = try await Database.open(.sqlite(path: path))
+        let page = try await HistoryStore(database: database).query(HistoryFilter(source: "watch", alertsOnly: true))
+        await database.close()
+        #expect(page.entries.count == 2)
+        #expect(printed.count == 2)
+        let astronaut = try Fixtures.referenceTop5(for: "astronaut.png")
+        for entry in page.entries {
+            #expect(entry.record.top.index == astronaut[0].index)
+            #expect(entry.record.streamID == video.path)
+            #expect(entry.record.alert?.contains("streetcar") == true)
+            #expect(entry.hasThumbnail)
+        }
+    }
+
+    @Test("watch --webhook POSTs each alert as JSON, retrying a receiver that fails")
+    func watchWebhookRetries() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let video = try TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 3), ("astronaut.png", 3)], in: folder)
+        let receiver = try WebhookReceiver(failures: 2)
+        defer { receiver.stop() }
+        let outcome = try Command.run(["watch", video.path, "--json", "--webhook", receiver.url] + rule() + weights)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(receiver.received.count == 2, "\(outcome.stderr)")
+        #expect(receiver.requests == 4)
+        let delivered = try receiver.received.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let printed = try Command.jsonLines(outcome.stdout)
+        #expect(delivered.map { $0["frame"] as? Int } == printed.map { $0["frame"] as? Int })
+        #expect(outcome.stderr.contains("answered 500; retrying in"), "\(outcome.stderr)")
+    }
+}

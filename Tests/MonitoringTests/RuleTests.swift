@@ -1,0 +1,104 @@
+import Imaging
+@testable import Monitoring
+import Recognition
+import Testing
+
+@Suite struct RuleTests {
+    func rule(_ k: Int, _ n: Int, threshold: Double = 0.5, classes: Set<Int> = [1]) throws -> AlertRule {
+        try AlertRule(classes: classes, names: ["x"], threshold: threshold, k: k, n: n)
+    }
+
+    /// Probabilities with class 1 at `p` (three classes).
+    func frame(_ p: Double) -> [Double] { [1 - p, p, 0] }
+
+    @Test("an alert fires once when k of the last n frames reach the threshold, not again while it holds")
+    func risingEdgeOnly() throws {
+        var window = RuleWindow(rule: try rule(2, 3))
+        let fired = [0.9, 0.1, 0.9, 0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.8, 0.7].map { window.observe(probabilities: frame($0)) != nil }
+        // Frame 3 makes 2 of 3; it holds through frame 7 (0.9, 0.9, 0.1) and stops at frame 8; frame 11 fires again.
+        #expect(fired == [false, false, true, false, false, false, false, false, false, false, true])
+    }
+
+    @Test("the alert names the rule's class with the highest probability in the frame")
+    func bestClassOfTheSet() throws {
+        var window = RuleWindow(rule: try rule(1, 1, threshold: 0.3, classes: [0, 2]))
+        let alert = window.observe(probabilities: [0.35, 0.2, 0.45])
+        #expect(alert?.index == 2)
+        #expect(alert?.probability == 0.45)
+    }
+
+    @Test("a reset forgets the window: the same condition fires again after a restart")
+    func resetRearms() throws {
+        var window = RuleWindow(rule: try rule(1, 2))
+        #expect(window.observe(probabilities: frame(0.9)) != nil)
+        #expect(window.observe(probabilities: frame(0.9)) == nil)
+        window.reset()
+        #expect(window.observe(probabilities: frame(0.9)) != nil)
+    }
+
+    @Test("labels resolve from torchvision's names (any case), indices and WordNet ids")
+    func labelsResolve() throws {
+        let labels = Labels.imageNet
+        #expect(try AlertRule.resolve("tabby", in: labels) == [281])
+        #expect(try AlertRule.resolve("Tabby", in: labels) == [281])
+        #expect(try AlertRule.resolve("281", in: labels) == [281])
+        #expect(try AlertRule.resolve("n02123045", in: labels) == [281])
+        #expect(try AlertRule.resolve("crane", in: labels) == [517])
+        #expect(try AlertRule.resolve("Crane Bird", in: labels) == [134])
+        #expect(try AlertRule.resolve("Crane Bird", in: labels) == [134])
+        #expect(throws: MonitoringError.self) { try AlertRule.resolve("1000", in: labels) }
+        let refusal = Result { () throws(MonitoringError) in try AlertRule.resolve("retriev", in: labels) }
+        guard case let .failure(error) = refusal else {
+            Issue.record("a partial name resolved")
+            return
+        }
+        #expect(error.description.contains("\"golden retriever\""), "\(error)")
+    }
+
+    @Test("bad thresholds and windows are refused with the form to use")
+    func badRulesRefused() throws {
+        #expect(throws: MonitoringError.self) { try rule(1, 1, threshold: 0) }
+        #expect(throws: MonitoringError.self) { try rule(1, 1, threshold: 1.5) }
+        #expect(throws: MonitoringError.self) { try rule(3, 2) }
+        #expect(throws: MonitoringError.self) { try AlertRule.parseWindow("2 of 3") }
+        #expect(try AlertRule.parseWindow("2/3") == (2, 3))
+    }
+}
+
+@Suite struct PPMStreamParserTests {
+    @Test("frames split across reads and carrying their own sizes are reassembled")
+    func framesAcrossReads() throws {
+        let first = RGBImage(width: 2, height: 1, pixels: [1, 2, 3, 4, 5, 6])
+        let second = RGBImage(width: 1, height: 2, pixels: [7, 8, 9, 10, 11, 12])
+        let bytes = Array("P6\n2 1\n255\n".utf8) + first.pixels + Array("P6 # comment\n1 2 255\n".utf8) + second.pixels
+        var parser = PPMStreamParser(maxPixels: 100)
+        var frames: [RGBImage] = []
+        for byte in bytes {
+            frames += try [byte].withUnsafeBytes { try parser.append($0) }
+        }
+        #expect(frames == [first, second])
+        #expect(parser.pendingBytes == 0)
+    }
+
+    @Test("a frame over the pixel limit or not in PPM is refused")
+    func refusesBadFrames() throws {
+        var parser = PPMStreamParser(maxPixels: 100)
+        #expect(throws: MonitoringError.self) { try Array("P6\n100 100\n255\n".utf8).withUnsafeBytes { try parser.append($0) } }
+        var other = PPMStreamParser(maxPixels: 100)
+        #expect(throws: MonitoringError.self) { try Array("\u{89}PNG....".utf8).withUnsafeBytes { try other.append($0) } }
+    }
+}
+
+@Suite struct VideoSourceTests {
+    @Test("sources are URLs of known schemes, existing files or /dev/videoN; the service refuses files")
+    func sourcesChecked() throws {
+        #expect(try VideoSource("rtsp://camera.local:554/stream").kind == .url)
+        #expect(try VideoSource("http://127.0.0.1:8000/x.mkv").isLive)
+        #expect(throws: MonitoringError.self) { try VideoSource("file:///etc/passwd") }
+        #expect(throws: MonitoringError.self) { try VideoSource("http://") }
+        #expect(throws: MonitoringError.self) { try VideoSource("/no/such/video.mkv") }
+        #expect(throws: MonitoringError.self) { try VideoSource("/dev/sda") }
+        #expect(try VideoSource("/etc/hostname").kind == .file)
+        #expect(throws: MonitoringError.self) { try VideoSource("/etc/hostname", allowFiles: false) }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Server
+import Testing
+import TestSupport
+
+extension ServerTests {
+    @Suite("Streams: /v1/streams and /v1/events")
+    struct StreamRouteTests {
+        /// astronaut.png's top-1 under the seeded weights, and a threshold its frames reach and chelsea's do not.
+        static func rule() throws -> [String: Any] {
+            let astronaut = try Photos.referenceTop5("astronaut.png"), chelsea = try Photos.referenceTop5("chelsea.png")
+            return ["labels": [astronaut[0].label], "threshold": (astronaut[0].probability + chelsea[4].probability) / 2,
+                    "window": "2/3"]
+        }
+
+        static func json(_ object: [String: Any]) throws -> ByteBuffer {
+            ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))
+        }
+
+        static let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+
+        /// Polls `GET /v1/streams/{id}` until `condition` holds, at most `seconds`; returns the last answer.
+        static func poll(_ client: any TestClientProtocol, _ id: String, seconds: Double = 90,
+                         until condition: ([String: Any]) -> Bool) async throws -> [String: Any] {
+            let deadline = Date().addingTimeInterval(seconds)
+            var stream: [String: Any] = [:]
+            while Date() < deadline {
+                stream = try await client.execute(uri: "/v1/streams/\(id)", method: .get).object
+                if condition(stream) { return stream }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return stream
+        }
+
+        @Test("bad stream requests get 400 naming the problem, past --max-streams 409, unknown ids 404; the server keeps serving")
+        func refusals() async throws {
+            try await TestServer.run(TestServer.configuration { $0.maxStreams = 1 }) { client in
+                let cases: [(String, String)] = [
+                    ("not json", "must be JSON"),
+                    (#"{"fps": 2}"#, "\"source\" is missing"),
+                    (#"{"source": "/etc/passwd"}"#, "not files"),
+                    (#"{"source": "file:///etc/passwd"}"#, "file:// sources are not read here"),
+                    (#"{"source": "http://127.0.0.1:1/x", "fps": 1000}"#, "fps must be between"),
+                    (#"{"source": "http://127.0.0.1:1/x", "rules": [{"labels": ["tabby cat"]}]}"#, "no class is called"),
+                    (#"{"source": "http://127.0.0.1:1/x", "rules": [{"labels": ["tabby"], "window": "3/2"}]}"#, "K/N"),
+                    (#"{"source": "http://127.0.0.1:1/x", "webhook": "ftp://x"}"#, "webhook must be"),
+                ]
+                for (body, message) in cases {
+                    let response = try await client.execute(uri: "/v1/streams", method: .post, headers: Self.jsonHeaders,
+                                                            body: ByteBuffer(string: body))
+                    #expect(response.status == .badRequest, "\(body)")
+                    #expect((try response.object["error"] as? String)?.contains(message) == true, "\(body): \(response.text)")
+                }
+                let first = try await client.execute(uri: "/v1/streams", method: .post, headers: Self.jsonHeaders,
+                                                     body: ByteBuffer(string: #"{"source": "http://127.0.0.1:1/none"}"#))
+                #expect(first.status == .created)
+                let second = try await client.execute(uri: "/v1/streams", method: .post, headers: Self.jsonHeaders,
+                                                      body: ByteBuffer(string: #"{"source": "http://127.0.0.1:1/other"}"#))
+                #expect(second.status == .conflict)
+                #expect(try second.object["code"] as? String == "too_many_streams")
+                #expect(try await client.execute(uri: "/v1/streams/nope", method: .get).status == .notFound)
+                #expect(try await client.execute(uri: "/v1/streams/nope/frame", method: .get).status == .notFound)
+                #expect(try await client.execute(uri: "/v1/streams/nope", method: .delete).status == .notFound)
+                #expect(try await client.execute(uri: "/v1/streams", method: .put).status == .methodNotAllowed)
+                // The unreachable source restarts with backoff and says why; nothing else is disturbed.
+                let id = try #require(try first.object["id"] as? String)
+                let failing = try await Self.poll(client, id) { ($0["status"] as? String) == "restarting" }
+                #expect(failing["status"] as? String == "restarting")
+                #expect((failing["last_error"] as? String)?.contains("Connection refused") == true, "\(failing)")
+                #expect(try await client.stillServes())
+                #expect(try await client.execute(uri: "/v1/streams/\(id)", method: .delete).status == .noContent)
+                #expect(try await client.execute(uri: "/v1/streams", method: .post, headers: Self.jsonHeaders,
+                                                 body: ByteBuffer(string: #"{"source": "http://127.0.0.1:1/other"}"#)).status == .created)
+            }
+        }
+
+        @Test("a camera stream: alerts reach /v1/events live, the webhook (retried) and the history (with snapshots), the status and latest frame are served, a killed ffmpeg restarts with no alert lost or repeated")
+        func cameraStream() async throws {
+            let folder = try Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let video = try TestVideo.make([("chelsea.png", 1), ("astronaut.png", 3), ("chelsea.png", 2), ("astronaut.png", 3)], in: folder)
+            let camera = TestCamera(video: video, sessions: 2)
+            defer { camera.stop() }
+            let receiver = try WebhookReceiver(failures: 1)
+            defer { receiver.stop() }
+            let astronaut = try Photos.referenceTop5("astronaut.png")
+            try await withHistoryServer(.sqlite) { client, _ in
+                let port = try #require(client.port)
+                let events = try EventStreamReader(port: port, path: "/v1/events")
+                defer { events.close() }
+                let added = try await client.execute(
+                    uri: "/v1/streams", method: .post, headers: Self.jsonHeaders,
+                    body: try Self.json(["source": camera.url, "fps": 2, "rules": [try Self.rule()], "webhook": receiver.url]))
+                #expect(added.status == .created, "\(added.text)")
+                let id = try #require(try added.object["id"] as? String)
+                #expect(added.headers[.location] == "/v1/streams/\(id)")
+
+                // The first appearance: an alert, live.
+                let first = try await Self.poll(client, id) { ($0["alerts"] as? Int ?? 0) >= 1 }
+                #expect(first["status"] as? String == "running")
+                let latest = try #require(first["latest"] as? [String: Any])
+                #expect(latest["width"] as? Int == 256)
+                let frame = try await client.execute(uri: "/v1/streams/\(id)/frame", method: .get)
+                #expect(frame.status == .ok)
+                #expect(frame.headers[.contentType] == "image/jpeg")
+                #expect(Array(frame.body.readableBytesView.prefix(3)) == [0xFF, 0xD8, 0xFF])
+
+                // Kill the ffmpeg reading the camera: the stream says so, restarts, and sees the whole second session.
+                let pid = try #require(first["ffmpeg_pid"] as? Int)
+                #expect(kill(Int32(pid), SIGKILL) == 0)
+                let restarted = try await Self.poll(client, id) { ($0["restarts"] as? Int ?? 0) >= 1 }
+                #expect((restarted["last_error"] as? String)?.contains("killed") == true, "\(restarted)")
+                let done = try await Self.poll(client, id) { ($0["alerts"] as? Int ?? 0) >= 3 }
+                #expect(done["alerts"] as? Int == 3)
+
+                let alerts = try #require(done["events"] as? [[String: Any]])
+                let frames = alerts.compactMap { $0["frame"] as? Int }
+                #expect(frames.count == 3 && Set(frames).count == 3 && frames == frames.sorted(), "\(frames)")
+                #expect(alerts.allSatisfy { $0["index"] as? Int == astronaut[0].index && $0["trained"] as? Bool == true })
+
+                // The same alerts arrived on the event stream, each once.
+                let deadline = Date().addingTimeInterval(10)
+                while events.events.filter({ $0.event == "alert" }).count < 3 && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+                #expect(events.raw.hasPrefix("HTTP/1.1 200"))
+                #expect(events.raw.lowercased().contains("content-type: text/event-stream"))
+                let pushed = try events.events.filter { $0.event == "alert" }
+                    .map { try JSONSerialization.jsonObject(with: Data($0.data.utf8)) as! [String: Any] }
+                #expect(pushed.compactMap { $0["frame"] as? Int } == frames, "\(events.raw.prefix(3000))")
+                #expect(pushed.allSatisfy { $0["stream"] as? String == id && $0["label"] as? String == astronaut[0].label })
+                #expect(events.events.contains { $0.event == "status" && $0.data.contains("\"restarting\"") })
+
+                // The webhook got each alert once, after a retry of the first.
+                let hookDeadline = Date().addingTimeInterval(20)
+                while receiver.received.count < 3 && Date() < hookDeadline { try await Task.sleep(for: .milliseconds(50)) }
+                let hooked = try receiver.received.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+                #expect(hooked.compactMap { $0["frame"] as? Int } == frames)
+                #expect(receiver.requests == 4)
+
+                // Each alert is an event in the history, with its snapshot.
+                let history = try await client.execute(uri: "/v1/history?alerts=true&source=stream:\(id)", method: .get).object
+                let entries = try #require(history["entries"] as? [[String: Any]])
+                #expect(entries.count == 3, "\(history)")
+                #expect(entries.allSatisfy { ($0["alert"] as? String)?.contains(astronaut[0].label) == true && $0["stream_id"] as? String == id })
+                #expect(entries.allSatisfy { (($0["top"] as? [[String: Any]])?.first?["index"] as? Int) == astronaut[0].index })
+                let thumbnailURL = try #require(entries.first?["thumbnail_url"] as? String)
+                let thumbnail = try await client.execute(uri: thumbnailURL, method: .get)
+                #expect(thumbnail.status == .ok)
+                #expect(Array(thumbnail.body.readableBytesView.prefix(3)) == [0xFF, 0xD8, 0xFF])
+
+                let list = try await client.execute(uri: "/v1/streams", method: .get).object
+                #expect((list["streams"] as? [[String: Any]])?.count == 1)
+                #expect(try await client.stillServes())
+                #expect(try await client.execute(uri: "/v1/streams/\(id)", method: .delete).status == .noContent)
+                #expect(try await client.execute(uri: "/v1/streams/\(id)", method: .get).status == .notFound)
+            }
+        }
+
+        @Test("the streams page and its assets are served from the binary")
+        func streamsPage() async throws {
+            try await TestServer.run { client in
+                let page = try await client.execute(uri: "/streams", method: .get)
+                #expect(page.status == .ok)
+                #expect(page.text.contains("/assets/streams.js"))
+                #expect(try await client.execute(uri: "/assets/streams.js", method: .get).text.contains("EventSource(\"/v1/events\")"))
+                #expect(try await client.execute(uri: "/assets/streams.css", method: .get).status == .ok)
+            }
+        }
+    }
+}
