@@ -38,8 +38,11 @@ public struct RecognitionServer: Sendable {
         KServeRoutes(pipeline: pipeline, uploads: uploads).register(on: router)
         OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher).register(on: router)
 
+        let requestTimeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeoutSeconds * 1_000_000_000))
         var application = Application(
             router: router,
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [RequestDeadlineHandler(timeout: requestTimeout)], idleTimeout: requestTimeout)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "resnet18"),
             services: [BatcherService(batcher: batcher)],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },

@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var defaultTopK = 5
     /// Seconds a client told 503 is asked to wait (`Retry-After`).
     public var retryAfterSeconds = 1
+    /// Seconds a request may take to arrive, head and body (a slower client is cut off); also how long an idle
+    /// kept-alive connection stays open.
+    public var requestTimeoutSeconds = 30.0
 
     public init() {}
 
@@ -29,6 +32,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard queueDepth >= 1 else { throw .invalid("--queue-depth must be at least 1") }
         guard cacheEntries >= 0 else { throw .invalid("--cache-entries cannot be negative (0 turns the cache off)") }
         guard maxUploadBytes >= 1 else { throw .invalid("--max-upload-mb must be more than 0") }
+        guard requestTimeoutSeconds > 0 else { throw .invalid("--request-timeout must be more than 0 seconds") }
     }
 
     /// The lines printed at start-up.
@@ -37,7 +41,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             "listen: \(host):\(port == 0 ? "any free port" : String(port))",
             "batching: up to \(maxBatch) images per engine call, waiting at most \(maxBatchDelayMilliseconds) ms for more; queue depth \(queueDepth)",
             "result cache: \(cacheEntries == 0 ? "off" : "\(cacheEntries) entries")",
-            "max upload: \(Self.describe(bytes: maxUploadBytes))",
+            "max upload: \(Self.describe(bytes: maxUploadBytes)); request timeout \(requestTimeoutSeconds) s",
         ]
     }
 

@@ -30,6 +30,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-upload-mb"), help: "Largest request body, in megabytes.")
     var maxUploadMegabytes = 20.0
 
+    @Option(name: .customLong("request-timeout"), help: "Seconds a request may take to arrive (slower clients are cut off); idle connections close after as long.")
+    var requestTimeoutSeconds = 30.0
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -44,6 +47,7 @@ struct Serve: AsyncParsableCommand {
         configuration.queueDepth = queueDepth
         configuration.cacheEntries = cacheEntries
         configuration.maxUploadBytes = Int((maxUploadMegabytes * 1024 * 1024).rounded())
+        configuration.requestTimeoutSeconds = requestTimeoutSeconds
         return configuration
     }
 
