@@ -1,5 +1,6 @@
 """Writes the committed seed corpus of the fuzz targets: fixture photos cut down to a few dozen pixels in every
-variant the decoders handle, and small hand-made weight files of every container. Run once; the output is in git.
+variant the decoders handle, and small hand-made weight files of every container. Run once; the output is in git. The `found-SHA1` files beside
+them are what libFuzzer's own runs added, minimised with `-merge=1` (see bench/results/fuzz.md).
 
 Usage: /usr/bin/python3 fuzz/make_seeds.py ../shared   (needs Pillow: Debian's python3-pil)
 """
