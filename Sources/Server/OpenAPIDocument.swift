@@ -88,13 +88,13 @@ enum OpenAPIDocument {
                       file:
                         contentType: image/jpeg, image/png, image/webp, application/octet-stream
                   image/jpeg:
-                    schema: {type: string, format: binary}
+                    schema: {type: string, format: binary, minLength: 1}
                   image/png:
-                    schema: {type: string, format: binary}
+                    schema: {type: string, format: binary, minLength: 1}
                   image/webp:
-                    schema: {type: string, format: binary}
+                    schema: {type: string, format: binary, minLength: 1}
                   application/octet-stream:
-                    schema: {type: string, format: binary}
+                    schema: {type: string, format: binary, minLength: 1}
               responses:
                 "200":
                   description: One result per image, in upload order.
