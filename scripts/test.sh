@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: the Swift suites (engine fidelity, decoders, weight readers, the real server),
-# then the page in a real browser and schemathesis against the OpenAPI document.
+# a short libFuzzer run of each fuzz target (fuzz/run.sh), then the page in a real browser and schemathesis
+# against the OpenAPI document.
 # Usage: scripts/test.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +22,14 @@ echo "    $RESNET18_TEST_POSTGRES_URL"
 
 echo "==> swift test"
 swift test 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Building)' 
+
+echo "==> fuzzing (libFuzzer + AddressSanitizer): ${FUZZ_SECONDS:=20}s per target, then the committed seeds and regressions"
+for target in imaging checkpoint; do
+    scratch=$(mktemp -d)
+    FUZZ_CORPUS="$scratch" fuzz/run.sh "$target" "$FUZZ_SECONDS"
+    rm -rf "$scratch"
+    fuzz/run.sh "$target" replay
+done
 
 bin="$(swift build --show-bin-path)/resnet18"
 export RESNET18_BIN="$bin"

@@ -86,8 +86,11 @@ public struct RecognitionServer: Sendable {
         HistoryRoutes(store: history, writer: writer).register(on: router)
         StreamRoutes(supervisor: streams, uploads: uploads).register(on: router)
 
+        let requestTimeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeoutSeconds * 1_000_000_000))
         var application = Application(
             responder: ClientAddressResponder(inner: router.buildResponder()),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [RequestDeadlineHandler(timeout: requestTimeout)], idleTimeout: requestTimeout)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "resnet18"),
             services: services,
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },

@@ -43,6 +43,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var historyMaxRows: Int?
     /// Whether history rows keep a small JPEG of the image (`--thumbnails on|off`; off for privacy).
     public var thumbnails = true
+    /// Seconds a request may take to arrive, head and body (a slower client is cut off); also how long an idle
+    /// kept-alive connection stays open.
+    public var requestTimeoutSeconds = 30.0
 
     public init() {}
 
@@ -69,6 +72,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         if let rows = historyMaxRows, rows < 1 {
             throw .invalid("--history-max-rows must be at least 1 (leave it out to keep every row)")
         }
+        guard requestTimeoutSeconds > 0 else { throw .invalid("--request-timeout must be more than 0 seconds") }
     }
 
     /// The lines printed at start-up.
@@ -77,7 +81,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             "listen: \(host):\(port == 0 ? "any free port" : String(port))",
             "batching: up to \(maxBatch) images per engine call, waiting at most \(maxBatchDelayMilliseconds) ms for more; queue depth \(queueDepth)",
             "result cache: \(cacheEntries == 0 ? "off" : "\(cacheEntries) entries")",
-            "max upload: \(Self.describe(bytes: maxUploadBytes))",
+            "max upload: \(Self.describe(bytes: maxUploadBytes)); request timeout \(requestTimeoutSeconds) s",
             "sessions: \(Self.describe(seconds: sessionLifetimeSeconds)), cookies HttpOnly SameSite=Lax, Secure \(secureCookies ? "always" : "when X-Forwarded-Proto is https")",
             "failed logins: \(loginThrottle.freeFailures) free per user and per address, then locked out \(Int(loginThrottle.firstLockoutSeconds)) s doubling to \(Int(loginThrottle.maximumLockoutSeconds)) s",
             "streams: at most \(maxStreams) at once, restarts backing off up to \(streamMaxBackoffSeconds) s",

@@ -8,8 +8,12 @@ public final class Database: Sendable {
     /// Which SQL dialect the stores write column types in.
     public let dialect: SQLDialect
     private let backend: any DatabaseBackend
+    /// The ids of the migrations it was opened with, in their order: ties of `applied_at_ms` (several applied in
+    /// one millisecond) are listed in this order.
+    private let migrationOrder: [String]
 
-    private init(location: DatabaseLocation, dialect: SQLDialect, backend: any DatabaseBackend) {
+    private init(location: DatabaseLocation, dialect: SQLDialect, backend: any DatabaseBackend, migrationOrder: [String]) {
+        self.migrationOrder = migrationOrder
         self.location = location
         self.dialect = dialect
         self.backend = backend
@@ -22,9 +26,11 @@ public final class Database: Sendable {
         let database: Database
         switch location {
         case let .sqlite(path):
-            database = Database(location: location, dialect: .sqlite, backend: try SQLiteBackend(path: path))
+            database = Database(location: location, dialect: .sqlite, backend: try SQLiteBackend(path: path),
+                                migrationOrder: migrations.map(\.id))
         case let .postgres(settings):
-            database = Database(location: location, dialect: .postgres, backend: try await PostgresBackend(settings: settings, logger: logger))
+            database = Database(location: location, dialect: .postgres, backend: try await PostgresBackend(settings: settings, logger: logger),
+                                migrationOrder: migrations.map(\.id))
         case .none:
             throw .invalidLocation("--db none turns history off: there is no database to open")
         }
@@ -55,9 +61,14 @@ public final class Database: Sendable {
         return try await backend.writeTransaction(statements)
     }
 
-    /// The ids of the migrations this database has applied.
+    /// The ids of the migrations this database has applied, in the order they were applied.
     public func appliedMigrations() async throws(StorageError) -> [String] {
-        try await read(SQLStatement("SELECT id FROM schema_migrations ORDER BY applied_at_ms, id")).map { row throws(StorageError) in try row.string("id") }
+        let rows = try await read(SQLStatement("SELECT id, applied_at_ms FROM schema_migrations"))
+        let applied = try rows.map { row throws(StorageError) in (id: try row.string("id"), ms: row.optionalInt64("applied_at_ms") ?? 0) }
+        let position = Dictionary(migrationOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        return applied.sorted {
+            ($0.ms, position[$0.id] ?? Int.max, $0.id) < ($1.ms, position[$1.id] ?? Int.max, $1.id)
+        }.map(\.id)
     }
 
     /// Closes the files or connections. Further calls fail.

@@ -64,6 +64,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Keep a small JPEG of each image in the history: on or off (off for privacy).", valueName: "on|off"))
     var thumbnails = "on"
 
+    @Option(name: .customLong("request-timeout"), help: "Seconds a request may take to arrive (slower clients are cut off); idle connections close after as long.")
+    var requestTimeoutSeconds = 30.0
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -79,6 +82,7 @@ struct Serve: AsyncParsableCommand {
             configuration.queueDepth = queueDepth
             configuration.cacheEntries = cacheEntries
             configuration.maxUploadBytes = Int((maxUploadMegabytes * 1024 * 1024).rounded())
+            configuration.requestTimeoutSeconds = requestTimeoutSeconds
             configuration.noAuth = noAuth
             configuration.sessionLifetimeSeconds = Int((sessionHours * 3600).rounded())
             configuration.secureCookies = secureCookies

@@ -7,7 +7,7 @@ import Testing
 import TestSupport
 
 /// `resnet18 serve` as a process: started on a free port, fed over HTTP, killed.
-final class ServeProcess: @unchecked Sendable {
+final class HistoryServeProcess: @unchecked Sendable {
     let process = Process()
     private let output = Pipe()
     private let lock = NSLock()
@@ -87,7 +87,7 @@ enum ServeProcessError: Error, CustomStringConvertible {
     func killNineDuringWritesLosesNoAnsweredRow(backend: TestDatabases.Backend) async throws {
         let (location, cleanup) = try await TestDatabases.freshLocation(backend)
         defer { Task { await cleanup() } }
-        let server = try ServeProcess(["--weights", Fixtures.seededPth.path, "--db", TestDatabases.argument(for: location),
+        let server = try HistoryServeProcess(["--weights", Fixtures.seededPth.path, "--db", TestDatabases.argument(for: location),
                                        "--log-level", "warning"])
         defer { server.stop() }
         let photo = [UInt8](try Data(contentsOf: Fixtures.images.appendingPathComponent("chelsea-q90.jpg")))

@@ -1,0 +1,240 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import TestSupport
+
+/// `resnet18 serve` as a separate process facing misbehaving clients: one that trickles a byte a second, ones that
+/// hang up mid-upload. Its descriptors and resident memory are read from /proc.
+@Suite(.serialized) struct ServerFaultTests {
+    @Test("a client sending one byte a second is cut off after --request-timeout; others are served meanwhile")
+    func slowClientIsCutOff() async throws {
+        let server = try ServeProcess(["--request-timeout", "2"])
+        defer { server.stop() }
+        let photo = try [UInt8](Data(contentsOf: Fixtures.images.appendingPathComponent("chelsea-q90.jpg")))
+
+        // A body trickling in (each byte restarts Hummingbird's idle timer, not this deadline), headers trickling
+        // in, and a connection that sends nothing at all.
+        let slowBody = try ClientSocket(port: server.port)
+        try slowBody.send(Array("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: \(photo.count)\r\n\r\n".utf8))
+        let slowHead = try ClientSocket(port: server.port)
+        let silent = try ClientSocket(port: server.port)
+        let bodyTrickle = Trickle(socket: slowBody, bytes: Array(photo.prefix(30)))
+        let headTrickle = Trickle(socket: slowHead, bytes: Array("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n".utf8))
+
+        for _ in 0..<3 {
+            let answer = try ClientSocket(port: server.port).request(photo)
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(200))")
+        }
+        // Each slow connection ends closed by the server, long before its bytes ran out (30 s at one a second).
+        #expect(slowBody.waitForClose(seconds: 60))
+        #expect(slowHead.waitForClose(seconds: 60))
+        #expect(silent.waitForClose(seconds: 60))
+        #expect(bodyTrickle.stop() < 30)
+        #expect(headTrickle.stop() < 30)
+        #expect(try ClientSocket(port: server.port).request(photo).hasPrefix("HTTP/1.1 200"))
+    }
+
+    @Test("clients hanging up mid-upload or before their answer leave no descriptor behind, and memory stays flat")
+    func disconnectsLeakNothing() throws {
+        let server = try ServeProcess(["--cache-entries", "0"])
+        defer { server.stop() }
+        let photo = try [UInt8](Data(contentsOf: Fixtures.images.appendingPathComponent("chelsea-q90.jpg")))
+        let head = Array("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: \(photo.count)\r\n\r\n".utf8)
+        for _ in 0..<10 { #expect(try ClientSocket(port: server.port).request(photo).hasPrefix("HTTP/1.1 200")) }
+        let descriptorsBefore = server.openDescriptors()
+
+        /// 300 clients: a third send half the body, a third the head only, a third the whole request; all reset.
+        func hangUps() throws {
+            for round in 0..<300 {
+                let socket = try ClientSocket(port: server.port)
+                switch round % 3 {
+                case 0: try socket.send(head + photo.prefix(photo.count / 2))
+                case 1: try socket.send(head)
+                default: try socket.send(head + photo)
+                }
+                socket.abortOnClose()
+            }
+            // The abandoned whole requests are still classified (up to --queue-depth of them), so the server may
+            // answer 503 with Retry-After for a moment; then a good request is served.
+            var answer = try ClientSocket(port: server.port).request(photo)
+            for _ in 0..<60 where answer.hasPrefix("HTTP/1.1 503") {
+                #expect(answer.lowercased().contains("retry-after: "))
+                sleep(1)
+                answer = try ClientSocket(port: server.port).request(photo)
+            }
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(300))")
+        }
+        // The first wave raises the allocator's high-water mark (batches of 8, per-thread arenas); a leak would
+        // keep growing with each further wave.
+        var resident: [Int] = []
+        for _ in 0..<4 {
+            try hangUps()
+            resident.append(server.residentKilobytes())
+        }
+        // Closing is asynchronous on the server's side: give it a moment to see every hang-up.
+        var descriptorsAfter = server.openDescriptors()
+        for _ in 0..<100 where descriptorsAfter > descriptorsBefore {
+            usleep(100_000)
+            descriptorsAfter = server.openDescriptors()
+        }
+        print("disconnects: descriptors \(descriptorsBefore) -> \(descriptorsAfter), RSS after each wave of 300 (kB): \(resident)")
+        #expect(descriptorsAfter <= descriptorsBefore)
+        // Three more waves (900 abandoned uploads, 15 MB of bodies) must not add to the first wave's mark.
+        #expect(resident[3] - resident[0] < 16 * 1024, "RSS after each wave of 300 hang-ups (kB): \(resident)")
+    }
+}
+
+/// `resnet18 serve --port 0` on the seeded weights, running until `stop()`.
+final class ServeProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    private let output = Pipe()
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = Command.binary
+        process.arguments = ["serve", "--port", "0", "--weights", Fixtures.seededPth.path] + arguments
+        var env = ProcessInfo.processInfo.environment
+        env["RESNET18_WEIGHTS"] = nil
+        process.environment = env
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        // Read lines until the server says where it listens (its stdout is then drained by a thread).
+        let handle = output.fileHandleForReading
+        var text = ""
+        var found: Int?
+        while found == nil {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+            if let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
+                found = Int(text[range].split(separator: ":").last!.dropLast())
+            }
+        }
+        guard let found else {
+            process.terminate()
+            throw ClientSocket.Failure(description: "serve did not start:\n\(text)")
+        }
+        port = found
+        Thread { while !handle.availableData.isEmpty {} }.start()
+    }
+
+    /// Entries in /proc/PID/fd.
+    func openDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd").count) ?? -1
+    }
+
+    /// VmRSS from /proc/PID/status.
+    func residentKilobytes() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        while process.isRunning { usleep(10_000) }
+    }
+}
+
+/// Sends one byte a second on a thread until the bytes run out, the server closes the connection, or `stop()`.
+final class Trickle: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sent = 0
+    private var stopped = false
+
+    init(socket: ClientSocket, bytes: [UInt8]) {
+        Thread { [self] in
+            for byte in bytes {
+                if lock.withLock({ stopped }) { return }
+                guard (try? socket.send([byte])) != nil else { return }
+                lock.withLock { sent += 1 }
+                sleep(1)
+            }
+        }.start()
+    }
+
+    /// Stops sending; returns how many bytes went out.
+    func stop() -> Int {
+        lock.withLock {
+            stopped = true
+            return sent
+        }
+    }
+}
+
+/// A blocking TCP connection to 127.0.0.1.
+final class ClientSocket: @unchecked Sendable {
+    private let socket: Int32
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(port: Int) throws {
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw Failure(description: "socket: \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(socket)
+            throw Failure(description: "connect to port \(port): errno \(errno)")
+        }
+    }
+
+    deinit { close(socket) }
+
+    func send(_ bytes: [UInt8]) throws {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { throw Failure(description: "send: errno \(errno)") }
+            sent += count
+        }
+    }
+
+    /// POSTs `image` to /v1/classify with `Connection: close` and returns the whole answer.
+    func request(_ image: [UInt8]) throws -> String {
+        let head = "POST /v1/classify HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: image/jpeg\r\nContent-Length: \(image.count)\r\n\r\n"
+        try send(Array(head.utf8) + image)
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        setTimeout(seconds: 120)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            if count > 0 { received += buffer.prefix(count) } else { break }
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    /// Whether the server closes the connection (a read sees its end or a reset) within `seconds`.
+    func waitForClose(seconds: Int) -> Bool {
+        setTimeout(seconds: seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            if count > 0 { continue }
+            if count == 0 { return true }
+            return errno == ECONNRESET
+        }
+    }
+
+    /// Makes the close (at deinit) abrupt, a reset, as when a client crashes or loses its network.
+    func abortOnClose() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(socket, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
+
+    private func setTimeout(seconds: Int) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+}

@@ -1,0 +1,20 @@
+// swift-tools-version:6.0
+// libFuzzer targets for the modules that read untrusted bytes. A package of its own, so the project's normal
+// build never compiles them; its module sources are the project's own, through the symlinks in Sources/.
+// Built and run by fuzz/run.sh (swiftc -sanitize=fuzzer,address); see fuzz/README.md.
+import PackageDescription
+
+let package = Package(
+    name: "resnet18-fuzz",
+    targets: [
+        .systemLibrary(name: "CTurboJPEG"),
+        .systemLibrary(name: "CSPNG"),
+        .systemLibrary(name: "CWebP"),
+        .target(name: "Checkpoint"),
+        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP"]),
+        // Image bytes -> decoded RGB (JPEG, PNG, WebP), EXIF orientation, Pillow resize, torchvision tensor.
+        .executableTarget(name: "FuzzImaging", dependencies: ["Imaging"]),
+        // Weights bytes -> state_dict (torch.save zip, legacy pickle, safetensors), every tensor converted.
+        .executableTarget(name: "FuzzCheckpoint", dependencies: ["Checkpoint"]),
+    ]
+)
