@@ -11,8 +11,8 @@ Report: every status counted (a result is 200; refused is 503, which must carry 
 (other status, timeout, reset) counted as lost; p50/p99 of the 200s; RSS start/end/max; JSON, markdown, a plot.
 
 History hook: --serve-arg passes flags to `resnet18 serve` (e.g. --serve-arg=--db --serve-arg=/tmp/h.sqlite);
---history-count CMD is a shell command printing the number of history rows after the run: it must equal the
-count of 200s (set it once the history feature lands).
+--history-count CMD is a shell command printing the number of history rows; run before the soak and after the
+server stopped, the difference must equal the soak's count of 200s.
 
 Loopback only; stdlib only (matplotlib for the plot, from bench/soak.sh's venv).
 """
@@ -121,6 +121,10 @@ async def capacity(port, photo, clients, seconds):
     await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.monotonic() - started
     return counts[200] / elapsed, dict(counts)
+
+
+def count_rows(command):
+    return int(subprocess.run(command, shell=True, check=True, text=True, capture_output=True).stdout.strip())
 
 
 async def soak(serve, photo, rate, seconds, timeout, rss_every):
@@ -264,12 +268,16 @@ def main():
         result = {"capacity_rps": rps, "capacity_statuses": statuses, "capacity_seconds": options.capacity_seconds,
                   "rate": rate, "factor": options.factor, "seconds": options.seconds,
                   "photo": Path(options.photo).name, "serve_arguments": arguments}
+        if options.history_count:
+            time.sleep(3)  # the history writer commits what the capacity run answered
+            rows_before = count_rows(options.history_count)
         result["soak"] = asyncio.run(soak(serve, photo, rate, options.seconds, options.timeout, 10))
     finally:
         serve.stop()
     if options.history_count:
-        result["history_rows"] = int(subprocess.run(options.history_count, shell=True, check=True, text=True,
-                                                    capture_output=True).stdout.strip())
+        # Rows the soak added: every answer 200 must have one (the server commits its queue as it stops).
+        result["history_rows_before"] = rows_before
+        result["history_rows"] = count_rows(options.history_count) - rows_before
     Path(options.json).write_text(json.dumps(result, indent=1) + "\n")
     Path(options.markdown).write_text(markdown(result, options.command))
     try:

@@ -32,7 +32,10 @@ import TestSupport
             let writer = HistoryWriter(store: store, commitWait: .milliseconds(300),
                                        events: .init(failed: { _, _ in failures.add(1, ordering: .relaxed) }))
             let runner = Task { await writer.run() }
-            #expect(await writer.submit(sampleRecord(label: "before")) != nil)
+            // The first row is waited for as long as it takes (a loaded machine's first commit can exceed commitWait).
+            _ = await writer.enqueue(sampleRecord(label: "before"))
+            for _ in 0..<200 where try await store.count() < 1 { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(try await store.count() == 1)
 
             // Break writes: the table is gone.
             try await store.database.write(SQLStatement("ALTER TABLE recognitions RENAME TO recognitions_away"))
