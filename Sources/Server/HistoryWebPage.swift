@@ -105,6 +105,8 @@ enum HistoryWebPage {
         .history img { width: 72px; height: 72px; object-fit: cover; border-radius: 6px; display: block; background: #eef0f5; }
         .history .none { width: 72px; height: 72px; border-radius: 6px; background: #eef0f5; color: var(--muted); font-size: .75rem; display: flex; align-items: center; justify-content: center; text-align: center; }
         .best { font-weight: 600; overflow-wrap: anywhere; }
+        .weights-note { font-size: .8rem; font-weight: 400; color: #7a5a00; overflow-wrap: anywhere; }
+        .weights-note.untrained { color: var(--bad); font-weight: 600; }
         .prob { color: var(--muted); font-variant-numeric: tabular-nums; }
         .alert { display: inline-block; background: #fdecea; color: var(--bad); border-radius: 4px; padding: 0 6px; font-size: .8rem; margin-top: 4px; }
         .top5 { margin: 0; padding-left: 1.2em; color: var(--muted); font-size: .85rem; }
@@ -193,6 +195,8 @@ enum HistoryWebPage {
               const top = entry.top[0] || { label: "", probability: 0 };
               best.append(element("div", "best", top.label), element("div", "prob", percent(top.probability)));
               if (entry.alert) best.append(element("div", "alert", "event: " + entry.alert));
+              if (!entry.weights.trained) best.append(element("div", "weights-note untrained", "untrained weights: meaningless"));
+              else if (!entry.weights.official) best.append(element("div", "weights-note", "weights " + entry.weights.name + ": not torchvision's ImageNet"));
               const five = element("td");
               const list = element("ol", "top5");
               list.start = 2;

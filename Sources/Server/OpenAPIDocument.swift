@@ -1124,11 +1124,12 @@ enum OpenAPIDocument {
                       probability: {type: number, minimum: 0, maximum: 1}
                 weights:
                   type: object
-                  required: [name, sha256, trained]
+                  required: [name, sha256, trained, official]
                   properties:
                     name: {type: string}
                     sha256: {type: string}
-                    trained: {type: boolean}
+                    trained: {type: boolean, description: false - untrained built-in weights, the labels are meaningless.}
+                    official: {type: boolean, description: torchvision's ImageNet checkpoint resnet18-f37072fd.pth.}
                 timings: {$ref: "#/components/schemas/Timings"}
                 alert: {type: [string, "null"], description: The rule that fired, for stream alerts (events).}
                 thumbnail_url: {type: [string, "null"]}

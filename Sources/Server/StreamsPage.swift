@@ -17,6 +17,9 @@ enum StreamsPage {
         <div id="untrained-banner" class="banner" role="alert" hidden>
           <strong id="banner-text">Untrained weights: the labels and alerts below are meaningless.</strong>
         </div>
+        <div id="weights-notice" class="banner notice" role="note" hidden>
+          Not torchvision's ImageNet weights (resnet18-f37072fd.pth): these labels mean something only if the weights in use were trained on ImageNet-1k.
+        </div>
         <header>
           <nav id="account" class="account" hidden>
             <span id="account-name"></span>
@@ -150,6 +153,7 @@ enum StreamsPage {
             try {
               const model = await (await fetch("/v1/model")).json();
               $("untrained-banner").hidden = model.weights.trained;
+              $("weights-notice").hidden = !model.weights.trained || model.weights.official;
             } catch (error) { /* the stream list reports the server being unreachable */ }
           }
 

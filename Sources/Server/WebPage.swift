@@ -19,6 +19,9 @@ enum WebPage {
         <div id="untrained-banner" class="banner" role="alert" hidden>
           <strong id="banner-text">Untrained weights: the labels below are meaningless.</strong>
         </div>
+        <div id="weights-notice" class="banner notice" role="note" hidden>
+          Not torchvision's ImageNet weights (resnet18-f37072fd.pth): these labels mean something only if the weights in use were trained on ImageNet-1k.
+        </div>
         <header>
           <nav id="account" class="account" hidden>
             <span id="account-name"></span>

@@ -25,6 +25,7 @@ extension WebPage {
               ? weights.name + " (sha256 " + weights.sha256 + (weights.official ? ", torchvision ImageNet" : "") + ")"
               : "untrained (built in)";
             $("untrained-banner").hidden = weights.trained;
+            $("weights-notice").hidden = !weights.trained || weights.official;
             if (!weights.trained && warning) $("banner-text").textContent = warning;
           }
 

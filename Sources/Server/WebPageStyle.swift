@@ -8,6 +8,7 @@ extension WebPage {
         h1 { font-size: 1.6rem; margin: 24px 0 4px; }
         .weights { margin: 0 0 16px; color: var(--muted); overflow-wrap: anywhere; }
         .banner { background: var(--bad); color: #fff; padding: 12px 16px; font-size: 1.05rem; }
+        .banner.notice { background: #fff4d6; color: #5c4300; border-bottom: 1px solid #e8c97a; font-size: .95rem; }
         .banner[hidden] { display: none; }
         .drop { border: 2px dashed var(--line); border-radius: 12px; background: #fff; padding: 28px 16px; text-align: center; }
         .drop.dragging, .drop:focus { border-color: var(--accent); outline: none; background: #eef3fd; }

@@ -80,6 +80,9 @@ def test_labels_on_the_page_equal_the_api(server, browser):
     assert "inference" in browser.find_element(By.ID, "timings").text
     assert browser.find_element(By.ID, "preview").get_attribute("src").startswith("blob:")
     assert not browser.find_element(By.ID, "untrained-banner").is_displayed()
+    # The seeded fixture is not torchvision's checkpoint: the page says its labels need not mean anything.
+    notice = browser.find_element(By.ID, "weights-notice")
+    assert notice.is_displayed() and "Not torchvision's ImageNet weights" in notice.text
     save(browser, "page.png")
 
 
