@@ -8,19 +8,26 @@ public enum Thumbnail {
         let side = min(max(side, 1), full)
         let plane = full * full
         var pixels = [UInt8](repeating: 0, count: side * side * 3)
+        // Per channel: x · std · 255 + mean · 255, with the box average folded in (one multiply-add per pixel).
+        let scale = Preprocess.std.map { $0 * 255 }, offset = Preprocess.mean.map { $0 * 255 }
         tensor.withUnsafeBufferPointer { input in
-            for y in 0..<side {
-                let y0 = y * full / side, y1 = max((y + 1) * full / side, y0 + 1)
-                for x in 0..<side {
-                    let x0 = x * full / side, x1 = max((x + 1) * full / side, x0 + 1)
-                    for channel in 0..<3 {
-                        var sum: Float = 0
-                        for sy in y0..<y1 {
-                            for sx in x0..<x1 { sum += input[channel * plane + sy * full + sx] }
+            pixels.withUnsafeMutableBufferPointer { output in
+                for channel in 0..<3 {
+                    let source = input.baseAddress! + channel * plane
+                    let channelScale = scale[channel], channelOffset = offset[channel]
+                    for y in 0..<side {
+                        let y0 = y * full / side, y1 = max((y + 1) * full / side, y0 + 1)
+                        for x in 0..<side {
+                            let x0 = x * full / side, x1 = max((x + 1) * full / side, x0 + 1)
+                            var sum: Float = 0
+                            for sy in y0..<y1 {
+                                let row = source + sy * full
+                                for sx in x0..<x1 { sum += row[sx] }
+                            }
+                            let value = sum / Float((y1 - y0) * (x1 - x0)) * channelScale + channelOffset
+                            // Round half away from zero on [0, 255], as `rounded()` does, without a libm call.
+                            output[(y * side + x) * 3 + channel] = UInt8(min(max(value, 0), 255) + 0.5)
                         }
-                        let normalised = sum / Float((y1 - y0) * (x1 - x0))
-                        let value = (normalised * Preprocess.std[channel] + Preprocess.mean[channel]) * 255
-                        pixels[(y * side + x) * 3 + channel] = UInt8(min(max(value.rounded(), 0), 255))
                     }
                 }
             }
