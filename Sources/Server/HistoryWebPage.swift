@@ -19,11 +19,7 @@ enum HistoryWebPage {
         </head>
         <body>
         <header>
-          <nav id="account" class="account" hidden>
-            <span id="account-name"></span>
-            <a id="admin-link" href="/admin" hidden>admin</a>
-            <form id="logout-form" method="post" action="/logout"><input type="hidden" name="csrf_token" id="logout-csrf"><button id="logout" type="submit">Log out</button></form>
-          </nav>
+          \(WebPage.accountBar)
           <h1>Recognition history</h1>
           <p class="weights"><a href="/">← Classify a photo</a> · <a id="csv-link" href="/v1/history.csv">Download CSV</a></p>
         </header>

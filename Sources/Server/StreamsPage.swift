@@ -17,15 +17,9 @@ enum StreamsPage {
         <div id="untrained-banner" class="banner" role="alert" hidden>
           <strong id="banner-text">Untrained weights: the labels and alerts below are meaningless.</strong>
         </div>
-        <div id="weights-notice" class="banner notice" role="note" hidden>
-          Not torchvision's ImageNet weights (resnet18-f37072fd.pth): these labels mean something only if the weights in use were trained on ImageNet-1k.
-        </div>
+        \(WebPage.weightsNotice)
         <header>
-          <nav id="account" class="account" hidden>
-            <span id="account-name"></span>
-            <a id="admin-link" href="/admin" hidden>admin</a>
-            <form id="logout-form" method="post" action="/logout"><input type="hidden" name="csrf_token" id="logout-csrf"><button id="logout" type="submit">Log out</button></form>
-          </nav>
+          \(WebPage.accountBar)
           <h1>Streams</h1>
           <p class="weights"><a href="/">Classify a photo</a> · live: <span id="live">connecting…</span></p>
         </header>

@@ -4,6 +4,22 @@ enum WebPage {
     /// Only this server's own script and style; previews are `blob:` URLs.
     static let contentSecurityPolicy = "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
+    /// Who is signed in, the admin link and the log-out form; `/assets/session.js` fills and shows it. Every page has it.
+    static let accountBar = """
+        <nav id="account" class="account" hidden>
+            <span id="account-name"></span>
+            <a id="admin-link" href="/admin" hidden>admin</a>
+            <form id="logout-form" method="post" action="/logout"><input type="hidden" name="csrf_token" id="logout-csrf"><button id="logout" type="submit">Log out</button></form>
+          </nav>
+        """
+
+    /// Shown by the page scripts when the weights are trained but not torchvision's ImageNet checkpoint.
+    static let weightsNotice = """
+        <div id="weights-notice" class="banner notice" role="note" hidden>
+          Not torchvision's ImageNet weights (resnet18-f37072fd.pth): these labels mean something only if the weights in use were trained on ImageNet-1k.
+        </div>
+        """
+
     static let html = """
         <!doctype html>
         <html lang="en">
@@ -19,15 +35,9 @@ enum WebPage {
         <div id="untrained-banner" class="banner" role="alert" hidden>
           <strong id="banner-text">Untrained weights: the labels below are meaningless.</strong>
         </div>
-        <div id="weights-notice" class="banner notice" role="note" hidden>
-          Not torchvision's ImageNet weights (resnet18-f37072fd.pth): these labels mean something only if the weights in use were trained on ImageNet-1k.
-        </div>
+        \(WebPage.weightsNotice)
         <header>
-          <nav id="account" class="account" hidden>
-            <span id="account-name"></span>
-            <a id="admin-link" href="/admin" hidden>admin</a>
-            <form id="logout-form" method="post" action="/logout"><input type="hidden" name="csrf_token" id="logout-csrf"><button id="logout" type="submit">Log out</button></form>
-          </nav>
+          \(WebPage.accountBar)
           <h1>What is in this picture?</h1>
           <p class="weights">ResNet-18 · weights: <span id="weights">…</span> · <a id="history-nav" href="/history">History</a> · <a id="streams-nav" href="/streams">Streams</a></p>
         </header>

@@ -137,7 +137,7 @@ final class RunningCommand: @unchecked Sendable {
     func watchCameraKilled() throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let video = try TestVideo.make([("chelsea.png", 1), ("astronaut.png", 3), ("chelsea.png", 2), ("astronaut.png", 3)], in: folder)
+        let video = try TestVideo.make(KilledStreamVideo.segments, in: folder)
         let camera = TestCamera(video: video, sessions: 2)
         defer { camera.stop() }
         let watch = try RunningCommand(["watch", camera.url, "--json", "--max-backoff", "2"] + rule() + weights)
@@ -159,7 +159,7 @@ final class RunningCommand: @unchecked Sendable {
     func watchReaderKilled() throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let video = try TestVideo.make([("chelsea.png", 1), ("astronaut.png", 3), ("chelsea.png", 2), ("astronaut.png", 3)], in: folder)
+        let video = try TestVideo.make(KilledStreamVideo.segments, in: folder)
         let camera = TestCamera(video: video, sessions: 2)
         defer { camera.stop() }
         let watch = try RunningCommand(["watch", camera.url, "--json", "--max-backoff", "2"] + rule() + weights)

@@ -85,7 +85,7 @@ extension ServerTests {
         func cameraStream() async throws {
             let folder = try Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: folder) }
-            let video = try TestVideo.make([("chelsea.png", 1), ("astronaut.png", 3), ("chelsea.png", 2), ("astronaut.png", 3)], in: folder)
+            let video = try TestVideo.make(KilledStreamVideo.segments, in: folder)
             let camera = TestCamera(video: video, sessions: 2)
             defer { camera.stop() }
             let receiver = try WebhookReceiver(failures: 1)

@@ -146,3 +146,13 @@ public final class TestCamera: @unchecked Sendable {
         }
     }
 }
+
+/// The video of the tests that kill an ffmpeg mid-stream: two appearances of astronaut.png (its label is the rule's),
+/// then a long tail of chelsea.png. The tail keeps the first session's ffmpeg alive well after the first alert, so the
+/// kill still finds it on a slow, loaded machine (without it, a late first alert could come after that ffmpeg had
+/// already read the whole video and exited, and the stream restart for another reason).
+public enum KilledStreamVideo {
+    public static let segments: [(photo: String, seconds: Double)] = [
+        ("chelsea.png", 1), ("astronaut.png", 3), ("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 12),
+    ]
+}
