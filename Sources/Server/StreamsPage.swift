@@ -25,6 +25,7 @@ enum StreamsPage {
         </header>
         <main>
           <p id="error" class="error" role="alert" hidden></p>
+          <p id="read-only-note" class="message" hidden>Signed in as a viewer: you watch the streams; an admin adds and stops them.</p>
           <form id="add-stream" class="add-stream">
             <label>Source <input id="source" name="source" required placeholder="rtsp://camera.local:554/stream" autocomplete="off"></label>
             <label>Frames per second <input id="fps" name="fps" type="number" min="0.01" max="30" step="any" value="2"></label>
@@ -44,6 +45,7 @@ enum StreamsPage {
         """
 
     static let css = """
+        body.read-only #add-stream, body.read-only .remove { display: none; }
         .add-stream { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 10px 16px; align-items: end;
           background: #fff; border: 1px solid var(--line); border-radius: 12px; padding: 16px; }
         .add-stream label { display: flex; flex-direction: column; font-size: .9rem; color: var(--muted); gap: 4px; }
@@ -189,6 +191,19 @@ enum StreamsPage {
             }
           });
 
+          // Viewers watch; adding and stopping streams is an admin's (the API answers them 403), so their page hides both.
+          async function loadRole() {
+            try {
+              const response = await fetch("/v1/session", { headers: { "Accept": "application/json" } });
+              if (!response.ok) return;
+              if ((await response.json()).role === "viewer") {
+                document.body.classList.add("read-only");
+                $("read-only-note").hidden = false;
+              }
+            } catch (_) { /* the stream list reports the server being unreachable */ }
+          }
+
+          loadRole();
           loadModel();
           refresh();
           listen();

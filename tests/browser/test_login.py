@@ -20,6 +20,7 @@ from test_page import chromium, save, upload, wait_for_bars  # noqa: E402
 
 PHOTO = IMAGES / "chelsea.png"
 ADMIN, ADMIN_PASSWORD = "ada", "ada-browser-password"
+VIEWER, VIEWER_PASSWORD = "vic", "vic-browser-password"
 
 
 def add_user(database: Path, name: str, password: str, role: str) -> None:
@@ -32,6 +33,7 @@ def server():
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "resnet18.sqlite"
         add_user(database, ADMIN, ADMIN_PASSWORD, "admin")
+        add_user(database, VIEWER, VIEWER_PASSWORD, "viewer")
         with Server("--weights", str(SEEDED_WEIGHTS), "--db", str(database), "--bcrypt-cost", "4") as running:
             yield running
 
@@ -102,3 +104,22 @@ def test_admin_makes_and_revokes_a_token(server, browser):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == 401
+
+
+def test_a_viewer_watches_streams_but_is_not_offered_to_add_or_stop_them(server, browser):
+    sign_in(browser, server, VIEWER, VIEWER_PASSWORD)
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "account").is_displayed())
+    assert not browser.find_element(By.ID, "admin-link").is_displayed()
+    browser.get(server.url + "streams")
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "read-only-note").is_displayed())
+    assert "vic (viewer)" in browser.find_element(By.ID, "account-name").text
+    assert not browser.find_element(By.ID, "add-stream").is_displayed()
+    # The live events still come to a viewer.
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "live").text == "connected")
+    # And the API agrees with the page: a viewer's POST is refused.
+    status = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch("/v1/streams", {method: "POST", headers: {"Content-Type": "application/json"},
+                              body: JSON.stringify({source: "rtsp://127.0.0.1:9/none"})}).then(r => done(r.status));
+    """)
+    assert status == 403
