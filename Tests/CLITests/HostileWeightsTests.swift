@@ -28,7 +28,7 @@ import TestSupport
     func serveRefuses(_ hostile: Case) throws {
         if let marker = hostile.marker { try? FileManager.default.removeItem(atPath: marker) }
         let path = Self.folder.appendingPathComponent(hostile.file).path
-        let outcome = try Command.run(["serve", "--port", "0", "--weights", path], deadlineSeconds: 120)
+        let outcome = try Command.run(["serve", "--port", "0", "--db", "none", "--weights", path], deadlineSeconds: 120)
         #expect(outcome.status != 0)
         #expect(outcome.stderr.contains(hostile.mentions), "\(outcome.stderr)")
         #expect(outcome.stderr.contains(hostile.file))
