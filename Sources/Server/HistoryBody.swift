@@ -1,4 +1,5 @@
 import Foundation
+import ResNet
 import Storage
 
 /// One history row in JSON answers.
@@ -14,7 +15,7 @@ struct HistoryEntryBody: Encodable, Sendable {
         let name: String
         let sha256: String
         let trained: Bool
-        /// torchvision's ImageNet checkpoint (the labels of other weights mean only what their training made them).
+        /// torchvision's ImageNet checkpoint (`WeightsIdentity.official`; other weights' labels mean what their training made them).
         let official: Bool
     }
 
@@ -55,7 +56,8 @@ struct HistoryEntryBody: Encodable, Sendable {
         imageSHA256 = record.imageSHA256
         top = record.top5.map { ClassBody(index: $0.index, wnid: $0.wnid, label: $0.label, probability: $0.probability) }
         weights = WeightsBody(name: record.weights.name, sha256: record.weights.sha256Prefix, trained: record.weights.trained,
-                              official: record.weights.trained && record.weights.sha256Prefix == "f37072fd")
+                              official: WeightsIdentity(name: record.weights.name, sha256Prefix: record.weights.sha256Prefix,
+                                                        trained: record.weights.trained).official)
         let t = record.timings
         timings = TimingsBody(decode: t.decodeMilliseconds, preprocess: t.preprocessMilliseconds, queue: t.queueMilliseconds,
                               inference: t.inferenceMilliseconds, total: t.totalMilliseconds)

@@ -1,7 +1,8 @@
 /// `/assets/session.js`, loaded by every page before its own script: fetches `/v1/session` once, shows who is
 /// signed in (with the log-out form and, for admins, the admin link) in `#account` when the page has one, and
 /// wraps `fetch` so that every same-origin POST, PUT, PATCH or DELETE carries the session's CSRF token in
-/// `X-CSRF-Token`, and an answer 401 (the session ended) leads to the login page. Page scripts call `fetch` as usual.
+/// `X-CSRF-Token`, and an answer 401 (the session ended) leads to the login page. Page scripts call `fetch` as usual
+/// and find the caller (or null) in the promise `window.resnet18Session`.
 enum SessionScript {
     static let javascript = #"""
         "use strict";
@@ -10,6 +11,8 @@ enum SessionScript {
           const session = plainFetch("/v1/session", { headers: { "Accept": "application/json" } })
             .then((response) => response.ok ? response.json() : null)
             .catch(() => null);
+          // Page scripts read the caller from here instead of asking /v1/session again.
+          window.resnet18Session = session;
 
           function sameOrigin(url) {
             try { return new URL(url, location.href).origin === location.origin; } catch (_) { return false; }

@@ -193,14 +193,11 @@ enum StreamsPage {
 
           // Viewers watch; adding and stopping streams is an admin's (the API answers them 403), so their page hides both.
           async function loadRole() {
-            try {
-              const response = await fetch("/v1/session", { headers: { "Accept": "application/json" } });
-              if (!response.ok) return;
-              if ((await response.json()).role === "viewer") {
-                document.body.classList.add("read-only");
-                $("read-only-note").hidden = false;
-              }
-            } catch (_) { /* the stream list reports the server being unreachable */ }
+            const current = await window.resnet18Session;  // from /assets/session.js
+            if (current && current.role === "viewer") {
+              document.body.classList.add("read-only");
+              $("read-only-note").hidden = false;
+            }
           }
 
           loadRole();
