@@ -81,8 +81,12 @@ import TestSupport
         }
         print("disconnects: descriptors \(descriptorsBefore) -> \(descriptorsAfter), RSS after each wave of 300 (kB): \(resident)")
         #expect(descriptorsAfter <= descriptorsBefore)
-        // Two more waves (600 abandoned uploads, 18 MB of bodies, 200 decoded photos) must not add to the second wave's mark.
-        #expect(resident[3] - resident[1] < 16 * 1024, "RSS after each wave of 300 hang-ups (kB): \(resident)")
+        // Two more waves (600 abandoned uploads) must not add to the second wave's mark beyond the allocator's own
+        // swing, which reached 24 MB between waves in CI rehearsals. Under 48 MB: a leak of what a whole abandoned
+        // request holds (its decoded photo, 820 kB, and tensor, 600 kB: 280 MB over two waves) or of anything over
+        // 80 kB per abandoned upload is caught; smaller leaks are the soak's to find (bench/soak.sh, RSS flat over
+        // 107,220 requests).
+        #expect(resident[3] - resident[1] < 48 * 1024, "RSS after each wave of 300 hang-ups (kB): \(resident)")
     }
 }
 
