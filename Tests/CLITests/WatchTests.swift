@@ -147,10 +147,13 @@ final class RunningCommand: @unchecked Sendable {
         #expect(watch.wait { $0.stdout.split(separator: "\n").count >= 3 }, "\(watch.stderr)")
         #expect(watch.wait(seconds: 30) { $0.stderr.components(separatedBy: "restarting in").count >= 3 })
         #expect(watch.stop() == 0)
+        // Three restarts: the second session has ended, so every alert is out. Session 1 gave the first appearance
+        // (and the second too when classification lagged and the frames read before the kill held it); session 2
+        // gave both. The monitor's own test checks each alert against its run exactly.
         let alerts = try Command.jsonLines(watch.stdout)
-        #expect(alerts.count == 3, "\(watch.stdout)")
+        #expect((3...4).contains(alerts.count), "\(watch.stdout)")
         let frames = alerts.compactMap { $0["frame"] as? Int }
-        #expect(frames == frames.sorted() && Set(frames).count == frames.count, "each alert once: \(frames)")
+        #expect(frames.count == alerts.count && frames == frames.sorted() && Set(frames).count == frames.count, "each alert once: \(frames)")
         #expect(watch.stderr.contains("watch: restarting"))
         #expect(watch.stderr.contains("watch: stopped"))
     }
@@ -169,9 +172,12 @@ final class RunningCommand: @unchecked Sendable {
         for reader in readers { kill(reader, SIGKILL) }
         #expect(watch.wait { $0.stderr.contains("ffmpeg was killed (signal 9); restarting in") }, "\(watch.stderr)")
         #expect(watch.wait { $0.stdout.split(separator: "\n").count >= 3 }, "\(watch.stderr)")
+        // The second session ends (a restart after the kill's), so every alert is out.
+        #expect(watch.wait(seconds: 40) { $0.stderr.components(separatedBy: "restarting in").count >= 3 }, "\(watch.stderr)")
         #expect(watch.stop() == 0)
         let frames = try Command.jsonLines(watch.stdout).compactMap { $0["frame"] as? Int }
-        #expect(frames.count == 3 && Set(frames).count == 3, "\(frames)")
+        // 1 or 2 from the killed run (frames read before the kill are still classified), 2 after the restart.
+        #expect((3...4).contains(frames.count) && Set(frames).count == frames.count && frames == frames.sorted(), "\(frames)")
     }
 
     @Test("watch --db records each alert in the history with its frame as the snapshot")

@@ -155,6 +155,15 @@ actor EventLog {
         }
         #expect(alerts.map(\.frame) == expected)
         #expect(alerts.allSatisfy { $0.index == index })
-        #expect(alerts.count == 3, "session 1: the first appearance; session 2: both; got frames \(alerts.map(\.frame))")
+        // Per run of ffmpeg that read frames: the killed one saw the first appearance, and the second too when the
+        // frames queued before the kill reached it (classification lags a live source under load; queued frames are
+        // still classified); the run after the restart saw the camera's whole second session, so both.
+        let starts = runStarts.filter { start in frames.contains { $0.number == start } }.sorted()
+        let perRun = starts.indices.map { position in
+            let end = position + 1 < starts.count ? starts[position + 1] : Int.max
+            return alerts.filter { $0.frame >= starts[position] && $0.frame < end }.count
+        }
+        #expect(perRun.count == 2 && (1...2).contains(perRun[0]) && perRun[1] == 2,
+                "alerts per run \(perRun), at frames \(alerts.map(\.frame)), runs from frames \(starts)")
     }
 }

@@ -119,17 +119,21 @@ extension ServerTests {
                 let restartsBefore = first["restarts"] as? Int ?? 0
                 let restarted = try await Self.poll(client, id) { ($0["restarts"] as? Int ?? 0) > restartsBefore }
                 #expect((restarted["last_error"] as? String)?.contains("killed") == true, "\(restarted)")
-                let done = try await Self.poll(client, id) { ($0["alerts"] as? Int ?? 0) >= 3 }
-                #expect(done["alerts"] as? Int == 3)
+                // Another restart after that one: the second session has ended, so every alert is out. The killed run
+                // gave the first appearance (and the second when classification lagged and the frames read before the
+                // kill held it; those are still classified); the second session gave both.
+                let done = try await Self.poll(client, id) { ($0["restarts"] as? Int ?? 0) > restartsBefore + 1 }
+                let count = done["alerts"] as? Int ?? 0
+                #expect((3...4).contains(count), "\(done)")
 
                 let alerts = try #require(done["events"] as? [[String: Any]])
                 let frames = alerts.compactMap { $0["frame"] as? Int }
-                #expect(frames.count == 3 && Set(frames).count == 3 && frames == frames.sorted(), "\(frames)")
+                #expect(frames.count == count && Set(frames).count == count && frames == frames.sorted(), "\(frames)")
                 #expect(alerts.allSatisfy { $0["index"] as? Int == astronaut[0].index && $0["trained"] as? Bool == true })
 
                 // The same alerts arrived on the event stream, each once.
                 let deadline = Date().addingTimeInterval(10)
-                while events.events.filter({ $0.event == "alert" }).count < 3 && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+                while events.events.filter({ $0.event == "alert" }).count < count && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
                 #expect(events.raw.hasPrefix("HTTP/1.1 200"))
                 #expect(events.raw.lowercased().contains("content-type: text/event-stream"))
                 let pushed = try events.events.filter { $0.event == "alert" }
@@ -140,15 +144,15 @@ extension ServerTests {
 
                 // The webhook got each alert once, after a retry of the first.
                 let hookDeadline = Date().addingTimeInterval(20)
-                while receiver.received.count < 3 && Date() < hookDeadline { try await Task.sleep(for: .milliseconds(50)) }
+                while receiver.received.count < count && Date() < hookDeadline { try await Task.sleep(for: .milliseconds(50)) }
                 let hooked = try receiver.received.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
                 #expect(hooked.compactMap { $0["frame"] as? Int } == frames)
-                #expect(receiver.requests == 4)
+                #expect(receiver.requests == count + 1)
 
                 // Each alert is an event in the history, with its snapshot.
                 let history = try await client.execute(uri: "/v1/history?alerts=true&source=stream:\(id)", method: .get).object
                 let entries = try #require(history["entries"] as? [[String: Any]])
-                #expect(entries.count == 3, "\(history)")
+                #expect(entries.count == count, "\(history)")
                 #expect(entries.allSatisfy { ($0["alert"] as? String)?.contains(astronaut[0].label) == true && $0["stream_id"] as? String == id })
                 #expect(entries.allSatisfy { (($0["top"] as? [[String: Any]])?.first?["index"] as? Int) == astronaut[0].index })
                 let thumbnailURL = try #require(entries.first?["thumbnail_url"] as? String)
