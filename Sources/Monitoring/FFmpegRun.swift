@@ -48,8 +48,9 @@ final class FFmpegRun: Sendable {
                 guard count > 0 else { break }
                 do {
                     let frames = try chunk.withUnsafeBytes { try parser.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                    let time = Date()
                     for frame in frames {
-                        guard queue.push(frame) else { break reading }
+                        guard queue.push(CapturedFrame(image: frame, time: time)) else { break reading }
                         delivered.increment()
                     }
                 } catch {
@@ -74,8 +75,8 @@ final class FFmpegRun: Sendable {
     /// The process id of this ffmpeg (for operators and fault tests).
     var processID: Int32 { process.processID }
 
-    /// The next frame; nil when ffmpeg's output ended.
-    func next() async -> RGBImage? { await queue.next() }
+    /// The next frame, with when it was read; nil when ffmpeg's output ended.
+    func next() async -> CapturedFrame? { await queue.next() }
 
     /// Frames dropped because classification fell behind a live source.
     var dropped: Int { queue.dropped }

@@ -1,6 +1,13 @@
 import Foundation
 import Imaging
 
+/// A frame as ffmpeg delivered it, with the moment it was read: an alert's time is when its frame was seen,
+/// not when classification (which may lag a live source by up to the queue's length) got to it.
+struct CapturedFrame: Sendable {
+    let image: RGBImage
+    let time: Date
+}
+
 /// Frames between the thread that reads ffmpeg's pipe and the task that classifies them.
 ///
 /// Bounded, in frames and in bytes: for a file the reader waits when it is full (the file is read no faster than
@@ -8,11 +15,11 @@ import Imaging
 /// and memory stays bounded when classification falls behind for long. Dropped frames are counted.
 final class FrameQueue: @unchecked Sendable {
     private let condition = NSCondition()
-    private var frames: [RGBImage] = []
+    private var frames: [CapturedFrame] = []
     private var bytes = 0
     private var finished = false
     private var closed = false
-    private var waiter: CheckedContinuation<RGBImage?, Never>?
+    private var waiter: CheckedContinuation<CapturedFrame?, Never>?
     private(set) var dropped = 0
     let capacity: Int
     /// Pixel bytes held at most (a live source drops beyond this even below `capacity` frames).
@@ -27,7 +34,7 @@ final class FrameQueue: @unchecked Sendable {
 
     /// Adds a frame (reader thread); blocks while full unless the queue drops frames. False once closed.
     @discardableResult
-    func push(_ frame: RGBImage) -> Bool {
+    func push(_ frame: CapturedFrame) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while !dropsOldest && frames.count >= capacity && !closed { condition.wait() }
@@ -37,12 +44,12 @@ final class FrameQueue: @unchecked Sendable {
             waiter.resume(returning: frame)
             return true
         }
-        while !frames.isEmpty && (frames.count >= capacity || bytes + frame.pixels.count > byteLimit) {
-            bytes -= frames.removeFirst().pixels.count
+        while !frames.isEmpty && (frames.count >= capacity || bytes + frame.image.pixels.count > byteLimit) {
+            bytes -= frames.removeFirst().image.pixels.count
             dropped += 1
         }
         frames.append(frame)
-        bytes += frame.pixels.count
+        bytes += frame.image.pixels.count
         return true
     }
 
@@ -67,12 +74,12 @@ final class FrameQueue: @unchecked Sendable {
     }
 
     /// The next frame, or nil once the reader finished and every frame was taken.
-    func next() async -> RGBImage? {
+    func next() async -> CapturedFrame? {
         await withCheckedContinuation { continuation in
             condition.lock()
             if !frames.isEmpty {
                 let frame = frames.removeFirst()
-                bytes -= frame.pixels.count
+                bytes -= frame.image.pixels.count
                 condition.broadcast()
                 condition.unlock()
                 continuation.resume(returning: frame)

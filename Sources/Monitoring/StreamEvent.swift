@@ -4,6 +4,7 @@ import Recognition
 
 /// A rule fired: a class reached the threshold in k of the last n frames.
 public struct Alert: Sendable, Codable, Equatable {
+    /// When the frame that fired it was read from ffmpeg (classification may come later when it lags).
     public let time: Date
     /// The SOURCE as given (the service adds which stream in its own records).
     public let source: String
@@ -26,6 +27,7 @@ public struct Alert: Sendable, Codable, Equatable {
 /// A frame after classification: the stream's latest view.
 public struct ClassifiedFrame: Sendable {
     public let number: Int
+    /// When it was read from ffmpeg.
     public let time: Date
     public let image: RGBImage
     public let top: [Prediction]

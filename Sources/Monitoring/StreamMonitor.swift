@@ -78,7 +78,8 @@ public struct StreamMonitor: Sendable {
             var delivered = 0
             var classifyFailure: String?
             await withTaskCancellationHandler {
-                while let image = await run.next() {
+                while let captured = await run.next() {
+                    let image = captured.image
                     frameNumber += 1
                     delivered += 1
                     if delivered == 1 { await onEvent(.status(StreamStatus(state: .running))) }
@@ -92,7 +93,7 @@ public struct StreamMonitor: Sendable {
                         run.stop()
                         break
                     }
-                    let time = Date()
+                    let time = captured.time
                     let probabilities = Self.softmax(result.logits ?? [])
                     for position in windows.indices {
                         guard let (index, probability) = windows[position].observe(probabilities: probabilities) else { continue }

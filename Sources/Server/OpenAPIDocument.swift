@@ -989,7 +989,7 @@ enum OpenAPIDocument {
               type: object
               required: [time, source, label, index, probability, frame, rule, weights, trained]
               properties:
-                time: {type: string, format: date-time}
+                time: {type: string, format: date-time, description: When the frame that fired was read from the source (classification may come later when it lags).}
                 source: {type: string}
                 label: {type: string}
                 index: {type: integer, minimum: 0}

@@ -102,6 +102,40 @@ actor EventLog {
         #expect(alerts.allSatisfy { $0.weights == "resnet18-seeded.pth sha256:b0924803" && $0.trained })
     }
 
+    @Test("an alert's time is when its frame was read from a live source, not when a lagging classification reached it")
+    func alertTimeIsWhenTheFrameWasRead() async throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let video = try TestVideo.make([("chelsea.png", 1), ("astronaut.png", 4)], in: folder)
+        let camera = TestCamera(video: video)
+        defer { camera.stop() }
+        let (label, _, threshold) = try StreamFixture.rule()
+        var configuration = StreamConfiguration(source: try VideoSource(camera.url))
+        configuration.rules = [try AlertRule(labels: [label], in: Labels.imageNet, threshold: threshold, window: "2/3")]
+        let log = EventLog()
+        // One second a frame at two frames a second: classification falls behind the camera.
+        let monitor = StreamMonitor(configuration: configuration, labels: Labels.imageNet) { image in
+            try await Task.sleep(for: .seconds(1))
+            return try StreamFixture.classify(image)
+        }
+        let task = Task { await monitor.run { await log.add($0) } }
+        #expect(await log.wait(seconds: 60) { await !$0.alerts.isEmpty })
+        let reported = Date()
+        task.cancel()
+        await task.value
+
+        let alert = try #require(await log.alerts.first)
+        let frames = await log.frames
+        let fired = try #require(frames.first { $0.number == alert.frame })
+        #expect(alert.time == fired.time)
+        // Frames carry the camera's pace (half a second apart), not the classifier's (a second).
+        let times = frames.map(\.time)
+        let span = try #require(times.last).timeIntervalSince(try #require(times.first))
+        #expect(frames.count >= 3 && span / Double(frames.count - 1) < 0.8, "\(frames.count) frames over \(span) s")
+        // The frame that fired was read well before the alert was reported.
+        #expect(reported.timeIntervalSince(alert.time) > 1, "read \(alert.time), reported \(reported)")
+    }
+
     @Test("killing the reading ffmpeg mid-stream restarts it with backoff, and every alert of the frames read comes exactly once")
     func killedFFmpegRestarts() async throws {
         let folder = try Fixtures.temporaryDirectory()
