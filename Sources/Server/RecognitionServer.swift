@@ -48,6 +48,7 @@ public struct RecognitionServer: Sendable {
         var writer: HistoryWriter?
         if let history {
             let historyWriter = HistoryWriter(store: history, retention: configuration.historyRetention,
+                                              commitWait: .milliseconds(Int64((configuration.historyWaitSeconds * 1000).rounded())),
                                               recentThumbnails: max(configuration.cacheEntries, 64),
                                               events: metrics.historyEvents, logger: logger)
             pipeline.history = HistoryRecorder(writer: historyWriter, labels: recognizer.labels,

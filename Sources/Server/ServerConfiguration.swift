@@ -41,6 +41,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var historyMaxAgeDays: Double?
     /// Only the newest this many history rows are kept (`--history-max-rows`); nil keeps them all.
     public var historyMaxRows: Int?
+    /// How long an answer waits for its history row to be committed (`--history-wait`, seconds); past it the
+    /// answer goes out without `history_id` and the row is written when the database allows.
+    public var historyWaitSeconds = 2.0
     /// Whether history rows keep a small JPEG of the image (`--thumbnails on|off`; off for privacy).
     public var thumbnails = true
     /// Seconds a request may take to arrive, head and body (a slower client is cut off); also how long an idle
@@ -71,6 +74,9 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         if let rows = historyMaxRows, rows < 1 {
             throw .invalid("--history-max-rows must be at least 1 (leave it out to keep every row)")
+        }
+        guard historyWaitSeconds >= 0 && historyWaitSeconds <= 600 else {
+            throw .invalid("--history-wait must be from 0 to 600 seconds, not \(historyWaitSeconds)")
         }
         guard requestTimeoutSeconds > 0 else { throw .invalid("--request-timeout must be more than 0 seconds") }
     }

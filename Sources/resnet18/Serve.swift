@@ -61,6 +61,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("history-max-rows"), help: "Keep only the newest this many history rows (default: keep all).")
     var historyMaxRows: Int?
 
+    @Option(name: .customLong("history-wait"),
+            help: "Seconds an answer waits for its history row's commit; past it, it goes out without history_id (the row is written later).")
+    var historyWaitSeconds = 2.0
+
     @Option(help: ArgumentHelp("Keep a small JPEG of each image in the history: on or off (off for privacy).", valueName: "on|off"))
     var thumbnails = "on"
 
@@ -100,6 +104,7 @@ struct Serve: AsyncParsableCommand {
             }
             configuration.historyMaxAgeDays = historyMaxAgeDays
             configuration.historyMaxRows = historyMaxRows
+            configuration.historyWaitSeconds = historyWaitSeconds
             switch thumbnails.lowercased() {
             case "on": configuration.thumbnails = true
             case "off": configuration.thumbnails = false

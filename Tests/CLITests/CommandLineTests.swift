@@ -158,6 +158,24 @@ enum Command {
         }
     }
 
+    @Test("serve refuses out-of-range options with a message naming the flag, and does not start")
+    func serveRefusesBadOptions() throws {
+        let cases: [(option: [String], message: String)] = [
+            (["--history-wait=-1"], "--history-wait must be from 0 to 600 seconds"),
+            (["--history-max-rows", "0"], "--history-max-rows must be at least 1"),
+            (["--max-batch", "0"], "--max-batch must be at least 1"),
+            (["--request-timeout", "0"], "--request-timeout must be more than 0 seconds"),
+            (["--thumbnails", "maybe"], "--thumbnails must be on or off"),
+        ]
+        for (option, message) in cases {
+            let serve = try RunningCommand(["serve", "--port", "0", "--db", "none"] + option + weights)
+            let said = serve.wait(seconds: 60) { $0.stderr.contains(message) }
+            let status = serve.stop()
+            #expect(said && status != 0, "\(option): status \(status), stderr \(serve.stderr)")
+            #expect(!serve.stdout.contains("listening") && !serve.stderr.contains("listening"), "\(option)")
+        }
+    }
+
     @Test("weights show names the file and checks it; a wrong file is refused naming the key")
     func weightsShow() throws {
         let good = try Command.run(["weights", "show"] + weights)

@@ -50,6 +50,7 @@ struct AuthBed: Sendable {
         configuration.port = 0
         configuration.bcryptCost = 4
         configuration.loginThrottle.firstLockoutSeconds = 60
+        configuration.historyWaitSeconds = 120
         change(&configuration)
         return configuration
     }

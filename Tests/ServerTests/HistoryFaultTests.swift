@@ -16,7 +16,7 @@ extension ServerTests {
             let database = try await Database.open(.sqlite(path: path))
             let store = HistoryStore(database: database)
             defer { Task { await database.close() } }
-            let configuration = TestServer.configuration { $0.database = .sqlite(path: path) }
+            let configuration = TestServer.configuration { $0.database = .sqlite(path: path); $0.historyWaitSeconds = 2 }
             return try await TestServer.run(configuration, history: store) { client in try await body(client, store) }
         }
 

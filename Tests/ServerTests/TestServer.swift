@@ -25,6 +25,8 @@ enum TestServer {
     static func configuration(_ change: (inout ServerConfiguration) -> Void = { _ in }) -> ServerConfiguration {
         var configuration = ServerConfiguration()
         configuration.port = 0
+        // Answers wait for their history rows however loaded the machine (the fault suite sets its own wait).
+        configuration.historyWaitSeconds = 120
         change(&configuration)
         return configuration
     }

@@ -9,7 +9,9 @@ import TestSupport
     func concurrentSubmitsAreCommittedWithDistinctIds(backend: TestDatabases.Backend) async throws {
         try await withStore(backend) { store in
             let commits = Atomic<Int>(0)
-            let writer = HistoryWriter(store: store, events: .init(committed: { rows, _ in commits.add(rows, ordering: .relaxed) }))
+            // Ids come back however long a loaded machine takes to commit (the wait is not what is tested here).
+            let writer = HistoryWriter(store: store, commitWait: .seconds(120),
+                                       events: .init(committed: { rows, _ in commits.add(rows, ordering: .relaxed) }))
             let runner = Task { await writer.run() }
             let ids = await withTaskGroup(of: Int64?.self) { group in
                 for index in 0..<40 { group.addTask { await writer.submit(sampleRecord(probability: Double(index) / 40)) } }
@@ -58,7 +60,7 @@ import TestSupport
 
     @Test func aKnownThumbnailIsReusedForTheSameImage() async throws {
         try await withStore(.sqlite) { store in
-            let writer = HistoryWriter(store: store)
+            let writer = HistoryWriter(store: store, commitWait: .seconds(120))
             let runner = Task { await writer.run() }
             let first = try #require(await writer.submit(sampleRecord(thumbnail: [1, 2, 3])))
             let made = Atomic<Int>(0)
