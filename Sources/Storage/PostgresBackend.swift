@@ -42,7 +42,15 @@ final class PostgresBackend: DatabaseBackend {
         }
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
-        runTask = Task { await client.run() }
+        // The pool runs in its own task; queries wait until it has started (a lease before then works but makes
+        // PostgresNIO warn on every start).
+        let (started, starting) = AsyncStream<Void>.makeStream()
+        runTask = Task {
+            starting.finish()
+            await client.run()
+        }
+        for await _ in started {}
+        await Task.yield()
     }
 
     private static func probeConfiguration(_ settings: DatabaseLocation.PostgresSettings) throws -> PostgresConnection.Configuration {
