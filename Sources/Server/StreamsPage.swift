@@ -118,11 +118,13 @@ enum StreamsPage {
             return entry;
           }
 
+          function count(n, noun) { return n + " " + noun + (n === 1 ? "" : "s"); }
+
           function render(stream) {
             const entry = card(stream);
             entry.state.textContent = stream.status + (stream.status === "restarting" && stream.backoff_seconds ? " (in " + stream.backoff_seconds + " s)" : "");
             entry.state.className = "state " + stream.status;
-            entry.message.textContent = [stream.frames + " frames", stream.alerts + " alerts", stream.message || stream.last_error || ""]
+            entry.message.textContent = [count(stream.frames, "frame"), count(stream.alerts, "alert"), stream.message || stream.last_error || ""]
               .filter(Boolean).join(" · ");
             if (stream.latest && stream.latest.frame !== entry.lastFrame) {
               entry.lastFrame = stream.latest.frame;

@@ -79,6 +79,9 @@ def test_add_a_stream_and_see_an_alert_live(server, camera):
             "const i = document.querySelector('.stream img'); return i && i.complete && i.naturalWidth > 0"))
         labels = driver.find_element(By.CSS_SELECTOR, ".stream .top").text
         assert top1["label"] in labels
+        # The card counts in words: "1 alert", not "1 alerts".
+        WebDriverWait(driver, 30).until(lambda d: " 1 alert" in " " + d.find_element(By.CSS_SELECTOR, ".stream .message").text)
+        assert "1 alerts" not in driver.find_element(By.CSS_SELECTOR, ".stream .message").text
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "streams.png"))
 
