@@ -40,7 +40,8 @@ public enum Thumbnail {
     }
 
     /// `full / side` square boxes (the default 2×2 among them): each row of boxes summed a source row at a time
-    /// into one line of sums, so the inner loop has fixed bounds and no division (a quarter of the general loop's time).
+    /// into one line of sums, so the inner loop has fixed bounds and no division (about a fifth of the general
+    /// loop's time in the fp32 server's profile under load: 1.57 % of its CPU before, 0.28 % after).
     private static func boxes(of input: UnsafePointer<Float>, side: Int, scale: [Float], offset: [Float],
                               into output: UnsafeMutablePointer<UInt8>) {
         let full = Preprocess.side, plane = full * full, factor = full / side
