@@ -705,6 +705,19 @@ enum OpenAPIDocument {
                   content:
                     application/json:
                       schema: {$ref: "#/components/schemas/Stream"}
+                  links:
+                    GetStream:
+                      operationId: getStream
+                      parameters: {id: "$response.body#/id"}
+                      description: The stream just added.
+                    GetStreamFrame:
+                      operationId: streamFrame
+                      parameters: {id: "$response.body#/id"}
+                      description: Its latest frame.
+                    DeleteStream:
+                      operationId: deleteStream
+                      parameters: {id: "$response.body#/id"}
+                      description: Stop it.
                 "400": {$ref: "#/components/responses/BadRequest"}
                 "409": {$ref: "#/components/responses/TooManyStreams"}
                 "413": {$ref: "#/components/responses/TooLarge"}
