@@ -46,6 +46,41 @@ extension ServerTests {
             }
         }
 
+        @Test("the PostgreSQL server going away: answers still go out without an id, history is 503, the rows are written when it is back",
+              .timeLimit(.minutes(6)),
+              .disabled("""
+                  Open bug, kept as its reproducer: passes on an idle machine (20 s); with two busy loops beside it the \
+                  pool's reconnect meets PostgreSQL starting up (FATAL 57P03), PostgresNIO's pool stops making \
+                  connections, and PostgresBackend.withDeadline's task group waits on the lease that ignores \
+                  cancellation: the history writer stalls (recognition keeps answering). See the README's Not done yet.
+                  """))
+        func postgresGoesAway() async throws {
+            if TestDatabases.skipPostgres { try Test.cancel("RESNET18_TEST_SKIP_POSTGRES=1") }
+            let cluster = try OwnPostgres.start()
+            defer { cluster.remove() }
+            let location = try DatabaseLocation(argument: cluster.url)
+            let database = try await Database.open(location)
+            let store = HistoryStore(database: database)
+            let configuration = TestServer.configuration { $0.database = location; $0.historyWaitSeconds = 2 }
+            try await TestServer.run(configuration, history: store) { client in
+                #expect(try await client.classifyRecorded() != nil)
+                try cluster.stop()
+                // Recognition does not wait on the database: the answer comes, without its row's id.
+                #expect(try await client.classifyRecorded() == nil)
+                let history = try await client.execute(uri: "/v1/history", method: .get)
+                #expect(history.status == .serviceUnavailable, "\(history.text)")
+                #expect(try history.object["code"] as? String == "history_unavailable")
+                try await waitUntil(seconds: 90, "a write failure counted") { try await client.metric("resnet18_history_write_failures_total") >= 1 }
+                #expect(try await client.stillServes())
+                try cluster.resume()
+                // The queued row is written once the server is back, and the history answers again.
+                try await waitUntil(seconds: 150, "the queued row written") { (try? await store.count()) == 2 }
+                try await waitUntil(seconds: 60, "/v1/history answering") { try await client.execute(uri: "/v1/history", method: .get).status == .ok }
+                #expect(try await client.classifyRecorded() != nil)
+            }
+            await database.close()
+        }
+
         // A database made read-only under a running server is not injected: the kernel refuses to remount a file
         // system read-only while the server holds its files open for writing ("mount point is busy"), and root
         // ignores permission bits. Read-only at start is tested with the real binary (HistoryCrashTests).
@@ -103,15 +138,61 @@ extension TestClientProtocol {
 
 enum HistoryFaultError: Error {
     case notAnswered(Int)
-    case timedOut
+    case timedOut(String)
+    case cluster(String)
 }
 
 /// Polls until the condition holds (at most a minute); the condition, not the time, is what is tested.
-func waitUntil(_ condition: () async throws -> Bool) async throws {
-    for _ in 0..<600 {
+func waitUntil(seconds: Int = 60, _ what: String = "", _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
         if try await condition() { return }
         try await Task.sleep(for: .milliseconds(100))
     }
-    throw HistoryFaultError.timedOut
+    throw HistoryFaultError.timedOut(what)
 }
 
+/// A PostgreSQL server of one test's own (`scripts/postgres-test-cluster.sh`), to stop and start again under a
+/// running server.
+struct OwnPostgres {
+    let directory: URL
+    let url: String
+
+    static func start() throws -> OwnPostgres {
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("resnet18-pg-\(UUID().uuidString)")
+        let url = try script("start", directory).trimmingCharacters(in: .whitespacesAndNewlines)
+        return OwnPostgres(directory: directory, url: url)
+    }
+
+    /// Stops it at once (`pg_ctl stop -m immediate`: connections are cut as in a crash).
+    func stop() throws { _ = try Self.script("stop", directory) }
+    func resume() throws { _ = try Self.script("resume", directory) }
+    func remove() {
+        _ = try? Self.script("stop", directory)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs the script through posix_spawn and waitpid, its output to files. Not Foundation's Process: on Linux it
+    /// sees a child's end through a descriptor the child inherits, and the PostgreSQL server that `start` leaves
+    /// running inherits it too, so the script would never be seen to end.
+    private static func script(_ action: String, _ directory: URL) throws -> String {
+        let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("resnet18-pg-\(UUID().uuidString)")
+        let outLog = base.appendingPathExtension("out"), errorLog = base.appendingPathExtension("err")
+        defer { for log in [outLog, errorLog] { try? FileManager.default.removeItem(at: log) } }
+        let script = Fixtures.projectRoot.appendingPathComponent("scripts/postgres-test-cluster.sh").path
+        let command = "'\(script)' \(action) '\(directory.path)' >'\(outLog.path)' 2>'\(errorLog.path)' </dev/null"
+        let words: [String] = ["/bin/sh", "-c", command]
+        let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { arguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, arguments, environ)
+        guard spawned == 0 else { throw HistoryFaultError.cluster("cannot run \(script): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        guard status == 0 else {
+            let complaint = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
+            throw HistoryFaultError.cluster("postgres-test-cluster.sh \(action) (status \(status)): \(complaint)")
+        }
+        return (try? String(contentsOf: outLog, encoding: .utf8)) ?? ""
+    }
+}
