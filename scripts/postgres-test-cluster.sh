@@ -15,6 +15,12 @@ fi
 as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
+# Starts the server of $dir/data on port $1 and waits until it accepts connections.
+start_server() {
+  as_postgres "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-p $1 -k $dir -c listen_addresses=127.0.0.1 -c fsync=on" start >/dev/null \
+    || { cat "$dir/server.log" >&2; exit 1; }
+}
 case "$action" in
   start)
     mkdir -p "$dir"
@@ -23,9 +29,7 @@ case "$action" in
     as_postgres "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
     echo "$port" >"$dir/port"
-    as_postgres "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on" start >/dev/null \
-      || { cat "$dir/server.log" >&2; exit 1; }
+    start_server "$port"
     as_postgres "$bindir/createdb" -h "$dir" -p "$port" -U postgres resnet18_test
     echo "postgres://postgres@127.0.0.1:$port/resnet18_test?sslmode=disable"
     ;;
@@ -33,10 +37,7 @@ case "$action" in
     [ -d "$dir/data" ] && as_postgres "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
     ;;
   resume)
-    port=$(cat "$dir/port")
-    as_postgres "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on" start >/dev/null \
-      || { cat "$dir/server.log" >&2; exit 1; }
+    start_server "$(cat "$dir/port")"
     ;;
   *) echo "usage: $0 start|stop|resume DIR" >&2; exit 2 ;;
 esac

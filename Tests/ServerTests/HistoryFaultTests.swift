@@ -142,7 +142,8 @@ enum HistoryFaultError: Error {
     case cluster(String)
 }
 
-/// Polls until the condition holds (at most a minute); the condition, not the time, is what is tested.
+/// Polls until the condition holds (at most `seconds`, a minute by default); the condition, not the time, is what
+/// is tested. `what` names it in the error when it never holds.
 func waitUntil(seconds: Int = 60, _ what: String = "", _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while ContinuousClock.now < deadline {
