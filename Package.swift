@@ -41,6 +41,7 @@ let package = Package(
         .target(name: "Recognition", dependencies: [
             "ResNet", "Imaging", "Checkpoint",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // Camera and video streams: an ffmpeg subprocess per source, alert rules, webhooks.
         .target(name: "Monitoring", dependencies: [

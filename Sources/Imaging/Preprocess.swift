@@ -20,25 +20,28 @@ public enum Preprocess {
 
     /// The same tensor written into a slot of a batch (at least `floatCount` floats).
     public static func write(_ image: RGBImage, into output: UnsafeMutableBufferPointer<Float>) {
-        precondition(output.count >= floatCount, "a preprocessed image needs \(floatCount) floats, got \(output.count)")
+        normalize(crop(image), into: output)
+    }
+
+    /// `Resize(256)` then `CenterCrop(224)`: the 224×224 RGB pixels `ToTensor` reads. A quarter of the tensor's
+    /// bytes, so a request waiting for the engine holds this and is normalised only into the engine's input.
+    public static func crop(_ image: RGBImage) -> RGBImage {
         let (width, height) = resizedSize(width: image.width, height: image.height)
         // CenterCrop: int(round((size - 224) / 2.0)); Python rounds halves to even.
         let top = Int((Double(height - side) / 2).rounded(.toNearestOrEven))
         let left = Int((Double(width - side) / 2).rounded(.toNearestOrEven))
-        let cropped = PillowResize.resize(image, width: width, height: height,
-                                          columns: left..<(left + side), rows: top..<(top + side))
+        let pixels = PillowResize.resize(image, width: width, height: height,
+                                         columns: left..<(left + side), rows: top..<(top + side))
+        return RGBImage(width: side, height: side, pixels: pixels)
+    }
 
-        // ToTensor divides by 255 in float32; Normalize subtracts the mean, then divides by the std
-        // (a true division, not a multiplication by 1/std). 256 values per channel: a table.
-        var table = [Float](repeating: 0, count: 3 * 256)
-        for channel in 0..<3 {
-            for value in 0..<256 {
-                table[channel * 256 + value] = (Float(value) / 255 - mean[channel]) / std[channel]
-            }
-        }
+    /// `ToTensor()` and `Normalize(mean, std)` of a 224×224 crop, written CHW into `output` (at least `floatCount` floats).
+    public static func normalize(_ crop: RGBImage, into output: UnsafeMutableBufferPointer<Float>) {
+        precondition(crop.width == side && crop.height == side, "a crop is \(side)×\(side), got \(crop.width)×\(crop.height)")
+        precondition(output.count >= floatCount, "a preprocessed image needs \(floatCount) floats, got \(output.count)")
         let plane = side * side
-        cropped.withUnsafeBufferPointer { rgb in
-            table.withUnsafeBufferPointer { table in
+        crop.pixels.withUnsafeBufferPointer { rgb in
+            normalization.withUnsafeBufferPointer { table in
                 for i in 0..<plane {
                     output[i] = table[Int(rgb[i * 3])]
                     output[plane + i] = table[256 + Int(rgb[i * 3 + 1])]
@@ -46,6 +49,12 @@ public enum Preprocess {
                 }
             }
         }
+    }
+
+    /// ToTensor divides by 255 in float32; Normalize subtracts the mean, then divides by the std
+    /// (a true division, not a multiplication by 1/std). 256 values per channel: a table.
+    static let normalization: [Float] = (0..<3).flatMap { channel in
+        (0..<256).map { value in (Float(value) / 255 - mean[channel]) / std[channel] }
     }
 
     /// `Resize(256)` alone, the whole image: the short side becomes 256. An image whose short side is already 256

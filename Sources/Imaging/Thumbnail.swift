@@ -1,5 +1,5 @@
-/// A small picture of what the network saw: the 224×224 centre crop of a preprocessed tensor, un-normalised and
-/// averaged down (2×2 boxes for the default 112 side), for history rows.
+/// A small picture of what the network saw, for history rows: the 224×224 centre crop (kept as pixels, or
+/// un-normalised from a tensor) averaged down (2×2 boxes for the default 112 side).
 public enum Thumbnail {
     /// The RGB picture of a 3×224×224 CHW normalised tensor, `side` pixels square (a divisor of 224 up to 224).
     public static func image(fromTensor tensor: [Float], side: Int = 112) -> RGBImage {
@@ -71,6 +71,44 @@ public enum Thumbnail {
                 }
             }
         }
+    }
+
+    /// The picture of a 224×224 crop (`Preprocess.crop`, the pixels the tensor is made of), `side` pixels
+    /// square (1 to 224): each pixel the rounded mean of the box of crop pixels it covers.
+    public static func image(fromCrop crop: RGBImage, side: Int = 112) -> RGBImage {
+        let full = Preprocess.side
+        precondition(crop.width == full && crop.height == full, "a crop is \(full)×\(full), got \(crop.width)×\(crop.height)")
+        let side = min(max(side, 1), full)
+        var pixels = [UInt8](repeating: 0, count: side * side * 3)
+        crop.pixels.withUnsafeBufferPointer { input in
+            pixels.withUnsafeMutableBufferPointer { output in
+                for y in 0..<side {
+                    let y0 = y * full / side, y1 = max((y + 1) * full / side, y0 + 1)
+                    for x in 0..<side {
+                        let x0 = x * full / side, x1 = max((x + 1) * full / side, x0 + 1)
+                        var sums: (Int, Int, Int) = (0, 0, 0)
+                        for sy in y0..<y1 {
+                            for sx in x0..<x1 {
+                                let at = (sy * full + sx) * 3
+                                sums.0 += Int(input[at])
+                                sums.1 += Int(input[at + 1])
+                                sums.2 += Int(input[at + 2])
+                            }
+                        }
+                        let count = (y1 - y0) * (x1 - x0), at = (y * side + x) * 3
+                        output[at] = UInt8((sums.0 + count / 2) / count)
+                        output[at + 1] = UInt8((sums.1 + count / 2) / count)
+                        output[at + 2] = UInt8((sums.2 + count / 2) / count)
+                    }
+                }
+            }
+        }
+        return RGBImage(width: side, height: side, pixels: pixels)
+    }
+
+    /// The JPEG thumbnail of a crop.
+    public static func jpeg(fromCrop crop: RGBImage, side: Int = 112, quality: Int = 75) throws(ImagingError) -> [UInt8] {
+        try JPEGEncoder.encode(image(fromCrop: crop, side: side), quality: quality)
     }
 
     /// The JPEG thumbnail of a preprocessed tensor.

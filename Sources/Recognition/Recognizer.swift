@@ -174,9 +174,9 @@ public final class Recognizer: Sendable {
             throw .image(error)
         }
         let decoded = ContinuousClock.now
-        let tensor = Preprocess.tensor(from: image)
+        let crop = Preprocess.crop(image)
         let done = ContinuousClock.now
-        return PreparedImage(tensor: tensor, width: image.width, height: image.height,
+        return PreparedImage(crop: crop, width: image.width, height: image.height,
                              decodeMilliseconds: (decoded - start).milliseconds,
                              preprocessMilliseconds: (done - decoded).milliseconds)
     }
@@ -184,8 +184,8 @@ public final class Recognizer: Sendable {
     /// Preprocesses pixels that are already decoded (a video frame), exactly as a decoded photo.
     public func prepare(_ image: RGBImage) -> PreparedImage {
         let start = ContinuousClock.now
-        let tensor = Preprocess.tensor(from: image)
-        return PreparedImage(tensor: tensor, width: image.width, height: image.height, decodeMilliseconds: 0,
+        let crop = Preprocess.crop(image)
+        return PreparedImage(crop: crop, width: image.width, height: image.height, decodeMilliseconds: 0,
                              preprocessMilliseconds: (ContinuousClock.now - start).milliseconds)
     }
 
@@ -193,18 +193,19 @@ public final class Recognizer: Sendable {
     public func classify(_ images: [PreparedImage], topK: Int, includeLogits: Bool = false) throws(RecognitionError) -> [Classification] {
         guard !images.isEmpty else { return [] }
         let batch = images.count
-        var input = [Float](repeating: 0, count: batch * ResNet18Engine.inputCount)
-        input.withUnsafeMutableBufferPointer { buffer in
-            for (slot, image) in images.enumerated() {
-                image.tensor.withUnsafeBufferPointer {
-                    (buffer.baseAddress! + slot * ResNet18Engine.inputCount).update(from: $0.baseAddress!, count: ResNet18Engine.inputCount)
+        var logits = [Float](repeating: 0, count: batch * engine.classCount)
+        var start = ContinuousClock.now
+        do {
+            // Each image is normalised straight into the engine's own input buffer: no batch-sized copy.
+            try logits.withUnsafeMutableBufferPointer { (output) throws(ResNetError) in
+                try engine.logits(batch: batch, into: output) { input in
+                    for (slot, image) in images.enumerated() {
+                        let count = ResNet18Engine.inputCount
+                        image.write(into: UnsafeMutableBufferPointer(rebasing: input[(slot * count)..<((slot + 1) * count)]))
+                    }
+                    start = ContinuousClock.now
                 }
             }
-        }
-        let start = ContinuousClock.now
-        let logits: [Float]
-        do {
-            logits = try engine.logits(nchw: input, batch: batch)
         } catch {
             throw .engine(error)
         }

@@ -1,8 +1,7 @@
+import AsyncHTTPClient
 import Crypto
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
 
 /// Downloads a weights file, checks its SHA-256 prefix as torchvision does, and stores it atomically.
 public struct WeightsFetcher: Sendable {
@@ -59,79 +58,52 @@ public struct WeightsFetcher: Sendable {
     }
 }
 
-/// One HTTP download streamed to a file, hashing as it goes.
-private final class Download: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+/// One HTTP download streamed to a file, hashing as it goes (AsyncHTTPClient: the process links no
+/// FoundationNetworking, which would load libcurl and its TLS, Kerberos and LDAP libraries into every server).
+private struct Download {
     enum Outcome { case success((received: Int64, expected: Int64?, sha256: String)), failure(String) }
 
-    private let partial: URL
-    private let progress: @Sendable (Int64, Int64?) -> Void
-    private let lock = NSLock()
-    private var handle: FileHandle?
-    private var hasher = SHA256()
-    private var received: Int64 = 0
-    private var expected: Int64?
-    private var status = 0
-    private var writeError: String?
-    private var continuation: CheckedContinuation<Outcome, Never>?
-
-    init(partial: URL, progress: @escaping @Sendable (Int64, Int64?) -> Void) {
-        self.partial = partial
-        self.progress = progress
-    }
+    let partial: URL
+    let progress: @Sendable (Int64, Int64?) -> Void
 
     func run(_ url: URL) async -> Outcome {
         guard FileManager.default.createFile(atPath: partial.path, contents: nil),
               let handle = try? FileHandle(forWritingTo: partial) else {
             return .failure("cannot write \(partial.path)")
         }
-        self.handle = handle
-        let session = URLSession(configuration: .ephemeral, delegate: self, delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
-        return await withCheckedContinuation { continuation in
-            lock.withLock { self.continuation = continuation }
-            session.dataTask(with: url).resume()
-        }
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-        lock.withLock {
-            status = (response as? HTTPURLResponse)?.statusCode ?? 200
-            expected = response.expectedContentLength >= 0 ? response.expectedContentLength : nil
-        }
-        completionHandler(status == 200 ? .allow : .cancel)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let (total, expected) = lock.withLock { () -> (Int64, Int64?) in
-            hasher.update(data: data)
-            do { try handle?.write(contentsOf: data) } catch { writeError = error.localizedDescription }
-            received += Int64(data.count)
-            return (received, self.expected)
-        }
-        progress(total, expected)
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        let outcome: Outcome = lock.withLock {
-            try? handle?.close()
-            handle = nil
-            if status != 200 { return .failure("the server answered HTTP \(status)") }
-            if let writeError { return .failure("writing failed: \(writeError)") }
-            if let error {
-                // A connection cut short is reported as truncation when the length was announced.
-                if let expected, received < expected {
-                    return .success((received, expected, ""))
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var received: Int64 = 0
+        var expected: Int64?
+        // Redirects followed (5 at most); a refused connection fails at once (no retries until a deadline, as the
+        // shared client does), a silent one after 30 s, a transfer that stalls for 60 s is cut off.
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .follow(max: 5, allowCycles: false),
+                                                     timeout: .init(connect: .seconds(30), read: .seconds(60)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        defer { client.shutdown { _ in } }
+        do {
+            let response = try await client.execute(HTTPClientRequest(url: url.absoluteString), timeout: .hours(6))
+            guard response.status == .ok else { return .failure("the server answered HTTP \(response.status.code)") }
+            expected = response.headers.first(name: "content-length").flatMap { Int64($0) }
+            for try await chunk in response.body {
+                do {
+                    try chunk.withUnsafeReadableBytes { bytes in
+                        hasher.update(bufferPointer: bytes)
+                        try handle.write(contentsOf: Data(bytes))
+                    }
+                } catch {
+                    return .failure("writing failed: \(error.localizedDescription)")
                 }
-                return .failure(error.localizedDescription)
+                received += Int64(chunk.readableBytes)
+                progress(received, expected)
             }
-            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-            return .success((received, expected, digest))
+        } catch {
+            // A connection cut short is reported as truncation when the length was announced.
+            if let expected, received < expected { return .success((received, expected, "")) }
+            return .failure("\(error)")
         }
-        let continuation = lock.withLock { () -> CheckedContinuation<Outcome, Never>? in
-            defer { self.continuation = nil }
-            return self.continuation
-        }
-        continuation?.resume(returning: outcome)
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return .success((received, expected, digest))
     }
 }

@@ -17,6 +17,8 @@ public final class ResNet18Engine: @unchecked Sendable {
     private var plans: [Int: ExecutionPlan] = [:]
     private let arena = AlignedBuffer()
     private let scratch = AlignedBuffer()
+    /// The input of `logits(batch:into:fillingInput:)`, as large as the largest batch it was given.
+    private let input = AlignedBuffer()
 
     /// Floating-point operations of one image (2 per multiply-add).
     public static let flopsPerImage = ResNet18Architecture.flopsPerImage
@@ -45,6 +47,12 @@ public final class ResNet18Engine: @unchecked Sendable {
         defer { lock.unlock() }
         DNNLEngine.setThreads(threads)
         return try plan(batch: batch).implementations
+    }
+
+    /// The batch sizes worth a plan for batches of up to `maxBatch` images: 1, 2, 4, ... below it, and `maxBatch`.
+    /// Other sizes run as a few calls of those (7 as 4 + 2 + 1).
+    public static func plannedBatches(upTo maxBatch: Int) -> [Int] {
+        Array(sequence(first: 1) { $0 * 2 }.prefix { $0 < maxBatch }) + [max(maxBatch, 1)]
     }
 
     /// Builds the plans for `batches`, then frees the folded source weights, which only plan building reads.
@@ -78,6 +86,27 @@ public final class ResNet18Engine: @unchecked Sendable {
         }
         lock.lock()
         defer { lock.unlock() }
+        try run(input: input.baseAddress!, batch: batch, into: output)
+    }
+
+    /// Runs `batch` images that `fill` writes into the engine's own input buffer (`batch` × 3×224×224 floats,
+    /// NCHW, normalised) into `batch × classCount` logits: callers that assemble a batch need no buffer of their own.
+    public func logits(batch: Int, into output: UnsafeMutableBufferPointer<Float>,
+                       fillingInput fill: (UnsafeMutableBufferPointer<Float>) -> Void) throws(ResNetError) {
+        guard batch > 0 else { throw .badInput("a batch holds at least one image, got \(batch)") }
+        guard output.count == batch * classCount else {
+            throw .badInput("expected room for \(batch) × \(classCount) logits, got \(output.count)")
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        input.reserve(batch * Self.inputCount * MemoryLayout<Float>.stride)
+        let buffer = input.pointer.bindMemory(to: Float.self, capacity: batch * Self.inputCount)
+        fill(UnsafeMutableBufferPointer(start: buffer, count: batch * Self.inputCount))
+        try run(input: buffer, batch: batch, into: output)
+    }
+
+    /// The engine call itself; the lock is held.
+    private func run(input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutableBufferPointer<Float>) throws(ResNetError) {
         // OpenMP's thread count is a per-thread setting, and callers come from any thread.
         DNNLEngine.setThreads(threads)
         var done = 0
@@ -87,7 +116,7 @@ public final class ResNet18Engine: @unchecked Sendable {
                 ? batch - done
                 : plans.keys.filter { $0 <= batch - done }.max()!
             let plan = try plan(batch: size)
-            try plan.run(input: input.baseAddress! + done * Self.inputCount, output: output.baseAddress! + done * classCount,
+            try plan.run(input: input + done * Self.inputCount, output: output.baseAddress! + done * classCount,
                          arena: arena.pointer, scratch: scratch.pointer)
             done += size
         }

@@ -35,7 +35,7 @@ struct ClassifyPipeline: Sendable {
                 metrics.cacheHits.increment()
                 hit.top = logits.withUnsafeBufferPointer { topPredictions(logits: $0, labels: recognizer.labels, k: topK) }
                 hit.timings = Timings(total: (ContinuousClock.now - started).milliseconds)
-                if recording { items[position] = .init(classification: hit, sha256: key, bytes: upload.bytes, tensor: nil) }
+                if recording { items[position] = .init(classification: hit, sha256: key, bytes: upload.bytes, image: nil) }
                 if !includeLogits { hit.logits = nil }
                 answers[position] = Classified(classification: hit, cached: true)
             } else {
@@ -71,7 +71,7 @@ struct ClassifyPipeline: Sendable {
                 await cache.insert(result, for: miss.key)
                 if recording {
                     items[miss.position] = .init(classification: result, sha256: miss.key, bytes: uploads[miss.position].bytes,
-                                                 tensor: image.tensor)
+                                                 image: image)
                 }
                 var answer = result
                 if !includeLogits { answer.logits = nil }

@@ -18,8 +18,8 @@ struct HistoryRecorder: Sendable {
         let sha256: String
         /// The upload, for a thumbnail made later when the result came from the cache.
         let bytes: [UInt8]
-        /// The preprocessed tensor, when the image was decoded for this request.
-        let tensor: [Float]?
+        /// The preprocessed image, when the image was decoded for this request.
+        let image: PreparedImage?
     }
 
     /// Records the items together (one transaction when they arrive together); their ids, nil where not committed.
@@ -49,13 +49,13 @@ struct HistoryRecorder: Sendable {
         var thumbnail: [UInt8]?
         var makeThumbnail: (@Sendable () -> [UInt8]?)?
         if thumbnails {
-            if let tensor = item.tensor {
-                thumbnail = try? Thumbnail.jpeg(fromTensor: tensor)
+            if let image = item.image {
+                thumbnail = try? image.thumbnailJPEG()
             } else {
                 // A result-cache hit: the writer reuses the picture of the same image, or decodes it off the request path.
                 let recognizer = self.recognizer
                 let bytes = item.bytes
-                makeThumbnail = { (try? recognizer.prepare(bytes)).flatMap { try? Thumbnail.jpeg(fromTensor: $0.tensor) } }
+                makeThumbnail = { (try? recognizer.prepare(bytes)).flatMap { try? $0.thumbnailJPEG() } }
             }
         }
         let timings = result.timings

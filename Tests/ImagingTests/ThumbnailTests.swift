@@ -54,11 +54,36 @@ import Testing
         }
     }
 
+    @Test("the thumbnail of a crop is the rounded mean of each box, and matches the tensor's within 1",
+          arguments: [112, 56, 32, 100])
+    func thumbnailOfACrop(side: Int) {
+        let image = Self.checkerboard()
+        let thumbnail = Thumbnail.image(fromCrop: image, side: side)
+        let fromTensor = Thumbnail.image(fromTensor: Self.tensor(of: image), side: side)
+        #expect(thumbnail.width == side && thumbnail.height == side)
+        var worst = 0
+        for y in 0..<side {
+            for x in 0..<side {
+                let rows = (y * 224 / side)..<((y + 1) * 224 / side), columns = (x * 224 / side)..<((x + 1) * 224 / side)
+                for channel in 0..<3 {
+                    var sum = 0
+                    for sy in rows { for sx in columns { sum += Int(image.pixels[(sy * 224 + sx) * 3 + channel]) } }
+                    let count = rows.count * columns.count
+                    #expect(Int(thumbnail.pixels[(y * side + x) * 3 + channel]) == (sum + count / 2) / count)
+                }
+            }
+        }
+        for (a, b) in zip(thumbnail.pixels, fromTensor.pixels) { worst = max(worst, abs(Int(a) - Int(b))) }
+        #expect(worst <= 1, "the crop's and the tensor's thumbnails differ by \(worst)")
+    }
+
     @Test("a thumbnail is a JPEG of the requested side")
     func thumbnailJPEG() throws {
         let jpeg = try Thumbnail.jpeg(fromTensor: Self.tensor(of: Self.checkerboard()), side: 56)
         #expect(jpeg.starts(with: [0xFF, 0xD8, 0xFF]))
         let decoded = try ImageDecoder.decode(jpeg)
         #expect(decoded.width == 56 && decoded.height == 56)
+        let fromCrop = try ImageDecoder.decode(try Thumbnail.jpeg(fromCrop: Self.checkerboard(), side: 56))
+        #expect(fromCrop.width == 56 && fromCrop.height == 56)
     }
 }

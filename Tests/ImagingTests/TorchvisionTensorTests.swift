@@ -25,6 +25,17 @@ import TestSupport
         #expect(differing == 0, "\(differing) of \(reference.count) floats differ")
     }
 
+    @Test("the 224×224 crop, normalised later into a batch slot, is torchvision's tensor bit for bit", arguments: Fixtures.photoNames)
+    func cropNormalisedLaterIsBitIdenticalToTorchvision(photo: String) throws {
+        let crop = Preprocess.crop(try ImageDecoder.decode(TestFiles.fixture(photo), options: Self.asTorchvision))
+        #expect(crop.width == 224 && crop.height == 224)
+        var tensor = [Float](repeating: .nan, count: Preprocess.floatCount)
+        tensor.withUnsafeMutableBufferPointer { Preprocess.normalize(crop, into: $0) }
+        let reference = try Fixtures.inputTensor(for: photo)
+        let differing = zip(tensor, reference).filter { $0.bitPattern != $1.bitPattern }.count
+        #expect(differing == 0, "\(differing) of \(reference.count) floats differ")
+    }
+
     @Test func writingIntoABatchSlotGivesTheSameTensor() throws {
         let image = try ImageDecoder.decode(TestFiles.fixture("rocket.jpg"), options: Self.asTorchvision)
         var batch = [Float](repeating: .nan, count: 3 * Preprocess.floatCount)

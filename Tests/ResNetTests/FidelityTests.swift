@@ -79,6 +79,36 @@ import TestSupport
         }
     }
 
+    @Test("the planned sizes are the powers of two below the largest batch, and the largest")
+    func plannedBatchSizes() {
+        #expect(ResNet18Engine.plannedBatches(upTo: 1) == [1])
+        #expect(ResNet18Engine.plannedBatches(upTo: 2) == [1, 2])
+        #expect(ResNet18Engine.plannedBatches(upTo: 6) == [1, 2, 4, 6])
+        #expect(ResNet18Engine.plannedBatches(upTo: 8) == [1, 2, 4, 8])
+        #expect(ResNet18Engine.plannedBatches(upTo: 9) == [1, 2, 4, 8, 9])
+    }
+
+    @Test("images written into the engine's own input buffer give PyTorch's logits, a batch of 6 as planned calls of 4 and 2")
+    func fillingTheEngineInput() throws {
+        let engine = try ResNet18Engine(weights: Self.weights(Fixtures.seededPth), options: EngineOptions(threads: 2))
+        try engine.finishPreparing(batches: ResNet18Engine.plannedBatches(upTo: 4))
+        let photos = Fixtures.photoNames
+        let tensors = try photos.map { try Fixtures.inputTensor(for: $0) }
+        var logits = [Float](repeating: .nan, count: photos.count * 1000)
+        try logits.withUnsafeMutableBufferPointer { output in
+            try engine.logits(batch: photos.count, into: output) { input in
+                #expect(input.count == photos.count * ResNet18Engine.inputCount)
+                for (slot, tensor) in tensors.enumerated() {
+                    _ = UnsafeMutableBufferPointer(rebasing: input[(slot * tensor.count)...]).update(fromContentsOf: tensor)
+                }
+            }
+        }
+        for (slot, photo) in photos.enumerated() {
+            let difference = Self.maxAbsDifference(logits[(slot * 1000)..<((slot + 1) * 1000)], try Fixtures.referenceLogits(for: photo))
+            #expect(difference < 1e-3, "\(photo) in slot \(slot): max abs \(difference)")
+        }
+    }
+
     @Test("the fused plan uses Winograd on 3x3 stride-1 convolutions and no activation reorders")
     func planShape() throws {
         let engine = try ResNet18Engine(weights: .untrained(), options: EngineOptions(threads: 2))
