@@ -194,16 +194,16 @@ public final class Recognizer: Sendable {
         guard !images.isEmpty else { return [] }
         let batch = images.count
         var logits = [Float](repeating: 0, count: batch * engine.classCount)
-        var start = ContinuousClock.now
+        let start = ContinuousClock.now
         do {
-            // Each image is normalised straight into the engine's own input buffer: no batch-sized copy.
+            // Images are normalised straight into the engine's own input buffer as it reaches them (the inference
+            // time includes that, about 0.1 ms an image): no batch-sized copy anywhere.
             try logits.withUnsafeMutableBufferPointer { (output) throws(ResNetError) in
-                try engine.logits(batch: batch, into: output) { input in
-                    for (slot, image) in images.enumerated() {
-                        let count = ResNet18Engine.inputCount
-                        image.write(into: UnsafeMutableBufferPointer(rebasing: input[(slot * count)..<((slot + 1) * count)]))
+                try engine.logits(batch: batch, into: output) { slots, input in
+                    let count = ResNet18Engine.inputCount
+                    for (index, slot) in slots.enumerated() {
+                        images[slot].write(into: UnsafeMutableBufferPointer(rebasing: input[(index * count)..<((index + 1) * count)]))
                     }
-                    start = ContinuousClock.now
                 }
             }
         } catch {

@@ -80,6 +80,9 @@ struct MemoryDesc {
 
     var dataType: dnnl_data_type_t { raw.data_type }
 
+    /// The first dimension: images, for an activation.
+    var images: Int { Int(raw.dims.0) }
+
     /// The same shape and layout holding `type` (element strides are unchanged for same-size types).
     func with(type: dnnl_data_type_t) -> MemoryDesc {
         var copy = raw

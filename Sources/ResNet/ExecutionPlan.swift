@@ -30,6 +30,12 @@ final class ExecutionPlan {
     private(set) var arenaBytes = 0
     private(set) var scratchpadBytes = 0
     private let input: DNNLMemory
+    /// Views of a few images of the input (for the stem in chunks) and their byte offsets in it.
+    private var inputViews: [(memory: DNNLMemory, offset: Int)] = []
+    /// The steps at which the stem starts on a chunk, and the images of the input that chunk reads.
+    private var chunkStarts: [Int: Range<Int>] = [:]
+    /// Images of input the stem reads at a time: the batch, or `stemChunk` when the batch is larger.
+    var imagesPerChunk: Int { min(batch, Self.stemChunk) }
     private var output: DNNLMemory!
     private var scratchpad: DNNLMemory!
     /// The implementation oneDNN chose for each step, in order (for `bench` and tests).
@@ -54,6 +60,7 @@ final class ExecutionPlan {
     func run(input inputPointer: UnsafePointer<Float>, output outputPointer: UnsafeMutablePointer<Float>,
              arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer) throws(ResNetError) {
         try input.setPointer(UnsafeMutableRawPointer(mutating: inputPointer))
+        for view in inputViews { try view.memory.setPointer(UnsafeMutableRawPointer(mutating: inputPointer) + view.offset) }
         try output.setPointer(outputPointer)
         try scratchpad.setPointer(scratch)
         for slot in arenaSlots { try slot.memory.setPointer(arena + slot.offset) }
@@ -68,6 +75,7 @@ final class ExecutionPlan {
              arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer,
              observe: (_ step: Int, _ convolution: String, _ output: DNNLMemory) -> Void) throws(ResNetError) {
         try input.setPointer(UnsafeMutableRawPointer(mutating: inputPointer))
+        for view in inputViews { try view.memory.setPointer(UnsafeMutableRawPointer(mutating: inputPointer) + view.offset) }
         try output.setPointer(outputPointer)
         try scratchpad.setPointer(scratch)
         for slot in arenaSlots { try slot.memory.setPointer(arena + slot.offset) }
@@ -77,6 +85,27 @@ final class ExecutionPlan {
                 try engine.wait()
                 observe(index, name, memory)
             }
+        }
+        try engine.wait()
+    }
+
+    /// Runs like `run`, but the input comes a chunk at a time: before the stem reads images `range`,
+    /// `fill(range, staging)` writes them (NCHW, normalised) at the start of `staging`, which holds `imagesPerChunk`
+    /// images. So a batch needs an input buffer of two images, not of the whole batch.
+    func run(staging: UnsafeMutablePointer<Float>, fill: (_ images: Range<Int>, _ staging: UnsafeMutablePointer<Float>) -> Void,
+             output outputPointer: UnsafeMutablePointer<Float>,
+             arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer) throws(ResNetError) {
+        try input.setPointer(UnsafeMutableRawPointer(staging))
+        for view in inputViews { try view.memory.setPointer(UnsafeMutableRawPointer(staging)) }
+        try output.setPointer(outputPointer)
+        try scratchpad.setPointer(scratch)
+        for slot in arenaSlots { try slot.memory.setPointer(arena + slot.offset) }
+        for (index, step) in steps.enumerated() {
+            if let images = chunkStarts[index] {
+                try engine.wait()  // the previous chunk is done with the staging buffer
+                fill(images, staging)
+            }
+            try step.execute(on: engine)
         }
         try engine.wait()
     }
@@ -98,21 +127,15 @@ final class ExecutionPlan {
     /// logits stay f32).
     private var dataType: dnnl_data_type_t { options.precision == .bf16 ? dnnl_bf16 : dnnl_f32 }
 
+    /// Images the stem and the max pooling take at a time in a larger batch.
+    ///
+    /// The stem's output is the largest activation of the network (64 × 112 × 112 per image: 3.2 MB in f32), and
+    /// at batch 8 it and the pooled tensor, alive together, set the arena's size (30.6 MB in f32). In chunks of two
+    /// images only one chunk's stem output exists at a time, and layer 1 sets the size (12.8 MB).
+    static let stemChunk = 2
+
     private func build(classCount: Int) throws(ResNetError) {
-        let size = ResNet18Architecture.inputSize
-        var x = Activation(memory: input, channels: 3, height: size, width: size)
-        if let quantization = options.quantization, options.precision == .int8 {
-            // The stem runs in int8 too, on the input quantised to s8: in f32 it took a quarter of the int8
-            // network's time (2.1 of 10.2 ms on one thread), in int8 0.8 ms, for cosine 0.9995 instead of 0.9996.
-            let scale = quantization.scale(of: QuantizationParameters.input, unsigned: false)
-            let desc = try MemoryDesc(dims: [batch, 3, size, size], type: dnnl_s8, tag: int8ActivationTag)
-            x = Activation(memory: try reorder(x.memory, to: desc, scale: scale), channels: 3, height: size, width: size, scale: scale)
-        }
-        x = try convolution(ResNet18Architecture.stem, x, relu: true)
-        // In int8 both poolings run on u8 and keep their input's scale, and fc takes u8 features to f32 logits:
-        // against an f32 average pool and fc after a u8→f32 reorder, 0.2 ms less at batch 1 (4.4 → 4.2 ms on
-        // two threads) for max abs logit error 0.086 instead of 0.077 and cosine 0.9994 instead of 0.9995.
-        x = try pooling(x, algorithm: dnnl_pooling_max, kernel: 3, stride: 2, padding: 1)
+        var x = try stemAndPooling()
         for block in ResNet18Architecture.blocks {
             let identity: Activation
             if let downsample = block.downsample {
@@ -133,10 +156,59 @@ final class ExecutionPlan {
         for step in steps { step.bind(DNNLArg.scratchpad, scratchpad) }
     }
 
+    /// The input (quantised to s8 in int8), the stem convolution with its ReLU and the 3×3 max pooling,
+    /// `stemChunk` images at a time when the batch is larger (each chunk pooled into its slice of the output).
+    private func stemAndPooling() throws(ResNetError) -> Activation {
+        let size = ResNet18Architecture.inputSize
+        let int8 = options.quantization != nil && options.precision == .int8
+        var pooled: DNNLMemory?
+        var pooledScale: Float = 1
+        var start = 0
+        while start < batch {
+            let count = batch <= Self.stemChunk ? batch : min(Self.stemChunk, batch - start)
+            let imageBytes = 3 * size * size * MemoryLayout<Float>.size
+            chunkStarts[steps.count] = start..<(start + count)
+            var x: Activation
+            if count == batch {
+                x = Activation(memory: input, channels: 3, height: size, width: size)
+            } else {
+                let view = try DNNLMemory(try MemoryDesc(dims: [count, 3, size, size], type: dnnl_f32, tag: dnnl_nchw),
+                                          engine: engine, pointer: nil)
+                inputViews.append((view, start * imageBytes))
+                x = Activation(memory: view, channels: 3, height: size, width: size)
+            }
+            if let quantization = options.quantization, int8 {
+                // The stem runs in int8 too, on the input quantised to s8: in f32 it took a quarter of the int8
+                // network's time (2.1 of 10.2 ms on one thread), in int8 0.8 ms, for cosine 0.9995 instead of 0.9996.
+                let scale = quantization.scale(of: QuantizationParameters.input, unsigned: false)
+                let desc = try MemoryDesc(dims: [count, 3, size, size], type: dnnl_s8, tag: int8ActivationTag)
+                x = Activation(memory: try reorder(x.memory, to: desc, scale: scale), channels: 3, height: size, width: size, scale: scale)
+            }
+            x = try convolution(ResNet18Architecture.stem, x, relu: true)
+            // In int8 both poolings run on u8 and keep their input's scale, and fc takes u8 features to f32 logits:
+            // against an f32 average pool and fc after a u8→f32 reorder, 0.2 ms less at batch 1 (4.4 → 4.2 ms on
+            // two threads) for max abs logit error 0.086 instead of 0.077 and cosine 0.9994 instead of 0.9995.
+            if count == batch { return try pooling(x, algorithm: dnnl_pooling_max, kernel: 3, stride: 2, padding: 1) }
+            let side = (x.height + 2 - 3) / 2 + 1
+            let type = x.memory.desc.dataType, tag = int8 ? int8ActivationTag : activationTag
+            if pooled == nil {
+                pooled = try allocate(try MemoryDesc(dims: [batch, x.channels, side, side], type: type, tag: tag))
+                pooledScale = x.scale
+            }
+            // Images are the outermost dimension of both layouts, so a chunk's slice is contiguous.
+            let sliceDesc = try MemoryDesc(dims: [count, x.channels, side, side], type: type, tag: tag)
+            let slice = try view(of: pooled!, as: sliceDesc, byteOffset: start * (sliceDesc.byteCount / count))
+            _ = try pooling(x, algorithm: dnnl_pooling_max, kernel: 3, stride: 2, padding: 1, into: slice)
+            start += count
+        }
+        return Activation(memory: pooled!, channels: 64, height: (size / 2 + 2 - 3) / 2 + 1, width: (size / 2 + 2 - 3) / 2 + 1,
+                          scale: pooledScale)
+    }
+
     /// A memory for an activation of `desc`, to be placed in the arena by `placeBuffers`.
     private func allocate(_ desc: MemoryDesc) throws(ResNetError) -> DNNLMemory {
         let memory = try DNNLMemory(desc, engine: engine, pointer: nil)
-        buffers.append(ArenaBuffer(memories: [memory], bytes: (desc.byteCount + 4095) & ~4095,
+        buffers.append(ArenaBuffer(views: [(memory, 0)], bytes: (desc.byteCount + 4095) & ~4095,
                                    firstStep: steps.count, lastStep: steps.count))
         return memory
     }
@@ -158,7 +230,7 @@ final class ExecutionPlan {
             buffer.offset = offset
             placed.append(buffer)
             arenaBytes = max(arenaBytes, offset + buffer.bytes)
-            for memory in buffer.memories { arenaSlots.append((memory, offset)) }
+            for view in buffer.views { arenaSlots.append((view.memory, offset + view.offset)) }
         }
     }
 
@@ -166,7 +238,7 @@ final class ExecutionPlan {
         if let convolution, let output { convolutionOutputs[steps.count] = (convolution, output) }
         // Every activation the step reads or writes lives at least until this step.
         for memory in primitive.bound {
-            if let index = buffers.firstIndex(where: { $0.memories.contains { $0 === memory } }) {
+            if let index = buffers.firstIndex(where: { $0.holds(memory) }) {
                 buffers[index].lastStep = steps.count
             }
         }
@@ -177,11 +249,16 @@ final class ExecutionPlan {
 
     /// A second view of an arena memory as `desc` (same bytes, another data type).
     private func alias(_ memory: DNNLMemory, as desc: MemoryDesc) throws(ResNetError) -> DNNLMemory {
-        guard let index = buffers.firstIndex(where: { $0.memories.contains { $0 === memory } }) else {
-            throw .engine("internal: aliasing a memory outside the arena")
+        try view(of: memory, as: desc, byteOffset: 0)
+    }
+
+    /// A view of part of an arena memory, `byteOffset` bytes in, as `desc`.
+    private func view(of memory: DNNLMemory, as desc: MemoryDesc, byteOffset: Int) throws(ResNetError) -> DNNLMemory {
+        guard let index = buffers.firstIndex(where: { $0.holds(memory) }) else {
+            throw .engine("internal: a view of a memory outside the arena")
         }
         let view = try DNNLMemory(desc, engine: engine, pointer: nil)
-        buffers[index].memories.append(view)
+        buffers[index].views.append((view, byteOffset))
         return view
     }
 
@@ -212,6 +289,7 @@ final class ExecutionPlan {
         if x.memory.desc.dataType == dnnl_u8 || x.memory.desc.dataType == dnnl_s8 {
             return try int8Convolution(spec, x, relu: relu, accumulateInto: residual)
         }
+        let batch = x.memory.desc.images
         let outHeight = (x.height + 2 * spec.padding - spec.kernel) / spec.stride + 1
         let outWidth = (x.width + 2 * spec.padding - spec.kernel) / spec.stride + 1
         let srcAny = try MemoryDesc(dims: [batch, spec.inChannels, x.height, x.width], type: dataType,
@@ -268,6 +346,7 @@ final class ExecutionPlan {
     private func int8Convolution(_ spec: ConvSpec, _ x: Activation, relu: Bool,
                                  accumulateInto residual: Activation?) throws(ResNetError) -> Activation {
         guard let quantization = options.quantization else { throw .quantization("int8 plan without parameters") }
+        let batch = x.memory.desc.images
         let outHeight = (x.height + 2 * spec.padding - spec.kernel) / spec.stride + 1
         let outWidth = (x.width + 2 * spec.padding - spec.kernel) / spec.stride + 1
         let outType = relu ? dnnl_u8 : dnnl_s8
@@ -325,13 +404,20 @@ final class ExecutionPlan {
         return Activation(memory: output, channels: spec.outChannels, height: outHeight, width: outWidth, scale: outScale)
     }
 
-    private func pooling(_ x: Activation, algorithm: dnnl_alg_kind_t, kernel: Int, stride: Int, padding: Int) throws(ResNetError) -> Activation {
+    /// A pooling of `x` into a new arena buffer, or into `output` (of the pooled shape) when given.
+    private func pooling(_ x: Activation, algorithm: dnnl_alg_kind_t, kernel: Int, stride: Int, padding: Int,
+                         into output: DNNLMemory? = nil) throws(ResNetError) -> Activation {
         let outHeight = (x.height + 2 * padding - kernel) / stride + 1
         let outWidth = (x.width + 2 * padding - kernel) / stride + 1
         var desc = dnnl_pooling_v2_desc_t()
         var src = x.memory.desc.raw
-        var dst = try MemoryDesc(dims: [batch, x.channels, outHeight, outWidth], type: x.memory.desc.dataType,
+        var dst: dnnl_memory_desc_t
+        if let output {
+            dst = output.desc.raw
+        } else {
+            dst = try MemoryDesc(dims: [x.memory.desc.images, x.channels, outHeight, outWidth], type: x.memory.desc.dataType,
                                  tag: dnnl_format_tag_any).raw
+        }
         let k: [Int64] = [Int64(kernel), Int64(kernel)], s: [Int64] = [Int64(stride), Int64(stride)]
         let p: [Int64] = [Int64(padding), Int64(padding)], dilation: [Int64] = [0, 0]
         try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, algorithm, &src, &dst, s, k, dilation, p, p),
@@ -340,7 +426,8 @@ final class ExecutionPlan {
         let attr = try DNNLAttributes()
         try dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, attr.handle, engine.engine, nil), "pooling")
         let primitiveDesc = DNNLPrimitiveDesc(pd!)
-        let out = try allocate(primitiveDesc.dst)
+        let out: DNNLMemory
+        if let output { out = output } else { out = try allocate(primitiveDesc.dst) }
         let primitive = try DNNLPrimitive(primitiveDesc)
         primitive.bind(DNNLArg.src, x.memory)
         primitive.bind(DNNLArg.dst, out)
@@ -384,9 +471,12 @@ final class ExecutionPlan {
 
 /// An activation buffer of a plan: the steps from its first write to its last read, and its place in the arena.
 private struct ArenaBuffer {
-    var memories: [DNNLMemory]
+    /// The memories over this buffer's bytes, each at a byte offset into it.
+    var views: [(memory: DNNLMemory, offset: Int)]
     let bytes: Int
     let firstStep: Int
     var lastStep: Int
     var offset = 0
+
+    func holds(_ memory: DNNLMemory) -> Bool { views.contains { $0.memory === memory } }
 }

@@ -17,7 +17,7 @@ public final class ResNet18Engine: @unchecked Sendable {
     private var plans: [Int: ExecutionPlan] = [:]
     private let arena = AlignedBuffer()
     private let scratch = AlignedBuffer()
-    /// The input of `logits(batch:into:fillingInput:)`, as large as the largest batch it was given.
+    /// The input of `logits(batch:into:fillingInput:)`: two images.
     private let input = AlignedBuffer()
 
     /// Floating-point operations of one image (2 per multiply-add).
@@ -89,20 +89,32 @@ public final class ResNet18Engine: @unchecked Sendable {
         try run(input: input.baseAddress!, batch: batch, into: output)
     }
 
-    /// Runs `batch` images that `fill` writes into the engine's own input buffer (`batch` × 3×224×224 floats,
-    /// NCHW, normalised) into `batch × classCount` logits: callers that assemble a batch need no buffer of their own.
+    /// Runs `batch` images that `fill` writes into the engine's own input buffer, a few at a time as the network
+    /// reaches them: `fill(images, input)` writes images `images` of the batch (NCHW, 3×224×224 normalised floats
+    /// each) at the start of `input`. The buffer holds two images whatever the batch (the stem runs two at a time),
+    /// so callers that assemble a batch need no buffer of their own and the engine none of the batch's size.
     public func logits(batch: Int, into output: UnsafeMutableBufferPointer<Float>,
-                       fillingInput fill: (UnsafeMutableBufferPointer<Float>) -> Void) throws(ResNetError) {
+                       fillingInput fill: (_ images: Range<Int>, _ input: UnsafeMutableBufferPointer<Float>) -> Void) throws(ResNetError) {
         guard batch > 0 else { throw .badInput("a batch holds at least one image, got \(batch)") }
         guard output.count == batch * classCount else {
             throw .badInput("expected room for \(batch) × \(classCount) logits, got \(output.count)")
         }
         lock.lock()
         defer { lock.unlock() }
-        input.reserve(batch * Self.inputCount * MemoryLayout<Float>.stride)
-        let buffer = input.pointer.bindMemory(to: Float.self, capacity: batch * Self.inputCount)
-        fill(UnsafeMutableBufferPointer(start: buffer, count: batch * Self.inputCount))
-        try run(input: buffer, batch: batch, into: output)
+        DNNLEngine.setThreads(threads)
+        var done = 0
+        while done < batch {
+            let plan = try plan(for: batch - done)
+            let floats = plan.imagesPerChunk * Self.inputCount
+            input.reserve(floats * MemoryLayout<Float>.stride)
+            let staging = input.pointer.bindMemory(to: Float.self, capacity: floats)
+            let offset = done
+            try plan.run(staging: staging, fill: { images, staging in
+                fill((images.lowerBound + offset)..<(images.upperBound + offset),
+                     UnsafeMutableBufferPointer(start: staging, count: images.count * Self.inputCount))
+            }, output: output.baseAddress! + done * classCount, arena: arena.pointer, scratch: scratch.pointer)
+            done += plan.batch
+        }
     }
 
     /// The engine call itself; the lock is held.
@@ -111,15 +123,18 @@ public final class ResNet18Engine: @unchecked Sendable {
         DNNLEngine.setThreads(threads)
         var done = 0
         while done < batch {
-            // Without source weights, run the largest planned size that fits; otherwise plan this size.
-            let size = store.hasSource || plans[batch - done] != nil
-                ? batch - done
-                : plans.keys.filter { $0 <= batch - done }.max()!
-            let plan = try plan(batch: size)
+            let plan = try plan(for: batch - done)
             try plan.run(input: input + done * Self.inputCount, output: output.baseAddress! + done * classCount,
                          arena: arena.pointer, scratch: scratch.pointer)
-            done += size
+            done += plan.batch
         }
+    }
+
+    /// The plan for the next call on `remaining` images: a plan of that size, or without source weights the
+    /// largest planned size that fits.
+    private func plan(for remaining: Int) throws(ResNetError) -> ExecutionPlan {
+        let size = store.hasSource || plans[remaining] != nil ? remaining : plans.keys.filter { $0 <= remaining }.max()!
+        return try plan(batch: size)
     }
 
     /// Bytes the engine holds: reordered weights (every layout a plan asked for), the shared activation arena

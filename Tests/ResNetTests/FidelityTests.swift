@@ -88,18 +88,21 @@ import TestSupport
         #expect(ResNet18Engine.plannedBatches(upTo: 9) == [1, 2, 4, 8, 9])
     }
 
-    @Test("images written into the engine's own input buffer give PyTorch's logits, a batch of 6 as planned calls of 4 and 2")
+    @Test("images written into the engine's input buffer two at a time give PyTorch's logits, a batch of 6 as planned calls of 4 and 2")
     func fillingTheEngineInput() throws {
         let engine = try ResNet18Engine(weights: Self.weights(Fixtures.seededPth), options: EngineOptions(threads: 2))
         try engine.finishPreparing(batches: ResNet18Engine.plannedBatches(upTo: 4))
         let photos = Fixtures.photoNames
         let tensors = try photos.map { try Fixtures.inputTensor(for: $0) }
         var logits = [Float](repeating: .nan, count: photos.count * 1000)
+        var filled: [Int] = []
         try logits.withUnsafeMutableBufferPointer { output in
-            try engine.logits(batch: photos.count, into: output) { input in
-                #expect(input.count == photos.count * ResNet18Engine.inputCount)
-                for (slot, tensor) in tensors.enumerated() {
-                    _ = UnsafeMutableBufferPointer(rebasing: input[(slot * tensor.count)...]).update(fromContentsOf: tensor)
+            try engine.logits(batch: photos.count, into: output) { slots, input in
+                // Two images at a time, each slot once, in order.
+                #expect(slots.count <= 2 && input.count == slots.count * ResNet18Engine.inputCount)
+                for (index, slot) in slots.enumerated() {
+                    filled.append(slot)
+                    _ = UnsafeMutableBufferPointer(rebasing: input[(index * ResNet18Engine.inputCount)...]).update(fromContentsOf: tensors[slot])
                 }
             }
         }
@@ -107,6 +110,7 @@ import TestSupport
             let difference = Self.maxAbsDifference(logits[(slot * 1000)..<((slot + 1) * 1000)], try Fixtures.referenceLogits(for: photo))
             #expect(difference < 1e-3, "\(photo) in slot \(slot): max abs \(difference)")
         }
+        #expect(filled == Array(0..<photos.count))
     }
 
     @Test("the fused plan uses Winograd on 3x3 stride-1 convolutions and no activation reorders")

@@ -48,15 +48,24 @@ import TestSupport
         }
     }
 
-    @Test("an int8 batch gives each photo its own logits")
+    @Test("an int8 batch gives each photo its own logits, from one input array or filled two images at a time")
     func int8BatchMatchesSingles() throws {
         let int8 = try ResNet18Engine(weights: Self.weights,
                                       options: EngineOptions(threads: 2, precision: .int8, quantization: Self.parameters))
         let batch = try int8.logits(nchw: Self.inputs.flatMap { $0 }, batch: Self.inputs.count)
+        var filled = [Float](repeating: .nan, count: Self.inputs.count * 1000)
+        try filled.withUnsafeMutableBufferPointer { output in
+            try int8.logits(batch: Self.inputs.count, into: output) { slots, input in
+                for (index, slot) in slots.enumerated() {
+                    _ = UnsafeMutableBufferPointer(rebasing: input[(index * ResNet18Engine.inputCount)...]).update(fromContentsOf: Self.inputs[slot])
+                }
+            }
+        }
         for (slot, input) in Self.inputs.enumerated() {
             let single = try int8.logits(nchw: input, batch: 1)
             let difference = FidelityTests.maxAbsDifference(batch[(slot * 1000)..<((slot + 1) * 1000)], single)
             #expect(difference < 1e-3, "slot \(slot): max abs \(difference)")
+            #expect(filled[(slot * 1000)..<((slot + 1) * 1000)] == batch[(slot * 1000)..<((slot + 1) * 1000)], "slot \(slot)")
         }
     }
 
