@@ -2,12 +2,17 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// PostgreSQL through postgres-nio's `PostgresClient` (a connection pool run by a task this back-end owns).
+/// PostgreSQL through postgres-nio's `PostgresConnection`, in a small pool of this back-end's own.
 /// Every write is a transaction committed by the server before the call returns.
+///
+/// Not postgres-nio's `PostgresClient`: when its pool's reconnect met a restarting server ("the database system is
+/// starting up", FATAL 57P03) on a loaded machine, it made no more connections, and a lease waited on it could not
+/// be cancelled, so the history writer stalled until the process restarted. Here a connection is made when one is
+/// needed, dropped on any error, and closed when a statement outlives its deadline, which fails that statement at
+/// once: nothing waits on the server longer than `answerTimeout`, and the next write simply connects again.
 final class PostgresBackend: DatabaseBackend {
     let settings: DatabaseLocation.PostgresSettings
-    private let client: PostgresClient
-    private let runTask: Task<Void, Never>
+    private let pool: ConnectionPool
     private let logger: Logger
 
     /// A fixed key for `pg_advisory_xact_lock`, so replicas starting together migrate one at a time.
@@ -16,44 +21,23 @@ final class PostgresBackend: DatabaseBackend {
     init(settings: DatabaseLocation.PostgresSettings, logger: Logger) async throws(StorageError) {
         self.settings = settings
         self.logger = logger
-        var configuration: PostgresClient.Configuration
-        if let socket = settings.unixSocketPath {
-            configuration = .init(unixSocketPath: socket, username: settings.username, password: settings.password, database: settings.database)
-        } else {
-            let tls: PostgresClient.Configuration.TLS = switch settings.sslMode {
-            case .disable: .disable
-            case .prefer: .prefer(.makeClientConfiguration())
-            case .require: .require(.makeClientConfiguration())
-            }
-            configuration = .init(host: settings.host, port: settings.port, username: settings.username,
-                                  password: settings.password, database: settings.database, tls: tls)
-        }
-        configuration.options.connectTimeout = .seconds(5)
-        configuration.options.maximumConnections = 8
-        // One direct connection first: the pool would retry a refused or misconfigured server quietly forever,
-        // while this fails at once with the server's own reason (refused, no such database, bad password).
+        let configuration: PostgresConnection.Configuration
         do {
-            let probe = try await PostgresConnection.connect(
-                on: PostgresClient.defaultEventLoopGroup.next(), configuration: try Self.probeConfiguration(settings),
-                id: 0, logger: logger).get()
-            try await probe.close()
+            configuration = try Self.connectionConfiguration(settings)
         } catch {
             throw Self.storageError(error, settings: settings, opening: true)
         }
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.client = client
-        // The pool runs in its own task; queries wait until it has started (a lease before then works but makes
-        // PostgresNIO warn on every start).
-        let (started, starting) = AsyncStream<Void>.makeStream()
-        runTask = Task {
-            starting.finish()
-            await client.run()
+        pool = ConnectionPool(configuration: configuration, maximum: 8, logger: logger)
+        // One connection first, so a refused or misconfigured server fails at once with its own reason
+        // (refused, no such database, bad password); it stays in the pool for the first statements.
+        do {
+            try await pool.warmUp()
+        } catch {
+            throw Self.storageError(error, settings: settings, opening: true)
         }
-        for await _ in started {}
-        await Task.yield()
     }
 
-    private static func probeConfiguration(_ settings: DatabaseLocation.PostgresSettings) throws -> PostgresConnection.Configuration {
+    private static func connectionConfiguration(_ settings: DatabaseLocation.PostgresSettings) throws -> PostgresConnection.Configuration {
         var configuration: PostgresConnection.Configuration
         if let socket = settings.unixSocketPath {
             configuration = .init(unixSocketPath: socket, username: settings.username, password: settings.password, database: settings.database)
@@ -66,19 +50,19 @@ final class PostgresBackend: DatabaseBackend {
             configuration = .init(host: settings.host, port: settings.port, username: settings.username,
                                   password: settings.password, database: settings.database, tls: tls)
         }
-        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.connectTimeout = .seconds(5)
         return configuration
     }
 
-    /// How long a statement may wait for a connection and its answer. The pool retries a lost server quietly:
-    /// without a limit, a request would wait for it forever.
+    /// How long a statement may take, from asking for a connection to its last row. A connection still busy then
+    /// is closed, which fails the statement; the caller hears `unavailable`.
     static let answerTimeout: Duration = .seconds(10)
 
     func read(_ statement: SQLStatement) async throws(StorageError) -> [SQLRow] {
         do {
-            let client = self.client, logger = self.logger
-            return try await Self.withDeadline(settings) {
-                try await Self.rows(try await client.query(Self.query(statement), logger: logger))
+            let logger = self.logger
+            return try await pool.withConnection(deadline: Self.answerTimeout, settings: settings) { connection in
+                try await Self.rows(try await connection.query(Self.query(statement), logger: logger))
             }
         } catch {
             throw Self.storageError(error, settings: settings, opening: false)
@@ -87,15 +71,15 @@ final class PostgresBackend: DatabaseBackend {
 
     func writeTransaction(_ statements: [SQLStatement]) async throws(StorageError) -> [[SQLRow]] {
         do {
-            let client = self.client, logger = self.logger
+            let logger = self.logger
             // A timeout after COMMIT was sent but before its answer is ambiguous: the caller retries, and the rows may
             // then be stored twice (never lost).
-            return try await Self.withDeadline(settings) {
+            return try await pool.withConnection(deadline: Self.answerTimeout, settings: settings) { connection in
                 if statements.count == 1 {
                     // A single statement is its own transaction on the server.
-                    return [try await Self.rows(try await client.query(Self.query(statements[0]), logger: logger))]
+                    return [try await Self.rows(try await connection.query(Self.query(statements[0]), logger: logger))]
                 }
-                return try await client.withTransaction(logger: logger) { connection in
+                return try await connection.withTransaction(logger: logger) { connection in
                     var results: [[SQLRow]] = []
                     for statement in statements {
                         results.append(try await Self.rows(try await connection.query(Self.query(statement), logger: logger)))
@@ -109,56 +93,49 @@ final class PostgresBackend: DatabaseBackend {
     }
 
     func migrate(_ migrations: [Migration], dialect: SQLDialect) async throws(StorageError) {
+        /// Which migration failed, carried out of the connection's closure.
+        struct Failure: Error {
+            let id: String
+            let error: any Error
+        }
         let logger = self.logger
-        var current = ""
         do {
-            try await client.withTransaction(logger: logger) { connection in
-                try await connection.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))"), logger: logger)
-                try await connection.query(PostgresQuery(unsafeSQL: Migration.trackingTable(dialect)), logger: logger)
-            }
-            for migration in migrations {
-                current = migration.id
-                try await client.withTransaction(logger: logger) { connection in
+            // No deadline: a replica may wait here for another one's migration (the advisory lock).
+            try await pool.withConnection(deadline: nil, settings: settings) { connection in
+                try await connection.withTransaction(logger: logger) { connection in
                     try await connection.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))"), logger: logger)
-                    let applied = try await Self.rows(try await connection.query(
-                        Self.query(SQLStatement(Migration.isAppliedQuery, [.text(migration.id)])), logger: logger))
-                    guard applied.isEmpty else { return }
-                    for sql in migration.statements(dialect) {
-                        try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+                    try await connection.query(PostgresQuery(unsafeSQL: Migration.trackingTable(dialect)), logger: logger)
+                }
+                for migration in migrations {
+                    do {
+                        try await connection.withTransaction(logger: logger) { connection in
+                            try await connection.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))"), logger: logger)
+                            let applied = try await Self.rows(try await connection.query(
+                                Self.query(SQLStatement(Migration.isAppliedQuery, [.text(migration.id)])), logger: logger))
+                            guard applied.isEmpty else { return }
+                            for sql in migration.statements(dialect) {
+                                try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+                            }
+                            try await connection.query(Self.query(SQLStatement(Migration.markAppliedStatement,
+                                [.text(migration.id), .integer(Int64(Date().timeIntervalSince1970 * 1000))])), logger: logger)
+                        }
+                    } catch {
+                        throw Failure(id: migration.id, error: error)
                     }
-                    try await connection.query(Self.query(SQLStatement(Migration.markAppliedStatement,
-                        [.text(migration.id), .integer(Int64(Date().timeIntervalSince1970 * 1000))])), logger: logger)
                 }
             }
-        } catch {
-            let mapped = Self.storageError(error, settings: settings, opening: false)
-            switch mapped {
-            case .statementFailed(let reason) where !current.isEmpty: throw .migrationFailed(id: current, reason: reason)
-            default: throw mapped
+        } catch let failure as Failure {
+            switch Self.storageError(failure.error, settings: settings, opening: false) {
+            case .statementFailed(let reason): throw .migrationFailed(id: failure.id, reason: reason)
+            case let mapped: throw mapped
             }
+        } catch {
+            throw Self.storageError(error, settings: settings, opening: false)
         }
     }
 
     func close() async {
-        runTask.cancel()
-        _ = await runTask.value
-    }
-
-    /// Runs the body, or fails with `unavailable` once `answerTimeout` has passed (the body is cancelled).
-    private static func withDeadline<T: Sendable>(_ settings: DatabaseLocation.PostgresSettings,
-                                                  _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: answerTimeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw StorageError.unavailable(location: settings.redactedURL, reason: "no answer within \(answerTimeout.components.seconds) s")
-            }
-            return value
-        }
+        await pool.closeAll()
     }
 
     private static func query(_ statement: SQLStatement) -> PostgresQuery {
@@ -203,11 +180,20 @@ final class PostgresBackend: DatabaseBackend {
     /// Turns PostgreSQL's SQLSTATEs and connection failures into errors that say what to do.
     static func storageError(_ error: any Error, settings: DatabaseLocation.PostgresSettings, opening: Bool) -> StorageError {
         if let error = error as? StorageError { return error }
+        if let error = error as? PostgresTransactionError {
+            // The statement's own error, not the wrapper's.
+            if let inner = error.beginError ?? error.closureError ?? error.commitError {
+                return storageError(inner, settings: settings, opening: opening)
+            }
+        }
         let location = settings.redactedURL
         guard let error = error as? PSQLError else { return .statementFailed(reason: "PostgreSQL: \(error)") }
         let message = error.serverInfo?[.message]
         switch error.serverInfo?[.sqlState] {
         case "25006": return .readOnly(location: location)
+        case "57P01", "57P02", "57P03":
+            // Shutting down, crashed, or starting up: it is coming back; writes are retried.
+            return .unavailable(location: location, reason: message ?? "the server is restarting")
         case "53100": return .diskFull(location: location)
         case "55P03", "40P01": return .locked(location: location)
         case "3D000": return .cannotOpen(location: location, reason: "the database \(settings.database) does not exist (create it with: createdb \(settings.database))")
@@ -225,4 +211,129 @@ final class PostgresBackend: DatabaseBackend {
             return .statementFailed(reason: "PostgreSQL \(error.code): \(underlying)")
         }
     }
+}
+
+/// Up to `maximum` connections, made on demand. A connection goes back to the pool only after a statement that
+/// succeeded; one that failed, timed out or was closed by the server is closed and forgotten.
+private actor ConnectionPool {
+    private let configuration: PostgresConnection.Configuration
+    private let maximum: Int
+    private let logger: Logger
+    private var idle: [PostgresConnection] = []
+    private var open = 0
+    private var nextID = 1
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private var closed = false
+
+    init(configuration: PostgresConnection.Configuration, maximum: Int, logger: Logger) {
+        self.configuration = configuration
+        self.maximum = maximum
+        self.logger = logger
+    }
+
+    func warmUp() async throws {
+        let connection = try await lease()
+        release(connection, healthy: true)
+    }
+
+    /// Runs `body` on a connection. With a deadline, a connection still busy when it passes is closed (failing the
+    /// statement at once) and the call throws `unavailable`.
+    func withConnection<T: Sendable>(deadline: Duration?, settings: DatabaseLocation.PostgresSettings,
+                                     _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let expired = Flag()
+        var connection: PostgresConnection?
+        let timer = deadline.map { deadline in
+            Task { [weak self] in
+                try await Task.sleep(for: deadline)
+                expired.set()
+                await self?.wakeWaiters()  // a call still waiting for a connection gives up
+                if let connection = await self?.current(of: expired) { try? await connection.close() }
+            }
+        }
+        defer { timer?.cancel() }
+        do {
+            let leased = try await lease(unless: expired)
+            connection = leased
+            holders[ObjectIdentifier(expired)] = leased
+            defer { holders[ObjectIdentifier(expired)] = nil }
+            let value = try await body(leased)
+            release(leased, healthy: !expired.isSet)
+            return value
+        } catch {
+            if let connection { release(connection, healthy: false) }
+            if expired.isSet, let deadline {
+                throw StorageError.unavailable(location: settings.redactedURL, reason: "no answer within \(deadline.components.seconds) s")
+            }
+            throw error
+        }
+    }
+
+    /// The connection a call with this deadline flag holds, if any.
+    private var holders: [ObjectIdentifier: PostgresConnection] = [:]
+    private func current(of flag: Flag) -> PostgresConnection? { holders[ObjectIdentifier(flag)] }
+
+    private func lease(unless expired: Flag? = nil) async throws -> PostgresConnection {
+        while true {
+            if closed { throw StorageError.unavailable(location: "PostgreSQL", reason: "the database is closed") }
+            if expired?.isSet == true { throw CancellationError() }
+            while let connection = idle.popLast() {
+                if !connection.isClosed { return connection }
+                open -= 1
+                try? await connection.close()
+            }
+            if open < maximum {
+                open += 1
+                let id = nextID
+                nextID += 1
+                do {
+                    return try await PostgresConnection.connect(on: PostgresConnection.defaultEventLoopGroup.next(),
+                                                                configuration: configuration, id: id, logger: logger)
+                } catch {
+                    open -= 1
+                    wakeWaiters()
+                    throw error
+                }
+            }
+            await withCheckedContinuation { waiting.append($0) }
+        }
+    }
+
+    private func release(_ connection: PostgresConnection, healthy: Bool) {
+        if healthy && !closed && !connection.isClosed {
+            idle.append(connection)
+        } else {
+            open -= 1
+            // Kept until its channel has closed (a connection must not go away open).
+            connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+        }
+        wakeWaiters()
+    }
+
+    private func wakeWaiters() {
+        let woken = waiting
+        waiting.removeAll()
+        for waiter in woken { waiter.resume() }
+    }
+
+    deinit {
+        // A database dropped without close(): its connections still close (kept until their channels have).
+        for connection in idle { connection.close().whenComplete { _ in withExtendedLifetime(connection) {} } }
+    }
+
+    func closeAll() async {
+        closed = true
+        let connections = idle
+        idle.removeAll()
+        open -= connections.count
+        for connection in connections { try? await connection.close() }
+        wakeWaiters()
+    }
+}
+
+/// Set once, read from any task.
+private final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

@@ -47,13 +47,7 @@ extension ServerTests {
         }
 
         @Test("the PostgreSQL server going away: answers still go out without an id, history is 503, the rows are written when it is back",
-              .timeLimit(.minutes(6)),
-              .disabled("""
-                  Open bug, kept as its reproducer: passes on an idle machine (20 s); with two busy loops beside it the \
-                  pool's reconnect meets PostgreSQL starting up (FATAL 57P03), PostgresNIO's pool stops making \
-                  connections, and PostgresBackend.withDeadline's task group waits on the lease that ignores \
-                  cancellation: the history writer stalls (recognition keeps answering). See the README's Not done yet.
-                  """))
+              .timeLimit(.minutes(6)))
         func postgresGoesAway() async throws {
             if TestDatabases.skipPostgres { try Test.cancel("RESNET18_TEST_SKIP_POSTGRES=1") }
             let cluster = try OwnPostgres.start()
@@ -73,10 +67,16 @@ extension ServerTests {
                 try await waitUntil(seconds: 90, "a write failure counted") { try await client.metric("resnet18_history_write_failures_total") >= 1 }
                 #expect(try await client.stillServes())
                 try cluster.resume()
-                // The queued row is written once the server is back, and the history answers again.
-                try await waitUntil(seconds: 150, "the queued row written") { (try? await store.count()) == 2 }
+                // The queued rows (the answer without an id, and stillServes') are written once the server is back,
+                // every answered recognition once, and the history answers again.
+                try await waitUntil(seconds: 150, "the queued rows written") {
+                    let queued = try await client.metric("resnet18_history_queued_rows")
+                    let stored = try? await store.count()
+                    return queued == 0 && stored == 3
+                }
                 try await waitUntil(seconds: 60, "/v1/history answering") { try await client.execute(uri: "/v1/history", method: .get).status == .ok }
                 #expect(try await client.classifyRecorded() != nil)
+                #expect(try await store.count() == 4)
             }
             await database.close()
         }
