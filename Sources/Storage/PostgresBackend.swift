@@ -240,27 +240,24 @@ private actor ConnectionPool {
     /// statement at once) and the call throws `unavailable`.
     func withConnection<T: Sendable>(deadline: Duration?, settings: DatabaseLocation.PostgresSettings,
                                      _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let expired = Flag()
-        var connection: PostgresConnection?
+        let expired = CallDeadline()
         let timer = deadline.map { deadline in
             Task { [weak self] in
                 try await Task.sleep(for: deadline)
                 expired.set()
                 await self?.wakeWaiters()  // a call still waiting for a connection gives up
-                if let connection = await self?.current(of: expired) { try? await connection.close() }
+                if let connection = expired.connection { try? await connection.close() }
             }
         }
         defer { timer?.cancel() }
         do {
             let leased = try await lease(unless: expired)
-            connection = leased
-            holders[ObjectIdentifier(expired)] = leased
-            defer { holders[ObjectIdentifier(expired)] = nil }
+            expired.connection = leased
             let value = try await body(leased)
             release(leased, healthy: !expired.isSet)
             return value
         } catch {
-            if let connection { release(connection, healthy: false) }
+            if let connection = expired.connection { release(connection, healthy: false) }
             if expired.isSet, let deadline {
                 throw StorageError.unavailable(location: settings.redactedURL, reason: "no answer within \(deadline.components.seconds) s")
             }
@@ -268,11 +265,7 @@ private actor ConnectionPool {
         }
     }
 
-    /// The connection a call with this deadline flag holds, if any.
-    private var holders: [ObjectIdentifier: PostgresConnection] = [:]
-    private func current(of flag: Flag) -> PostgresConnection? { holders[ObjectIdentifier(flag)] }
-
-    private func lease(unless expired: Flag? = nil) async throws -> PostgresConnection {
+    private func lease(unless expired: CallDeadline? = nil) async throws -> PostgresConnection {
         while true {
             if closed { throw StorageError.unavailable(location: "PostgreSQL", reason: "the database is closed") }
             if expired?.isSet == true { throw CancellationError() }
@@ -330,10 +323,15 @@ private actor ConnectionPool {
     }
 }
 
-/// Set once, read from any task.
-private final class Flag: @unchecked Sendable {
+/// One call's deadline: set once when it passes, and the connection the call holds (which the timer closes).
+private final class CallDeadline: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
+    private var held: PostgresConnection?
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
+    var connection: PostgresConnection? {
+        get { lock.withLock { held } }
+        set { lock.withLock { held = newValue } }
+    }
 }
