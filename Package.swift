@@ -36,7 +36,9 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP"]),
         // The network: ResNet-18 weights, BatchNorm folding, the oneDNN execution plan.
         .target(name: "CThreadBinding", linkerSettings: [.linkedLibrary("gomp")]),
-        .target(name: "ResNet", dependencies: ["Checkpoint", "CDNNL", "CThreadBinding"]),
+        // The Winograd F(4x4, 3x3) kernel for layers 3 and 4 (AVX-512, weights transformed as it runs).
+        .target(name: "CWinograd", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("gomp")]),
+        .target(name: "ResNet", dependencies: ["Checkpoint", "CDNNL", "CThreadBinding", "CWinograd"]),
         // Labels, the classify pipeline, top-k.
         .target(name: "Recognition", dependencies: [
             "ResNet", "Imaging", "Checkpoint",

@@ -11,8 +11,6 @@ public struct RecognizerConfiguration: Sendable {
     public var threads: Int?
     public var precision: Precision = .fp32
     public var winograd = true
-    /// Winograd only below 512 channels: see `EngineOptions.leanWinograd`.
-    public var leanWinograd = false
     /// int8 calibration parameters; default: `NAME.int8.json` beside the weights file.
     public var quantizationPath: String?
     public var applyEXIFOrientation = true
@@ -77,7 +75,7 @@ public final class Recognizer: Sendable {
         do {
             engine = try ResNet18Engine(weights: weights, options: EngineOptions(
                 threads: configuration.threads, precision: configuration.precision,
-                winograd: configuration.winograd, leanWinograd: configuration.leanWinograd, quantization: quantization))
+                winograd: configuration.winograd, quantization: quantization))
         } catch {
             throw .engine(error)
         }

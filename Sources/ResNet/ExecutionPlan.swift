@@ -22,7 +22,7 @@ final class ExecutionPlan {
     private let engine: DNNLEngine
     private let store: WeightStore
     private let options: EngineOptions
-    private var steps: [DNNLPrimitive] = []
+    private var steps: [PlanStep] = []
     /// Activation buffers: their memories (a buffer may be viewed as several types), size and lifetime.
     private var buffers: [ArenaBuffer] = []
     /// Activation memories and their byte offsets in the arena, once `placeBuffers` has run.
@@ -153,7 +153,7 @@ final class ExecutionPlan {
         placeBuffers()
         let scratchDesc = try MemoryDesc(dims: [max(scratchpadBytes, 1)], type: dnnl_u8, tag: dnnl_a)
         scratchpad = try DNNLMemory(scratchDesc, engine: engine, pointer: nil)
-        for step in steps { step.bind(DNNLArg.scratchpad, scratchpad) }
+        for step in steps { step.bindScratchpad(scratchpad) }
     }
 
     /// The input (quantised to s8 in int8), the stem convolution with its ReLU and the 3×3 max pooling,
@@ -235,16 +235,20 @@ final class ExecutionPlan {
     }
 
     private func append(_ primitive: DNNLPrimitive, convolution: String? = nil, output: DNNLMemory? = nil) {
+        append(.primitive(primitive), convolution: convolution, output: output)
+    }
+
+    private func append(_ step: PlanStep, convolution: String? = nil, output: DNNLMemory? = nil) {
         if let convolution, let output { convolutionOutputs[steps.count] = (convolution, output) }
         // Every activation the step reads or writes lives at least until this step.
-        for memory in primitive.bound {
+        for memory in step.bound {
             if let index = buffers.firstIndex(where: { $0.holds(memory) }) {
                 buffers[index].lastStep = steps.count
             }
         }
-        steps.append(primitive)
-        implementations.append(primitive.desc.implementation)
-        scratchpadBytes = max(scratchpadBytes, primitive.desc.scratchpad.byteCount)
+        steps.append(step)
+        implementations.append(step.implementation)
+        scratchpadBytes = max(scratchpadBytes, step.scratchpadBytes)
     }
 
     /// A second view of an arena memory as `desc` (same bytes, another data type).
@@ -305,10 +309,20 @@ final class ExecutionPlan {
             dstDesc = try MemoryDesc(dims: [batch, spec.outChannels, outHeight, outWidth], type: dataType, tag: activationTag)
         }
 
+        let blockedOutput = try MemoryDesc(dims: [batch, spec.outChannels, outHeight, outWidth], type: dnnl_f32, tag: activationTag)
+        if options.winograd && options.precision == .fp32 && spec.inChannels >= Self.ownWinogradChannels
+            && batch >= Self.ownWinogradBatch && x.memory.desc.dataType == dnnl_f32
+            && WinogradConvolution.accepts(spec, batch: batch, side: x.height)
+            && dstDesc == blockedOutput {
+            return try ownWinograd(spec, x, relu: relu, output: dstDesc, accumulateInto: residual)
+        }
+
         let attr = try DNNLAttributes()
         try attr.setPostOps(sum: residual != nil, relu: relu)
+        // Not oneDNN's Winograd on layer 4: its transformed weights there take 113 MB (4x3) or 50 MB (2x3), and at
+        // batch 1 and 2 it is no faster than the direct convolution (0.89 against 0.87 ms an image).
         let useWinograd = options.winograd && options.precision == .fp32 && spec.kernel == 3 && spec.stride == 1
-            && (!options.leanWinograd || spec.inChannels < 512)
+            && spec.inChannels < Self.ownWinogradChannels
         let algorithms = useWinograd ? [dnnl_convolution_winograd, dnnl_convolution_direct] : [dnnl_convolution_direct]
 
         var chosen: DNNLPrimitiveDesc?
@@ -319,6 +333,10 @@ final class ExecutionPlan {
             let padding: [Int64] = [Int64(spec.padding), Int64(spec.padding)]
             guard dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, algorithm, &src, &weights, &bias, &dst,
                                                      strides, padding, padding) == dnnl_success else { continue }
+            if algorithm == dnnl_convolution_winograd {
+                chosen = winogradFourByThree(&desc, attr)
+                if chosen != nil { break }
+            }
             var pd: dnnl_primitive_desc_t?
             if dnnl_primitive_desc_create(&pd, &desc, attr.handle, engine.engine, nil) == dnnl_success, let pd {
                 chosen = DNNLPrimitiveDesc(pd)
@@ -336,6 +354,46 @@ final class ExecutionPlan {
         primitive.bind(DNNLArg.dst, dst)
         append(primitive, convolution: spec.conv, output: dst)
         return Activation(memory: dst, channels: spec.outChannels, height: outHeight, width: outWidth)
+    }
+
+    /// oneDNN's 4x3 Winograd for a convolution, when it has one for this shape and batch.
+    ///
+    /// oneDNN lists its 2x3 variant first, and takes it at batch 1 and 2; its weights are a second transformed
+    /// copy beside the 4x3 ones the larger batches use (13 MB for layers 1-3). The 4x3 variant runs those
+    /// batches as fast: the whole network at batch 1 in 12.9, 12.5, 12.2 ms against 13.8, 12.7, 12.1 (alternating runs).
+    private func winogradFourByThree(_ desc: inout dnnl_convolution_desc_t, _ attr: DNNLAttributes) -> DNNLPrimitiveDesc? {
+        var iterator: dnnl_primitive_desc_iterator_t?
+        guard dnnl_primitive_desc_iterator_create(&iterator, &desc, attr.handle, engine.engine, nil) == dnnl_success,
+              let iterator else { return nil }
+        defer { dnnl_primitive_desc_iterator_destroy(iterator) }
+        repeat {
+            guard let pd = dnnl_primitive_desc_iterator_fetch(iterator) else { continue }
+            let candidate = DNNLPrimitiveDesc(pd)
+            if candidate.implementation.contains("wino_4x3") { return candidate }
+        } while dnnl_primitive_desc_iterator_next(iterator) == dnnl_success
+        return nil
+    }
+
+    /// Batches from which layer 4 (`ownWinogradChannels` and up) runs on `WinogradConvolution`: it transforms the
+    /// weights on every call, which pays off once a batch brings enough tiles to share them (at batch 1 and 2
+    /// oneDNN's direct convolution runs instead). On layer 3 oneDNN's Winograd was faster (3.9 against 4.5 ms at
+    /// batch 8) for 28 MB of weights.
+    static let ownWinogradBatch = 4
+    static let ownWinogradChannels = 512
+
+    /// conv + folded BatchNorm (+ residual) (+ ReLU) on `WinogradConvolution`, nChw16c in and out.
+    private func ownWinograd(_ spec: ConvSpec, _ x: Activation, relu: Bool, output dstDesc: MemoryDesc,
+                             accumulateInto residual: Activation?) throws(ResNetError) -> Activation {
+        let source = try ensureLayout(x.memory, try MemoryDesc(dims: [batch, spec.inChannels, x.height, x.width], type: dnnl_f32,
+                                                               tag: activationTag))
+        let dst: DNNLMemory
+        if let residual { dst = residual.memory } else { dst = try allocate(dstDesc) }
+        let step = WinogradConvolution(spec, batch: batch, side: x.height, source: source, destination: dst,
+                                       weights: try store.convolutionWeights(spec.conv, layout: try WinogradConvolution.weightsDesc(spec)),
+                                       bias: try store.convolutionBias(spec.conv), accumulate: residual != nil, relu: relu,
+                                       threads: DNNLEngine.maxThreads)
+        append(.winograd(step), convolution: spec.conv, output: dst)
+        return Activation(memory: dst, channels: spec.outChannels, height: x.height, width: x.width)
     }
 
     /// The int8 form: u8/s8 source, s8 per-channel weights, f32 bias in accumulator units, and one output scale
@@ -479,4 +537,46 @@ private struct ArenaBuffer {
     var offset = 0
 
     func holds(_ memory: DNNLMemory) -> Bool { views.contains { $0.memory === memory } }
+}
+
+/// One step of a plan: a oneDNN primitive, or a convolution on the project's own Winograd kernel.
+private enum PlanStep {
+    case primitive(DNNLPrimitive)
+    case winograd(WinogradConvolution)
+
+    func execute(on engine: DNNLEngine) throws(ResNetError) {
+        switch self {
+        case let .primitive(primitive): try primitive.execute(on: engine)
+        case let .winograd(convolution): try convolution.execute()
+        }
+    }
+
+    /// The memories the step reads or writes.
+    var bound: [DNNLMemory] {
+        switch self {
+        case let .primitive(primitive): primitive.bound
+        case let .winograd(convolution): [convolution.source, convolution.destination]
+        }
+    }
+
+    var implementation: String {
+        switch self {
+        case let .primitive(primitive): primitive.desc.implementation
+        case .winograd: "resnet18_wino_4x3_streamed:avx512"
+        }
+    }
+
+    var scratchpadBytes: Int {
+        switch self {
+        case let .primitive(primitive): primitive.desc.scratchpad.byteCount
+        case let .winograd(convolution): convolution.scratchpadBytes
+        }
+    }
+
+    func bindScratchpad(_ scratchpad: DNNLMemory) {
+        switch self {
+        case let .primitive(primitive): primitive.bind(DNNLArg.scratchpad, scratchpad)
+        case let .winograd(convolution): convolution.bindScratchpad(scratchpad)
+        }
+    }
 }

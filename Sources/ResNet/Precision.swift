@@ -13,17 +13,14 @@ public struct EngineOptions: Sendable {
     /// OpenMP threads oneDNN uses; nil means all cores.
     public var threads: Int?
     public var precision: Precision
-    /// Winograd on the 3x3 stride-1 convolutions where oneDNN has it.
+    /// Winograd on the 3x3 stride-1 convolutions (fp32): oneDNN's on layers 1-3, the project's own kernel on
+    /// layer 4 in batches of 4 or more (`WinogradConvolution`, no transformed weights kept).
     public var winograd: Bool
-    /// Winograd only below 512 channels (layers 1-3): layer 4's transformed weights take 130 MB of the 215 MB
-    /// Winograd holds for ImageNet ResNet-18 across batch sizes, for about 7 % of the speed at batch 1 and 10 % at 8.
-    public var leanWinograd: Bool
     /// Activation ranges from `resnet18 quantize`; required by `.int8`, ignored otherwise.
     public var quantization: QuantizationParameters?
 
-    public init(threads: Int? = nil, precision: Precision = .fp32, winograd: Bool = true, leanWinograd: Bool = false,
+    public init(threads: Int? = nil, precision: Precision = .fp32, winograd: Bool = true,
                 quantization: QuantizationParameters? = nil) {
-        self.leanWinograd = leanWinograd
         self.threads = threads
         self.precision = precision
         self.winograd = winograd

@@ -24,9 +24,6 @@ struct EngineOptionGroup: ParsableArguments {
     @Flag(help: "Direct convolutions only (no Winograd): slower runs, faster start.")
     var noWinograd = false
 
-    @Flag(help: "Winograd only below 512 channels: 130 MB less memory, about 7-10 % slower.")
-    var leanWinograd = false
-
     @Flag(help: "Ignore EXIF orientation, as torchvision does.")
     var noExifOrientation = false
 
@@ -40,7 +37,6 @@ struct EngineOptionGroup: ParsableArguments {
         configuration.threads = threads
         configuration.precision = precision
         configuration.winograd = !noWinograd
-        configuration.leanWinograd = leanWinograd
         configuration.quantizationPath = quantization
         configuration.applyEXIFOrientation = !noExifOrientation
         configuration.maxPixels = maxPixels

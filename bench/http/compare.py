@@ -30,7 +30,7 @@ BOUNDARY = "----bnd123"
 # The bar, relative to the Flask service measured in the same run.
 BAR = {"p50_ratio_1_client": 0.4, "rps_ratio_16_clients": 3.0, "rss_mb": 200}
 # resnet18 serve is measured as it starts by default, then with each of these options.
-DEFAULT_VARIANTS = ["--lean-winograd", "--precision bf16", "--precision int8"]
+DEFAULT_VARIANTS = ["--precision bf16", "--precision int8"]
 
 
 def multipart_body(photo: Path) -> bytes:
@@ -204,7 +204,7 @@ def main() -> int:
                         help="extra option for resnet18 serve, as --serve-option=--max-batch=4 (repeatable)")
     parser.add_argument("--variant", action="append", default=None, metavar="OPTIONS",
                         help="also measure resnet18 serve with these options, as --variant='--precision int8' "
-                             "(repeatable; default: --lean-winograd, --precision bf16, --precision int8; "
+                             "(repeatable; default: --precision bf16, --precision int8; "
                              "--variant= for none)")
     arguments = parser.parse_args()
     variants = [v for v in (arguments.variant if arguments.variant is not None else DEFAULT_VARIANTS) if v.strip()]
