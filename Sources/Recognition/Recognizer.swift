@@ -11,6 +11,8 @@ public struct RecognizerConfiguration: Sendable {
     public var threads: Int?
     public var precision: Precision = .fp32
     public var winograd = true
+    /// No Winograd weights of their own for batches of 1 and 2: see `EngineOptions.leanWinograd`.
+    public var leanWinograd = false
     /// int8 calibration parameters; default: `NAME.int8.json` beside the weights file.
     public var quantizationPath: String?
     public var applyEXIFOrientation = true
@@ -75,7 +77,7 @@ public final class Recognizer: Sendable {
         do {
             engine = try ResNet18Engine(weights: weights, options: EngineOptions(
                 threads: configuration.threads, precision: configuration.precision,
-                winograd: configuration.winograd, quantization: quantization))
+                winograd: configuration.winograd, leanWinograd: configuration.leanWinograd, quantization: quantization))
         } catch {
             throw .engine(error)
         }

@@ -319,10 +319,11 @@ final class ExecutionPlan {
 
         let attr = try DNNLAttributes()
         try attr.setPostOps(sum: residual != nil, relu: relu)
-        // Not oneDNN's Winograd on layer 4: its transformed weights there take 113 MB (4x3) or 50 MB (2x3), and at
-        // batch 1 and 2 it is no faster than the direct convolution (0.89 against 0.87 ms an image).
+        // oneDNN's Winograd on layer 4 only as its 2x3 variant at batch 1 and 2, and not when lean: its transformed
+        // weights there take 113 MB (4x3) or 50 MB (2x3); at batch 1 the 2x3 takes 0.88-1.03 ms a convolution
+        // against the direct one's 1.21-1.31.
         let useWinograd = options.winograd && options.precision == .fp32 && spec.kernel == 3 && spec.stride == 1
-            && spec.inChannels < Self.ownWinogradChannels
+            && (spec.inChannels < Self.ownWinogradChannels || (batch <= 2 && !options.leanWinograd))
         let algorithms = useWinograd ? [dnnl_convolution_winograd, dnnl_convolution_direct] : [dnnl_convolution_direct]
 
         var chosen: DNNLPrimitiveDesc?
@@ -333,7 +334,7 @@ final class ExecutionPlan {
             let padding: [Int64] = [Int64(spec.padding), Int64(spec.padding)]
             guard dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, algorithm, &src, &weights, &bias, &dst,
                                                      strides, padding, padding) == dnnl_success else { continue }
-            if algorithm == dnnl_convolution_winograd {
+            if algorithm == dnnl_convolution_winograd && (options.leanWinograd || batch > 2) {
                 chosen = winogradFourByThree(&desc, attr)
                 if chosen != nil { break }
             }
@@ -359,8 +360,8 @@ final class ExecutionPlan {
     /// oneDNN's 4x3 Winograd for a convolution, when it has one for this shape and batch.
     ///
     /// oneDNN lists its 2x3 variant first, and takes it at batch 1 and 2; its weights are a second transformed
-    /// copy beside the 4x3 ones the larger batches use (13 MB for layers 1-3). The 4x3 variant runs those
-    /// batches as fast: the whole network at batch 1 in 12.9, 12.5, 12.2 ms against 13.8, 12.7, 12.1 (alternating runs).
+    /// copy beside the 4x3 ones the larger batches use (13 MB for layers 1-3). Lean plans (`leanWinograd`) take
+    /// the 4x3 at every size; layer 3's convolutions then take 0.74-0.95 ms at batch 1 against 0.60-0.65.
     private func winogradFourByThree(_ desc: inout dnnl_convolution_desc_t, _ attr: DNNLAttributes) -> DNNLPrimitiveDesc? {
         var iterator: dnnl_primitive_desc_iterator_t?
         guard dnnl_primitive_desc_iterator_create(&iterator, &desc, attr.handle, engine.engine, nil) == dnnl_success,

@@ -138,11 +138,13 @@ struct Serve: AsyncParsableCommand {
         let credentials = database.map { DatabaseCredentialStore(database: $0) }
         // Before the weights are loaded: a refusal to start (no users on a public address) comes at once.
         let authentication = try await RecognitionServer.checkAuthentication(configuration, credentialStore: credentials)
-        let recognizer = try engine.loadRecognizer()
+        let recognizer = try engine.loadRecognizer(leanWinogradByDefault: true)
         say("resnet18 serve")
         say("weights: \(recognizer.weights.description) [\(recognizer.weightsOrigin)]")
         say("labels: \(recognizer.labels.source), \(recognizer.labels.count) classes")
-        say("engine: \(recognizer.engine.threads) threads, \(recognizer.engine.options.precision.rawValue), max pixels \(recognizer.decodeOptions.maxPixels)")
+        let options = recognizer.engine.options
+        let winograd = options.precision != .fp32 || !options.winograd ? "off" : options.leanWinograd ? "lean" : "on"
+        say("engine: \(recognizer.engine.threads) threads, \(options.precision.rawValue), Winograd \(winograd), max pixels \(recognizer.decodeOptions.maxPixels)")
         for line in configuration.summary { say(line) }
         say(authentication)
         let server = RecognitionServer(recognizer: recognizer, configuration: configuration, logger: logger,

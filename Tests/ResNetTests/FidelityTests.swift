@@ -57,16 +57,25 @@ import TestSupport
         #expect(bytes[true]!.arena < 16 * 1_048_576, "\(bytes)")
     }
 
-    @Test("a plan for batch 1 shares oneDNN's 4x3 Winograd weights with batch 8 instead of adding 2x3 ones")
-    func smallBatchesShareWinogradWeights() throws {
-        let engine = try ResNet18Engine(weights: Self.weights(Fixtures.seededPth), options: EngineOptions(threads: 2))
+    @Test("lean: a plan for batch 1 shares oneDNN's 4x3 Winograd weights with batch 8; not lean, it adds its own 2x3 ones",
+          arguments: [true, false])
+    func smallBatchWinogradWeights(lean: Bool) throws {
+        let engine = try ResNet18Engine(weights: Self.weights(Fixtures.seededPth),
+                                        options: EngineOptions(threads: 2, leanWinograd: lean))
         _ = try engine.prepare(batch: 8)
         let before = engine.memory.weights
         let implementations = try engine.prepare(batch: 1)
-        #expect(implementations.filter { $0.contains("jit_wino_4x3") }.count == 10, "\(implementations)")
-        #expect(!implementations.contains { $0.contains("2x3") }, "\(implementations)")
-        // At most the classifier's 2 MB in the layout oneDNN's inner product takes at batch 1 (the 2x3 copies were 13 MB).
-        #expect(engine.memory.weights - before <= 1000 * 512 * 4, "batch 1 added \(engine.memory.weights - before) bytes of weights")
+        let added = engine.memory.weights - before
+        if lean {
+            #expect(implementations.filter { $0.contains("jit_wino_4x3") }.count == 10, "\(implementations)")
+            #expect(!implementations.contains { $0.contains("2x3") }, "\(implementations)")
+            // At most the classifier's 2 MB in the layout oneDNN's inner product takes at batch 1.
+            #expect(added <= 1000 * 512 * 4, "batch 1 added \(added) bytes of weights")
+        } else {
+            // 2x3 on the 13 stride-1 3x3 convolutions but layer 2's (oneDNN keeps its 4x3 there), layer 4's included.
+            #expect(implementations.filter { $0.contains("wino_2x3") }.count >= 10, "\(implementations)")
+            #expect(added > 50 * 1_000_000, "batch 1 added only \(added) bytes of weights")
+        }
         let logits = try engine.logits(nchw: Fixtures.inputTensor(for: "chelsea.png"), batch: 1)
         #expect(Self.maxAbsDifference(logits[...], try Fixtures.referenceLogits(for: "chelsea.png")) < 1e-3)
     }
