@@ -1,10 +1,10 @@
-"""Draws bench/results/engines.jsonl (one run of bench/engines.sh) as docs/engines.png.
+"""Draws bench/results/engines-median.jsonl (one run of bench/engines.sh, medians over its rounds) as docs/engines.png.
 
 Left: batch-1 median latency per engine (lower is better), with the p90 as a whisker.
 Right: batch-8 images per second (higher is better).
 resnet18's bars are coloured by precision; the peers are grey, ONNX Runtime int8 (the int8 yardstick) darker.
 
-Usage: python plot_engines.py [engines.jsonl] [out.png]   (needs matplotlib: bench/setup-peers.sh installs it)
+Usage: python plot_engines.py [engines-median.jsonl] [out.png]   (needs matplotlib: bench/setup-peers.sh installs it)
 """
 import json
 import sys
@@ -21,7 +21,7 @@ COLOURS = {"resnet18-fp32": "#1f77b4", "resnet18-bf16": "#2ca02c", "resnet18-int
 
 
 def main() -> int:
-    source = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "bench" / "results" / "engines.jsonl"
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "bench" / "results" / "engines-median.jsonl"
     target = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "docs" / "engines.png"
     rows = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
     engines = list(dict.fromkeys(row["engine"] for row in rows))
@@ -48,7 +48,8 @@ def main() -> int:
         axis.set_xlim(0, max(ends) * 1.18)
         axis.grid(axis="x", alpha=0.3)
     threads = rows[0].get("threads", "?")
-    figure.suptitle(f"ResNet-18 on this machine, {threads} threads, one run of bench/engines.sh", fontsize=12)
+    rounds = rows[0].get("rounds", 1)
+    figure.suptitle(f"ResNet-18 on this machine, {threads} threads, bench/engines.sh (medians of {rounds} rounds)", fontsize=12)
     target.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(target, dpi=110)
     print(f"wrote {target}")

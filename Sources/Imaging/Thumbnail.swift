@@ -82,6 +82,10 @@ public enum Thumbnail {
         var pixels = [UInt8](repeating: 0, count: side * side * 3)
         crop.pixels.withUnsafeBufferPointer { input in
             pixels.withUnsafeMutableBufferPointer { output in
+                if full % side == 0 {
+                    boxes(of: input.baseAddress!, side: side, into: output.baseAddress!)
+                    return
+                }
                 for y in 0..<side {
                     let y0 = y * full / side, y1 = max((y + 1) * full / side, y0 + 1)
                     for x in 0..<side {
@@ -104,6 +108,45 @@ public enum Thumbnail {
             }
         }
         return RGBImage(width: side, height: side, pixels: pixels)
+    }
+
+    /// `full / side` square boxes of crop pixels (2×2 for the default side): a row of boxes summed a source row at
+    /// a time into one line of sums, interleaved RGB kept, so the inner loop has fixed bounds and no division. The
+    /// general loop above took 0.94 % of the fp32 server's CPU under 16 wrk clients (`perf record`).
+    private static func boxes(of input: UnsafePointer<UInt8>, side: Int, into output: UnsafeMutablePointer<UInt8>) {
+        let full = Preprocess.side, factor = full / side, count = UInt32(factor * factor)
+        let sums = UnsafeMutablePointer<UInt32>.allocate(capacity: side * 3)
+        defer { sums.deallocate() }
+        for y in 0..<side {
+            sums.initialize(repeating: 0, count: side * 3)
+            for sy in 0..<factor {
+                let row = input + (y * factor + sy) * full * 3
+                if factor == 2 {
+                    // Wrapping adds: at most 4 × 255 per sum, and no overflow check in the way of vectorising.
+                    for x in 0..<side {
+                        let a = row + x * 6
+                        sums[x * 3] &+= UInt32(a[0]) &+ UInt32(a[3])
+                        sums[x * 3 + 1] &+= UInt32(a[1]) &+ UInt32(a[4])
+                        sums[x * 3 + 2] &+= UInt32(a[2]) &+ UInt32(a[5])
+                    }
+                } else {
+                    for x in 0..<side {
+                        for sx in 0..<factor {
+                            let a = row + (x * factor + sx) * 3
+                            sums[x * 3] += UInt32(a[0])
+                            sums[x * 3 + 1] += UInt32(a[1])
+                            sums[x * 3 + 2] += UInt32(a[2])
+                        }
+                    }
+                }
+            }
+            let line = output + y * side * 3
+            if factor == 2 {
+                for index in 0..<(side * 3) { line[index] = UInt8(truncatingIfNeeded: (sums[index] &+ 2) >> 2) }
+            } else {
+                for index in 0..<(side * 3) { line[index] = UInt8((sums[index] + count / 2) / count) }
+            }
+        }
     }
 
     /// The JPEG thumbnail of a crop.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # resnet18 serve vs the seeds' Flask + torchvision service, with wrk, in one run (see compare.py).
 # Usage: bench/http/compare.sh [PATH/TO/resnet18]   (default .build/release/resnet18: swift build -c release)
-# Env:   DURATION (default 30s per row), WARMUP (5s), PHOTO (chelsea-q90.jpg), VENV (.venv-peers, from bench/setup-peers.sh)
+# Env:   ROUNDS (default 3, the order alternating), DURATION (default 30s per row), WARMUP (5s), PHOTO (chelsea-q90.jpg), VENV (.venv-peers, from bench/setup-peers.sh)
 # Needs: wrk (apt-get install wrk). Writes bench/results/http.md and http.json.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
