@@ -2,8 +2,8 @@
 //
 // oneDNN's own Winograd keeps every convolution's weights transformed (6x6 per 3x3 kernel: four times the
 // plain size, 113 MB for ResNet-18's layer 4). Here only the plain weights are kept: each call transforms them
-// a block at a time into a cache-sized buffer, which costs about a seventh of the multiplications it saves
-// once a batch brings 16 tiles or more (batch 4 of 7x7 maps).
+// a block at a time into a cache-sized buffer: 0.5-0.7 ms of a call whatever the batch, which the 3x fewer
+// multiplications pay for from 16 tiles (batch 4 of 7x7 maps).
 //
 // Per call: (1) the input, 6x6 tiles at a stride of 4, goes to V[36][tiles][channels_in];
 // (2) per block of 32 output channels and per chunk of 64 input channels, the weights go to U[64][36][32]
