@@ -311,7 +311,7 @@ final class ExecutionPlan {
 
         let blockedOutput = try MemoryDesc(dims: [batch, spec.outChannels, outHeight, outWidth], type: dnnl_f32, tag: activationTag)
         if options.winograd && options.precision == .fp32 && spec.inChannels >= Self.ownWinogradChannels
-            && batch >= Self.ownWinogradBatch && x.memory.desc.dataType == dnnl_f32
+            && batch >= Self.ownWinogradBatch
             && WinogradConvolution.accepts(spec, batch: batch, side: x.height)
             && dstDesc == blockedOutput {
             return try ownWinograd(spec, x, relu: relu, output: dstDesc, accumulateInto: residual)

@@ -41,7 +41,6 @@ struct EngineOptionGroup: ParsableArguments {
         configuration.threads = threads
         configuration.precision = precision
         configuration.winograd = !noWinograd
-        configuration.leanWinograd = leanWinograd ?? false
         configuration.quantizationPath = quantization
         configuration.applyEXIFOrientation = !noExifOrientation
         configuration.maxPixels = maxPixels
