@@ -12,7 +12,6 @@
 // Measured at batch 8 on layer 4 (2 threads): 4.0-4.4 ms against oneDNN's 4x3 Winograd 4.1 and its direct 7.0.
 #include <immintrin.h>
 #include <stdint.h>
-#include <string.h>
 #include "winograd.h"
 
 // libgomp's entry points (the team oneDNN runs on); omp.h lives in GCC's private include folder.

@@ -20,7 +20,7 @@ typedef struct {
 /// Whether this CPU runs the kernels (AVX-512F).
 int resnet18_winograd_supported(void);
 
-/// Whether a shape is one the kernels take: channels multiples of 32 (in: 16) and whole 8-tile row blocks.
+/// Whether a shape is one the kernel takes: input channels a multiple of 64, output channels of 32, tiles of 4.
 int resnet18_winograd_accepts(int batch, int channels_in, int channels_out, int height, int width);
 
 /// Scratch bytes for one convolution of this shape on `threads` threads.
