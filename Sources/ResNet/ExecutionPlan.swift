@@ -310,8 +310,7 @@ final class ExecutionPlan {
         }
 
         let blockedOutput = try MemoryDesc(dims: [batch, spec.outChannels, outHeight, outWidth], type: dnnl_f32, tag: activationTag)
-        if options.winograd && options.precision == .fp32 && spec.inChannels >= Self.ownWinogradChannels
-            && batch >= Self.ownWinogradBatch
+        if options.winograd && options.precision == .fp32 && Self.runsOwnWinograd(spec, batch: batch)
             && WinogradConvolution.accepts(spec, batch: batch, side: x.height)
             && dstDesc == blockedOutput {
             return try ownWinograd(spec, x, relu: relu, output: dstDesc, accumulateInto: residual)
@@ -323,7 +322,7 @@ final class ExecutionPlan {
         // weights there take 113 MB (4x3) or 50 MB (2x3); at batch 1 the 2x3 takes 0.88-1.03 ms a convolution
         // against the direct one's 1.21-1.31.
         let useWinograd = options.winograd && options.precision == .fp32 && spec.kernel == 3 && spec.stride == 1
-            && (spec.inChannels < Self.ownWinogradChannels || (batch <= 2 && !options.leanWinograd))
+            && (spec.inChannels < 512 || (batch <= 2 && !options.leanWinograd))
         let algorithms = useWinograd ? [dnnl_convolution_winograd, dnnl_convolution_direct] : [dnnl_convolution_direct]
 
         var chosen: DNNLPrimitiveDesc?
@@ -375,12 +374,17 @@ final class ExecutionPlan {
         return nil
     }
 
-    /// Batches from which layer 4 (`ownWinogradChannels` and up) runs on `WinogradConvolution`: it transforms the
-    /// weights on every call, which pays off once a batch brings enough tiles to share them (at batch 1 and 2
-    /// oneDNN's direct convolution runs instead). On layer 3 oneDNN's Winograd was faster (3.9 against 4.5 ms at
-    /// batch 8) for 28 MB of weights.
-    static let ownWinogradBatch = 4
-    static let ownWinogradChannels = 512
+    /// Whether `WinogradConvolution` runs a 3×3 convolution at this batch size, oneDNN otherwise.
+    ///
+    /// Layer 4 (512 channels) from batch 4: the kernel transforms its weights on every call, which pays off once a
+    /// batch brings enough tiles to share them (at batch 1 and 2 oneDNN's direct convolution runs instead), and
+    /// oneDNN's Winograd would keep 113 MB of them transformed. Layers 1 and 2 (64 and 128 channels) from batch 8,
+    /// in blocks of tiles that stay in L2: alternating `bench --batch 8` runs, 75.9 ms median against 79.7 with
+    /// oneDNN's 4x3 there (8 rounds each); at batch 4 oneDNN's was faster on layer 2, and on layer 3 at batch 8
+    /// (77.0 ms with it on the kernel too).
+    static func runsOwnWinograd(_ spec: ConvSpec, batch: Int) -> Bool {
+        (spec.inChannels >= 512 && batch >= 4) || (spec.inChannels <= 128 && batch >= 8)
+    }
 
     /// conv + folded BatchNorm (+ residual) (+ ReLU) on `WinogradConvolution`, nChw16c in and out.
     private func ownWinograd(_ spec: ConvSpec, _ x: Activation, relu: Bool, output dstDesc: MemoryDesc,

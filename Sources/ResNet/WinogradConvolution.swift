@@ -1,14 +1,15 @@
 import CDNNL
 import CWinograd
 
-/// A 3×3 stride-1 convolution run by the project's own Winograd F(4×4, 3×3) kernel (`CWinograd`), for the
-/// small, wide maps of layer 4 in batches of 4 or more.
+/// A 3×3 stride-1 convolution run by the project's own Winograd F(4×4, 3×3) kernel (`CWinograd`): layer 4's
+/// small, wide maps in batches of 4 or more, layers 1 and 2 in batches of 8 or more (`ExecutionPlan.runsOwnWinograd`).
 ///
 /// oneDNN's Winograd keeps each convolution's weights transformed, four times their plain size (113 MB for
 /// layer 4 alone); this kernel keeps only the plain ABcd16b16a weights (shared with oneDNN's direct
 /// convolution in lean plans of batch 1 and 2) and transforms them block by block as it runs, into the plan's
 /// scratchpad.
-/// Measured at batch 8 on layer 4: about as fast as oneDNN's Winograd, 1.5× faster than its direct convolution.
+/// Measured at batch 8: on layer 4 about as fast as oneDNN's Winograd and 1.5× faster than its direct convolution;
+/// on layers 1 and 2 (by blocks of tiles) 0.95× and 0.87× the time of oneDNN's Winograd.
 final class WinogradConvolution {
     let source: DNNLMemory
     let destination: DNNLMemory

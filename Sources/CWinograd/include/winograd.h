@@ -20,7 +20,8 @@ typedef struct {
 /// Whether this CPU runs the kernels (AVX-512F).
 int resnet18_winograd_supported(void);
 
-/// Whether a shape is one the kernel takes: input channels a multiple of 64, output channels of 32, tiles of 4.
+/// Whether a shape is one the kernel takes: input channels a multiple of 64, output channels of 32, and (above
+/// 128x128 channels, where it keeps no block of tiles) a count of 4x4 tiles that is a multiple of 4.
 int resnet18_winograd_accepts(int batch, int channels_in, int channels_out, int height, int width);
 
 /// Scratch bytes for one convolution of this shape on `threads` threads.
