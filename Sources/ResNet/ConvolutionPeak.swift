@@ -1,15 +1,21 @@
 import CDNNL
 import Foundation
 
-/// The fp32 rate oneDNN reaches on one direct 64→64 3x3 convolution at 56×56 (batch 1), the reference
-/// against which `bench` reports how much of the machine the whole network uses.
+/// The rate oneDNN reaches on one direct 64→64 3x3 convolution at 56×56 (batch 1) in a precision's data types
+/// (f32; bf16; u8 activations with s8 weights), the reference against which `bench` reports how much of the
+/// machine the whole network uses. The int8 figure counts a multiply-add as two operations, as the fp32 one.
 public enum ConvolutionPeak {
-    /// Median GFLOP/s over `runs` executions on `threads` threads.
-    public static func measure(threads: Int, runs: Int = 50) throws(ResNetError) -> Double {
+    /// Median GFLOP/s (GOP/s in int8) over `runs` executions on `threads` threads.
+    public static func measure(threads: Int, precision: Precision = .fp32, runs: Int = 50) throws(ResNetError) -> Double {
         DNNLEngine.setThreads(threads)
         let engine = try DNNLEngine()
-        let src = try MemoryDesc(dims: [1, 64, 56, 56], type: dnnl_f32, tag: dnnl_format_tag_any)
-        let weights = try MemoryDesc(dims: [64, 64, 3, 3], type: dnnl_f32, tag: dnnl_format_tag_any)
+        let (activations, weightType) = switch precision {
+        case .fp32: (dnnl_f32, dnnl_f32)
+        case .bf16: (dnnl_bf16, dnnl_bf16)
+        case .int8: (dnnl_u8, dnnl_s8)
+        }
+        let src = try MemoryDesc(dims: [1, 64, 56, 56], type: activations, tag: dnnl_format_tag_any)
+        let weights = try MemoryDesc(dims: [64, 64, 3, 3], type: weightType, tag: dnnl_format_tag_any)
         let bias = try MemoryDesc(dims: [64], type: dnnl_f32, tag: dnnl_a)
         var desc = dnnl_convolution_desc_t()
         var s = src.raw, w = weights.raw, b = bias.raw, d = src.raw

@@ -6,7 +6,7 @@ import ResNet
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure engine latency and throughput on synthetic input.",
-        discussion: "Reports median and p90 milliseconds per batch, images per second, GFLOP/s, and the share of the measured convolution peak (one direct 64→64 3x3 convolution at 56×56).")
+        discussion: "Reports median and p90 milliseconds per batch, images per second, GFLOP/s (GOP/s in int8), and the share of the measured convolution peak (one direct 64→64 3x3 convolution at 56×56, batch 1, in the same precision).")
 
     @Option(help: "Images per engine call; several as 1,8.")
     var batch = "1"
@@ -25,7 +25,7 @@ struct Bench: ParsableCommand {
         let started = ContinuousClock.now
         let recognizer = try engine.loadRecognizer()
         let engineReady = (ContinuousClock.now - started).milliseconds
-        let peak = try ConvolutionPeak.measure(threads: recognizer.engine.threads)
+        let peak = try ConvolutionPeak.measure(threads: recognizer.engine.threads, precision: recognizer.engine.options.precision)
         try recognizer.engine.finishPreparing(batches: batches)
         for size in batches {
             // A real photo's tensor would run the same arithmetic; the values do not change the timing.
@@ -64,6 +64,7 @@ struct Bench: ParsableCommand {
                 "scratchpad_mb": megabytes(recognizer.engine.memory.scratchpad),
                 "weights": recognizer.weights.resultLabel,
             ]
+            let unit = recognizer.engine.options.precision == .int8 ? "GOP/s" : "GFLOP/s"
             if json {
                 let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -71,8 +72,9 @@ struct Bench: ParsableCommand {
                 print("""
                     batch \(size) (\(recognizer.engine.threads) threads, \(recognizer.engine.options.precision.rawValue)): \
                     median \(String(format: "%.2f", median)) ms, p90 \(String(format: "%.2f", p90)) ms, \
-                    \(String(format: "%.1f", imagesPerSecond)) images/s, \(String(format: "%.1f", gflops)) GFLOP/s \
-                    = \(String(format: "%.0f", gflops / peak * 100)) % of the \(String(format: "%.0f", peak)) GFLOP/s conv peak; \
+                    \(String(format: "%.1f", imagesPerSecond)) images/s, \(String(format: "%.1f", gflops)) \(unit) \
+                    = \(String(format: "%.0f", gflops / peak * 100)) % of the \(String(format: "%.0f", peak)) \(unit) \
+                    \(recognizer.engine.options.precision.rawValue) conv peak; \
                     \(report["rss_mb"]!) MB resident (weights \(report["weights_mb"]!), activations \(report["arena_mb"]!), \
                     scratchpad \(report["scratchpad_mb"]!))
                     """)
