@@ -54,7 +54,8 @@ static int block_tiles(int tiles, int channels_in, int threads) {
 }
 
 static size_t block_bytes(int block, int channels_in) {
-    return round_up_64((size_t)POINTS * block * channels_in * sizeof(float)) + round_up_64((size_t)POINTS * block * OC_BLOCK * sizeof(float));
+    return round_up_64((size_t)POINTS * block * channels_in * sizeof(float))
+        + round_up_64((size_t)POINTS * block * OC_BLOCK * sizeof(float));
 }
 
 int resnet18_winograd_supported(void) {
@@ -72,7 +73,8 @@ size_t resnet18_winograd_scratch_bytes(int batch, int channels_in, int channels_
     int tiles = batch * tiles_along(height) * tiles_along(width);
     if (threads < 1) threads = 1;
     if (uses_tile_blocks(channels_in, channels_out)) {
-        return u_all_bytes(channels_in, channels_out) + (size_t)threads * block_bytes(block_tiles(tiles, channels_in, threads), channels_in);
+        int block = block_tiles(tiles, channels_in, threads);
+        return u_all_bytes(channels_in, channels_out) + (size_t)threads * block_bytes(block, channels_in);
     }
     return v_bytes(batch, channels_in, height, width) + (size_t)threads * (u_bytes() + m_bytes(tiles));
 }
@@ -136,10 +138,12 @@ static void transform_tiles(const job *j, int first, int count, float *v, int st
     }
 }
 
-// (2a) G g G^T for input channels [ic, ic + IC_CHUNK) and output channels [oc, oc + 32): U[IC_CHUNK][36][32].
-// Input channel outermost, so each kernel's 36 points are stored in one run (36 scattered runs cost twice the time
-// of the whole transform); the products then read U[·][point] at a stride of 4.6 kB, from L2.
-AVX512 static void transform_weights(const resnet18_winograd_conv *c, int ic, int oc, float *u, size_t ic_stride, size_t point_stride) {
+// (2a) G g G^T for input channels [ic, ic + IC_CHUNK) and output channels [oc, oc + 32), into u at ic_stride
+// floats an input channel and point_stride a point. Layer 4's schedule: U[IC_CHUNK][36][32], input channel
+// outermost, so each kernel's 36 points are stored in one run (36 scattered runs cost twice the time of the whole
+// transform, which it repeats on every call); the products then read U[·][point] at a stride of 4.6 kB, from L2.
+AVX512 static void transform_weights(const resnet18_winograd_conv *c, int ic, int oc, float *u, size_t ic_stride,
+                                     size_t point_stride) {
     const __m512 quarter = _mm512_set1_ps(0.25f), sixth = _mm512_set1_ps(1.0f / 6), twelfth = _mm512_set1_ps(1.0f / 12),
                  twentyfourth = _mm512_set1_ps(1.0f / 24);
     for (int i = 0; i < IC_CHUNK; i++) {
@@ -181,7 +185,7 @@ AVX512 static void transform_weights(const resnet18_winograd_conv *c, int ic, in
     }
 }
 
-// (2b) M[rows][32] (+)= V[rows][IC_CHUNK] · U[IC_CHUNK][32], rows a compile-time 8 or 4.
+// (2b) M[rows][32] (+)= V[rows][IC_CHUNK] · U[IC_CHUNK][32], rows a compile-time 8, 4 or 1, U's rows u_stride apart.
 #define GEMM_KERNEL(ROWS)                                                                                        \
     AVX512 static void gemm_##ROWS(const float *v, size_t v_stride, const float *u, size_t u_stride, float *m, int first) { \
         __m512 acc[ROWS][2];                                                                                     \
@@ -302,22 +306,21 @@ AVX512 static void convolve_blocks(const job *j, int thread, int first, int last
 // transform back each block while it is in L2, against weights transformed once per call for all threads into
 // U[oc / 32][ic / 64][36][64][32] (input channels at a stride of 128 bytes; the layout of (2a) would put them
 // 4.6 kB apart, on 8 of L1's 64 sets). Against oneDNN's 4x3 Winograd in one process, alternating (2 threads,
-// batch 8): layer 2 0.87x its time, layer 1 0.95x, layer 3 1.8x (its 9.4 MB of U read again for every block).
+// batch 8): layer 2 about 0.87x its time, layer 1 about 0.95x, layer 3 1.8x (its 9.4 MB of U read again for every block).
 // Blocks go to whichever thread is free: one vCPU losing time to its neighbours then delays the other less.
-AVX512 static void convolve_tile_blocks(const job *j, int thread, int threads) {
+AVX512 static void convolve_tile_blocks(job *j, int thread, int threads) {
     const resnet18_winograd_conv *c = j->conv;
     const int chunks = c->channels_in / IC_CHUNK, oc_blocks = c->channels_out / OC_BLOCK;
     float *u_all = j->v;
     for (int item = thread; item < oc_blocks * chunks; item += threads) {
-        transform_weights(c, (item % chunks) * IC_CHUNK, (item / chunks) * OC_BLOCK, u_all + (size_t)item * IC_CHUNK * POINTS * OC_BLOCK,
-                          OC_BLOCK, IC_CHUNK * OC_BLOCK);
+        transform_weights(c, (item % chunks) * IC_CHUNK, (item / chunks) * OC_BLOCK,
+                          u_all + (size_t)item * IC_CHUNK * POINTS * OC_BLOCK, OC_BLOCK, IC_CHUNK * OC_BLOCK);
     }
     GOMP_barrier();
     const int block = j->block;
     float *v = (float *)(j->per_thread + (size_t)thread * block_bytes(block, c->channels_in));
     float *m = v + round_up_64((size_t)POINTS * block * c->channels_in * sizeof(float)) / sizeof(float);
-    job *shared = (job *)j;
-    for (int first; (first = __atomic_fetch_add(&shared->next_block, 1, __ATOMIC_RELAXED) * block) < j->tiles;) {
+    for (int first; (first = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED) * block) < j->tiles;) {
         const int count = first + block <= j->tiles ? block : j->tiles - first;
         transform_tiles(j, first, count, v, count);
         for (int ob = 0; ob < oc_blocks; ob++) {
@@ -327,10 +330,11 @@ AVX512 static void convolve_tile_blocks(const job *j, int thread, int threads) {
                     const float *vp = v + (size_t)point * count * c->channels_in + chunk * IC_CHUNK;
                     const float *up = u + (size_t)point * IC_CHUNK * OC_BLOCK;
                     float *mp = m + (size_t)point * count * OC_BLOCK;
+                    const size_t in = c->channels_in;
                     int row = 0;
-                    for (; row + 8 <= count; row += 8) gemm_8(vp + (size_t)row * c->channels_in, c->channels_in, up, OC_BLOCK, mp + (size_t)row * OC_BLOCK, chunk == 0);
-                    for (; row + 4 <= count; row += 4) gemm_4(vp + (size_t)row * c->channels_in, c->channels_in, up, OC_BLOCK, mp + (size_t)row * OC_BLOCK, chunk == 0);
-                    for (; row < count; row++) gemm_1(vp + (size_t)row * c->channels_in, c->channels_in, up, OC_BLOCK, mp + (size_t)row * OC_BLOCK, chunk == 0);
+                    for (; row + 8 <= count; row += 8) gemm_8(vp + row * in, in, up, OC_BLOCK, mp + row * OC_BLOCK, chunk == 0);
+                    for (; row + 4 <= count; row += 4) gemm_4(vp + row * in, in, up, OC_BLOCK, mp + row * OC_BLOCK, chunk == 0);
+                    for (; row < count; row++) gemm_1(vp + row * in, in, up, OC_BLOCK, mp + row * OC_BLOCK, chunk == 0);
                 }
             }
             transform_output(j, ob * OC_BLOCK, m, first, count, count);
@@ -339,7 +343,7 @@ AVX512 static void convolve_tile_blocks(const job *j, int thread, int threads) {
 }
 
 static void work(void *data) {
-    const job *j = data;
+    job *j = data;
     const resnet18_winograd_conv *c = j->conv;
     int thread = omp_get_thread_num(), threads = omp_get_num_threads();
     if (j->block > 0) {

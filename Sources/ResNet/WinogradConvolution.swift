@@ -9,7 +9,7 @@ import CWinograd
 /// convolution in lean plans of batch 1 and 2) and transforms them block by block as it runs, into the plan's
 /// scratchpad.
 /// Measured at batch 8: on layer 4 about as fast as oneDNN's Winograd and 1.5× faster than its direct convolution;
-/// on layers 1 and 2 (by blocks of tiles) 0.95× and 0.87× the time of oneDNN's Winograd.
+/// on layers 1 and 2 (by blocks of tiles) about 0.95× and 0.87× the time of oneDNN's Winograd.
 final class WinogradConvolution {
     let source: DNNLMemory
     let destination: DNNLMemory

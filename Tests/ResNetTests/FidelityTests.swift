@@ -29,7 +29,7 @@ import TestSupport
         }
     }
 
-    @Test("Winograd in batches: layer 4 on the project's kernel, PyTorch's logits, weights under 1.7x the direct ones",
+    @Test("Winograd in batches: the project's kernel (layer 4; layers 1-2 from batch 8), PyTorch's logits, weights under 1.7x direct",
           arguments: [8, 5])
     func winogradBatch(batch: Int) throws {
         let weights = try Self.weights(Fixtures.seededPth)
