@@ -17,8 +17,8 @@ public struct EngineOptions: Sendable {
     /// (`WinogradConvolution`, no transformed weights kept) on layer 4 in batches of 4 or more and on layers 1-2
     /// in batches of 8 or more.
     public var winograd: Bool
-    /// No Winograd weights of their own for batches of 1 and 2: oneDNN's 4x3 (whose weights the plans of batch 4
-    /// and up hold anyway) on layers 1-3 and the direct convolution on layer 4, instead of oneDNN's 2x3 on every
+    /// No Winograd weights of their own for batches of 1 and 2: oneDNN's 4x3 (whose weights the plans of batches 3
+    /// to 7 hold anyway) on layers 1-3 and the direct convolution on layer 4, instead of oneDNN's 2x3 on every
     /// layer. 63 MB less for ImageNet ResNet-18, a batch of 1 about 1.5 ms slower (13.4-14.9 against 11.7-13.0 ms, alternating runs).
     public var leanWinograd: Bool
     /// Activation ranges from `resnet18 quantize`; required by `.int8`, ignored otherwise.
