@@ -14,6 +14,9 @@ extension QuantizationParameters {
         let scratch = AlignedBuffer(byteCount: plan.scratchpadBytes)
         var logits = [Float](repeating: 0, count: weights.classCount)
         var maxima: [String: Float] = [:]
+        var pointMaxima: [String: [Float]] = [:]
+        let winogradReaders = Dictionary(grouping: ResNet18Architecture.int8WinogradInputs.keys,
+                                         by: { ResNet18Architecture.int8WinogradInputs[$0]! })
         for (index, image) in images.enumerated() {
             guard image.count == ResNet18Engine.inputCount else {
                 throw .badInput("calibration image \(index) has \(image.count) floats, expected 3 × 224 × 224")
@@ -29,11 +32,19 @@ extension QuantizationParameters {
                             largest = max(largest, abs(values[offset]))
                         }
                         maxima[convolution] = largest
+                        for reader in winogradReaders[convolution] ?? [] {
+                            let dims = memory.desc.raw.dims
+                            var points = pointMaxima[reader] ?? [Float](repeating: 0, count: 16)
+                            foldWinogradPointMax(values, images: Int(dims.0), channels: Int(dims.1), side: Int(dims.2),
+                                                 into: &points)
+                            pointMaxima[reader] = points
+                        }
                     }
                 }
             }
         }
         return QuantizationParameters(weightsSHA256Prefix: weights.identity.sha256Prefix,
-                                      calibrationImages: images.count, activationMax: maxima)
+                                      calibrationImages: images.count, activationMax: maxima,
+                                      winogradPointMax: pointMaxima)
     }
 }

@@ -416,6 +416,11 @@ final class ExecutionPlan {
         let outScale = quantization.scale(of: spec.conv, unsigned: relu)
         let weightScales = store.int8WeightScales(spec.conv)
 
+        if options.winograd, x.memory.desc.dataType == dnnl_u8, relu,
+           ResNet18Architecture.int8WinogradInputs[spec.conv] != nil,
+           let pointMax = quantization.winogradPointMax(of: spec.conv), Int8WinogradConvolution.accepts(spec) {
+            return try int8Winograd(spec, x, pointMax: pointMax, outScale: outScale, accumulateInto: residual)
+        }
         let srcAny = try MemoryDesc(dims: [batch, spec.inChannels, x.height, x.width], type: x.memory.desc.dataType,
                                     tag: int8ActivationTag)
         let weightsAny = try MemoryDesc(dims: [spec.outChannels, spec.inChannels, spec.kernel, spec.kernel],
@@ -465,6 +470,34 @@ final class ExecutionPlan {
         primitive.bind(DNNLArg.dst, output)
         append(primitive, convolution: spec.conv, output: output)
         return Activation(memory: output, channels: spec.outChannels, height: outHeight, width: outWidth, scale: outScale)
+    }
+
+    /// conv + folded BatchNorm (+ residual) + ReLU on `Int8WinogradConvolution`, u8 nhwc in and out.
+    private func int8Winograd(_ spec: ConvSpec, _ x: Activation, pointMax: [Float], outScale: Float,
+                              accumulateInto residual: Activation?) throws(ResNetError) -> Activation {
+        let batch = x.memory.desc.images
+        let source = try ensureLayout(x.memory, try MemoryDesc(dims: [batch, spec.inChannels, x.height, x.width],
+                                                               type: dnnl_u8, tag: int8ActivationTag))
+        let outDesc = try MemoryDesc(dims: [batch, spec.outChannels, x.height, x.width], type: dnnl_u8, tag: int8ActivationTag)
+        let output: DNNLMemory
+        var identity: (memory: DNNLMemory, signed: Bool, scale: Float)?
+        if let residual {
+            let layout = try MemoryDesc(dims: [batch, spec.outChannels, x.height, x.width],
+                                        type: residual.memory.desc.dataType, tag: int8ActivationTag)
+            guard residual.memory.desc == layout else {
+                throw .engine("internal: the identity of \(spec.conv) is not nhwc")
+            }
+            identity = (residual.memory, residual.memory.desc.dataType == dnnl_s8, residual.scale)
+            output = residual.memory.desc == outDesc ? residual.memory : try alias(residual.memory, as: outDesc)
+        } else {
+            output = try allocate(outDesc)
+        }
+        let step = Int8WinogradConvolution(spec, batch: batch, side: x.height, source: source, destination: output,
+                                           weights: store.int8WinogradWeights(spec.conv), floatBias: store.floatBias(spec.conv),
+                                           inputScale: x.scale, outputScale: outScale, pointMax: pointMax,
+                                           residual: identity, threads: DNNLEngine.maxThreads)
+        append(.int8Winograd(step), convolution: spec.conv, output: output)
+        return Activation(memory: output, channels: spec.outChannels, height: x.height, width: x.width, scale: outScale)
     }
 
     /// A pooling of `x` into a new arena buffer, or into `output` (of the pooled shape) when given.
@@ -548,11 +581,13 @@ private struct ArenaBuffer {
 private enum PlanStep {
     case primitive(DNNLPrimitive)
     case winograd(WinogradConvolution)
+    case int8Winograd(Int8WinogradConvolution)
 
     func execute(on engine: DNNLEngine) throws(ResNetError) {
         switch self {
         case let .primitive(primitive): try primitive.execute(on: engine)
         case let .winograd(convolution): try convolution.execute()
+        case let .int8Winograd(convolution): try convolution.execute()
         }
     }
 
@@ -561,6 +596,7 @@ private enum PlanStep {
         switch self {
         case let .primitive(primitive): primitive.bound
         case let .winograd(convolution): [convolution.source, convolution.destination]
+        case let .int8Winograd(convolution): [convolution.source, convolution.destination] + (convolution.residual.map { [$0] } ?? [])
         }
     }
 
@@ -568,6 +604,7 @@ private enum PlanStep {
         switch self {
         case let .primitive(primitive): primitive.desc.implementation
         case .winograd: "resnet18_wino_4x3_streamed:avx512"
+        case .int8Winograd: "resnet18_wino_int8_2x3:avx512_vnni"
         }
     }
 
@@ -575,6 +612,7 @@ private enum PlanStep {
         switch self {
         case let .primitive(primitive): primitive.desc.scratchpad.byteCount
         case let .winograd(convolution): convolution.scratchpadBytes
+        case let .int8Winograd(convolution): convolution.scratchpadBytes
         }
     }
 
@@ -582,6 +620,7 @@ private enum PlanStep {
         switch self {
         case let .primitive(primitive): primitive.bind(DNNLArg.scratchpad, scratchpad)
         case let .winograd(convolution): convolution.bindScratchpad(scratchpad)
+        case let .int8Winograd(convolution): convolution.bindScratchpad(scratchpad)
         }
     }
 }

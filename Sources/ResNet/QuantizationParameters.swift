@@ -13,14 +13,20 @@ public struct QuantizationParameters: Codable, Sendable, Equatable {
     public var calibrationImages: Int
     /// max |x| of each activation tensor, by the name of the convolution that writes it.
     public var activationMax: [String: Float]
+    /// For each convolution the int8 plan runs as Winograd F(2×2, 3×3) (`ResNet18Architecture.int8WinogradInputs`):
+    /// max |B^T d B| of its input's 4×4 tiles at each of the 16 transform points. Absent in files made before
+    /// the int8 Winograd: those convolutions then run direct.
+    public var winogradPointMax: [String: [Float]]?
 
     /// The key of the network input's range (the normalised image, quantised to s8 for the stem).
     public static let input = "input"
 
-    public init(weightsSHA256Prefix: String, calibrationImages: Int, activationMax: [String: Float]) {
+    public init(weightsSHA256Prefix: String, calibrationImages: Int, activationMax: [String: Float],
+                winogradPointMax: [String: [Float]]? = nil) {
         self.weightsSHA256Prefix = weightsSHA256Prefix
         self.calibrationImages = calibrationImages
         self.activationMax = activationMax
+        self.winogradPointMax = winogradPointMax
     }
 
     /// Where the parameters of a weights file live by default: beside it, `resnet18-f37072fd.int8.json`.
@@ -67,5 +73,47 @@ public struct QuantizationParameters: Codable, Sendable, Equatable {
     func scale(of conv: String, unsigned: Bool) -> Float {
         let limit: Float = unsigned ? 255 : 127
         return limit / max(activationMax[conv] ?? 0, 1e-6)
+    }
+
+    /// The range per transform point of `conv`'s input, when the file has one (16 finite values).
+    func winogradPointMax(of conv: String) -> [Float]? {
+        guard let values = winogradPointMax?[conv], values.count == 16, values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            return nil
+        }
+        return values
+    }
+
+    /// max |B^T d B| at each transform point over the 4×4 tiles (stride 2, zero padding 1, odd sides padded one
+    /// more) of an activation in nChw16c (`channels` a multiple of 16), folded into `maxima`.
+    static func foldWinogradPointMax(_ values: UnsafePointer<Float>, images: Int, channels: Int, side: Int,
+                                     into maxima: inout [Float]) {
+        let tilesAlong = (side + 1) / 2
+        var d = [Float](repeating: 0, count: 16), t = [Float](repeating: 0, count: 16)
+        for image in 0..<images {
+            for channel in 0..<channels {
+                let plane = values + ((image * channels / 16 + channel / 16) * side * side) * 16 + channel % 16
+                for ty in 0..<tilesAlong {
+                    for tx in 0..<tilesAlong {
+                        for a in 0..<4 {
+                            for b in 0..<4 {
+                                let y = ty * 2 - 1 + a, x = tx * 2 - 1 + b
+                                d[a * 4 + b] = (y < 0 || y >= side || x < 0 || x >= side) ? 0 : plane[(y * side + x) * 16]
+                            }
+                        }
+                        for b in 0..<4 {   // B^T d, column by column
+                            t[b] = d[b] - d[8 + b]
+                            t[4 + b] = d[4 + b] + d[8 + b]
+                            t[8 + b] = d[8 + b] - d[4 + b]
+                            t[12 + b] = d[4 + b] - d[12 + b]
+                        }
+                        for a in 0..<4 {   // (B^T d) B, row by row
+                            let row = [t[a * 4] - t[a * 4 + 2], t[a * 4 + 1] + t[a * 4 + 2],
+                                       t[a * 4 + 2] - t[a * 4 + 1], t[a * 4 + 1] - t[a * 4 + 3]]
+                            for b in 0..<4 { maxima[a * 4 + b] = max(maxima[a * 4 + b], abs(row[b])) }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -48,6 +48,21 @@ enum ResNet18Architecture {
         return blocks
     }()
 
+    /// The convolutions the int8 plan runs as Winograd F(2×2, 3×3) (`Int8WinogradConvolution`): layer 3's 3×3
+    /// stride-1 ones, each keyed to the convolution whose output it reads (a block's `conv2` output is the block
+    /// output), whose range per transform point calibration measures. Not layer 4: its transformed weights (4 MB a
+    /// convolution) come from memory at every call and made it slower than direct (1.96 against 1.74 ms at batch 8).
+    static let int8WinogradInputs: [String: String] = {
+        var inputs: [String: String] = [:]
+        var blockInput = stem.conv
+        for block in blocks {
+            if block.first.stride == 1 && block.first.inChannels == 256 { inputs[block.first.conv] = blockInput }
+            if block.second.inChannels == 256 { inputs[block.second.conv] = block.first.conv }
+            blockInput = block.second.conv
+        }
+        return inputs
+    }()
+
     /// Every convolution in execution order.
     static var convolutions: [ConvSpec] {
         [stem] + blocks.flatMap { [$0.first, $0.second] + ($0.downsample.map { [$0] } ?? []) }

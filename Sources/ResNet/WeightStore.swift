@@ -1,4 +1,5 @@
 import CDNNL
+import CWinograd
 
 /// Folded weights reordered once into each layout an execution plan asks for, shared by all plans.
 final class WeightStore {
@@ -15,6 +16,7 @@ final class WeightStore {
     private var reordered: [String: [DNNLMemory]] = [:]
     private var biases: [String: DNNLMemory] = [:]
     private var int8Scales: [String: [Float]] = [:]
+    private var int8Winograd: [String: Int8WinogradWeights] = [:]
 
     init(engine: DNNLEngine, weights: ResNet18Weights) {
         self.engine = engine
@@ -58,6 +60,9 @@ final class WeightStore {
         return (conv.weights_oihw, [spec.outChannels, spec.inChannels, spec.kernel, spec.kernel], conv.bias)
     }
 
+    /// A convolution's folded f32 bias, in real units.
+    func floatBias(_ name: String) -> [Float] { floatTensor(name).bias }
+
     /// Per-output-channel symmetric scales of a convolution's (or `fc`'s) weights: 127 / max |w[o]|.
     func int8WeightScales(_ name: String) -> [Float] {
         if let scales = int8Scales[name] { return scales }
@@ -97,6 +102,16 @@ final class WeightStore {
         return try biasMemory(key: name + "#int8", values: values)
     }
 
+    /// A convolution's weights for `Int8WinogradConvolution`, transformed and quantized the first time they are asked for.
+    func int8WinogradWeights(_ name: String) -> Int8WinogradWeights {
+        if let existing = int8Winograd[name] { return existing }
+        let tensor = floatTensor(name)
+        let weights = Int8WinogradWeights(oihw: tensor.weights, channelsIn: tensor.dims[1], channelsOut: tensor.dims[0])
+        int8Winograd[name] = weights
+        byteCount += weights.byteCount
+        return weights
+    }
+
     private func weightsMemory(key: String, values: [Float], dims: [Int], layout: MemoryDesc) throws(ResNetError) -> DNNLMemory {
         if let existing = reordered[key]?.first(where: { $0.desc == layout }) { return existing }
         let userDesc = try MemoryDesc(dims: dims, type: dnnl_f32, tag: dnnl_abcd)
@@ -123,5 +138,27 @@ final class WeightStore {
         var src = source.desc.raw, dst = target.desc.raw
         try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &src, engine.engine, &dst, engine.engine, nil), "weights reorder")
         try DNNLPrimitive.runOnce(DNNLPrimitiveDesc(pd!), engine: engine, [(DNNLArg.src, source), (DNNLArg.dst, target)])
+    }
+}
+
+/// A convolution's weights transformed for Winograd F(2×2, 3×3) and quantized to s8 per transform point and output
+/// channel (`resnet18_winograd_int8_transform_weights`): 16 × in × out bytes, with the sums VNNI's unsigned inputs
+/// need taken back out and the scales.
+final class Int8WinogradWeights {
+    let values: AlignedBuffer
+    /// [16][out]: 128 × the sum of each point's and output channel's s8 weights.
+    let compensation: [Int32]
+    /// [16][out]: s8 value = scale × transformed weight.
+    let scales: [Float]
+    var byteCount: Int { values.byteCount + compensation.count * 4 + scales.count * 4 }
+
+    init(oihw: [Float], channelsIn: Int, channelsOut: Int) {
+        values = AlignedBuffer(byteCount: 16 * channelsIn * channelsOut)
+        var compensation = [Int32](repeating: 0, count: 16 * channelsOut)
+        var scales = [Float](repeating: 0, count: 16 * channelsOut)
+        resnet18_winograd_int8_transform_weights(oihw, Int32(channelsIn), Int32(channelsOut),
+                                                 values.pointer.assumingMemoryBound(to: Int8.self), &compensation, &scales)
+        self.compensation = compensation
+        self.scales = scales
     }
 }

@@ -21,6 +21,39 @@ import TestSupport
             let value = Self.parameters.activationMax[conv] ?? -1
             #expect(value > 0 && value.isFinite, "\(conv): \(value)")
         }
+        // Layer 3's three stride-1 3x3 convolutions run as int8 Winograd: a range per transform point for each.
+        #expect(ResNet18Architecture.int8WinogradInputs.keys.sorted() == ["layer3.0.conv2", "layer3.1.conv1", "layer3.1.conv2"])
+        for conv in ResNet18Architecture.int8WinogradInputs.keys {
+            let points = Self.parameters.winogradPointMax(of: conv) ?? []
+            #expect(points.count == 16 && points.allSatisfy { $0 > 0 }, "\(conv): \(points)")
+        }
+    }
+
+    @Test("the transform-point ranges are those of the input's 4x4 tiles, edges padded with zeros")
+    func pointRangesOfKnownTiles() {
+        // One channel (of 16, the rest zero) of a 3x3 map holding 1...9: tiles at (0,0) and (2,2) of the padded map.
+        var values = [Float](repeating: 0, count: 16 * 3 * 3)
+        for index in 0..<9 { values[index * 16] = Float(index + 1) }
+        var maxima = [Float](repeating: 0, count: 16)
+        values.withUnsafeBufferPointer {
+            QuantizationParameters.foldWinogradPointMax($0.baseAddress!, images: 1, channels: 16, side: 3, into: &maxima)
+        }
+        // By hand: for each tile d (4x4, zero outside the map), B^T d B with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+        func transformed(_ d: [[Float]]) -> [Float] {
+            let bt: [[Float]] = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
+            var out = [Float](repeating: 0, count: 16)
+            for i in 0..<4 { for j in 0..<4 { for a in 0..<4 { for b in 0..<4 { out[i * 4 + j] += bt[i][a] * d[a][b] * bt[j][b] } } } }
+            return out
+        }
+        func tile(_ ty: Int, _ tx: Int) -> [[Float]] {
+            (0..<4).map { a in (0..<4).map { b in
+                let y = ty * 2 - 1 + a, x = tx * 2 - 1 + b
+                return (0..<3).contains(y) && (0..<3).contains(x) ? Float(y * 3 + x + 1) : 0
+            } }
+        }
+        var expected = [Float](repeating: 0, count: 16)
+        for ty in 0..<2 { for tx in 0..<2 { for (p, v) in transformed(tile(ty, tx)).enumerated() { expected[p] = max(expected[p], abs(v)) } } }
+        #expect(maxima == expected)
     }
 
     @Test("int8 logits stay within the stated bounds of the fp32 engine's on every photo")
@@ -30,8 +63,10 @@ import TestSupport
                                       options: EngineOptions(threads: 2, precision: .int8, quantization: Self.parameters))
         let implementations = try int8.prepare(batch: 1)
         print("int8 plan: \(implementations)")
-        // Every convolution, the stem included, runs on VNNI; fc runs on int8; nothing falls back to a reference kernel.
-        #expect(implementations.filter { $0.contains("avx512_core_vnni") }.count == 1 + 16 + 3, "\(implementations)")
+        // Every convolution, the stem included, runs on VNNI (layer 3's 3x3 stride-1 ones as the project's
+        // Winograd); fc runs on int8; nothing falls back to a reference kernel.
+        #expect(implementations.filter { $0.contains("avx512_core_vnni") }.count == 1 + 13 + 3, "\(implementations)")
+        #expect(implementations.filter { $0 == "resnet18_wino_int8_2x3:avx512_vnni" }.count == 3, "\(implementations)")
         #expect(!implementations.contains { $0.hasPrefix("ref") }, "\(implementations)")
         #expect(implementations.last?.contains("s8") == true, "\(implementations)")
         for (photo, input) in zip(Fixtures.photoNames, Self.inputs) {
@@ -42,7 +77,7 @@ import TestSupport
             let overlap = Self.topK(logits[...], 5).intersection(Self.topK(reference[...], 5)).count
             print("int8 \(photo): max abs \(difference), cosine \(similarity), top-5 overlap \(overlap)/5")
             #expect(similarity >= 0.999, "\(photo): cosine \(similarity)")
-            // Measured on the seeded weights: cosine ≥ 0.9994, max abs ≤ 0.086, top-5 overlap ≥ 4.
+            // Measured on the seeded weights (layer 3 as int8 Winograd): cosine ≥ 0.9992, max abs ≤ 0.083, top-5 overlap ≥ 4.
             #expect(difference < 0.15, "\(photo): max abs \(difference)")
             #expect(overlap >= 4, "\(photo): top-5 overlap \(overlap)")
         }
@@ -67,6 +102,20 @@ import TestSupport
             #expect(difference < 1e-3, "slot \(slot): max abs \(difference)")
             #expect(filled[(slot * 1000)..<((slot + 1) * 1000)] == batch[(slot * 1000)..<((slot + 1) * 1000)], "slot \(slot)")
         }
+    }
+
+    @Test("a parameters file without transform-point ranges (made before the int8 Winograd) runs layer 3 direct")
+    func parametersWithoutPointRangesRunDirect() throws {
+        var older = Self.parameters
+        older.winogradPointMax = nil
+        let encoded = try JSONEncoder().encode(older)
+        #expect(!String(decoding: encoded, as: UTF8.self).contains("winogradPointMax"))
+        let decoded = try JSONDecoder().decode(QuantizationParameters.self, from: encoded)
+        let engine = try ResNet18Engine(weights: Self.weights,
+                                        options: EngineOptions(threads: 2, precision: .int8, quantization: decoded))
+        let implementations = try engine.prepare(batch: 1)
+        #expect(implementations.filter { $0.contains("avx512_core_vnni") }.count == 1 + 16 + 3, "\(implementations)")
+        #expect(!implementations.contains { $0.contains("wino") }, "\(implementations)")
     }
 
     @Test("int8 without calibration parameters is refused with what to run")
