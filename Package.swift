@@ -78,7 +78,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Storage", "Imaging"], path: "Tests/TestSupport"),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Resources"]),
-        .testTarget(name: "ResNetTests", dependencies: ["ResNet", "Checkpoint", "TestSupport"]),
+        .testTarget(name: "ResNetTests", dependencies: ["ResNet", "Checkpoint", "CWinograd", "TestSupport"]),
         .testTarget(name: "RecognitionTests", dependencies: [
             "Recognition", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
