@@ -447,8 +447,8 @@ final class ExecutionPlan {
         var src = srcAny.raw, weights = weightsAny.raw, bias = biasDesc.raw, dst = dstDesc.raw
         let strides: [Int64] = [Int64(spec.stride), Int64(spec.stride)]
         let padding: [Int64] = [Int64(spec.padding), Int64(spec.padding)]
-        // Direct only: oneDNN's int8 Winograd (jit_int8_wino) was 1.5x faster on 14-56 px but cost cosine
-        // 0.998 over the network, and 0.9991 even on the first convolution alone.
+        // Direct (layer 3 aside, above): oneDNN's int8 Winograd (jit_int8_wino) was 1.5x faster on 14-56 px but
+        // cost cosine 0.998 over the network, and 0.9991 even on the first convolution alone.
         try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &src, &weights,
                                                          &bias, &dst, strides, padding, padding), "int8 \(spec.conv) descriptor")
         var created: dnnl_primitive_desc_t?

@@ -45,7 +45,9 @@ struct Quantize: ParsableCommand {
         let parameters = try Recognizer.calibrate(weights: weights, images: images, threads: engine.threads)
         let destination = output.map { URL(fileURLWithPath: $0) } ?? QuantizationParameters.url(besideWeights: weightsURL)
         try parameters.save(to: destination)
-        print("wrote \(destination.path): ranges of \(parameters.activationMax.count) activations over \(images.count) photos "
+        let points = parameters.winogradPointMax?.count ?? 0
+        print("wrote \(destination.path): ranges of \(parameters.activationMax.count) activations (and of \(points) Winograd inputs' "
+              + "transform points) over \(images.count) photos "
               + "in \(String(format: "%.1f", (ContinuousClock.now - started).milliseconds / 1000)) s, for weights sha256:\(parameters.weightsSHA256Prefix)")
     }
 }
