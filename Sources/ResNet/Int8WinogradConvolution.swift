@@ -1,13 +1,14 @@
 import CDNNL
 import CWinograd
 
-/// A 3×3 stride-1 convolution of layers 3 and 4 run in int8 as Winograd F(2×2, 3×3) by the project's kernel
+/// A 3×3 stride-1 convolution of layer 3 run in int8 as Winograd F(2×2, 3×3) by the project's kernel
 /// (`CWinograd/winograd_int8.c`), u8 nhwc in and out, with the bias, the residual sum and the ReLU.
 ///
 /// Direct int8 convolution already runs at about 95 % of what the vector units retire; F(2×2) multiplies 2.25×
-/// less (1.7× on 7×7 maps). In 8 bits it holds the error bar only where the channels are many: per transform
-/// point scales from calibration (`QuantizationParameters.winogradPointMax`), every layer in it cost max abs logit
-/// error 0.14 against 0.09 in simulation (`bench/int8_winograd_error.py`), layers 3-4 alone 0.09.
+/// less. In 8 bits it holds the error bar only where the channels are many, with a scale per transform point from
+/// calibration (`QuantizationParameters.winogradPointMax`): simulated (`bench/int8_winograd_error.py`), every layer
+/// in it cost max abs logit error 0.14, layer 1 alone 0.11, layer 3 0.08 (bar 0.095). Layer 4 holds the error but
+/// its transformed weights, 4 MB a convolution, come from memory at every call (`ResNet18Architecture.int8WinogradInputs`).
 final class Int8WinogradConvolution {
     let source: DNNLMemory
     let destination: DNNLMemory
