@@ -1,5 +1,7 @@
-// Winograd F(2x2, 3x3) in int8 for the 3x3 stride-1 convolutions of layers 3 and 4 (14x14 and 7x7 maps, 256 and
-// 512 channels), where the products dominate and the transforms are cheap.
+// Winograd F(2x2, 3x3) in int8 for the 3x3 stride-1 convolutions of layer 3 (14x14 maps, 256 channels), where the
+// products dominate and the transforms are cheap. It takes any side and channels in multiples of 32 / 64; the plan
+// keeps it off layers 1-2 (8 bits do not hold their error) and layer 4 (its 4 MB of transformed weights a
+// convolution come from memory at every call, which made it slower than oneDNN's direct convolution).
 //
 // F(2x2) takes 16 multiplications per 2x2 outputs instead of 36: 2.25x fewer (1.7x on 7x7 maps, whose 4x4 tiles
 // overhang by a row and a column). Its input transform only adds and subtracts, so u8 tiles transform exactly
