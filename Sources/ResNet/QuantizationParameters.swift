@@ -107,9 +107,11 @@ public struct QuantizationParameters: Codable, Sendable, Equatable {
                             t[12 + b] = d[4 + b] - d[12 + b]
                         }
                         for a in 0..<4 {   // (B^T d) B, row by row
-                            let row = [t[a * 4] - t[a * 4 + 2], t[a * 4 + 1] + t[a * 4 + 2],
-                                       t[a * 4 + 2] - t[a * 4 + 1], t[a * 4 + 1] - t[a * 4 + 3]]
-                            for b in 0..<4 { maxima[a * 4 + b] = max(maxima[a * 4 + b], abs(row[b])) }
+                            let t0 = t[a * 4], t1 = t[a * 4 + 1], t2 = t[a * 4 + 2], t3 = t[a * 4 + 3]
+                            maxima[a * 4] = max(maxima[a * 4], abs(t0 - t2))
+                            maxima[a * 4 + 1] = max(maxima[a * 4 + 1], abs(t1 + t2))
+                            maxima[a * 4 + 2] = max(maxima[a * 4 + 2], abs(t2 - t1))
+                            maxima[a * 4 + 3] = max(maxima[a * 4 + 3], abs(t1 - t3))
                         }
                     }
                 }

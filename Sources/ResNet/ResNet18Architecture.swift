@@ -54,7 +54,7 @@ enum ResNet18Architecture {
     /// convolution) come from memory at every call and made it slower than direct (1.96 against 1.74 ms at batch 8).
     static let int8WinogradInputs: [String: String] = {
         var inputs: [String: String] = [:]
-        var blockInput = stem.conv
+        var blockInput = stem.conv   // layer 1's first block reads the pooled stem output: never one of these
         for block in blocks {
             if block.first.stride == 1 && block.first.inChannels == 256 { inputs[block.first.conv] = blockInput }
             if block.second.inChannels == 256 { inputs[block.second.conv] = block.first.conv }
