@@ -24,10 +24,14 @@ public struct EngineOptions: Sendable {
     public var leanWinograd: Bool
     /// Activation ranges from `resnet18 quantize`; required by `.int8`, ignored otherwise.
     public var quantization: QuantizationParameters?
+    /// int8: the stem (quantising the input, the 7x7 convolution, its ReLU and the max pooling) in one step on the
+    /// project's kernel (`Int8Stem`) where the CPU has AVX-512 VNNI; false, or without VNNI, oneDNN's primitives.
+    public var int8Stem: Bool
 
     public init(threads: Int? = nil, precision: Precision = .fp32, winograd: Bool = true, leanWinograd: Bool = false,
-                quantization: QuantizationParameters? = nil) {
+                quantization: QuantizationParameters? = nil, int8Stem: Bool = true) {
         self.leanWinograd = leanWinograd
+        self.int8Stem = int8Stem
         self.threads = threads
         self.precision = precision
         self.winograd = winograd

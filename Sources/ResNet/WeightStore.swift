@@ -17,6 +17,7 @@ final class WeightStore {
     private var biases: [String: DNNLMemory] = [:]
     private var int8Scales: [String: [Float]] = [:]
     private var int8Winograd: [String: Int8WinogradWeights] = [:]
+    private var int8Stem: Int8StemWeights?
 
     init(engine: DNNLEngine, weights: ResNet18Weights) {
         self.engine = engine
@@ -77,17 +78,23 @@ final class WeightStore {
         return scales
     }
 
-    /// The weights rounded to s8 with `int8WeightScales`, in `layout`.
-    func int8Weights(_ name: String, layout: MemoryDesc) throws(ResNetError) -> DNNLMemory {
-        let key = name + "#s8"
-        if let existing = reordered[key]?.first(where: { $0.desc == layout }) { return existing }
+    /// The weights rounded to s8 with `int8WeightScales`, OIHW.
+    private func int8Values(_ name: String) -> (values: [Int8], dims: [Int]) {
         let tensor = floatTensor(name)
         let scales = int8WeightScales(name)
         let perChannel = tensor.weights.count / tensor.dims[0]
         let values = tensor.weights.enumerated().map { index, w in
             Int8(max(-127, min(127, (w * scales[index / perChannel]).rounded())))
         }
-        let user = try DNNLMemory(try MemoryDesc(dims: tensor.dims, type: dnnl_s8, tag: dnnl_abcd), engine: engine)
+        return (values, tensor.dims)
+    }
+
+    /// The weights rounded to s8 with `int8WeightScales`, in `layout`.
+    func int8Weights(_ name: String, layout: MemoryDesc) throws(ResNetError) -> DNNLMemory {
+        let key = name + "#s8"
+        if let existing = reordered[key]?.first(where: { $0.desc == layout }) { return existing }
+        let (values, dims) = int8Values(name)
+        let user = try DNNLMemory(try MemoryDesc(dims: dims, type: dnnl_s8, tag: dnnl_abcd), engine: engine)
         values.withUnsafeBytes { user.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         let target = try DNNLMemory(layout, engine: engine)
         try reorder(from: user, to: target)
@@ -108,6 +115,16 @@ final class WeightStore {
         let tensor = floatTensor(name)
         let weights = Int8WinogradWeights(oihw: tensor.weights, channelsIn: tensor.dims[1], channelsOut: tensor.dims[0])
         int8Winograd[name] = weights
+        byteCount += weights.byteCount
+        return weights
+    }
+
+    /// The stem's s8 weights (`int8WeightScales`) packed for `Int8Stem`, the first time they are asked for.
+    func int8StemWeights() -> Int8StemWeights {
+        if let int8Stem { return int8Stem }
+        let stem = ResNet18Architecture.stem.conv
+        let weights = Int8StemWeights(oihw: int8Values(stem).values, scales: int8WeightScales(stem))
+        int8Stem = weights
         byteCount += weights.byteCount
         return weights
     }
@@ -158,6 +175,25 @@ final class Int8WinogradWeights {
         var scales = [Float](repeating: 0, count: 16 * channelsOut)
         resnet18_winograd_int8_transform_weights(oihw, Int32(channelsIn), Int32(channelsOut),
                                                  values.pointer.assumingMemoryBound(to: Int8.self), &compensation, &scales)
+        self.compensation = compensation
+        self.scales = scales
+    }
+}
+
+/// The stem's s8 weights in `Int8Stem`'s layout (`resnet18_stem_int8_pack_weights`), with the sums VNNI's unsigned
+/// inputs need taken back out and the per-channel scales.
+final class Int8StemWeights {
+    let values: AlignedBuffer
+    /// [64]: 128 × the sum of each output channel's s8 weights.
+    let compensation: [Int32]
+    /// [64]: s8 value = scale × weight.
+    let scales: [Float]
+    var byteCount: Int { values.byteCount + compensation.count * 4 + scales.count * 4 }
+
+    init(oihw: [Int8], scales: [Float]) {
+        values = AlignedBuffer(byteCount: Int(RESNET18_STEM_INT8_WEIGHT_BYTES))
+        var compensation = [Int32](repeating: 0, count: 64)
+        resnet18_stem_int8_pack_weights(oihw, values.pointer.assumingMemoryBound(to: Int8.self), &compensation)
         self.compensation = compensation
         self.scales = scales
     }
