@@ -440,6 +440,10 @@ final class ExecutionPlan {
            let pointMax = quantization.winogradPointMax(of: spec.conv), Int8WinogradConvolution.accepts(spec) {
             return try int8Winograd(spec, x, pointMax: pointMax, outScale: outScale, accumulateInto: residual)
         }
+        if options.winograd, x.memory.desc.dataType == dnnl_u8, relu,
+           ResNet18Architecture.int16WinogradConvolutions.contains(spec.conv), Int16WinogradConvolution.accepts(spec) {
+            return try int8Winograd(spec, x, pointMax: nil, outScale: outScale, accumulateInto: residual)
+        }
         let srcAny = try MemoryDesc(dims: [batch, spec.inChannels, x.height, x.width], type: x.memory.desc.dataType,
                                     tag: int8ActivationTag)
         let weightsAny = try MemoryDesc(dims: [spec.outChannels, spec.inChannels, spec.kernel, spec.kernel],
@@ -491,8 +495,9 @@ final class ExecutionPlan {
         return Activation(memory: output, channels: spec.outChannels, height: outHeight, width: outWidth, scale: outScale)
     }
 
-    /// conv + folded BatchNorm (+ residual) + ReLU on `Int8WinogradConvolution`, u8 nhwc in and out.
-    private func int8Winograd(_ spec: ConvSpec, _ x: Activation, pointMax: [Float], outScale: Float,
+    /// conv + folded BatchNorm (+ residual) + ReLU on `Int8WinogradConvolution` (F(2×2), given the transform
+    /// points' ranges) or `Int16WinogradConvolution` (F(4×4), without), u8 nhwc in and out.
+    private func int8Winograd(_ spec: ConvSpec, _ x: Activation, pointMax: [Float]?, outScale: Float,
                               accumulateInto residual: Activation?) throws(ResNetError) -> Activation {
         let batch = x.memory.desc.images
         let source = try ensureLayout(x.memory, try MemoryDesc(dims: [batch, spec.inChannels, x.height, x.width],
@@ -511,11 +516,19 @@ final class ExecutionPlan {
         } else {
             output = try allocate(outDesc)
         }
-        let step = Int8WinogradConvolution(spec, batch: batch, side: x.height, source: source, destination: output,
-                                           weights: store.int8WinogradWeights(spec.conv), floatBias: store.floatBias(spec.conv),
-                                           inputScale: x.scale, outputScale: outScale, pointMax: pointMax,
-                                           residual: identity, threads: DNNLEngine.maxThreads)
-        append(.int8Winograd(step), convolution: spec.conv, output: output)
+        if let pointMax {
+            let step = Int8WinogradConvolution(spec, batch: batch, side: x.height, source: source, destination: output,
+                                               weights: store.int8WinogradWeights(spec.conv), floatBias: store.floatBias(spec.conv),
+                                               inputScale: x.scale, outputScale: outScale, pointMax: pointMax,
+                                               residual: identity, threads: DNNLEngine.maxThreads)
+            append(.int8Winograd(step), convolution: spec.conv, output: output)
+        } else {
+            let step = Int16WinogradConvolution(spec, batch: batch, side: x.height, source: source, destination: output,
+                                                weights: store.int16WinogradWeights(spec.conv), floatBias: store.floatBias(spec.conv),
+                                                inputScale: x.scale, outputScale: outScale, residual: identity,
+                                                threads: DNNLEngine.maxThreads)
+            append(.int16Winograd(step), convolution: spec.conv, output: output)
+        }
         return Activation(memory: output, channels: spec.outChannels, height: x.height, width: x.width, scale: outScale)
     }
 
@@ -602,6 +615,7 @@ private enum PlanStep {
     case winograd(WinogradConvolution)
     case int8Winograd(Int8WinogradConvolution)
     case int8Stem(Int8Stem)
+    case int16Winograd(Int16WinogradConvolution)
 
     func execute(on engine: DNNLEngine) throws(ResNetError) {
         switch self {
@@ -609,6 +623,7 @@ private enum PlanStep {
         case let .winograd(convolution): try convolution.execute()
         case let .int8Winograd(convolution): try convolution.execute()
         case let .int8Stem(stem): try stem.execute()
+        case let .int16Winograd(convolution): try convolution.execute()
         }
     }
 
@@ -619,6 +634,7 @@ private enum PlanStep {
         case let .winograd(convolution): [convolution.source, convolution.destination]
         case let .int8Winograd(convolution): [convolution.source, convolution.destination] + (convolution.residual.map { [$0] } ?? [])
         case let .int8Stem(stem): [stem.source, stem.destination]
+        case let .int16Winograd(convolution): [convolution.source, convolution.destination] + (convolution.residual.map { [$0] } ?? [])
         }
     }
 
@@ -628,6 +644,7 @@ private enum PlanStep {
         case .winograd: "resnet18_wino_4x3_streamed:avx512"
         case .int8Winograd: "resnet18_wino_int8_2x3:avx512_vnni"
         case .int8Stem: "resnet18_stem_pool_int8:avx512_vnni"
+        case .int16Winograd: "resnet18_wino_s16_4x3:avx512_vnni"
         }
     }
 
@@ -637,6 +654,7 @@ private enum PlanStep {
         case let .winograd(convolution): convolution.scratchpadBytes
         case let .int8Winograd(convolution): convolution.scratchpadBytes
         case let .int8Stem(stem): stem.scratchpadBytes
+        case let .int16Winograd(convolution): convolution.scratchpadBytes
         }
     }
 
@@ -646,6 +664,7 @@ private enum PlanStep {
         case let .winograd(convolution): convolution.bindScratchpad(scratchpad)
         case let .int8Winograd(convolution): convolution.bindScratchpad(scratchpad)
         case let .int8Stem(stem): stem.bindScratchpad(scratchpad)
+        case let .int16Winograd(convolution): convolution.bindScratchpad(scratchpad)
         }
     }
 }

@@ -63,6 +63,12 @@ enum ResNet18Architecture {
         return inputs
     }()
 
+    /// The convolutions the int8 plan runs as Winograd F(4×4, 3×3) in 16 bits (`Int16WinogradConvolution`): the
+    /// 3×3 stride-1 ones of layers 1 and 2, where the channels are few and the maps large.
+    static let int16WinogradConvolutions: Set<String> = Set(blocks.flatMap { block in
+        [block.first, block.second].filter { $0.stride == 1 && $0.inChannels <= 128 }.map(\.conv)
+    })
+
     /// Every convolution in execution order.
     static var convolutions: [ConvSpec] {
         [stem] + blocks.flatMap { [$0.first, $0.second] + ($0.downsample.map { [$0] } ?? []) }

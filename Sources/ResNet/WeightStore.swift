@@ -18,6 +18,7 @@ final class WeightStore {
     private var int8Scales: [String: [Float]] = [:]
     private var int8Winograd: [String: Int8WinogradWeights] = [:]
     private var int8Stem: Int8StemWeights?
+    private var int16Winograd: [String: Int16WinogradWeights] = [:]
 
     init(engine: DNNLEngine, weights: ResNet18Weights) {
         self.engine = engine
@@ -119,6 +120,16 @@ final class WeightStore {
         return weights
     }
 
+    /// A convolution's weights for `Int16WinogradConvolution`, transformed and rounded the first time they are asked for.
+    func int16WinogradWeights(_ name: String) -> Int16WinogradWeights {
+        if let existing = int16Winograd[name] { return existing }
+        let tensor = floatTensor(name)
+        let weights = Int16WinogradWeights(oihw: tensor.weights, channelsIn: tensor.dims[1], channelsOut: tensor.dims[0])
+        int16Winograd[name] = weights
+        byteCount += weights.byteCount
+        return weights
+    }
+
     /// The stem's s8 weights (`int8WeightScales`) packed for `Int8Stem`, the first time they are asked for.
     func int8StemWeights() -> Int8StemWeights {
         if let int8Stem { return int8Stem }
@@ -195,6 +206,23 @@ final class Int8StemWeights {
         var compensation = [Int32](repeating: 0, count: 64)
         resnet18_stem_int8_pack_weights(oihw, values.pointer.assumingMemoryBound(to: Int8.self), &compensation)
         self.compensation = compensation
+        self.scales = scales
+    }
+}
+
+/// A convolution's weights transformed for Winograd F(4×4, 3×3) and rounded to 16-bit integers per transform point and
+/// output channel (`resnet18_winograd_s16_transform_weights`): 36 × in × out × 2 bytes, and the scales.
+final class Int16WinogradWeights {
+    let values: AlignedBuffer
+    /// [36][out]: integer = scale × transformed weight.
+    let scales: [Float]
+    var byteCount: Int { values.byteCount + scales.count * 4 }
+
+    init(oihw: [Float], channelsIn: Int, channelsOut: Int) {
+        values = AlignedBuffer(byteCount: 36 * channelsIn * channelsOut * 2)
+        var scales = [Float](repeating: 0, count: 36 * channelsOut)
+        resnet18_winograd_s16_transform_weights(oihw, Int32(channelsIn), Int32(channelsOut),
+                                                values.pointer.assumingMemoryBound(to: Int16.self), &scales)
         self.scales = scales
     }
 }

@@ -86,6 +86,16 @@ import Testing
         }
         try #require(status == 0)
 
+        return Self.levelsOff(output, source: source, batch: batch, side: side, channelsIn: channelsIn, channelsOut: channelsOut,
+                              weights: weights, bias: bias, inputScale: inputScale, outputScale: outputScale,
+                              residual: residual.map { ($0, signedResidual == true, residualScale) })
+    }
+
+    /// How far `output` (u8 nhwc, at `outputScale`) is from a float convolution of the u8 `source` (at `inputScale`)
+    /// with `weights` (OIHW) and `bias`, plus the residual, after the ReLU: (max, mean) in output levels.
+    static func levelsOff(_ output: [UInt8], source: [UInt8], batch: Int, side: Int, channelsIn: Int, channelsOut: Int,
+                          weights: [Float], bias: [Float], inputScale: Float, outputScale: Float,
+                          residual: (levels: [UInt8], signed: Bool, scale: Float)?) -> (Int, Double) {
         var largest = 0, total = 0
         for n in 0..<batch {
             for y in 0..<side {
@@ -103,9 +113,9 @@ import Testing
                             }
                         }
                         let at = ((n * side + y) * side + x) * channelsOut + o
-                        if let residual, let signed = signedResidual {
-                            let level = signed ? Double(Int8(bitPattern: residual[at])) : Double(residual[at])
-                            sum += level / Double(residualScale)
+                        if let residual {
+                            let level = residual.signed ? Double(Int8(bitPattern: residual.levels[at])) : Double(residual.levels[at])
+                            sum += level / Double(residual.scale)
                         }
                         let expected = Int(max(0, min(255, (max(0, sum) * Double(outputScale)).rounded())))
                         let difference = abs(expected - Int(output[at]))

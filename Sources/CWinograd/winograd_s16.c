@@ -1,0 +1,294 @@
+// Winograd F(4x4, 3x3) in 16-bit integers for ResNet-18's 3x3 stride-1 convolutions on u8 activations.
+//
+// F(4x4) takes 36 multiplications per 4x4 outputs instead of 144: 4x fewer. In 8 bits it would not hold ResNet's
+// error (its input transform multiplies the range by up to 100, and even F(2x2)'s 4x cost layers 1-2 too much:
+// `Int8WinogradConvolution`), but VNNI also multiplies 16-bit pairs (vpdpwssd, 32 products an instruction against
+// vpdpbusd's 64, at the same rate), so it runs 2x fewer instructions than direct int8 with nothing rounded on the
+// input side: u8 tiles transform exactly into integers within +-25500 (each 1-D row of B^T sums to at most 10 in
+// absolute value). The weights, transformed once when the plan is built, are rounded per transform point and output
+// channel at the largest scale that keeps every sum inside int32 whatever the input (the sum over the input
+// channels of |weight| x the point's largest input below 2^31): typically 11-14 bits, where direct int8 keeps 7
+// per output channel.
+//
+// Per block of tiles (one thread's, while it is in L2): (1) the tiles go to V[36][rows][ic] as int16; (2) per point
+// and per 64 output channels, M[36][rows][oc] = V x U in int32, six rows at a time; (3) each tile's 36 points are
+// scaled to the output's units per point and channel, transformed back to 4x4 outputs (A^T m A, in float), and get
+// the bias, the residual and the ReLU before rounding to u8. Outputs past the map's edge are dropped.
+
+#include <immintrin.h>
+#include <stdint.h>
+#include "winograd_s16.h"
+
+void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
+int omp_get_thread_num(void);
+
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+
+enum { POINTS = 36, OC_BLOCK = 64, ROWS = 6, M_BLOCK_TARGET = 450 * 1024, INPUT_BOUND = 25500 };
+
+static int tiles_along(int side) { return (side + 3) / 4; }
+
+static size_t round_up_64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+
+// Rows (tiles) a thread takes at a time: its share of the tiles when that is small, else as many as keep M near
+// 450 kB (48 rows for 64 output channels, 24 for 128).
+static int block_rows(int tiles, int channels_out, int threads) {
+    int share = (tiles + threads - 1) / threads;
+    share = (share + ROWS - 1) / ROWS * ROWS;
+    int limit = M_BLOCK_TARGET / (POINTS * channels_out * 4) / ROWS * ROWS;
+    if (limit < ROWS) limit = ROWS;
+    return share < limit ? share : limit;
+}
+
+static size_t v_block_bytes(int rows, int channels_in) { return round_up_64((size_t)POINTS * rows * channels_in * 2); }
+
+static size_t m_block_bytes(int rows, int channels_out) { return round_up_64((size_t)POINTS * rows * channels_out * 4); }
+
+int resnet18_winograd_s16_supported(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+}
+
+int resnet18_winograd_s16_accepts(int channels_in, int channels_out) {
+    return channels_in > 0 && channels_out > 0 && channels_in % 32 == 0 && channels_out % OC_BLOCK == 0;
+}
+
+size_t resnet18_winograd_s16_scratch_bytes(int batch, int channels_in, int channels_out, int side, int threads) {
+    int tiles = batch * tiles_along(side) * tiles_along(side);
+    threads = threads > 0 ? threads : 1;
+    int rows = block_rows(tiles, channels_out, threads);
+    return (size_t)threads * (v_block_bytes(rows, channels_in) + m_block_bytes(rows, channels_out));
+}
+
+void resnet18_winograd_s16_transform_weights(const float *oihw, int channels_in, int channels_out, int16_t *weights,
+                                             float *scales) {
+    static const double G[6][3] = {
+        {1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+        {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1},
+    };
+    // The largest |B^T d B| at each point for u8 tiles: 255 x the two rows' sums of |B^T| (10, 10, 10, 6, 6, 10).
+    static const int row_sum[6] = {10, 10, 10, 6, 6, 10};
+    double u[POINTS];
+    for (int o = 0; o < channels_out; o++) {
+        double largest[POINTS] = {0}, total[POINTS] = {0};
+        for (int pass = 0; pass < 2; pass++) {   // the range per point first, then the rounded values
+            for (int c = 0; c < channels_in; c++) {
+                const float *g = oihw + ((size_t)o * channels_in + c) * 9;
+                double t[6][3];
+                for (int i = 0; i < 6; i++)
+                    for (int k = 0; k < 3; k++) t[i][k] = G[i][0] * g[k] + G[i][1] * g[3 + k] + G[i][2] * g[6 + k];
+                for (int i = 0; i < 6; i++)
+                    for (int k = 0; k < 6; k++) u[i * 6 + k] = t[i][0] * G[k][0] + t[i][1] * G[k][1] + t[i][2] * G[k][2];
+                for (int p = 0; p < POINTS; p++) {
+                    if (pass == 0) {
+                        double a = u[p] < 0 ? -u[p] : u[p];
+                        if (a > largest[p]) largest[p] = a;
+                        total[p] += a;
+                        continue;
+                    }
+                    double q = __builtin_round(u[p] * scales[p * channels_out + o]);
+                    weights[(size_t)p * channels_in * channels_out + (size_t)(c / 2) * channels_out * 2 + o * 2 + c % 2] =
+                        (int16_t)(q > 32767 ? 32767 : (q < -32767 ? -32767 : q));
+                }
+            }
+            if (pass == 1) continue;
+            // The scale: as large as int16 allows, and small enough that the sum over the input channels of
+            // |rounded weight| x the point's largest input stays inside int32 (rounding adds at most 1/2 a weight).
+            for (int p = 0; p < POINTS; p++) {
+                if (largest[p] == 0) { scales[p * channels_out + o] = 1; continue; }
+                double input_max = 255.0 * row_sum[p / 6] * row_sum[p % 6];
+                double by_sum = (2147483647.0 / input_max - channels_in / 2.0) / total[p] * (1 - 1e-6);  // float's rounding
+                double by_type = 32767 / largest[p];
+                scales[p * channels_out + o] = (float)(by_sum < by_type ? by_sum : by_type);
+            }
+        }
+    }
+}
+
+typedef struct {
+    const resnet18_winograd_s16_conv *conv;
+    int tiles_side, tiles, rows;
+    int next_block;   // blocks handed out so far (atomic)
+} job;
+
+// B^T d for one column of six 32-channel vectors (exact in int16: at most 10 x 255 in magnitude).
+VNNI static inline void transform_column(const __m512i d[6], __m512i r[6]) {
+    const __m512i d42 = _mm512_sub_epi16(d[4], d[2]);
+    const __m512i d13 = _mm512_sub_epi16(d[1], d[3]);
+    r[0] = _mm512_add_epi16(d42, _mm512_slli_epi16(_mm512_sub_epi16(d[0], d[2]), 2));
+    r[1] = _mm512_sub_epi16(_mm512_add_epi16(d[3], d[4]), _mm512_slli_epi16(_mm512_add_epi16(d[1], d[2]), 2));
+    r[2] = _mm512_add_epi16(_mm512_sub_epi16(d[4], d[3]), _mm512_slli_epi16(_mm512_sub_epi16(d[1], d[2]), 2));
+    r[3] = _mm512_sub_epi16(d42, _mm512_slli_epi16(d13, 1));
+    r[4] = _mm512_add_epi16(d42, _mm512_slli_epi16(d13, 1));
+    r[5] = _mm512_add_epi16(_mm512_sub_epi16(d[5], d[3]), _mm512_slli_epi16(d13, 2));
+}
+
+// (1) tiles [first, first + count) to V[36][count][ic]: B^T d B exactly in int16, 32 channels at a time.
+VNNI static void transform_input(const job *j, int first, int count, int16_t *v) {
+    const resnet18_winograd_s16_conv *c = j->conv;
+    const int side = c->side, ic = c->channels_in, per_image = j->tiles_side * j->tiles_side;
+    for (int row = 0; row < count; row++) {
+        int tile = first + row, n = tile / per_image, ty = tile % per_image / j->tiles_side, tx = tile % j->tiles_side;
+        for (int c0 = 0; c0 < ic; c0 += 32) {
+            __m512i t[6][6];   // t[i][b] = (B^T d)[i][b]
+            for (int b = 0; b < 6; b++) {
+                int x = tx * 4 - 1 + b;
+                __m512i d[6];
+                for (int a = 0; a < 6; a++) {
+                    int y = ty * 4 - 1 + a;
+                    d[a] = (y < 0 || y >= side || x < 0 || x >= side)
+                        ? _mm512_setzero_si512()
+                        : _mm512_cvtepu8_epi16(_mm256_loadu_si256(
+                              (const void *)(c->src + (((size_t)n * side + y) * side + x) * ic + c0)));
+                }
+                __m512i r[6];
+                transform_column(d, r);
+                for (int i = 0; i < 6; i++) t[i][b] = r[i];
+            }
+            for (int i = 0; i < 6; i++) {
+                __m512i r[6];
+                transform_column(t[i], r);
+                for (int k = 0; k < 6; k++)
+                    _mm512_storeu_si512(v + ((size_t)(i * 6 + k) * count + row) * ic + c0, r[k]);
+            }
+        }
+    }
+}
+
+// (2) M[rows][64] = V[rows][ic] x U[ic][64], for ROWS rows (M's rows m_stride apart) or 1; U in [ic / 2][oc][2].
+__attribute__((noinline)) VNNI static void gemm_rows(const int16_t *v, int ic, const int16_t *u, int oc_stride,
+                                                     int32_t *m, int m_stride) {
+    __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    __m512i a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    __m512i a40 = a00, a41 = a00, a42 = a00, a43 = a00, a50 = a00, a51 = a00, a52 = a00, a53 = a00;
+    for (int k = 0; k < ic; k += 2) {
+        const int16_t *w = u + (size_t)(k / 2) * oc_stride * 2;
+        __m512i w0 = _mm512_loadu_si512(w), w1 = _mm512_loadu_si512(w + 32);
+        __m512i w2 = _mm512_loadu_si512(w + 64), w3 = _mm512_loadu_si512(w + 96);
+        __m512i b;
+#define ROW(r)                                                                                              \
+        b = _mm512_set1_epi32(*(const int32_t *)(v + (size_t)(r) * ic + k));                                \
+        a##r##0 = _mm512_dpwssd_epi32(a##r##0, b, w0); a##r##1 = _mm512_dpwssd_epi32(a##r##1, b, w1);      \
+        a##r##2 = _mm512_dpwssd_epi32(a##r##2, b, w2); a##r##3 = _mm512_dpwssd_epi32(a##r##3, b, w3);
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+    }
+#define STORE(r)                                                                                            \
+    _mm512_storeu_si512(m + (size_t)(r) * m_stride, a##r##0);                                               \
+    _mm512_storeu_si512(m + (size_t)(r) * m_stride + 16, a##r##1);                                          \
+    _mm512_storeu_si512(m + (size_t)(r) * m_stride + 32, a##r##2);                                          \
+    _mm512_storeu_si512(m + (size_t)(r) * m_stride + 48, a##r##3);
+    STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5)
+#undef STORE
+}
+
+__attribute__((noinline)) VNNI static void gemm_row(const int16_t *v, int ic, const int16_t *u, int oc_stride, int32_t *m) {
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+    for (int k = 0; k < ic; k += 2) {
+        const int16_t *w = u + (size_t)(k / 2) * oc_stride * 2;
+        __m512i b = _mm512_set1_epi32(*(const int32_t *)(v + k));
+        a0 = _mm512_dpwssd_epi32(a0, b, _mm512_loadu_si512(w));
+        a1 = _mm512_dpwssd_epi32(a1, b, _mm512_loadu_si512(w + 32));
+        a2 = _mm512_dpwssd_epi32(a2, b, _mm512_loadu_si512(w + 64));
+        a3 = _mm512_dpwssd_epi32(a3, b, _mm512_loadu_si512(w + 96));
+    }
+    _mm512_storeu_si512(m, a0);
+    _mm512_storeu_si512(m + 16, a1);
+    _mm512_storeu_si512(m + 32, a2);
+    _mm512_storeu_si512(m + 48, a3);
+}
+
+// A^T m for one column of six: o0 = m0+m1+m2+m3+m4, o1 = (m1-m2) + 2(m3-m4), o2 = (m1+m2) + 4(m3+m4),
+// o3 = (m1-m2) + 8(m3-m4) + m5.
+VNNI static inline void output_column(const __m512 m[6], __m512 o[4]) {
+    const __m512 sum12 = _mm512_add_ps(m[1], m[2]), diff12 = _mm512_sub_ps(m[1], m[2]);
+    const __m512 sum34 = _mm512_add_ps(m[3], m[4]), diff34 = _mm512_sub_ps(m[3], m[4]);
+    o[0] = _mm512_add_ps(_mm512_add_ps(m[0], sum12), sum34);
+    o[1] = _mm512_fmadd_ps(diff34, _mm512_set1_ps(2), diff12);
+    o[2] = _mm512_fmadd_ps(sum34, _mm512_set1_ps(4), sum12);
+    o[3] = _mm512_add_ps(_mm512_fmadd_ps(diff34, _mm512_set1_ps(8), diff12), m[5]);
+}
+
+// (3) M of tiles [first, first + count) (M[36][count][oc]) to u8 outputs: per point and channel to dst units,
+// A^T m A, + bias, + residual, ReLU, rounded.
+VNNI static void transform_output(const job *j, int first, int count, const int32_t *m) {
+    const resnet18_winograd_s16_conv *c = j->conv;
+    const int side = c->side, oc = c->channels_out, per_image = j->tiles_side * j->tiles_side;
+    const __m512 zero = _mm512_setzero_ps(), residual_scale = _mm512_set1_ps(c->residual_scale);
+    for (int row = 0; row < count; row++) {
+        int tile = first + row, n = tile / per_image, ty = tile % per_image / j->tiles_side, tx = tile % j->tiles_side;
+        for (int o0 = 0; o0 < oc; o0 += 16) {
+            __m512 t[4][6];   // (A^T s)[a][k]
+            for (int k = 0; k < 6; k++) {
+                __m512 s[6];
+                for (int i = 0; i < 6; i++) {
+                    const int p = i * 6 + k;
+                    __m512i acc = _mm512_loadu_si512(m + ((size_t)p * count + row) * oc + o0);
+                    s[i] = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(c->dequantize + p * oc + o0));
+                }
+                __m512 r[4];
+                output_column(s, r);
+                for (int a = 0; a < 4; a++) t[a][k] = r[a];
+            }
+            const __m512 bias = _mm512_loadu_ps(c->bias + o0);
+            for (int a = 0; a < 4; a++) {
+                int y = ty * 4 + a;
+                if (y >= side) continue;
+                __m512 out[4];
+                output_column(t[a], out);
+                for (int b = 0; b < 4; b++) {
+                    int x = tx * 4 + b;
+                    if (x >= side) continue;
+                    size_t at = (((size_t)n * side + y) * side + x) * oc + o0;
+                    __m512 z = _mm512_add_ps(out[b], bias);
+                    if (c->residual) {
+                        __m128i identity = _mm_loadu_si128((const void *)((const uint8_t *)c->residual + at));
+                        __m512i wide = c->residual_signed ? _mm512_cvtepi8_epi32(identity) : _mm512_cvtepu8_epi32(identity);
+                        z = _mm512_fmadd_ps(_mm512_cvtepi32_ps(wide), residual_scale, z);
+                    }
+                    z = _mm512_max_ps(z, zero);
+                    _mm_storeu_si128((void *)(c->dst + at), _mm512_cvtusepi32_epi8(_mm512_cvtps_epi32(z)));
+                }
+            }
+        }
+    }
+}
+
+static void work(void *data) {
+    job *j = data;
+    const resnet18_winograd_s16_conv *c = j->conv;
+    const int thread = omp_get_thread_num(), ic = c->channels_in, oc = c->channels_out;
+    char *own = (char *)c->scratch + (size_t)thread * (v_block_bytes(j->rows, ic) + m_block_bytes(j->rows, oc));
+    int16_t *v = (int16_t *)own;
+    int32_t *m = (int32_t *)(own + v_block_bytes(j->rows, ic));
+    for (int first; (first = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED) * j->rows) < j->tiles;) {
+        const int count = first + j->rows <= j->tiles ? j->rows : j->tiles - first;
+        transform_input(j, first, count, v);
+        for (int p = 0; p < POINTS; p++) {
+            const int16_t *vp = v + (size_t)p * count * ic;
+            int32_t *mp = m + (size_t)p * count * oc;
+            for (int o0 = 0; o0 < oc; o0 += OC_BLOCK) {
+                const int16_t *up = c->weights + (size_t)p * ic * oc + (size_t)o0 * 2;
+                int row = 0;
+                for (; row + ROWS <= count; row += ROWS)
+                    gemm_rows(vp + (size_t)row * ic, ic, up, oc, mp + (size_t)row * oc + o0, oc);
+                for (; row < count; row++) gemm_row(vp + (size_t)row * ic, ic, up, oc, mp + (size_t)row * oc + o0);
+            }
+        }
+        transform_output(j, first, count, m);
+    }
+}
+
+int resnet18_winograd_s16_run(const resnet18_winograd_s16_conv *conv) {
+    if (!resnet18_winograd_s16_supported() || !resnet18_winograd_s16_accepts(conv->channels_in, conv->channels_out)
+        || ((uintptr_t)conv->scratch & 63) != 0) {
+        return -1;
+    }
+    unsigned threads = conv->threads > 0 ? (unsigned)conv->threads : 1;
+    job j = { .conv = conv, .tiles_side = tiles_along(conv->side) };
+    j.tiles = conv->batch * j.tiles_side * j.tiles_side;
+    j.rows = block_rows(j.tiles, conv->channels_out, (int)threads);
+    GOMP_parallel(work, &j, threads, 0);
+    return 0;
+}

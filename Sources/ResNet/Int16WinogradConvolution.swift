@@ -1,0 +1,83 @@
+import CDNNL
+import CWinograd
+
+/// A 3×3 stride-1 convolution of layers 1-2 run as Winograd F(4×4, 3×3) in 16-bit integers by the project's kernel
+/// (`CWinograd/winograd_s16.c`), u8 nhwc in and out, with the bias, the residual sum and the ReLU.
+///
+/// 4× fewer multiplications than direct, made by VNNI's 16-bit pair products at half the int8 rate: 2× fewer
+/// instructions. The u8 input tiles transform exactly (no calibration, nothing rounded), and the weights keep 10-11
+/// bits per transform point and output channel where direct int8 keeps 7 per output channel, so the error is no
+/// worse than direct (simulated in float64: max abs logit error 0.073 with layer 1 on it, 0.075 with layers 1-2,
+/// against 0.081 all direct).
+final class Int16WinogradConvolution {
+    let source: DNNLMemory
+    let destination: DNNLMemory
+    let residual: DNNLMemory?
+    private let spec: ConvSpec
+    private let batch: Int
+    private let side: Int
+    private let weights: Int16WinogradWeights
+    private let dequantize: [Float]
+    private let bias: [Float]
+    private let residualSigned: Bool
+    private let residualScale: Float
+    private let threads: Int
+    private var scratchpad: DNNLMemory?
+
+    /// Whether the kernel runs this convolution on this CPU (AVX-512 VNNI).
+    static func accepts(_ spec: ConvSpec) -> Bool {
+        spec.kernel == 3 && spec.stride == 1 && spec.padding == 1
+            && resnet18_winograd_s16_supported() != 0
+            && resnet18_winograd_s16_accepts(Int32(spec.inChannels), Int32(spec.outChannels)) != 0
+    }
+
+    /// - Parameters:
+    ///   - inputScale, outputScale: the u8 source's and destination's scales (stored integer = scale × value).
+    ///   - floatBias: the folded bias, in real units.
+    ///   - residual: the identity added before the ReLU, with its type's signedness and scale.
+    init(_ spec: ConvSpec, batch: Int, side: Int, source: DNNLMemory, destination: DNNLMemory,
+         weights: Int16WinogradWeights, floatBias: [Float], inputScale: Float, outputScale: Float,
+         residual: (memory: DNNLMemory, signed: Bool, scale: Float)?, threads: Int) {
+        self.spec = spec
+        self.batch = batch
+        self.side = side
+        self.source = source
+        self.destination = destination
+        self.weights = weights
+        self.threads = threads
+        // A product at point p and output o is value × inputScale × weightScale[p][o].
+        dequantize = weights.scales.map { outputScale / (inputScale * $0) }
+        bias = floatBias.map { $0 * outputScale }
+        self.residual = residual?.memory
+        residualSigned = residual?.signed ?? false
+        residualScale = residual.map { outputScale / $0.scale } ?? 0
+    }
+
+    var scratchpadBytes: Int {
+        resnet18_winograd_s16_scratch_bytes(Int32(batch), Int32(spec.inChannels), Int32(spec.outChannels), Int32(side),
+                                            Int32(threads))
+    }
+
+    func bindScratchpad(_ memory: DNNLMemory) { scratchpad = memory }
+
+    func execute() throws(ResNetError) {
+        guard let scratchpad else { throw .engine("internal: \(spec.conv) has no scratchpad") }
+        let status = dequantize.withUnsafeBufferPointer { dequantize in
+            bias.withUnsafeBufferPointer { bias in
+                var conv = resnet18_winograd_s16_conv(
+                    batch: Int32(batch), channels_in: Int32(spec.inChannels), channels_out: Int32(spec.outChannels),
+                    side: Int32(side),
+                    src: UnsafePointer(source.pointer.assumingMemoryBound(to: UInt8.self)),
+                    dst: destination.pointer.assumingMemoryBound(to: UInt8.self),
+                    weights: UnsafePointer(weights.values.pointer.assumingMemoryBound(to: Int16.self)),
+                    dequantize: dequantize.baseAddress, bias: bias.baseAddress,
+                    residual: residual.map { UnsafeRawPointer($0.pointer) }, residual_signed: residualSigned ? 1 : 0,
+                    residual_scale: residualScale, scratch: scratchpad.pointer, threads: Int32(threads))
+                return resnet18_winograd_s16_run(&conv)
+            }
+        }
+        guard status == 0 else {
+            throw .engine("the 16-bit Winograd kernel refused \(spec.conv) at batch \(batch) (scratchpad not 64-byte aligned?)")
+        }
+    }
+}
