@@ -37,8 +37,8 @@ let package = Package(
         // The network: ResNet-18 weights, BatchNorm folding, the oneDNN execution plan.
         .target(name: "CThreadBinding", linkerSettings: [.linkedLibrary("gomp")]),
         // The Winograd F(4x4, 3x3) kernel for layers 3 and 4 (AVX-512, weights transformed as it runs).
-        .target(name: "CWinograd", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("gomp")]),
-        .target(name: "ResNet", dependencies: ["Checkpoint", "CDNNL", "CThreadBinding", "CWinograd"]),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("gomp")]),
+        .target(name: "ResNet", dependencies: ["Checkpoint", "CDNNL", "CThreadBinding", "CKernels"]),
         // Labels, the classify pipeline, top-k.
         .target(name: "Recognition", dependencies: [
             "ResNet", "Imaging", "Checkpoint",
@@ -78,7 +78,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Storage", "Imaging"], path: "Tests/TestSupport"),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Resources"]),
-        .testTarget(name: "ResNetTests", dependencies: ["ResNet", "Checkpoint", "CWinograd", "TestSupport"]),
+        .testTarget(name: "ResNetTests", dependencies: ["ResNet", "Checkpoint", "CKernels", "TestSupport"]),
         .testTarget(name: "RecognitionTests", dependencies: [
             "Recognition", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),

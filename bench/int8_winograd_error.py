@@ -1,13 +1,18 @@
-"""What an int8 Winograd F(2x2, 3x3) would cost ResNet-18 in accuracy, before anyone writes its kernel.
+"""What Winograd convolutions in integers cost ResNet-18 in accuracy, simulated before (and beside) the kernels.
 
 Simulates the engine's int8 scheme in float64 with PyTorch (per-channel symmetric int8 weights, per-tensor uint8
 activations scaled by their calibrated maximum, int8 classifier) on the fixture photos, calibrated on the same
 photos (the project's built-in calibration set is those photos), then the same network with the stride-1 3x3
-convolutions of the chosen layers computed the Winograd way in int8: the uint8 input tiles transformed exactly
-(B^T d B, integers in [-510, 1020]) and requantized to int8 with one scale per transform point (the calibrated
-maximum of that point), the weights transformed (G g G^T) and quantized per point and output channel, the int32
-products dequantized per point before the output transform. That is the most favourable int8 Winograd there is
-short of retraining: every scale fitted to the very photos it is judged on.
+convolutions of chosen layers computed the Winograd way, in one of two forms:
+
+- F(2x2, 3x3) in int8 (`Int8WinogradConvolution`): the uint8 input tiles transformed exactly (B^T d B, integers in
+  [-510, 1020]) and requantized to int8 with one scale per transform point (the calibrated maximum of that point),
+  the weights transformed (G g G^T) and quantized per point and output channel, the int32 products dequantized per
+  point before the output transform. The most favourable int8 Winograd there is short of retraining: every scale
+  fitted to the very photos it is judged on.
+- F(4x4, 3x3) in 16-bit integers (`Int16WinogradConvolution`): the uint8 tiles transformed exactly (integers within
+  +-25500) and kept as they are; the weights transformed and rounded per point and output channel at the largest
+  scale that keeps every int32 sum exact whatever the input (as `winograd_s16.c` does).
 
 Prints max abs logit error, worst cosine and worst top-5 overlap against the float64 network (which matches
 PyTorch's reference logits to ~2e-6), one row per choice of layers. The issue's bar: cosine >= 0.999 and max abs
@@ -67,6 +72,24 @@ def transformed_input(levels):
     return torch.einsum("ia,ncabl,jb->ncijl", BT, tiles, BT)
 
 
+BT6 = torch.tensor([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0],
+                    [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]], dtype=D)
+G6 = torch.tensor([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6],
+                   [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]], dtype=D)
+AT6 = torch.tensor([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]], dtype=D)
+# The largest |B^T d B| at each point for uint8 tiles: 255 x the two rows' sums of |B^T|.
+INPUT_MAX6 = 255 * torch.outer(BT6.abs().sum(dim=1), BT6.abs().sum(dim=1))
+
+
+def transformed_input6(levels):
+    """B^T d B of every 6x6 input tile (stride 4, padding 1, the far edges padded to whole tiles): N, C, 6, 6, tiles."""
+    n, c, h, _ = levels.shape
+    t = (h + 3) // 4
+    padded = F.pad(levels, (1, 4 * t + 1 - h, 1, 4 * t + 1 - h))
+    tiles = F.unfold(padded, kernel_size=6, stride=4).view(n, c, 6, 6, -1)
+    return torch.einsum("ia,ncabl,jb->ncijl", BT6, tiles, BT6)
+
+
 def uint8(x, maximum):
     scale = maximum / 255
     return torch.clamp(torch.round(x / scale), 0, 255) * scale
@@ -83,7 +106,8 @@ def per_channel_int8(w):
 
 
 class Network:
-    def __init__(self, winograd_layers=None):
+    def __init__(self, winograd_layers=None, s16_layers=None):
+        self.s16 = re.compile(s16_layers) if s16_layers else None
         self.maxima = {}   # calibration: activation maxima, and per transform point of each Winograd input
         self.calibrating = True
         self.winograd = re.compile(winograd_layers) if winograd_layers else None
@@ -101,6 +125,22 @@ class Network:
                 self.maxima[key] = torch.maximum(self.maxima.get(key, torch.zeros(4, 4, dtype=D)), points)
             return F.conv2d(x, w, b, stride, padding)
         maximum = self.maxima[name]
+        if self.s16 is not None and self.s16.match(name) and w.shape[-1] == 3 and stride == 1:
+            input_scale = maximum / 255
+            v = transformed_input6(torch.clamp(torch.round(x / input_scale), 0, 255))      # exact
+            u = torch.einsum("ia,ocab,jb->ocij", G6, w, G6)                                # O, C, 6, 6
+            ic = w.shape[1]
+            by_sum = (2**31 - 1) / INPUT_MAX6 - ic / 2                                     # 6x6
+            weight_scale = torch.minimum(by_sum / u.abs().sum(dim=1), 32767 / u.abs().amax(dim=1))  # O, 6, 6
+            u = torch.round(u * weight_scale[:, None])
+            m = torch.einsum("ncijl,ocij->noijl", v, u)
+            assert m.abs().max() < 2**31
+            m = m * (input_scale / weight_scale[None, :, :, :, None])
+            y = torch.einsum("pi,noijl,qj->nopql", AT6, m, AT6)                           # N, O, 4, 4, tiles
+            n, o, h = y.shape[0], y.shape[1], x.shape[2]
+            t = (h + 3) // 4
+            y = y.reshape(n, o, 4, 4, t, t).permute(0, 1, 4, 2, 5, 3).reshape(n, o, 4 * t, 4 * t)[:, :, :h, :h]
+            return y + b[None, :, None, None]
         if name == "conv1":
             return F.conv2d(int8(x, maximum), per_channel_int8(w), b, stride, padding)
         x = uint8(x, maximum)
@@ -137,12 +177,17 @@ class Network:
 reference = Network()(photos)
 print(f"float64 network vs PyTorch's reference logits: {(reference - pytorch_logits).abs().max().item():.1e} max abs")
 print()
-print("| stride-1 3x3 convolutions in int8 Winograd F(2x2, 3x3) | max abs | worst cosine | worst top-5 overlap |")
+print("| stride-1 3x3 convolutions as Winograd | max abs | worst cosine | worst top-5 overlap |")
 print("|---|---:|---:|---:|")
-for label, layers in (("none (the engine's direct int8)", None), ("all 13", "layer"), ("layer 1", "layer1"),
-                      ("layer 2", "layer2"), ("layers 1-2", "layer[12]"), ("layer 3", "layer3"),
-                      ("layer 4", "layer4"), ("layers 3-4", "layer[34]")):
-    network = Network(layers)
+for label, layers, s16 in (("none (the engine's direct int8)", None, None),
+                           ("all 13 in int8 F(2x2)", "layer", None), ("layer 1 in int8 F(2x2)", "layer1", None),
+                           ("layer 2 in int8 F(2x2)", "layer2", None), ("layers 1-2 in int8 F(2x2)", "layer[12]", None),
+                           ("layer 3 in int8 F(2x2)", "layer3", None), ("layer 4 in int8 F(2x2)", "layer4", None),
+                           ("layers 3-4 in int8 F(2x2)", "layer[34]", None),
+                           ("layer 1 in 16-bit F(4x4)", None, "layer1"),
+                           ("layers 1-2 in 16-bit F(4x4), layer 3 in int8 F(2x2) (the engine)", "layer3", "layer[12]"),
+                           ("all 13 in 16-bit F(4x4)", None, "layer")):
+    network = Network(layers, s16)
     network(photos)                      # calibration pass, float64
     network.calibrating = False
     out = network(photos)

@@ -1,8 +1,8 @@
 import CDNNL
-import CWinograd
+import CKernels
 
 /// A 3×3 stride-1 convolution of layers 1-2 run as Winograd F(4×4, 3×3) in 16-bit integers by the project's kernel
-/// (`CWinograd/winograd_s16.c`), u8 nhwc in and out, with the bias, the residual sum and the ReLU.
+/// (`CKernels/winograd_s16.c`), u8 nhwc in and out, with the bias, the residual sum and the ReLU.
 ///
 /// 4× fewer multiplications than direct, made by VNNI's 16-bit pair products at half the int8 rate: 2× fewer
 /// instructions. The u8 input tiles transform exactly (no calibration, nothing rounded), and the weights keep 10-11

@@ -1,7 +1,7 @@
 import CDNNL
-import CWinograd
+import CKernels
 
-/// ResNet-18's stem in int8 as one step on the project's kernel (`CWinograd/stem_int8.c`): the f32 input quantised
+/// ResNet-18's stem in int8 as one step on the project's kernel (`CKernels/stem_int8.c`): the f32 input quantised
 /// to s8, the 7×7 stride-2 convolution with its bias and ReLU, and the 3×3 stride-2 max pooling, into u8 nhwc.
 ///
 /// oneDNN's int8 stem pads the image's 3 channels to VNNI's groups of 4 (a quarter of its products are zeros) and

@@ -1,8 +1,8 @@
 import CDNNL
-import CWinograd
+import CKernels
 
 /// A 3×3 stride-1 convolution of layer 3 run in int8 as Winograd F(2×2, 3×3) by the project's kernel
-/// (`CWinograd/winograd_int8.c`), u8 nhwc in and out, with the bias, the residual sum and the ReLU.
+/// (`CKernels/winograd_int8.c`), u8 nhwc in and out, with the bias, the residual sum and the ReLU.
 ///
 /// Direct int8 convolution already runs at about 95 % of what the vector units retire; F(2×2) multiplies 2.25×
 /// less. In 8 bits it holds the error bar only where the channels are many, with a scale per transform point from

@@ -1,5 +1,5 @@
 import CDNNL
-import CWinograd
+import CKernels
 
 /// Folded weights reordered once into each layout an execution plan asks for, shared by all plans.
 final class WeightStore {

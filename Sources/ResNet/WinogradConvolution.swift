@@ -1,7 +1,7 @@
 import CDNNL
-import CWinograd
+import CKernels
 
-/// A 3×3 stride-1 convolution run by the project's own Winograd F(4×4, 3×3) kernel (`CWinograd`): layer 4's
+/// A 3×3 stride-1 convolution run by the project's own Winograd F(4×4, 3×3) kernel (`CKernels`): layer 4's
 /// small, wide maps in batches of 4 or more, layers 1 and 2 in batches of 8 or more (`ExecutionPlan.runsOwnWinograd`).
 ///
 /// oneDNN's Winograd keeps each convolution's weights transformed, four times their plain size (113 MB for

@@ -1,4 +1,4 @@
-import CWinograd
+import CKernels
 import Testing
 import TestSupport
 @testable import ResNet

@@ -1,4 +1,4 @@
-import CWinograd
+import CKernels
 import Testing
 
 /// The int8 Winograd F(2x2, 3x3) kernel against a float convolution of the same u8 input, bias, residual and ReLU.

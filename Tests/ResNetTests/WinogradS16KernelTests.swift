@@ -1,4 +1,4 @@
-import CWinograd
+import CKernels
 import Testing
 
 /// The 16-bit Winograd F(4x4, 3x3) kernel against a float convolution of the same u8 input, bias, residual and ReLU.
