@@ -15,11 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 #include "stem_int8.h"
+#include "vnni_common.h"
 
-void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
-int omp_get_thread_num(void);
-
-#define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
 enum {
     SIDE = 224, PAD = 3, PADDED = SIDE + 2 * PAD, ROW_BYTES = PADDED * 3,
@@ -35,9 +32,7 @@ typedef struct {
 } job;
 
 int resnet18_stem_int8_supported(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    return resnet18_cpu_has_vnni();
 }
 
 size_t resnet18_stem_int8_scratch_bytes(int batch, int threads) {

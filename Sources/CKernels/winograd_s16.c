@@ -18,11 +18,8 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include "winograd_s16.h"
+#include "vnni_common.h"
 
-void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
-int omp_get_thread_num(void);
-
-#define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
 enum { POINTS = 36, OC_BLOCK = 64, ROWS = 6, M_BLOCK_TARGET = 450 * 1024, INPUT_BOUND = 25500 };
 
@@ -45,9 +42,7 @@ static size_t v_block_bytes(int rows, int channels_in) { return round_up_64((siz
 static size_t m_block_bytes(int rows, int channels_out) { return round_up_64((size_t)POINTS * rows * channels_out * 4); }
 
 int resnet18_winograd_s16_supported(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    return resnet18_cpu_has_vnni();
 }
 
 int resnet18_winograd_s16_accepts(int channels_in, int channels_out) {
@@ -215,7 +210,7 @@ VNNI static inline void output_column(const __m512 m[6], __m512 o[4]) {
 VNNI static void transform_output(const job *j, int first, int count, const int32_t *m) {
     const resnet18_winograd_s16_conv *c = j->conv;
     const int side = c->side, oc = c->channels_out, per_image = j->tiles_side * j->tiles_side;
-    const __m512 zero = _mm512_setzero_ps(), residual_scale = _mm512_set1_ps(c->residual_scale);
+    const __m512 residual_scale = _mm512_set1_ps(c->residual_scale);
     for (int row = 0; row < count; row++) {
         int tile = first + row, n = tile / per_image, ty = tile % per_image / j->tiles_side, tx = tile % j->tiles_side;
         for (int o0 = 0; o0 < oc; o0 += 16) {
@@ -241,14 +236,7 @@ VNNI static void transform_output(const job *j, int first, int count, const int3
                     int x = tx * 4 + b;
                     if (x >= side) continue;
                     size_t at = (((size_t)n * side + y) * side + x) * oc + o0;
-                    __m512 z = _mm512_add_ps(out[b], bias);
-                    if (c->residual) {
-                        __m128i identity = _mm_loadu_si128((const void *)((const uint8_t *)c->residual + at));
-                        __m512i wide = c->residual_signed ? _mm512_cvtepi8_epi32(identity) : _mm512_cvtepu8_epi32(identity);
-                        z = _mm512_fmadd_ps(_mm512_cvtepi32_ps(wide), residual_scale, z);
-                    }
-                    z = _mm512_max_ps(z, zero);
-                    _mm_storeu_si128((void *)(c->dst + at), _mm512_cvtusepi32_epi8(_mm512_cvtps_epi32(z)));
+                    resnet18_store_u8(_mm512_add_ps(out[b], bias), c->residual, c->residual_signed, residual_scale, c->dst, at);
                 }
             }
         }

@@ -15,8 +15,9 @@ public struct EngineOptions: Sendable {
     public var precision: Precision
     /// Winograd on the 3x3 stride-1 convolutions. fp32: oneDNN's on layers 1-3, the project's own kernel
     /// (`WinogradConvolution`, no transformed weights kept) on layer 4 in batches of 4 or more and on layers 1-2
-    /// in batches of 8 or more. int8: the project's F(2x2) kernel on layer 3 (`Int8WinogradConvolution`), when the
-    /// parameters have its transform-point ranges. bf16: none.
+    /// in batches of 8 or more. int8: the project's F(4x4) kernel in 16-bit integers on layers 1-2
+    /// (`Int16WinogradConvolution`), and its 8-bit F(2x2) on layer 3 (`Int8WinogradConvolution`) when the parameters
+    /// have its transform-point ranges. bf16: none.
     public var winograd: Bool
     /// No Winograd weights of their own for batches of 1 and 2: oneDNN's 4x3 (whose weights the plans of batches 3
     /// to 7 hold anyway) on layers 1-3 and the direct convolution on layer 4, instead of oneDNN's 2x3 on every

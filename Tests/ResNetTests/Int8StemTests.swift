@@ -72,14 +72,15 @@ import TestSupport
         #expect(compensation[5] == 128 * weights[(5 * 147)..<(6 * 147)].reduce(Int32(0)) { $0 + Int32($1) })
         let scratch = AlignedBuffer(byteCount: resnet18_stem_int8_scratch_bytes(2, 2))
         var output = [UInt8](repeating: 0xAA, count: 2 * 56 * 56 * 64)
-        let status = input.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { output in
-                var stem = resnet18_stem_int8(
-                    batch: 2, src: source.baseAddress, input_scale: inputScale,
-                    weights: UnsafePointer(packed.pointer.assumingMemoryBound(to: Int8.self)), compensation: compensation,
-                    multiplier: multipliers, bias: bias, dst: output.baseAddress, scratch: scratch.pointer, threads: 2)
-                return resnet18_stem_int8_run(&stem)
-            }
+        let pinned = Int8WinogradKernelTests.self
+        let (source, c, m, b) = (pinned.pinned(input), pinned.pinned(compensation), pinned.pinned(multipliers), pinned.pinned(bias))
+        defer { source.deallocate(); c.deallocate(); m.deallocate(); b.deallocate() }
+        let status = output.withUnsafeMutableBufferPointer { output in
+            var stem = resnet18_stem_int8(
+                batch: 2, src: source.baseAddress, input_scale: inputScale,
+                weights: UnsafePointer(packed.pointer.assumingMemoryBound(to: Int8.self)), compensation: c.baseAddress,
+                multiplier: m.baseAddress, bias: b.baseAddress, dst: output.baseAddress, scratch: scratch.pointer, threads: 2)
+            return resnet18_stem_int8_run(&stem)
         }
         #expect(status == 0)
 

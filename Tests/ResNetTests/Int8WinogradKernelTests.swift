@@ -13,6 +13,14 @@ import Testing
         mutating func uniform() -> Float { Float(next() % 1_000_000) / 1_000_000 }
     }
 
+    /// A copy of `values` at an address that stays valid until it is deallocated: a C struct holds its pointers
+    /// past the call that fills it, which an array's implicit pointer does not outlive.
+    static func pinned<T>(_ values: [T]) -> UnsafeMutableBufferPointer<T> {
+        let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(values.count, 1))
+        _ = buffer.initialize(from: values)
+        return buffer
+    }
+
     /// Runs the kernel and the reference on one shape; returns (max, mean) absolute difference in output levels.
     static func compare(batch: Int, side: Int, channelsIn: Int, channelsOut: Int, signedResidual: Bool?) throws -> (Int, Double) {
         var random = Generator(state: UInt64(side * 1000 + channelsIn))
@@ -72,12 +80,15 @@ import Testing
         let scratchBytes = resnet18_winograd_int8_scratch_bytes(Int32(batch), Int32(channelsIn), Int32(channelsOut), Int32(side), 2)
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
         defer { scratch.deallocate() }
+        let (src, u, c, dq, pm, b) = (Self.pinned(source), Self.pinned(transformed), Self.pinned(compensation),
+                                      Self.pinned(dequantize), Self.pinned(multipliers), Self.pinned(levelsBias))
+        defer { src.deallocate(); u.deallocate(); c.deallocate(); dq.deallocate(); pm.deallocate(); b.deallocate() }
         let status = output.withUnsafeMutableBufferPointer { out in
             (residual ?? []).withUnsafeBufferPointer { identity in
                 var conv = resnet18_winograd_int8_conv(
                     batch: Int32(batch), channels_in: Int32(channelsIn), channels_out: Int32(channelsOut), side: Int32(side),
-                    src: source, dst: out.baseAddress, weights: transformed, compensation: compensation,
-                    dequantize: dequantize, point_multipliers: multipliers, bias: levelsBias,
+                    src: src.baseAddress, dst: out.baseAddress, weights: u.baseAddress, compensation: c.baseAddress,
+                    dequantize: dq.baseAddress, point_multipliers: pm.baseAddress, bias: b.baseAddress,
                     residual: residual == nil ? nil : UnsafeRawPointer(identity.baseAddress),
                     residual_signed: signedResidual == true ? 1 : 0, residual_scale: outputScale / residualScale,
                     scratch: scratch, threads: 2)

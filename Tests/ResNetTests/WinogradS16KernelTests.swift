@@ -43,11 +43,14 @@ import Testing
         let scratchBytes = resnet18_winograd_s16_scratch_bytes(Int32(batch), Int32(channelsIn), Int32(channelsOut), Int32(side), 2)
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
         defer { scratch.deallocate() }
+        let pinned = Int8WinogradKernelTests.self
+        let (src, u, dq, b) = (pinned.pinned(source), pinned.pinned(transformed), pinned.pinned(dequantize), pinned.pinned(levelsBias))
+        defer { src.deallocate(); u.deallocate(); dq.deallocate(); b.deallocate() }
         let status = output.withUnsafeMutableBufferPointer { out in
             (residual ?? []).withUnsafeBufferPointer { identity in
                 var conv = resnet18_winograd_s16_conv(
                     batch: Int32(batch), channels_in: Int32(channelsIn), channels_out: Int32(channelsOut), side: Int32(side),
-                    src: source, dst: out.baseAddress, weights: transformed, dequantize: dequantize, bias: levelsBias,
+                    src: src.baseAddress, dst: out.baseAddress, weights: u.baseAddress, dequantize: dq.baseAddress, bias: b.baseAddress,
                     residual: residual == nil ? nil : UnsafeRawPointer(identity.baseAddress),
                     residual_signed: signedResidual == true ? 1 : 0, residual_scale: outputScale / residualScale,
                     scratch: scratch, threads: 2)
