@@ -21,11 +21,11 @@ import Testing
         return buffer
     }
 
-    /// Runs the kernel and the reference on one shape; returns (max, mean) absolute difference in output levels.
-    static func compare(batch: Int, side: Int, channelsIn: Int, channelsOut: Int, signedResidual: Bool?) throws -> (Int, Double) {
-        var random = Generator(state: UInt64(side * 1000 + channelsIn))
-        let inputScale: Float = 20, outputScale: Float = 12, residualScale: Float = 10
-        // u8 input, about half of it zero like a ReLU output.
+    /// A convolution's test case from `seed`: u8 input (about half of it zero like a ReLU output, the rest anywhere
+    /// up to 255), OIHW 3x3 weights, bias, and the residual (u8, s8 or none) as stored bytes.
+    static func testCase(seed: UInt64, batch: Int, side: Int, channelsIn: Int, channelsOut: Int, signedResidual: Bool?)
+        -> (source: [UInt8], weights: [Float], bias: [Float], residual: [UInt8]?) {
+        var random = Generator(state: seed)
         let source = (0..<(batch * side * side * channelsIn)).map { _ in random.uniform() < 0.5 ? UInt8(0) : UInt8(random.next() % 256) }
         let weights = (0..<(channelsOut * channelsIn * 9)).map { _ in (random.uniform() - 0.5) * 0.06 }
         let bias = (0..<channelsOut).map { _ in (random.uniform() - 0.5) * 4 }
@@ -34,6 +34,15 @@ import Testing
                 signed ? UInt8(bitPattern: Int8(Int(random.next() % 255) - 127)) : UInt8(random.next() % 256)
             }
         }
+        return (source, weights, bias, residual)
+    }
+
+    /// Runs the kernel and the reference on one shape; returns (max, mean) absolute difference in output levels.
+    static func compare(batch: Int, side: Int, channelsIn: Int, channelsOut: Int, signedResidual: Bool?) throws -> (Int, Double) {
+        let (source, weights, bias, residual) = testCase(seed: UInt64(side * 1000 + channelsIn), batch: batch, side: side,
+                                                         channelsIn: channelsIn, channelsOut: channelsOut,
+                                                         signedResidual: signedResidual)
+        let inputScale: Float = 20, outputScale: Float = 12, residualScale: Float = 10
 
         // Each transform point's largest value over this input, in levels (calibration measures it in real units).
         let tilesAlong = (side + 1) / 2

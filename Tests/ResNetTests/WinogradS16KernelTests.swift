@@ -5,17 +5,10 @@ import Testing
 @Suite struct WinogradS16KernelTests {
     /// Runs the kernel and the float reference on one shape; returns (max, mean) absolute difference in output levels.
     static func compare(batch: Int, side: Int, channelsIn: Int, channelsOut: Int, signedResidual: Bool?) throws -> (Int, Double) {
-        var random = Int8WinogradKernelTests.Generator(state: UInt64(side * 1000 + channelsIn + 7))
+        let (source, weights, bias, residual) = Int8WinogradKernelTests.testCase(
+            seed: UInt64(side * 1000 + channelsIn + 7), batch: batch, side: side, channelsIn: channelsIn,
+            channelsOut: channelsOut, signedResidual: signedResidual)
         let inputScale: Float = 20, outputScale: Float = 12, residualScale: Float = 10
-        // u8 input, about half of it zero like a ReLU output, the rest anywhere up to 255 (the transform's extremes).
-        let source = (0..<(batch * side * side * channelsIn)).map { _ in random.uniform() < 0.5 ? UInt8(0) : UInt8(random.next() % 256) }
-        let weights = (0..<(channelsOut * channelsIn * 9)).map { _ in (random.uniform() - 0.5) * 0.06 }
-        let bias = (0..<channelsOut).map { _ in (random.uniform() - 0.5) * 4 }
-        let residual: [UInt8]? = signedResidual.map { signed in
-            (0..<(batch * side * side * channelsOut)).map { _ in
-                signed ? UInt8(bitPattern: Int8(Int(random.next() % 255) - 127)) : UInt8(random.next() % 256)
-            }
-        }
 
         var transformed = [Int16](repeating: 0, count: 36 * channelsIn * channelsOut)
         var weightScales = [Float](repeating: 0, count: 36 * channelsOut)
