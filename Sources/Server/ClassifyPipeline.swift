@@ -86,12 +86,30 @@ struct ClassifyPipeline: Sendable {
         return classified
     }
 
-    /// Classifies ready tensors (KServe FP32 input): no decoding, no cache.
-    func classify(tensors: [[Float]], topK: Int) async throws(APIError) -> [Classification] {
+    /// Classifies ready tensors (KServe FP32 input): no decoding, no cache. With a `source` and history on, each
+    /// answer is recorded like an upload's: the SHA-256 of the tensor's float32 bytes, a thumbnail of what it shows.
+    func classify(tensors: [[Float]], topK: Int, source: String? = nil) async throws(APIError) -> [Classification] {
+        let images = tensors.map {
+            PreparedImage(tensor: $0, width: 224, height: 224, decodeMilliseconds: 0, preprocessMilliseconds: 0)
+        }
+        let results: [Classification]
         do {
-            return try await batcher.classify(tensors: tensors, topK: topK, includeLogits: true)
+            results = try await batcher.classify(images, topK: topK, includeLogits: true)
         } catch {
             throw APIError(error, retryAfterSeconds: retryAfterSeconds)
         }
+        if let history, let source {
+            let items = zip(images, results).map { image, result in
+                HistoryRecorder.Item(classification: result, sha256: Self.key(of: image), bytes: [], image: image)
+            }
+            _ = await history.record(items, source: source, user: Caller.current?.recordedName)
+        }
+        return results
+    }
+
+    /// The SHA-256 of a tensor's float32 bytes (little-endian, as sent).
+    private static func key(of image: PreparedImage) -> ResultCache.Key {
+        guard case .tensor(let values) = image.pixels else { return "" }
+        return values.withUnsafeBytes { ResultCache.key(for: Array($0)) }
     }
 }

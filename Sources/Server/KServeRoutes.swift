@@ -101,7 +101,8 @@ struct KServeRoutes: Sendable {
         let results: [Classification]
         switch (input.datatype.uppercased(), input.data) {
         case ("FP32", .numbers(let values)):
-            results = try await pipeline.classify(tensors: try Self.images(in: values, shape: input.shape), topK: topK)
+            results = try await pipeline.classify(tensors: try Self.images(in: values, shape: input.shape), topK: topK,
+                                                  source: "POST /v2/models/\(Self.modelName)/infer")
         case ("BYTES", .strings(let encoded)):
             let images = try Self.uploads(from: encoded, shape: input.shape)
             results = try await pipeline.classify(images, topK: topK, includeLogits: true,
@@ -132,20 +133,19 @@ struct KServeRoutes: Sendable {
 
     /// Splits FP32 data of shape `[N,3,224,224]` into N image tensors.
     static func images(in values: [Float], shape: [Int]) throws(APIError) -> [[Float]] {
-        guard shape.count == 4, shape[0] >= 1, Array(shape[1...]) == [3, 224, 224] else {
-            throw .badRequest("FP32 input shape must be [N,3,224,224] (normalised RGB, NCHW), not \(shape)")
+        do {
+            return try KServeInput.imageTensors(values, shape: shape, valuesPerImage: ResNet18Engine.inputCount)
+        } catch {
+            throw .badRequest("FP32 \(error.message)")
         }
-        let per = ResNet18Engine.inputCount
-        guard values.count == shape[0] * per else {
-            throw .badRequest("FP32 input of shape \(shape) needs \(shape[0] * per) values, got \(values.count)")
-        }
-        return (0..<shape[0]).map { Array(values[($0 * per)..<(($0 + 1) * per)]) }
     }
 
     /// Decodes BYTES elements (base64 of image files) of shape `[N]` or `[N,1]`.
     static func uploads(from encoded: [String], shape: [Int]) throws(APIError) -> [Upload] {
-        guard (shape.count == 1 || (shape.count == 2 && shape[1] == 1)), shape[0] == encoded.count, !encoded.isEmpty else {
-            throw .badRequest("BYTES input shape must be [N] with N base64-encoded images, not \(shape) with \(encoded.count) elements")
+        do {
+            try KServeInput.checkBytesShape(shape, count: encoded.count)
+        } catch {
+            throw .badRequest(error.message)
         }
         return try encoded.enumerated().map { (position, text) throws(APIError) in
             guard let data = Data(base64Encoded: text, options: .ignoreUnknownCharacters) else {

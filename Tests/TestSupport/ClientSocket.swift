@@ -41,8 +41,16 @@ public final class ClientSocket: @unchecked Sendable {
 
     /// POSTs `image` to /v1/classify with `Connection: close` and returns the whole answer.
     public func request(_ image: [UInt8]) throws -> String {
-        let head = "POST /v1/classify HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: image/jpeg\r\nContent-Length: \(image.count)\r\n\r\n"
-        try send(Array(head.utf8) + image)
+        try request("POST", "/v1/classify", headers: ["Content-Type": "image/jpeg"], body: image)
+    }
+
+    /// Sends one request with `Connection: close` (and `Content-Length` when there is a body) and returns the whole
+    /// answer, head and body.
+    public func request(_ method: String, _ target: String, headers: [String: String] = [:], body: [UInt8] = []) throws -> String {
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
+        if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
+        try send(Array((head + "\r\n").utf8) + body)
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         setTimeout(seconds: 120)
