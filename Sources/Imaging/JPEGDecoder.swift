@@ -10,6 +10,9 @@ enum JPEGDecoder {
     static func decode(_ bytes: UnsafeRawBufferPointer, maxPixels: Int) throws(ImagingError) -> RGBImage {
         let frame = try frameHeader(in: bytes)
         try frame.info.checkDimensions(maxPixels: maxPixels)
+        // libjpeg reports data running out only as a warning, and TurboJPEG keeps only the first warning's text,
+        // so a file cut in its headers or scan came out as a grey or half picture. Pillow refuses such files.
+        guard endsAfterScan(bytes) else { throw .corrupt("JPEG: premature end of data (the file ends before its image data is complete)") }
         let (width, height) = (frame.info.width, frame.info.height)
         let decompressor = TurboJPEGDecompressor()
 
@@ -61,6 +64,20 @@ enum JPEGDecoder {
         return nil
     }
 
+    /// Whether an end-of-image marker (FF D9) follows the first scan. Inside entropy-coded data an FF byte is
+    /// always followed by 00 or a restart marker, so FF D9 there is the end; the headers before the scan are
+    /// skipped segment by segment (an EXIF thumbnail carries a scan and an end of its own).
+    static func endsAfterScan(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var walker = JPEGSegmentWalker(bytes)
+        while walker.next() != nil {}
+        guard var offset = walker.scanOffset else { return false }
+        while offset + 1 < bytes.count {
+            if bytes[offset] == 0xFF && bytes[offset + 1] == 0xD9 { return true }
+            offset += 1
+        }
+        return false
+    }
+
     /// The first SOFn segment: what Pillow's JpegImagePlugin reads size and mode from.
     /// Parsed here rather than by tjDecompressHeader3, which in libjpeg-turbo 2.1 rejects
     /// unusual chroma subsampling that libjpeg (and so Pillow) decodes fine.
@@ -107,6 +124,8 @@ struct JPEGSegmentWalker {
     private let bytes: UnsafeRawBufferPointer
     private var offset = 2  // after SOI
     private var finished = false
+    /// Where the first start-of-scan marker's segment begins, once the walk has reached it.
+    private(set) var scanOffset: Int?
 
     init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
@@ -120,7 +139,11 @@ struct JPEGSegmentWalker {
             guard offset + 2 < bytes.count else { break }
             let marker = bytes[offset]
             // Start of scan or end of image: no header segments after this point.
-            if marker == 0xDA || marker == 0xD9 { finished = true; return nil }
+            if marker == 0xDA || marker == 0xD9 {
+                if marker == 0xDA { scanOffset = offset + 1 }
+                finished = true
+                return nil
+            }
             // Standalone markers (RSTn, SOI, TEM) carry no length.
             if (0xD0...0xD8).contains(marker) || marker == 0x01 || marker == 0x00 { offset += 1; continue }
             let length = Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])

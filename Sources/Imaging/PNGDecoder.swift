@@ -114,6 +114,8 @@ final class SPNGDecoder {
         var chunkSizeLimit = 0, cacheLimit = 0
         spng_get_chunk_limits(context, &chunkSizeLimit, &cacheLimit)
         spng_set_chunk_limits(context, chunkSizeLimit, 64 << 20)
+        // A CRC error in any chunk is an error, as in Pillow (libspng's default skips damaged ancillary chunks).
+        spng_set_crc_action(context, Int32(SPNG_CRC_ERROR.rawValue), Int32(SPNG_CRC_ERROR.rawValue))
         try check(spng_set_png_buffer(context, bytes.baseAddress, bytes.count))
     }
 

@@ -18,21 +18,33 @@ final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var exitStatus: Int32?
 
-    /// Starts `executable` (looked up in `PATH`) with `arguments`.
-    init(executable: String, arguments: [String]) throws(MonitoringError) {
-        var output: [Int32] = [0, 0], errors: [Int32] = [0, 0]
+    /// Starts `executable` (looked up in `PATH`) with `arguments`; with `standardInput`, the child reads those
+    /// bytes on its stdin (a pipe, then end of file) instead of /dev/null: how a secret reaches it without
+    /// appearing in its command line, which every local user can read in `ps`.
+    init(executable: String, arguments: [String], standardInput: [UInt8]? = nil) throws(MonitoringError) {
+        var output: [Int32] = [0, 0], errors: [Int32] = [0, 0], input: [Int32] = [-1, -1]
         guard pipe(&output) == 0 else { throw .cannotStart(executable, problem: String(cString: strerror(errno))) }
         guard pipe(&errors) == 0 else {
             close(output[0]); close(output[1])
             throw .cannotStart(executable, problem: String(cString: strerror(errno)))
         }
+        if standardInput != nil {
+            guard pipe(&input) == 0 else {
+                for descriptor in output + errors { close(descriptor) }
+                throw .cannotStart(executable, problem: String(cString: strerror(errno)))
+            }
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if standardInput != nil {
+            posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        for descriptor in [output[0], output[1], errors[0], errors[1]] {
+        for descriptor in output + errors + input where descriptor >= 0 {
             posix_spawn_file_actions_addclose(&actions, descriptor)
         }
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -41,6 +53,22 @@ final class ChildProcess: @unchecked Sendable {
         let status = posix_spawnp(&pid, executable, &actions, nil, argv, environ)
         close(output[1])
         close(errors[1])
+        if let standardInput {
+            close(input[0])
+            // A few hundred bytes, well under a pipe's buffer: written at once, then end of file.
+            if status == 0 {
+                standardInput.withUnsafeBytes { bytes in
+                    var written = 0
+                    while written < bytes.count {
+                        let count = write(input[1], bytes.baseAddress! + written, bytes.count - written)
+                        if count < 0 && errno == EINTR { continue }
+                        guard count > 0 else { break }
+                        written += count
+                    }
+                }
+            }
+            close(input[1])
+        }
         guard status == 0 else {
             close(output[0]); close(errors[0])
             let problem = status == ENOENT

@@ -33,7 +33,8 @@ final class FFmpegRun: Sendable {
     init(source: VideoSource, fps: Double, maxPixels: Int, timeoutSeconds: Int, executable: String = "ffmpeg",
          queueCapacity: Int) throws(MonitoringError) {
         process = try ChildProcess(executable: executable,
-                                   arguments: source.ffmpegArguments(fps: fps, timeoutSeconds: timeoutSeconds))
+                                   arguments: source.ffmpegArguments(fps: fps, timeoutSeconds: timeoutSeconds),
+                                   standardInput: source.ffmpegInput(timeoutSeconds: timeoutSeconds))
         queue = FrameQueue(capacity: queueCapacity, dropsOldest: source.isLive)
         errorTail = ErrorTail(keep: 8)
         delivered = Counter()

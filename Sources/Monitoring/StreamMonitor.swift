@@ -71,7 +71,7 @@ public struct StreamMonitor: Sendable {
                                     timeoutSeconds: configuration.networkTimeoutSeconds, executable: configuration.ffmpeg,
                                     queueCapacity: max(4, Int((configuration.fps * configuration.liveBufferSeconds).rounded(.up))))
             } catch {
-                await onEvent(.status(StreamStatus(state: .failed, message: error.description)))
+                await onEvent(.status(StreamStatus(state: .failed, message: configuration.source.redacting(error.description))))
                 return
             }
             await onProcess(run.processID)
@@ -98,7 +98,7 @@ public struct StreamMonitor: Sendable {
                     for position in windows.indices {
                         guard let (index, probability) = windows[position].observe(probabilities: probabilities) else { continue }
                         let known = index < labels.count ? labels[index] : nil
-                        let alert = Alert(time: time, source: configuration.source.location, label: known?.name ?? "class \(index)",
+                        let alert = Alert(time: time, source: configuration.source.redacted, label: known?.name ?? "class \(index)",
                                           index: index, wnid: known?.wnid, probability: probability, frame: frameNumber,
                                           weights: result.weights.resultLabel, trained: result.weights.trained, rule: position,
                                           top: result.top)
@@ -120,9 +120,9 @@ public struct StreamMonitor: Sendable {
             }
             if !configuration.source.isLive {
                 if outcome.status == 0 && outcome.readError == nil {
-                    await onEvent(.status(StreamStatus(state: .ended, message: "end of \(configuration.source.location) after \(frameNumber) frames")))
+                    await onEvent(.status(StreamStatus(state: .ended, message: "end of \(configuration.source.redacted) after \(frameNumber) frames")))
                 } else {
-                    await onEvent(.status(StreamStatus(state: .failed, message: outcome.summary)))
+                    await onEvent(.status(StreamStatus(state: .failed, message: configuration.source.redacting(outcome.summary))))
                 }
                 return
             }
@@ -131,7 +131,7 @@ public struct StreamMonitor: Sendable {
             let delay = backoff.nextDelay()
             let seconds = delay.seconds
             await onEvent(.status(StreamStatus(state: .restarting,
-                                               message: "\(outcome.summary); restarting in \(Self.format(seconds)) s",
+                                               message: "\(configuration.source.redacting(outcome.summary)); restarting in \(Self.format(seconds)) s",
                                                retryAt: Date().addingTimeInterval(seconds), backoffSeconds: seconds)))
             try? await Task.sleep(for: delay)
         }

@@ -13,11 +13,19 @@ public struct VideoSource: Sendable, Equatable, CustomStringConvertible {
 
     public static let urlSchemes: Set<String> = ["rtsp", "rtsps", "http", "https"]
 
-    /// As given by the user.
+    /// As given by the user; only ffmpeg gets it (credentials included), never a person or a log.
     public let location: String
     public let kind: Kind
 
-    public var description: String { location }
+    /// The location with its credentials masked (`rtsp://user:***@host/...`): what answers, events and logs show.
+    public var redacted: String { kind == .url ? Redaction.url(location) : location }
+
+    /// Text from ffmpeg or the network with this source's secrets masked.
+    public func redacting(_ text: String) -> String {
+        kind == .url ? Redaction.masked(in: text, secrets: Redaction.secrets(of: location)) : text
+    }
+
+    public var description: String { redacted }
 
     /// A live source restarts with backoff when ffmpeg exits; a file ends.
     public var isLive: Bool { kind != .file }
@@ -35,10 +43,12 @@ public struct VideoSource: Sendable, Equatable, CustomStringConvertible {
             guard Self.urlSchemes.contains(scheme) else {
                 throw .badSource("\(scheme):// sources are not read here: use rtsp://, rtsps://, http:// or https://")
             }
-            guard let components = URLComponents(string: trimmed), let host = components.host, !host.isEmpty else {
-                throw .badSource("\(trimmed) is not a valid URL (it needs a host, e.g. rtsp://camera.local:554/stream)")
+            // Schemes are case-insensitive (RFC 3986) but ffmpeg knows its protocols in lower case only.
+            let normalised = scheme + trimmed[colon.lowerBound...]
+            guard let components = URLComponents(string: normalised), let host = components.host, !host.isEmpty else {
+                throw .badSource("\(Redaction.url(normalised)) is not a valid URL (it needs a host, e.g. rtsp://camera.local:554/stream)")
             }
-            self.location = trimmed
+            self.location = normalised
             self.kind = .url
             return
         }
@@ -82,13 +92,35 @@ public struct VideoSource: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The whole ffmpeg command line (without the program name): frames at `fps` as PPM on stdout.
+    /// Whether the URL carries credentials (a password, or a secret query value) that must stay out of `ps`.
+    var hasCredentials: Bool { kind == .url && !Redaction.secrets(of: location).isEmpty }
+
+    /// The whole ffmpeg command line (without the program name): frames at `fps` as PPM on stdout. A URL with
+    /// credentials is not on it: ffmpeg reads it from its stdin (`ffmpegInput`), as a one-entry concat list whose
+    /// `option` lines carry the same transport and timeouts.
     func ffmpegArguments(fps: Double, timeoutSeconds: Int) -> [String] {
-        ["-nostdin", "-hide_banner", "-loglevel", "error"]
-            + inputArguments(timeoutSeconds: timeoutSeconds)
-            + ["-i", location, "-an", "-sn", "-dn", "-vf", "fps=\(Self.format(fps))",
+        let input = hasCredentials
+            ? ["-f", "concat", "-safe", "0", "-protocol_whitelist", Self.concatProtocols, "-i", "pipe:0"]
+            : inputArguments(timeoutSeconds: timeoutSeconds) + ["-i", location]
+        return ["-nostdin", "-hide_banner", "-loglevel", "error"] + input
+            + ["-an", "-sn", "-dn", "-vf", "fps=\(Self.format(fps))",
                "-pix_fmt", "rgb24", "-c:v", "ppm", "-f", "image2pipe", "-"]
     }
+
+    /// What ffmpeg reads on stdin: the concat list naming a URL with credentials; nil for every other source.
+    func ffmpegInput(timeoutSeconds: Int) -> [UInt8]? {
+        guard hasCredentials else { return nil }
+        let quoted = "'" + location.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+        var lines = ["ffconcat version 1.0", "file \(quoted)"]
+        let options = inputArguments(timeoutSeconds: timeoutSeconds)
+        for index in stride(from: 0, to: options.count - 1, by: 2) {
+            lines.append("option \(options[index].dropFirst()) \(options[index + 1])")
+        }
+        return Array((lines.joined(separator: "\n") + "\n").utf8)
+    }
+
+    /// The protocols the concat list's URL may use (ffmpeg refuses network protocols from a list by default).
+    static let concatProtocols = "pipe,file,http,https,tcp,tls,crypto,rtsp,rtsps,rtp,srtp,udp,httpproxy"
 
     static func format(_ fps: Double) -> String {
         fps == fps.rounded() ? String(Int(fps)) : String(fps)

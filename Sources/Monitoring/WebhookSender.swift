@@ -60,11 +60,11 @@ public actor WebhookSender {
                     break
                 }
                 if attempt < attempts {
-                    log("webhook \(url): \(problem!); retrying in \(StreamMonitor.format(delay.seconds)) s (attempt \(attempt + 1) of \(attempts))")
+                    log("webhook \(Redaction.url(url)): \(problem!); retrying in \(StreamMonitor.format(delay.seconds)) s (attempt \(attempt + 1) of \(attempts))")
                     try? await Task.sleep(for: delay)
                     delay = min(delay * 2, .seconds(60))
                 } else {
-                    log("webhook \(url): \(problem!); gave up after \(attempts) attempts")
+                    log("webhook \(Redaction.url(url)): \(problem!); gave up after \(attempts) attempts")
                 }
             }
             if sent { delivered += 1 } else { abandoned += 1 }

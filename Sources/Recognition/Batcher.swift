@@ -59,9 +59,9 @@ public actor Batcher {
     }
 
     public let recognizer: Recognizer
-    public let maxBatch: Int
+    public nonisolated let maxBatch: Int
     public let maxDelay: Duration
-    public let queueDepth: Int
+    public nonisolated let queueDepth: Int
     private let onBatch: @Sendable (BatchReport) -> Void
     private let inferenceThread = InferenceThread()
 

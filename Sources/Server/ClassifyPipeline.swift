@@ -1,3 +1,4 @@
+import Imaging
 import Recognition
 import ResNet
 
@@ -9,14 +10,18 @@ struct Classified: Sendable {
     var historyID: Int64?
 }
 
-/// What every image route does with uploaded bytes: the result cache, then decoding on the request's own task,
-/// then the shared batcher for the engine call.
+/// What every image route does with uploaded bytes: the request's limits, the result cache, then decoding on the
+/// request's own task under the server-wide pixel budget, then the shared batcher for the engine call.
 struct ClassifyPipeline: Sendable {
     let recognizer: Recognizer
     let batcher: Batcher
     let cache: ResultCache
     let metrics: ServiceMetrics
     let retryAfterSeconds: Int
+    /// Pixels being decoded at once, across all requests.
+    let decodeBudget: DecodeBudget
+    /// The most pixels (summed over its images, from their headers) one request may bring.
+    let maxRequestPixels: Int
     /// Records each answer in the history; nil when history is off.
     var history: HistoryRecorder? = nil
 
@@ -24,6 +29,8 @@ struct ClassifyPipeline: Sendable {
     /// With a `source` (`"POST /v1/classify"`, `"page"`, …) and history on, each answer is recorded.
     func classify(_ uploads: [Upload], topK: Int, includeLogits: Bool = false,
                   source: String? = nil) async throws(APIError) -> [Classified] {
+        // Limits first, before the cache: a cached image is answered and recorded like any other.
+        try checkLimits(uploads)
         var answers = [Classified?](repeating: nil, count: uploads.count)
         var items = [HistoryRecorder.Item?](repeating: nil, count: uploads.count)
         let recording = history != nil && source != nil
@@ -43,40 +50,16 @@ struct ClassifyPipeline: Sendable {
                 misses.append((position, key))
             }
         }
-        if !misses.isEmpty {
-            // Admission first: a full queue refuses before any decoding work is spent.
-            do {
-                try await batcher.announce(misses.count)
-            } catch {
-                throw APIError(error, retryAfterSeconds: retryAfterSeconds)
+        let prepared = try await classifyMisses(misses.map(\.position), of: uploads, topK: topK)
+        for (miss, (result, image)) in zip(misses, prepared) {
+            await cache.insert(result, for: miss.key)
+            if recording {
+                items[miss.position] = .init(classification: result, sha256: miss.key, bytes: uploads[miss.position].bytes,
+                                             image: image)
             }
-            var images: [PreparedImage] = []
-            for miss in misses {
-                let upload = uploads[miss.position]
-                do {
-                    images.append(try recognizer.prepare(upload.bytes))
-                } catch {
-                    await batcher.withdraw(misses.count)
-                    throw APIError(error, file: uploads.count > 1 ? upload.filename ?? "image \(miss.position + 1)" : nil,
-                                   retryAfterSeconds: retryAfterSeconds)
-                }
-            }
-            let results: [Classification]
-            do {
-                results = try await batcher.classify(images, topK: topK, includeLogits: true, announced: true)
-            } catch {
-                throw APIError(error, retryAfterSeconds: retryAfterSeconds)
-            }
-            for ((miss, result), image) in zip(zip(misses, results), images) {
-                await cache.insert(result, for: miss.key)
-                if recording {
-                    items[miss.position] = .init(classification: result, sha256: miss.key, bytes: uploads[miss.position].bytes,
-                                                 image: image)
-                }
-                var answer = result
-                if !includeLogits { answer.logits = nil }
-                answers[miss.position] = Classified(classification: answer, cached: false)
-            }
+            var answer = result
+            if !includeLogits { answer.logits = nil }
+            answers[miss.position] = Classified(classification: answer, cached: false)
         }
         var classified = answers.map { $0! }
         if let history, let source {
@@ -84,6 +67,81 @@ struct ClassifyPipeline: Sendable {
             for (position, id) in ids.enumerated() { classified[position].historyID = id }
         }
         return classified
+    }
+
+    /// Refuses a request over the per-request limits before any work: more images than the queue holds, or more
+    /// pixels (from the headers, overflow-checked) than `maxRequestPixels`. A file that is not an image fails here.
+    private func checkLimits(_ uploads: [Upload]) throws(APIError) {
+        if uploads.count > batcher.queueDepth {
+            throw APIError(BatcherError.tooManyImages(count: uploads.count, depth: batcher.queueDepth),
+                           retryAfterSeconds: retryAfterSeconds)
+        }
+        var total = 0
+        for (position, upload) in uploads.enumerated() {
+            let info: ImageInfo
+            do {
+                info = try ImageDecoder.info(of: upload.bytes)
+            } catch {
+                throw APIError(error, file: uploads.count > 1 ? upload.filename ?? "image \(position + 1)" : nil,
+                               retryAfterSeconds: retryAfterSeconds)
+            }
+            let (pixels, overflow) = info.width.multipliedReportingOverflow(by: info.height)
+            let (sum, sumOverflow) = total.addingReportingOverflow(pixels)
+            guard !overflow, !sumOverflow, sum <= maxRequestPixels else {
+                throw .tooManyImages("the \(uploads.count == 1 ? "image has" : "\(uploads.count) images have") more than "
+                    + "\(maxRequestPixels) pixels in all (--max-request-pixels): send fewer or smaller images per request")
+            }
+            total = sum
+        }
+    }
+
+    /// Decodes the uploads at `positions` one at a time under the pixel budget, and hands them to the batcher in
+    /// groups of up to a batch, each group admitted to the queue just before it is decoded: a request never holds
+    /// more than about two batches' worth of the queue, however many images it brings, and the engine runs one
+    /// group while the next decodes. Results in the order of `positions`, with the prepared images.
+    private func classifyMisses(_ positions: [Int], of uploads: [Upload], topK: Int) async throws(APIError)
+        -> [(Classification, PreparedImage)] {
+        guard !positions.isEmpty else { return [] }
+        let groupSize = max(1, batcher.maxBatch)
+        let batcher = self.batcher
+        do {
+            return try await withThrowingTaskGroup(of: (Int, [(Classification, PreparedImage)]).self) { group in
+                var groupIndex = 0
+                for start in stride(from: 0, to: positions.count, by: groupSize) {
+                    let chunk = positions[start..<min(start + groupSize, positions.count)]
+                    try await batcher.announce(chunk.count)
+                    var images: [PreparedImage] = []
+                    for position in chunk {
+                        do {
+                            images.append(try await prepare(uploads[position]))
+                        } catch {
+                            await batcher.withdraw(chunk.count - images.count)
+                            throw APIError(error, file: uploads.count > 1 ? uploads[position].filename ?? "image \(position + 1)" : nil,
+                                           retryAfterSeconds: retryAfterSeconds)
+                        }
+                    }
+                    let index = groupIndex
+                    groupIndex += 1
+                    group.addTask { [images] in
+                        let results = try await batcher.classify(images, topK: topK, includeLogits: true, announced: true)
+                        return (index, Array(zip(results, images)))
+                    }
+                }
+                var groups = [[(Classification, PreparedImage)]](repeating: [], count: groupIndex)
+                for try await (index, results) in group { groups[index] = results }
+                return groups.flatMap { $0 }
+            }
+        } catch {
+            throw APIError(error, retryAfterSeconds: retryAfterSeconds)
+        }
+    }
+
+    /// Decodes and preprocesses one upload once its pixels fit in the server's decode budget.
+    private func prepare(_ upload: Upload) async throws -> PreparedImage {
+        let pixels = (try? ImageDecoder.info(of: upload.bytes)).map { $0.width.multipliedReportingOverflow(by: $0.height) }
+        let cost = pixels.map { $0.overflow ? Int.max : $0.partialValue } ?? 1
+        let recognizer = self.recognizer
+        return try await decodeBudget.withPixels(cost) { () throws(RecognitionError) in try recognizer.prepare(upload.bytes) }
     }
 
     /// Classifies ready tensors (KServe FP32 input): no decoding, no cache. With a `source` and history on, each

@@ -9,7 +9,7 @@ struct ClassifyRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/classify") { request, _ in
-            let topK = try TopK.parse(request.uri.queryParameters["top_k"].map(String.init), default: defaultTopK,
+            let topK = try TopK.parse(request.formParameters["top_k"].map(String.init), default: defaultTopK,
                                       classCount: pipeline.recognizer.labels.count)
             let images = try await uploads.images(in: request)
             // The page says so, so that its uploads show as "page" in the history.

@@ -19,7 +19,7 @@ struct HistoryRoutes: Sendable {
 
         router.get("/v1/history") { request, _ in
             let store = try available()
-            let query = request.uri.queryParameters
+            let query = request.formParameters
             let filter = try HistoryQuery.filter(query)
             let page = try HistoryQuery.page(query)
             let result = try await Self.storage { () async throws(StorageError) in try await store.query(filter, page: page) }
@@ -27,7 +27,7 @@ struct HistoryRoutes: Sendable {
         }
         router.get("/v1/history.csv") { request, _ in
             let store = try available()
-            let filter = try HistoryQuery.filter(request.uri.queryParameters)
+            let filter = try HistoryQuery.filter(request.formParameters)
             // Fails before the first byte when the database is unreadable (an error status, not a cut-off file).
             _ = try await Self.storage { () async throws(StorageError) in try await store.count(filter) }
             var headers = HTTPFields()
@@ -40,7 +40,7 @@ struct HistoryRoutes: Sendable {
         }
         router.get("/v1/history/labels") { request, _ in
             let store = try available()
-            let query = request.uri.queryParameters
+            let query = request.formParameters
             let filter = try HistoryQuery.filter(query)
             let bucket = try HistoryQuery.bucketSeconds(query)
             let counts = try await Self.storage { () async throws(StorageError) in try await store.labelCounts(filter, bucketSeconds: bucket) }

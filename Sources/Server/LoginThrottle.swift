@@ -2,7 +2,7 @@ import Foundation
 
 /// Slows down password guessing: after `freeFailures` failed logins for one user name, or from one client
 /// address, further attempts for it are refused with 429 for a lockout that doubles with every new failure
-/// (1 s, 2 s, 4 s, ... up to `maximumLockoutSeconds`). A success clears the user's and the address's record;
+/// (1 s, 2 s, 4 s, ... up to `maximumLockoutSeconds`). A success clears the user's record, not the address's;
 /// records are forgotten `forgetAfterSeconds` after their last failure. Kept in memory, per replica.
 actor LoginThrottle {
     typealias Policy = LoginThrottlePolicy
@@ -45,8 +45,10 @@ actor LoginThrottle {
         }
     }
 
+    /// Clears the user's record only. The address keeps its count: otherwise one valid account would let an
+    /// attacker reset it between guesses and try one password across many user names without limit.
     func recordSuccess(user: String, client: String?) {
-        for key in keys(user: user, client: client) { records[key] = nil }
+        records["user:" + user.lowercased()] = nil
     }
 
     private func keys(user: String, client: String?) -> [String] {

@@ -44,7 +44,9 @@ public struct RecognitionServer: Sendable {
                               onBatch: { metrics.recordBatch($0) })
         var pipeline = ClassifyPipeline(recognizer: recognizer, batcher: batcher,
                                         cache: ResultCache(capacity: configuration.cacheEntries),
-                                        metrics: metrics, retryAfterSeconds: configuration.retryAfterSeconds)
+                                        metrics: metrics, retryAfterSeconds: configuration.retryAfterSeconds,
+                                        decodeBudget: DecodeBudget(capacityPixels: recognizer.decodeOptions.maxPixels),
+                                        maxRequestPixels: max(configuration.maxRequestPixels, recognizer.decodeOptions.maxPixels))
         var services: [any Service] = [BatcherService(batcher: batcher)]
         var writer: HistoryWriter?
         if let history {

@@ -16,6 +16,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var cacheEntries = 1024
     /// Largest request body accepted, in bytes.
     public var maxUploadBytes = 20 * 1024 * 1024
+    /// Most pixels one request may bring, summed over its images from their headers (decoding cost follows pixels,
+    /// not bytes); at least one image of `--max-pixels` is always allowed.
+    public var maxRequestPixels = 160_000_000
     /// Top classes answered by `/v1/classify` when `top_k` is not given.
     public var defaultTopK = 5
     /// Seconds a client told 503 is asked to wait (`Retry-After`).
@@ -78,6 +81,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard historyWaitSeconds >= 0 && historyWaitSeconds <= 600 else {
             throw .invalid("--history-wait must be from 0 to 600 seconds, not \(historyWaitSeconds)")
         }
+        guard maxRequestPixels > 0 else { throw .invalid("--max-request-pixels must be at least 1") }
         guard requestTimeoutSeconds > 0 else { throw .invalid("--request-timeout must be more than 0 seconds") }
     }
 
@@ -87,7 +91,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             "listen: \(host):\(port == 0 ? "any free port" : String(port))",
             "batching: up to \(maxBatch) images per engine call, waiting at most \(maxBatchDelayMilliseconds) ms for more; queue depth \(queueDepth)",
             "result cache: \(cacheEntries == 0 ? "off" : "\(cacheEntries) entries")",
-            "max upload: \(Self.describe(bytes: maxUploadBytes)); request timeout \(requestTimeoutSeconds) s",
+            "max upload: \(Self.describe(bytes: maxUploadBytes)), \(maxRequestPixels) pixels per request; request timeout \(requestTimeoutSeconds) s",
             "sessions: \(Self.describe(seconds: sessionLifetimeSeconds)), cookies HttpOnly SameSite=Lax, Secure \(secureCookies ? "always" : "when X-Forwarded-Proto is https")",
             "failed logins: \(loginThrottle.freeFailures) free per user and per address, then locked out \(Int(loginThrottle.firstLockoutSeconds)) s doubling to \(Int(loginThrottle.maximumLockoutSeconds)) s",
             "streams: at most \(maxStreams) at once, restarts backing off up to \(streamMaxBackoffSeconds) s",

@@ -83,7 +83,7 @@ actor StreamSupervisor {
         }
         streams[id] = entry
         order.append(id)
-        log("stream \(id): watching \(configuration.source.location)")
+        log("stream \(id): watching \(configuration.source.redacted)")
         return info(entry)
     }
 

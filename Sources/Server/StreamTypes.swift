@@ -107,12 +107,12 @@ struct StreamInfo: Encodable, Sendable {
 
     init(_ entry: StreamSupervisor.Entry, weights: WeightsIdentity) {
         id = entry.id
-        source = entry.configuration.source.location
+        source = entry.configuration.source.redacted
         fps = entry.configuration.fps
         rules = entry.configuration.rules.map {
             RuleInfo(labels: $0.names, classes: $0.classes.sorted(), threshold: $0.threshold, window: "\($0.k)/\($0.n)")
         }
-        webhook = entry.request.webhook
+        webhook = entry.request.webhook.map(Redaction.url)
         status = entry.status.state.rawValue
         message = entry.status.message
         lastError = entry.lastError

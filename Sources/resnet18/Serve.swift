@@ -31,6 +31,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-upload-mb"), help: "Largest request body, in megabytes.")
     var maxUploadMegabytes = 20.0
 
+    @Option(help: "Most pixels one request may bring, summed over its images (decoding cost grows with pixels, not bytes).")
+    var maxRequestPixels = 160_000_000
+
     @Flag(help: "Serve without login even on a non-loopback address (only behind something else that authenticates).")
     var noAuth = false
 
@@ -86,6 +89,7 @@ struct Serve: AsyncParsableCommand {
             configuration.queueDepth = queueDepth
             configuration.cacheEntries = cacheEntries
             configuration.maxUploadBytes = Int((maxUploadMegabytes * 1024 * 1024).rounded())
+            configuration.maxRequestPixels = maxRequestPixels
             configuration.requestTimeoutSeconds = requestTimeoutSeconds
             configuration.noAuth = noAuth
             configuration.sessionLifetimeSeconds = Int((sessionHours * 3600).rounded())

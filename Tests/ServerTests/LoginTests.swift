@@ -169,6 +169,24 @@ extension ServerTests {
             }
         }
 
+        @Test("A successful login does not clear the address's failures: one valid account cannot unlock guessing across user names")
+        func successKeepsAddressCount() async throws {
+            try await AuthBed.with(.sqlite) { bed in
+                try await bed.run { client in
+                    for name in ["anna", "bob", "carl", "dora"] {
+                        #expect(try await client.postLogin(name, "Summer2026!").status == .unauthorized)
+                    }
+                    // The attacker's own valid account signs in between guesses...
+                    #expect(try await client.postLogin(AuthBed.viewerName, AuthBed.viewerPassword).status == .seeOther)
+                    #expect(try await client.postLogin("erik", "Summer2026!").status == .unauthorized)
+                    // ...and the address is held back all the same after its fifth failure.
+                    let locked = try await client.postLogin("fred", "Summer2026!")
+                    #expect(locked.status == .tooManyRequests)
+                    #expect(locked.headers[.retryAfter] != nil)
+                }
+            }
+        }
+
         @Test("GET /v1/session says who is signed in and gives the page its CSRF token", arguments: TestDatabases.backends)
         func sessionInfo(backend: TestDatabases.Backend) async throws {
             try await AuthBed.with(backend) { bed in

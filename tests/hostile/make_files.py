@@ -66,6 +66,9 @@ def small_files(shared: Path) -> None:
         b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
         b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
     photo.save(here / "photo.webp", "WEBP", quality=80)
+    # Lossless WebPs of one colour: a few kilobytes that decode to millions of pixels (decoding cost follows pixels).
+    Image.new("RGB", (6320, 6320), (90, 140, 60)).save(here / "huge-lossless.webp", "WEBP", lossless=True)
+    Image.new("RGB", (1000, 1000), (90, 140, 60)).save(here / "large-lossless.webp", "WEBP", lossless=True)
 
 
 MARKER = "/tmp/resnet18-pickle-ran-{}"
