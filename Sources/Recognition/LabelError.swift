@@ -19,8 +19,9 @@ public enum LabelError: Error, CustomStringConvertible, Sendable, Equatable {
         case let .indexOutOfRange(index, count):
             "there is no class \(index): class indices run from 0 to \(count - 1)"
         case let .ambiguous(label, choices):
-            "\"\(label)\" names \(choices.count) categories with \(choices.first?.classes.count ?? 0) class(es) each: "
-                + choices.map(\.summary).joined(separator: "; ") + "; give the WordNet id of the one you mean"
+            "\"\(label)\" names \(choices.count) categories of \(choices.first?.classes.count ?? 0) "
+                + ((choices.first?.classes.count ?? 0) == 1 ? "class" : "classes") + " each: "
+                + choices.map(\.summary).joined(separator: "; ") + "; give the name or WordNet id of the one you mean"
         case .empty:
             "an empty label names nothing: give a class name, index, WordNet id or category"
         }

@@ -40,10 +40,10 @@ public struct LabelGroup: Sendable, Equatable, Hashable {
         classes.filter { $0 < probabilities.count }.max { probabilities[$0] < probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 > $1) }
     }
 
-    /// "dog (n02084071, 118 classes)", "tabby (class 281)".
+    /// "dog (n02084071, 118 classes)", "tabby (class 281, n02123045)".
     public var summary: String {
         switch kind {
-        case .class where classes.count == 1: "\(name) (class \(classes[0]))"
+        case .class where classes.count == 1: "\(name) (class \(classes[0])\(wnid.map { ", \($0)" } ?? ""))"
         case .class: "\(name) (classes \(classes.map(String.init).joined(separator: ", ")))"
         case .category: "\(name) (\(wnid ?? "category"), \(classes.count) class\(classes.count == 1 ? "" : "es"))"
         }
