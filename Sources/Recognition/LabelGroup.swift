@@ -8,13 +8,16 @@ public struct LabelGroup: Sendable, Equatable, Hashable {
 
     /// torchvision's class name, or the category's first lemma.
     public let name: String
+    /// A category's WordNet lemmas ("car", "auto", ...); a class's name alone.
+    public let lemmas: [String]
     public let wnid: String?
     /// Output indices, ascending.
     public let classes: [Int]
     public let kind: Kind
 
-    public init(name: String, wnid: String?, classes: [Int], kind: Kind) {
+    public init(name: String, lemmas: [String]? = nil, wnid: String?, classes: [Int], kind: Kind) {
         self.name = name
+        self.lemmas = lemmas ?? [name]
         self.wnid = wnid
         self.classes = classes.sorted()
         self.kind = kind
@@ -27,7 +30,7 @@ public struct LabelGroup: Sendable, Equatable, Hashable {
     }
 
     public init(_ category: Category) {
-        self.init(name: category.name, wnid: category.wnid, classes: category.classes, kind: .category)
+        self.init(name: category.name, lemmas: category.lemmas, wnid: category.wnid, classes: category.classes, kind: .category)
     }
 
     /// The sum of the members' probabilities (softmax over all classes: a category's is at most 1).
@@ -40,12 +43,12 @@ public struct LabelGroup: Sendable, Equatable, Hashable {
         classes.filter { $0 < probabilities.count }.max { probabilities[$0] < probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 > $1) }
     }
 
-    /// "dog (n02084071, 118 classes)", "tabby (class 281, n02123045)".
+    /// "car, railcar, railway car, railroad car (n02959942, 2 classes)", "tabby (class 281, n02123045)".
     public var summary: String {
         switch kind {
         case .class where classes.count == 1: "\(name) (class \(classes[0])\(wnid.map { ", \($0)" } ?? ""))"
         case .class: "\(name) (classes \(classes.map(String.init).joined(separator: ", ")))"
-        case .category: "\(name) (\(wnid ?? "category"), \(classes.count) class\(classes.count == 1 ? "" : "es"))"
+        case .category: "\(lemmas.joined(separator: ", ")) (\(wnid ?? "category"), \(classes.count) class\(classes.count == 1 ? "" : "es"))"
         }
     }
 }

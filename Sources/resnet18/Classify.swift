@@ -38,13 +38,15 @@ struct Classify: ParsableCommand {
         let files = try ImageFiles.expand(paths)
         // Winograd's weight transforms and first runs cost about 0.6 s and save about 4.5 ms an image:
         // worth it from about 130 images on. Below that, direct convolutions give the first result sooner.
-        let recognizer = try engine.loadRecognizer(winograd: files.count >= Self.winogradFromImages)
-        let resolver = LabelResolver(labels: recognizer.labels)
+        // Groups are resolved against the labels the recognizer will load, before the weights: a misspelt name
+        // fails at once.
+        let resolver = LabelResolver(labels: try engine.labels.map { try Labels(contentsOf: URL(fileURLWithPath: $0)) } ?? .imageNet)
         let groups = try groups.map { name in
             let match = try resolver.resolve(name)
             if let note = match.note { printError("--group \(name): \(note)") }
             return match.group
         }
+        let recognizer = try engine.loadRecognizer(winograd: files.count >= Self.winogradFromImages)
         try recognizer.engine.finishPreparing(batches: [min(batch, files.count), files.count % batch])
         let progress = files.count > 3 ? ProgressBar(total: files.count, title: "classifying") : nil
         var failures = 0

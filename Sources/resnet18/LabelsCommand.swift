@@ -42,7 +42,8 @@ struct LabelsCommand: ParsableCommand {
                     ["index": index, "wnid": labels[index].wnid ?? NSNull(), "name": labels[index].name]
                 },
                 "alternatives": match.alternatives.map { other -> [String: Any] in
-                    ["name": other.name, "wnid": other.wnid ?? NSNull(), "kind": other.kind.rawValue, "classes": other.classes.count]
+                    ["name": other.name, "lemmas": other.lemmas, "wnid": other.wnid ?? NSNull(), "kind": other.kind.rawValue,
+                     "classes": other.classes.count]
                 },
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
