@@ -1,38 +1,57 @@
 import Recognition
 
-/// Alert when any class of `classes` reaches `threshold` in at least `k` of the last `n` frames.
+/// Alert when any label reaches `threshold` in at least `k` of the last `n` frames. A label is a class, or a
+/// category whose probability is the sum of its member classes' ("dog": 118 breeds).
 public struct AlertRule: Sendable, Equatable {
-    /// Class indices, and how the user named them.
-    public let classes: Set<Int>
+    /// What each label names, in the order given.
+    public let groups: [LabelGroup]
+    /// How the user named them.
     public let names: [String]
     /// Softmax probability, 0...1.
     public let threshold: Double
     public let k: Int
     public let n: Int
 
-    public init(classes: Set<Int>, names: [String], threshold: Double, k: Int, n: Int) throws(MonitoringError) {
-        guard !classes.isEmpty else { throw .badRule("a rule needs at least one label to alert on") }
+    /// Every class the rule watches.
+    public var classes: Set<Int> { Set(groups.flatMap(\.classes)) }
+
+    public init(groups: [LabelGroup], names: [String], threshold: Double, k: Int, n: Int) throws(MonitoringError) {
+        guard !groups.isEmpty, groups.allSatisfy({ !$0.classes.isEmpty }) else {
+            throw .badRule("a rule needs at least one label to alert on")
+        }
         guard threshold.isFinite, threshold > 0, threshold <= 1 else {
             throw .badRule("the threshold must be a probability above 0 and at most 1 (e.g. 0.5), got \(threshold)")
         }
         guard n >= 1, n <= 1000, k >= 1, k <= n else {
             throw .badRule("the window must be K/N with 1 ≤ K ≤ N ≤ 1000 (e.g. 2/3: in 2 of the last 3 frames), got \(k)/\(n)")
         }
-        self.classes = classes
+        self.groups = groups
         self.names = names
         self.threshold = threshold
         self.k = k
         self.n = n
     }
 
-    /// A rule from the words a user types: labels (names, indices or WordNet ids), a threshold and "K/N".
-    public init(labels: [String], in classLabels: Labels, threshold: Double, window: String) throws(MonitoringError) {
-        var classes = Set<Int>()
+    /// A rule on single classes, each a label of its own.
+    public init(classes: Set<Int>, names: [String], threshold: Double, k: Int, n: Int) throws(MonitoringError) {
+        let groups = classes.sorted().map { LabelGroup(name: "class \($0)", wnid: nil, classes: [$0], kind: .class) }
+        try self.init(groups: groups, names: names, threshold: threshold, k: k, n: n)
+    }
+
+    /// A rule from the words a user types: labels (class names, indices, WordNet ids or categories), a threshold
+    /// and "K/N".
+    public init(labels: [String], resolver: LabelResolver, threshold: Double, window: String) throws(MonitoringError) {
+        var groups: [LabelGroup] = []
         for label in labels {
-            classes.formUnion(try Self.resolve(label, in: classLabels))
+            do { groups.append(try resolver.resolve(label).group) } catch { throw .label(error) }
         }
         let (k, n) = try Self.parseWindow(window)
-        try self.init(classes: classes, names: labels, threshold: threshold, k: k, n: n)
+        try self.init(groups: groups, names: labels, threshold: threshold, k: k, n: n)
+    }
+
+    /// As `init(labels:resolver:...)`, with the WordNet categories when `classLabels` are ImageNet-1k's.
+    public init(labels: [String], in classLabels: Labels, threshold: Double, window: String) throws(MonitoringError) {
+        try self.init(labels: labels, resolver: LabelResolver(labels: classLabels), threshold: threshold, window: window)
     }
 
     /// How the rule reads in the history: `streetcar ≥ 0.5 in 2/3 frames`.
@@ -51,21 +70,18 @@ public struct AlertRule: Sendable, Equatable {
     }
 
     /// The classes a label names: torchvision's short name (case-insensitive; every class of that name, should a
-    /// label file repeat one), a class index, or a WordNet id.
+    /// label file repeat one), a class index, a WordNet id, or a WordNet category (see `LabelResolver`).
     public static func resolve(_ label: String, in labels: Labels) throws(MonitoringError) -> Set<Int> {
-        let wanted = label.trimmingCharacters(in: .whitespaces)
-        if let index = Int(wanted) {
-            guard index >= 0, index < labels.count else {
-                throw .unknownLabel(label, suggestions: ["a class index from 0 to \(labels.count - 1)"])
-            }
-            return [index]
-        }
-        let lowered = wanted.lowercased()
-        let byName = labels.classes.filter { $0.name.lowercased() == lowered || $0.wnid == wanted }.map(\.index)
-        guard byName.isEmpty else { return Set(byName) }
-        let suggestions = lowered.count >= 3 ? labels.classes.filter { $0.name.lowercased().contains(lowered) }.prefix(5).map(\.name) : []
-        throw .unknownLabel(String(label.prefix(100)), suggestions: Array(suggestions))
+        do { return Set(try LabelResolver(labels: labels).resolve(label).group.classes) } catch { throw .label(error) }
     }
+}
+
+/// A frame that makes a rule start to hold: the label that reached the threshold, its probability (a category's:
+/// the sum over its classes) and its most probable class.
+struct RuleHit: Sendable, Equatable {
+    let group: LabelGroup
+    let index: Int
+    let probability: Double
 }
 
 /// A rule's memory of the last n frames, and its edge detector: one alert when the condition starts to hold,
@@ -77,12 +93,15 @@ struct RuleWindow: Sendable {
 
     init(rule: AlertRule) { self.rule = rule }
 
-    /// Takes a frame's probabilities (all classes); returns the class and probability that raise an alert, if
-    /// this frame makes the condition start to hold.
-    mutating func observe(probabilities: [Double]) -> (index: Int, probability: Double)? {
-        let best = rule.classes.filter { $0 < probabilities.count }
-            .map { (index: $0, probability: probabilities[$0]) }
-            .max { $0.probability < $1.probability || ($0.probability == $1.probability && $0.index > $1.index) }
+    /// Takes a frame's probabilities (all classes); returns the label with the highest probability, if this frame
+    /// makes the condition start to hold.
+    mutating func observe(probabilities: [Double]) -> RuleHit? {
+        var best: RuleHit?
+        for group in rule.groups {
+            guard let index = group.mostProbableClass(in: probabilities) else { continue }
+            let probability = group.probability(in: probabilities)
+            if probability > best?.probability ?? -1 { best = RuleHit(group: group, index: index, probability: probability) }
+        }
         let hit = (best?.probability ?? 0) >= rule.threshold
         hits.append(hit)
         if hits.count > rule.n { hits.removeFirst() }

@@ -1,9 +1,11 @@
+import Recognition
+
 /// Why a stream cannot be watched. Each message says what happened and what to do about it.
 public enum MonitoringError: Error, CustomStringConvertible, Sendable, Equatable {
     /// A SOURCE that is neither a URL ffmpeg reads here, nor an existing file, nor a V4L2 device.
     case badSource(String)
-    /// An alert label that names no class.
-    case unknownLabel(String, suggestions: [String])
+    /// An alert label that names no class or category, or several equally.
+    case label(LabelError)
     /// A rule setting out of range (threshold, window, fps).
     case badRule(String)
     /// A program (ffmpeg) could not be started.
@@ -15,9 +17,8 @@ public enum MonitoringError: Error, CustomStringConvertible, Sendable, Equatable
         switch self {
         case let .badSource(message), let .badRule(message):
             message
-        case let .unknownLabel(label, suggestions):
-            "no class is called \"\(label)\": give a class name as torchvision writes it (\"tabby\"), its index (281) "
-                + "or its WordNet id (n02123045)" + (suggestions.isEmpty ? "" : "; did you mean \(suggestions.map { "\"\($0)\"" }.joined(separator: ", "))?")
+        case let .label(error):
+            error.description
         case let .cannotStart(program, problem):
             "cannot start \(program): \(problem)"
         case let .badFrame(message):

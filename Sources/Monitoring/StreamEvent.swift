@@ -2,15 +2,19 @@ import Foundation
 import Imaging
 import Recognition
 
-/// A rule fired: a class reached the threshold in k of the last n frames.
+/// A rule fired: a class or category reached the threshold in k of the last n frames.
 public struct Alert: Sendable, Codable, Equatable {
     /// When the frame that fired it was read from ffmpeg (classification may come later when it lags).
     public let time: Date
     /// The SOURCE as given (the service adds which stream in its own records).
     public let source: String
+    /// The class's name, or the category's ("dog").
     public let label: String
+    /// The class; for a category, its most probable member class in the frame.
     public let index: Int
+    /// The class's or the category's WordNet id.
     public let wnid: String?
+    /// The class's probability; a category's is the sum over its classes.
     public let probability: Double
     /// The frame's number since the stream started (1 = the first frame read), counting across restarts.
     public let frame: Int

@@ -96,10 +96,15 @@ public struct StreamMonitor: Sendable {
                     let time = captured.time
                     let probabilities = Self.softmax(result.logits ?? [])
                     for position in windows.indices {
-                        guard let (index, probability) = windows[position].observe(probabilities: probabilities) else { continue }
-                        let known = index < labels.count ? labels[index] : nil
-                        let alert = Alert(time: time, source: configuration.source.redacted, label: known?.name ?? "class \(index)",
-                                          index: index, wnid: known?.wnid, probability: probability, frame: frameNumber,
+                        guard let hit = windows[position].observe(probabilities: probabilities) else { continue }
+                        // A class is named as the labels name it; a category by its lemma and wnid, with its most
+                        // probable member as the index.
+                        let known = hit.index < labels.count ? labels[hit.index] : nil
+                        let category = hit.group.kind == .category
+                        let alert = Alert(time: time, source: configuration.source.redacted,
+                                          label: category ? hit.group.name : known?.name ?? "class \(hit.index)",
+                                          index: hit.index, wnid: category ? hit.group.wnid : known?.wnid,
+                                          probability: hit.probability, frame: frameNumber,
                                           weights: result.weights.resultLabel, trained: result.weights.trained, rule: position,
                                           top: result.top)
                         await onEvent(.alert(alert, snapshot: image))

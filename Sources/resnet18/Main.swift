@@ -5,7 +5,8 @@ struct ResNet18Command: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resnet18",
         abstract: "Offline ResNet-18 image recognition: torchvision's network on oneDNN.",
-        subcommands: [Classify.self, Bench.self, Eval.self, Weights.self, Quantize.self, Serve.self, Watch.self, User.self])
+        subcommands: [Classify.self, Bench.self, Eval.self, Weights.self, Quantize.self, Serve.self, Watch.self, User.self,
+                      LabelsCommand.self])
 
     static func main() async {
         ProcessMemory.keepLargeBuffersMapped()

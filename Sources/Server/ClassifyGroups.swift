@@ -1,0 +1,43 @@
+import Recognition
+
+/// The `group` query parameters of `POST /v1/classify` (repeatable): classes or WordNet categories ("dog": its
+/// 118 breeds) whose summed probability each result reports beside its top-k.
+///
+/// Not wired yet: `ClassifyRoutes` parses them with `ClassifyGroups.parse(request.uri.queryParameters.getAll("group")
+/// .map(String.init), labels: pipeline.recognizer.labels)`, asks the pipeline for logits when `!groups.isEmpty`, and
+/// `ClassifyResponse.ImageResult` carries `groups: [GroupProbability]?` from `probabilities(logits)`.
+struct ClassifyGroups: Sendable {
+    let groups: [LabelGroup]
+
+    static let maxGroups = 32
+
+    var isEmpty: Bool { groups.isEmpty }
+
+    /// An unknown or ambiguous name is a 400 that says what to type ("did you mean dog?").
+    static func parse(_ names: [String], labels: Labels) throws(APIError) -> ClassifyGroups {
+        guard names.count <= maxGroups else { throw .badRequest("at most \(maxGroups) group parameters per request") }
+        let resolver = LabelResolver(labels: labels)
+        var groups: [LabelGroup] = []
+        for name in names {
+            do { groups.append(try resolver.resolve(name).group) } catch { throw .badRequest("group: \(error)") }
+        }
+        return ClassifyGroups(groups: groups)
+    }
+
+    /// Each group's probability from one image's logits, in the order asked.
+    func probabilities(_ logits: [Float]) -> [GroupProbability] {
+        let probabilities = softmaxProbabilities(logits)
+        return groups.map {
+            GroupProbability(name: $0.name, wnid: $0.wnid, classes: $0.classes.count, probability: $0.probability(in: probabilities))
+        }
+    }
+}
+
+/// One group of a classification: `{"name": "dog", "wnid": "n02084071", "classes": 118, "probability": 0.93}`.
+struct GroupProbability: Encodable, Sendable, Equatable {
+    let name: String
+    let wnid: String?
+    /// How many classes were summed.
+    let classes: Int
+    let probability: Double
+}
