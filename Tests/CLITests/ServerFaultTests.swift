@@ -125,8 +125,21 @@ final class ServeProcess: @unchecked Sendable {
             throw ClientSocket.Failure(description: "serve did not start:\n\(text)")
         }
         port = found
-        Thread { while !handle.availableData.isEmpty {} }.start()
+        let log = self.log
+        log.append(text)
+        Thread {
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                log.append(String(decoding: chunk, as: UTF8.self))
+            }
+        }.start()
     }
+
+    /// Everything the server wrote on stdout and stderr so far.
+    var output: String { log.text }
+
+    private let log = OutputLog()
 
     /// Entries in /proc/PID/fd.
     func openDescriptors() -> Int {
@@ -145,6 +158,15 @@ final class ServeProcess: @unchecked Sendable {
         kill(process.processIdentifier, SIGTERM)
         while process.isRunning { usleep(10_000) }
     }
+}
+
+/// Text appended from one thread and read from another.
+final class OutputLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected = ""
+
+    func append(_ text: String) { lock.withLock { collected += text } }
+    var text: String { lock.withLock { collected } }
 }
 
 /// Sends one byte a second on a thread until the bytes run out, the server closes the connection, or `stop()`.

@@ -71,7 +71,7 @@ import TestSupport
         let text = Array("Comment\u{0}hello".utf8)
         let badCRC = try Self.png(inserting: Self.chunk(type: Array("tEXt".utf8), data: text, crc: 0xDEAD_BEEF))
         let badCRCMessage = Self.corruptMessage(badCRC)
-        #expect(badCRCMessage?.lowercased().contains("crc") == true, "\(badCRCMessage ?? "decoded")")
+        #expect(badCRCMessage?.lowercased().contains("checksum") == true, "\(badCRCMessage ?? "decoded")")
         let badType = try Self.png(inserting: Self.chunk(type: [0x74, 0x01, 0x58, 0x74], data: text, crc: 0))
         let badTypeMessage = Self.corruptMessage(badType)
         #expect(badTypeMessage != nil && badTypeMessage?.hasPrefix("not refused") == false, "\(badTypeMessage ?? "decoded")")
