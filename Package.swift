@@ -68,6 +68,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+        ], resources: [
+            .embedInCode("Resources/openapi.yaml"),
         ]),
         .executableTarget(name: "resnet18", dependencies: [
             "Recognition", "Server", "Storage", "Monitoring", "Imaging",
