@@ -44,6 +44,8 @@ let package = Package(
             "ResNet", "Imaging", "Checkpoint",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], resources: [
+            .embedInCode("Resources/imagenet-classes.tsv"),
         ]),
         // Camera and video streams: an ffmpeg subprocess per source, alert rules, webhooks.
         .target(name: "Monitoring", dependencies: [
