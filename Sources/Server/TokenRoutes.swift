@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import NIOCore
 import Storage
 
 /// `GET/POST /v1/tokens`, `DELETE /v1/tokens/{id}`: API tokens, made and revoked by admins (`AccessPolicy`).
