@@ -20,7 +20,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
-        // Already in the graph through Hummingbird; named for NIOHTTPTypes (the request deadline handler).
+        // Already in the graph through Hummingbird; named for the NIO modules the sources import (NIOCore: byte
+        // buffers; NIOPosix: bcrypt's thread pool; NIOHTTP1: webhook headers; NIOHTTPTypes: the request deadline handler).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
     ],
     targets: [
@@ -44,11 +46,17 @@ let package = Package(
             "ResNet", "Imaging", "Checkpoint",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        ], resources: [.embedInCode("Resources/imagenet-categories.tsv")]),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], resources: [
+            .embedInCode("Resources/imagenet-classes.tsv"),
+            .embedInCode("Resources/imagenet-categories.tsv"),
+        ]),
         // Camera and video streams: an ffmpeg subprocess per source, alert rules, webhooks.
         .target(name: "Monitoring", dependencies: [
             "Recognition", "Imaging",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // Persistence: the database (SQLite through GRDB, or PostgreSQL), its migrations, the history store.
         .target(name: "Storage", dependencies: [
@@ -58,7 +66,7 @@ let package = Package(
         ]),
         // The HTTP service: routes, API types, KServe v2, metrics, the web page.
         .target(name: "Server", dependencies: [
-            "Recognition", "Storage", "Monitoring", "Imaging",
+            "Recognition", "ResNet", "Storage", "Monitoring", "Imaging",
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -67,7 +75,28 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+        ], resources: [
+            // The pages, their scripts and stylesheets, and the OpenAPI document: compiled into the binary.
+            .embedInCode("Resources/openapi.yaml"),
+            .embedInCode("Resources/head.html"),
+            .embedInCode("Resources/account-bar.html"),
+            .embedInCode("Resources/weights-notice.html"),
+            .embedInCode("Resources/page.html"),
+            .embedInCode("Resources/history.html"),
+            .embedInCode("Resources/streams.html"),
+            .embedInCode("Resources/admin.html"),
+            .embedInCode("Resources/login.html"),
+            .embedInCode("Resources/style.css"),
+            .embedInCode("Resources/history.css"),
+            .embedInCode("Resources/streams.css"),
+            .embedInCode("Resources/session.js"),
+            .embedInCode("Resources/page.js"),
+            .embedInCode("Resources/history.js"),
+            .embedInCode("Resources/streams.js"),
+            .embedInCode("Resources/admin.js"),
         ]),
         .executableTarget(name: "resnet18", dependencies: [
             "Recognition", "Server", "Storage", "Monitoring", "Imaging",

@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // libFuzzer targets for the modules that read untrusted bytes. A package of its own, so the project's normal
 // build never compiles them; its module sources are the project's own, through the symlinks in Sources/.
-// Built and run by fuzz/run.sh (swiftc -sanitize=fuzzer,address); see fuzz/README.md.
+// Built and run by fuzz/run.sh (swiftc -sanitize=fuzzer,address), whose header says how to run a target, where the
+// corpus and findings go, and what to do with a finding.
 import PackageDescription
 
 let package = Package(

@@ -2,7 +2,7 @@
 # Installs what resnet18 needs on Debian (12+) and builds it.
 # Usage: scripts/setup.sh [--test] [--debug]
 #   --test   also the test tools: chromium + chromium-driver, PostgreSQL (a throwaway server for the history tests),
-#            Python venv with selenium and schemathesis
+#            eslint (the pages' JavaScript), Python venv with selenium, schemathesis and openapi-spec-validator
 #   --debug  build the debug configuration (what `swift test` uses) instead of release
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +19,7 @@ done
 
 packages=(libdnnl-dev libturbojpeg0-dev libspng-dev libwebp-dev libsqlite3-dev pkg-config python3 python3-venv ca-certificates ffmpeg)
 if [ "$want_test" = 1 ]; then
-  packages+=(chromium chromium-driver wrk postgresql sqlite3)
+  packages+=(chromium chromium-driver wrk postgresql sqlite3 eslint)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -44,7 +44,7 @@ fi
 if [ "$want_test" = 1 ]; then
   venv="$root/.venv-test"
   if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
-  "$venv/bin/pip" install --quiet --disable-pip-version-check selenium schemathesis pytest
+  "$venv/bin/pip" install --quiet --disable-pip-version-check selenium schemathesis pytest openapi-spec-validator
 fi
 
 echo "==> swift build -c $config"

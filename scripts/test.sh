@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sets up and runs every test: the Swift suites (engine fidelity, decoders, weight readers, the real server),
-# a short libFuzzer run of each fuzz target (fuzz/run.sh), then the page in a real browser and schemathesis
-# against the OpenAPI document.
+# Sets up and runs every test: ESLint on the pages' JavaScript and openapi-spec-validator on the OpenAPI document
+# (scripts/lint.sh), the Swift suites (engine fidelity, decoders, weight readers, the real server), a short
+# libFuzzer run of each fuzz target (fuzz/run.sh), then the page in a real browser and schemathesis against the
+# OpenAPI document.
 # Usage: scripts/test.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,6 +11,8 @@ cd "$root"
 command -v swift >/dev/null 2>&1 || export PATH=/opt/swift/usr/bin:$PATH
 export RESNET18_SHARED=${RESNET18_SHARED:-$(cd "$root/../shared" && pwd -P)}
 mkdir -p artifacts
+
+scripts/lint.sh
 
 # A throwaway PostgreSQL server for the history tests (the store suite and a server run on it); stopped on exit.
 pg_dir=$(mktemp -d /tmp/resnet18-test-postgres.XXXXXX)

@@ -21,11 +21,15 @@ public struct Labels: Sendable {
         self.source = source
     }
 
-    /// torchvision's ImageNet-1k classes, built into the binary.
+    /// torchvision's ImageNet-1k classes in its output order, built into the binary: `Resources/imagenet-classes.tsv`
+    /// (index, WordNet id, torchvision's short name, synonyms; from `shared/data/imagenet-classes.json`), so the
+    /// binary carries its labels and runs anywhere.
     public static let imageNet: Labels = {
-        let classes = imageNetClassesTSV.split(separator: "\n").enumerated().map { index, line in
+        let rows = String(decoding: PackageResources.imagenet_classes_tsv, as: UTF8.self).split(separator: "\n").dropFirst()
+        let classes = rows.enumerated().map { index, line in
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            return ClassLabel(index: index, wnid: String(fields[0]), name: String(fields[1]))
+            precondition(fields.count == 4 && Int(fields[0]) == index, "imagenet-classes.tsv row \(index): not index, wnid, name, synonyms")
+            return ClassLabel(index: index, wnid: String(fields[1]), name: String(fields[2]))
         }
         return Labels(classes: classes, source: "imagenet-1k (built in)")
     }()

@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOCore
 import Storage
 
 /// Finds out who calls (API token, session cookie, or nobody), applies `AccessPolicy`, checks the CSRF token on

@@ -7,7 +7,7 @@ struct ClassifyRoutes: Sendable {
     let uploads: UploadReader
     let defaultTopK: Int
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteTable) {
         router.post("/v1/classify") { request, _ in
             let topK = try TopK.parse(request.formParameters["top_k"].map(String.init), default: defaultTopK,
                                       classCount: pipeline.recognizer.labels.count)

@@ -4,19 +4,12 @@ import NIOCore
 import Storage
 
 /// `GET /v1/history` (filters, pages), `/v1/history.csv`, `/v1/history/labels` (the chart's counts),
-/// `/v1/history/{id}` and its `/thumbnail`; and the history page. With history off they answer 404, saying so.
+/// `/v1/history/{id}` and its `/thumbnail`. With history off they answer 404, saying so.
 struct HistoryRoutes: Sendable {
     let store: HistoryStore?
     let writer: HistoryWriter?
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/history") { _, _ in
-            WebPage.asset(HistoryWebPage.html, type: "text/html; charset=utf-8",
-                          extra: [.contentSecurityPolicy: WebPage.contentSecurityPolicy])
-        }
-        router.get("/assets/history.js") { _, _ in WebPage.asset(HistoryWebPage.javascript, type: "text/javascript; charset=utf-8") }
-        router.get("/assets/history.css") { _, _ in WebPage.asset(HistoryWebPage.css, type: "text/css; charset=utf-8") }
-
+    func register(on router: RouteTable) {
         router.get("/v1/history") { request, _ in
             let store = try available()
             let query = request.formParameters

@@ -13,7 +13,7 @@ struct KServeRoutes: Sendable {
     let pipeline: ClassifyPipeline
     let uploads: UploadReader
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteTable) {
         router.get("/v2") { _, _ in
             try JSONBody.response(KServe.ServerMetadata(name: "resnet18", version: Self.modelVersion, extensions: ["classification"]))
         }

@@ -26,7 +26,7 @@ struct LoginRoutes: Sendable {
         }
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteTable) {
         router.get("/login") { request, _ in
             let message = try await gate.isEnforced() ? nil : "No login is needed: this service runs open. Add a user with `resnet18 user add` to turn login on."
             return loginPage(request, status: .ok, message: message, isError: false, next: Self.safeNext(request.formParameters["next"].map(String.init)))

@@ -3,7 +3,7 @@ import Hummingbird
 /// Answers 405 with `Allow`, instead of the router's 404, when the path is a route but the method is not one it
 /// takes (any method, including ones the router has never heard of).
 struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// The methods each path pattern takes (`{name}` matches one segment), as `/openapi.yaml` documents them.
+    /// The methods each path pattern takes (`{name}` matches one segment): `RouteTable.methodsByPath`.
     let routes: [String: [HTTPRequest.Method]]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

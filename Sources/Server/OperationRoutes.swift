@@ -34,12 +34,7 @@ struct OperationRoutes: Sendable {
         }
     }
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in
-            Self.text(WebPage.html, type: "text/html; charset=utf-8", extra: [.contentSecurityPolicy: WebPage.contentSecurityPolicy])
-        }
-        router.get("/assets/page.css") { _, _ in Self.text(WebPage.css, type: "text/css; charset=utf-8") }
-        router.get("/assets/page.js") { _, _ in Self.text(WebPage.javascript, type: "text/javascript; charset=utf-8") }
+    func register(on router: RouteTable) {
         router.get("/v1/model") { _, _ in
             try JSONBody.response(ModelInfo(
                 model: "resnet18", weights: WeightsBody(recognizer.weights),

@@ -37,6 +37,52 @@ public struct RecognitionServer: Sendable {
     /// The Hummingbird application, a `Service`: run it in a `ServiceGroup`, or with `runService()`.
     /// Once it listens, `onListening` gets the bound port (the one chosen when `port` is 0).
     public func makeApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let parts = assemble()
+        let gate = parts.gate
+        let router = Router()
+        router.add(middleware: AccessMiddleware(metrics: parts.metrics, retryAfterSeconds: configuration.retryAfterSeconds))
+        router.add(middleware: MethodNotAllowedMiddleware(routes: parts.routes.methodsByPath))
+        router.add(middleware: AuthenticationMiddleware(gate: gate, credentials: parts.credentials))
+        parts.routes.register(on: router)
+        let logger = self.logger
+
+        let requestTimeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeoutSeconds * 1_000_000_000))
+        var application = Application(
+            responder: ClientAddressResponder(inner: router.buildResponder()),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [RequestDeadlineHandler(timeout: requestTimeout)], idleTimeout: requestTimeout)),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "resnet18"),
+            services: parts.services,
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+        let recognizer = self.recognizer
+        let maxBatch = configuration.maxBatch
+        application.beforeServerStarts {
+            // Refuses to start on a non-loopback address without users (unless --no-auth) before anything else.
+            try await gate.start()
+            // Plans up front (the first requests should not pay for building them), then the engine drops the
+            // source weights only plan building reads. Plans for batch 1, 2, 4, ... and --max-batch: other sizes
+            // run as a few calls of those (3 as 2 + 1). Under load batches are full; a plan for every size
+            // cost the int8 server 10 MB more (109 MB against 119 MB under 16 clients) for no throughput.
+            try recognizer.engine.finishPreparing(batches: ResNet18Engine.plannedBatches(upTo: maxBatch))
+            MemoryTrim.releaseFreePages()
+        }
+        return application
+    }
+
+    /// What the HTTP server serves and what runs beside it.
+    struct Assembly {
+        /// Every route, not yet on a router.
+        let routes: RouteTable
+        /// The batcher's loop and the history writer.
+        let services: [any Service]
+        let metrics: ServiceMetrics
+        let gate: AuthenticationGate
+        let credentials: CredentialService?
+    }
+
+    /// The batcher, cache, history writer and stream supervisor, and the routes over them.
+    func assemble() -> Assembly {
         let metrics = ServiceMetrics(maxBatch: configuration.maxBatch)
         let batcher = Batcher(recognizer: recognizer, maxBatch: configuration.maxBatch,
                               maxDelay: .microseconds(Int64(configuration.maxBatchDelayMilliseconds * 1000)),
@@ -73,70 +119,21 @@ public struct RecognitionServer: Sendable {
                               sessionLifetimeSeconds: configuration.sessionLifetimeSeconds)
         }
 
-        let router = Router()
-        router.add(middleware: AccessMiddleware(metrics: metrics, retryAfterSeconds: configuration.retryAfterSeconds))
-        router.add(middleware: MethodNotAllowedMiddleware(routes: Self.methodsByPath))
-        router.add(middleware: AuthenticationMiddleware(gate: gate, credentials: credentials))
+        let routes = RouteTable()
+        PageRoutes().register(on: routes)
         LoginRoutes(gate: gate, credentials: credentials, throttle: LoginThrottle(policy: configuration.loginThrottle),
                     sessionLifetimeSeconds: configuration.sessionLifetimeSeconds, secureCookies: configuration.secureCookies)
-            .register(on: router)
-        TokenRoutes(credentials: credentials).register(on: router)
-        AdminPage.register(on: router)
-        SeedRoutes(pipeline: pipeline, uploads: uploads).register(on: router)
-        ClassifyRoutes(pipeline: pipeline, uploads: uploads, defaultTopK: configuration.defaultTopK).register(on: router)
-        KServeRoutes(pipeline: pipeline, uploads: uploads).register(on: router)
+            .register(on: routes)
+        TokenRoutes(credentials: credentials).register(on: routes)
+        SeedRoutes(pipeline: pipeline, uploads: uploads).register(on: routes)
+        ClassifyRoutes(pipeline: pipeline, uploads: uploads, defaultTopK: configuration.defaultTopK).register(on: routes)
+        KServeRoutes(pipeline: pipeline, uploads: uploads).register(on: routes)
         OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher,
-                        historyEnabled: history != nil).register(on: router)
-        HistoryRoutes(store: history, writer: writer).register(on: router)
-        StreamRoutes(supervisor: streams, uploads: uploads).register(on: router)
-
-        let requestTimeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeoutSeconds * 1_000_000_000))
-        var application = Application(
-            responder: ClientAddressResponder(inner: router.buildResponder()),
-            server: .http1(configuration: .init(
-                additionalChannelHandlers: [RequestDeadlineHandler(timeout: requestTimeout)], idleTimeout: requestTimeout)),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "resnet18"),
-            services: services,
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
-            logger: logger)
-        let recognizer = self.recognizer
-        let maxBatch = configuration.maxBatch
-        application.beforeServerStarts {
-            // Refuses to start on a non-loopback address without users (unless --no-auth) before anything else.
-            try await gate.start()
-            // Plans up front (the first requests should not pay for building them), then the engine drops the
-            // source weights only plan building reads. Plans for batch 1, 2, 4, ... and --max-batch: other sizes
-            // run as a few calls of those (3 as 2 + 1). Under load batches are full; a plan for every size
-            // cost the int8 server 10 MB more (109 MB against 119 MB under 16 clients) for no throughput.
-            try recognizer.engine.finishPreparing(batches: ResNet18Engine.plannedBatches(upTo: maxBatch))
-            MemoryTrim.releaseFreePages()
-        }
-        return application
+                        historyEnabled: history != nil).register(on: routes)
+        HistoryRoutes(store: history, writer: writer).register(on: routes)
+        StreamRoutes(supervisor: streams, uploads: uploads).register(on: routes)
+        return Assembly(routes: routes, services: services, metrics: metrics, gate: gate, credentials: credentials)
     }
-
-    /// Every route and its methods, as `/openapi.yaml` documents them.
-    static let methodsByPath: [String: [HTTPRequest.Method]] = {
-        var routes: [String: [HTTPRequest.Method]] = [
-            "/": [.get], "/assets/page.css": [.get], "/assets/page.js": [.get],
-            "/predict": [.post], "/v1/classify": [.post], "/v1/model": [.get],
-            "/metrics": [.get], "/openapi.yaml": [.get],
-            "/v1/streams": [.get, .post], "/v1/streams/{id}": [.get, .delete], "/v1/streams/{id}/frame": [.get],
-            "/v1/events": [.get], "/streams": [.get], "/assets/streams.css": [.get], "/assets/streams.js": [.get],
-            "/history": [.get], "/assets/history.js": [.get], "/assets/history.css": [.get],
-            "/v1/history": [.get], "/v1/history.csv": [.get], "/v1/history/labels": [.get],
-            "/v1/history/{id}": [.get], "/v1/history/{id}/thumbnail": [.get],
-            "/v2": [.get], "/v2/health/live": [.get], "/v2/health/ready": [.get],
-            "/login": [.get, .post], "/logout": [.post], "/v1/session": [.get],
-            "/v1/tokens": [.get, .post], "/v1/tokens/{id}": [.delete],
-            "/admin": [.get], "/assets/account.css": [.get], "/assets/admin.js": [.get], "/assets/session.js": [.get],
-        ]
-        for model in ["/v2/models/{model}", "/v2/models/{model}/versions/{version}"] {
-            routes[model] = [.get]
-            routes[model + "/ready"] = [.get]
-            routes[model + "/infer"] = [.post]
-        }
-        return routes
-    }()
 
     /// Serves until SIGINT or SIGTERM, then stops accepting connections and lets in-flight requests finish.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {

@@ -20,7 +20,7 @@ struct SeedRoutes: Sendable {
         let weights: String
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteTable) {
         router.post("/predict") { request, _ in
             let upload = try await uploads.seedFile(in: request)
             let classified = try await pipeline.classify([upload], topK: 3, source: "POST /predict")[0]

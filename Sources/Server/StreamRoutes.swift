@@ -9,12 +9,7 @@ struct StreamRoutes: Sendable {
     let supervisor: StreamSupervisor
     let uploads: UploadReader
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/streams") { _, _ in
-            Self.asset(StreamsPage.html, type: "text/html; charset=utf-8", extra: [.contentSecurityPolicy: WebPage.contentSecurityPolicy])
-        }
-        router.get("/assets/streams.css") { _, _ in Self.asset(StreamsPage.css, type: "text/css; charset=utf-8") }
-        router.get("/assets/streams.js") { _, _ in Self.asset(StreamsPage.javascript, type: "text/javascript; charset=utf-8") }
+    func register(on router: RouteTable) {
         router.post("/v1/streams") { request, _ in
             let body = try await uploads.body(of: request)
             let streamRequest: StreamRequest
@@ -65,12 +60,6 @@ struct StreamRoutes: Sendable {
     /// The answer of `GET /v1/streams`.
     struct StreamList: Encodable {
         let streams: [StreamInfo]
-    }
-
-    private static func asset(_ body: String, type: String, extra: HTTPFields = [:]) -> Response {
-        var headers = extra
-        headers[.contentType] = type
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// A JSON decoding error in a sentence.

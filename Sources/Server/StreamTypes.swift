@@ -1,4 +1,3 @@
-import Foundation
 import Monitoring
 import Recognition
 import ResNet

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import NIOCore
 import Storage
 
 /// `GET/POST /v1/tokens`, `DELETE /v1/tokens/{id}`: API tokens, made and revoked by admins (`AccessPolicy`).
@@ -49,7 +48,7 @@ struct TokenRoutes: Sendable {
         let tokens: [TokenBody]
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteTable) {
         router.get("/v1/tokens") { _, _ in
             let tokens = try await store().store.tokens()
             return try JSONBody.response(TokenList(tokens: tokens.map { TokenBody($0) }), headers: [.cacheControl: "no-store"])

@@ -61,7 +61,7 @@ extension ServerTests {
                 #expect(script.status == .ok)
                 #expect(script.text.contains("textContent = prediction.label"))
                 #expect(!script.text.contains("innerHTML"))
-                let style = try await client.execute(uri: "/assets/page.css", method: .get)
+                let style = try await client.execute(uri: "/assets/style.css", method: .get)
                 #expect(style.text.contains("@media (max-width: 640px)"))
                 let model = try await client.execute(uri: "/v1/model", method: .get).object
                 #expect((model["weights"] as? [String: Any])?["name"] as? String == "resnet18-seeded.pth")
