@@ -16,6 +16,7 @@
 #include <string.h>
 #include "stem_int8.h"
 #include "vnni_common.h"
+#include "../CThreadBinding/include/openmp_runtime.h"
 
 
 enum {

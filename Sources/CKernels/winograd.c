@@ -14,12 +14,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include "winograd.h"
-
-// libgomp's entry points (the team oneDNN runs on); omp.h lives in GCC's private include folder.
-void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
-void GOMP_barrier(void);
-int omp_get_thread_num(void);
-int omp_get_num_threads(void);
+#include "../CThreadBinding/include/openmp_runtime.h"   // libgomp: the team oneDNN runs on
 
 #define AVX512 __attribute__((target("avx512f,fma")))
 
