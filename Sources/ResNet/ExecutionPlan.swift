@@ -59,12 +59,9 @@ final class ExecutionPlan {
     /// Runs the network on `batch` NCHW images into `batch × classes` logits.
     func run(input inputPointer: UnsafePointer<Float>, output outputPointer: UnsafeMutablePointer<Float>,
              arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer) throws(ResNetError) {
-        try input.setPointer(UnsafeMutableRawPointer(mutating: inputPointer))
-        for view in inputViews { try view.memory.setPointer(UnsafeMutableRawPointer(mutating: inputPointer) + view.offset) }
-        try output.setPointer(outputPointer)
-        try scratchpad.setPointer(scratch)
-        for slot in arenaSlots { try slot.memory.setPointer(arena + slot.offset) }
-        for step in steps { try step.execute(on: engine) }
+        try bindPointers(input: UnsafeMutableRawPointer(mutating: inputPointer), wholeBatch: true, output: outputPointer,
+                         arena: arena, scratch: scratch)
+        for step in steps { try step.execute(on: engine, scratchpad: scratch) }
         try engine.wait()
     }
 
@@ -74,13 +71,10 @@ final class ExecutionPlan {
     func run(input inputPointer: UnsafePointer<Float>, output outputPointer: UnsafeMutablePointer<Float>,
              arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer,
              observe: (_ step: Int, _ convolution: String, _ output: DNNLMemory) -> Void) throws(ResNetError) {
-        try input.setPointer(UnsafeMutableRawPointer(mutating: inputPointer))
-        for view in inputViews { try view.memory.setPointer(UnsafeMutableRawPointer(mutating: inputPointer) + view.offset) }
-        try output.setPointer(outputPointer)
-        try scratchpad.setPointer(scratch)
-        for slot in arenaSlots { try slot.memory.setPointer(arena + slot.offset) }
+        try bindPointers(input: UnsafeMutableRawPointer(mutating: inputPointer), wholeBatch: true, output: outputPointer,
+                         arena: arena, scratch: scratch)
         for (index, step) in steps.enumerated() {
-            try step.execute(on: engine)
+            try step.execute(on: engine, scratchpad: scratch)
             if let (name, memory) = convolutionOutputs[index] {
                 try engine.wait()
                 observe(index, name, memory)
@@ -95,19 +89,28 @@ final class ExecutionPlan {
     func run(staging: UnsafeMutablePointer<Float>, fill: (_ images: Range<Int>, _ staging: UnsafeMutablePointer<Float>) -> Void,
              output outputPointer: UnsafeMutablePointer<Float>,
              arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer) throws(ResNetError) {
-        try input.setPointer(UnsafeMutableRawPointer(staging))
-        for view in inputViews { try view.memory.setPointer(UnsafeMutableRawPointer(staging)) }
-        try output.setPointer(outputPointer)
-        try scratchpad.setPointer(scratch)
-        for slot in arenaSlots { try slot.memory.setPointer(arena + slot.offset) }
+        try bindPointers(input: UnsafeMutableRawPointer(staging), wholeBatch: false, output: outputPointer,
+                         arena: arena, scratch: scratch)
         for (index, step) in steps.enumerated() {
             if let images = chunkStarts[index] {
                 try engine.wait()  // the previous chunk is done with the staging buffer
                 fill(images, staging)
             }
-            try step.execute(on: engine)
+            try step.execute(on: engine, scratchpad: scratch)
         }
         try engine.wait()
+    }
+
+    /// Points the plan's memories at this run's buffers: the input (with `wholeBatch`, each chunk's view at its
+    /// images' offset in it; without, every view at its start, where the chunk being run is staged), the logits,
+    /// the scratchpad and every activation at its offset in the arena.
+    private func bindPointers(input pointer: UnsafeMutableRawPointer, wholeBatch: Bool, output outputPointer: UnsafeMutablePointer<Float>,
+                              arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer) throws(ResNetError) {
+        try input.setPointer(pointer)
+        for view in inputViews { try view.memory.setPointer(pointer + (wholeBatch ? view.offset : 0)) }
+        try output.setPointer(outputPointer)
+        try scratchpad.setPointer(scratch)
+        for slot in arenaSlots { try slot.memory.setPointer(arena + slot.offset) }
     }
 
     // MARK: Building
@@ -153,7 +156,7 @@ final class ExecutionPlan {
         placeBuffers()
         let scratchDesc = try MemoryDesc(dims: [max(scratchpadBytes, 1)], type: dnnl_u8, tag: dnnl_a)
         scratchpad = try DNNLMemory(scratchDesc, engine: engine, pointer: nil)
-        for step in steps { step.bindScratchpad(scratchpad) }
+        for case let .primitive(primitive) in steps { primitive.bind(DNNLArg.scratchpad, scratchpad) }
     }
 
     /// The input (quantised to s8 in int8), the stem convolution with its ReLU and the 3×3 max pooling,
@@ -194,7 +197,7 @@ final class ExecutionPlan {
                                     floatBias: store.floatBias(ResNet18Architecture.stem.conv),
                                     inputScale: quantization.scale(of: QuantizationParameters.input, unsigned: false),
                                     outputScale: scale, threads: DNNLEngine.maxThreads)
-                append(.int8Stem(stem))
+                append(.kernel(stem))
                 start += count
                 continue
             }
@@ -416,7 +419,7 @@ final class ExecutionPlan {
                                        weights: try store.convolutionWeights(spec.conv, layout: try WinogradConvolution.weightsDesc(spec)),
                                        bias: try store.convolutionBias(spec.conv), accumulate: residual != nil, relu: relu,
                                        threads: DNNLEngine.maxThreads)
-        append(.winograd(step), convolution: spec.conv, output: dst)
+        append(.kernel(step), convolution: spec.conv, output: dst)
         return Activation(memory: dst, channels: spec.outChannels, height: x.height, width: x.width)
     }
 
@@ -521,13 +524,13 @@ final class ExecutionPlan {
                                                weights: store.int8WinogradWeights(spec.conv), floatBias: store.floatBias(spec.conv),
                                                inputScale: x.scale, outputScale: outScale, pointMax: pointMax,
                                                residual: identity, threads: DNNLEngine.maxThreads)
-            append(.int8Winograd(step), convolution: spec.conv, output: output)
+            append(.kernel(step), convolution: spec.conv, output: output)
         } else {
             let step = Int16WinogradConvolution(spec, batch: batch, side: x.height, source: source, destination: output,
                                                 weights: store.int16WinogradWeights(spec.conv), floatBias: store.floatBias(spec.conv),
                                                 inputScale: x.scale, outputScale: outScale, residual: identity,
                                                 threads: DNNLEngine.maxThreads)
-            append(.int16Winograd(step), convolution: spec.conv, output: output)
+            append(.kernel(step), convolution: spec.conv, output: output)
         }
         return Activation(memory: output, channels: spec.outChannels, height: x.height, width: x.width, scale: outScale)
     }
@@ -612,18 +615,13 @@ private struct ArenaBuffer {
 /// One step of a plan: a oneDNN primitive, or a convolution on the project's own Winograd kernel.
 private enum PlanStep {
     case primitive(DNNLPrimitive)
-    case winograd(WinogradConvolution)
-    case int8Winograd(Int8WinogradConvolution)
-    case int8Stem(Int8Stem)
-    case int16Winograd(Int16WinogradConvolution)
+    case kernel(any KernelStep)
 
-    func execute(on engine: DNNLEngine) throws(ResNetError) {
+    /// Runs the step; `scratchpad` is where the plan's scratchpad memory points for this run.
+    func execute(on engine: DNNLEngine, scratchpad: UnsafeMutableRawPointer) throws(ResNetError) {
         switch self {
         case let .primitive(primitive): try primitive.execute(on: engine)
-        case let .winograd(convolution): try convolution.execute()
-        case let .int8Winograd(convolution): try convolution.execute()
-        case let .int8Stem(stem): try stem.execute()
-        case let .int16Winograd(convolution): try convolution.execute()
+        case let .kernel(kernel): try kernel.execute(scratchpad: scratchpad)
         }
     }
 
@@ -631,40 +629,21 @@ private enum PlanStep {
     var bound: [DNNLMemory] {
         switch self {
         case let .primitive(primitive): primitive.bound
-        case let .winograd(convolution): [convolution.source, convolution.destination]
-        case let .int8Winograd(convolution): [convolution.source, convolution.destination] + (convolution.residual.map { [$0] } ?? [])
-        case let .int8Stem(stem): [stem.source, stem.destination]
-        case let .int16Winograd(convolution): [convolution.source, convolution.destination] + (convolution.residual.map { [$0] } ?? [])
+        case let .kernel(kernel): kernel.bound
         }
     }
 
     var implementation: String {
         switch self {
         case let .primitive(primitive): primitive.desc.implementation
-        case .winograd: "resnet18_wino_4x3_streamed:avx512"
-        case .int8Winograd: "resnet18_wino_int8_2x3:avx512_vnni"
-        case .int8Stem: "resnet18_stem_pool_int8:avx512_vnni"
-        case .int16Winograd: "resnet18_wino_s16_4x3:avx512_vnni"
+        case let .kernel(kernel): kernel.implementation
         }
     }
 
     var scratchpadBytes: Int {
         switch self {
         case let .primitive(primitive): primitive.desc.scratchpad.byteCount
-        case let .winograd(convolution): convolution.scratchpadBytes
-        case let .int8Winograd(convolution): convolution.scratchpadBytes
-        case let .int8Stem(stem): stem.scratchpadBytes
-        case let .int16Winograd(convolution): convolution.scratchpadBytes
-        }
-    }
-
-    func bindScratchpad(_ scratchpad: DNNLMemory) {
-        switch self {
-        case let .primitive(primitive): primitive.bind(DNNLArg.scratchpad, scratchpad)
-        case let .winograd(convolution): convolution.bindScratchpad(scratchpad)
-        case let .int8Winograd(convolution): convolution.bindScratchpad(scratchpad)
-        case let .int8Stem(stem): stem.bindScratchpad(scratchpad)
-        case let .int16Winograd(convolution): convolution.bindScratchpad(scratchpad)
+        case let .kernel(kernel): kernel.scratchpadBytes
         }
     }
 }

@@ -10,9 +10,9 @@ import CKernels
 /// scratchpad.
 /// Measured at batch 8: on layer 4 about as fast as oneDNN's Winograd and 1.5× faster than its direct convolution;
 /// on layers 1 and 2 (by blocks of tiles) about 0.95× and 0.87× the time of oneDNN's Winograd.
-final class WinogradConvolution {
-    let source: DNNLMemory
-    let destination: DNNLMemory
+final class WinogradConvolution: KernelStep {
+    private let source: DNNLMemory
+    private let destination: DNNLMemory
     private let weights: DNNLMemory
     private let bias: DNNLMemory
     private let spec: ConvSpec
@@ -21,7 +21,6 @@ final class WinogradConvolution {
     private let accumulate: Bool
     private let relu: Bool
     private let threads: Int
-    private var scratchpad: DNNLMemory?
 
     /// The weights layout the kernel reads.
     static func weightsDesc(_ spec: ConvSpec) throws(ResNetError) -> MemoryDesc {
@@ -55,10 +54,11 @@ final class WinogradConvolution {
                                         Int32(threads))
     }
 
-    func bindScratchpad(_ memory: DNNLMemory) { scratchpad = memory }
+    let implementation = "resnet18_wino_4x3_streamed:avx512"
 
-    func execute() throws(ResNetError) {
-        guard let scratchpad else { throw .engine("internal: \(spec.conv) has no scratchpad") }
+    var bound: [DNNLMemory] { [source, destination] }
+
+    func execute(scratchpad: UnsafeMutableRawPointer) throws(ResNetError) {
         var conv = resnet18_winograd_conv(
             batch: Int32(batch), channels_in: Int32(spec.inChannels), channels_out: Int32(spec.outChannels),
             height: Int32(side), width: Int32(side),
@@ -66,7 +66,7 @@ final class WinogradConvolution {
             dst: destination.pointer.assumingMemoryBound(to: Float.self),
             weights: UnsafePointer(weights.pointer.assumingMemoryBound(to: Float.self)),
             bias: UnsafePointer(bias.pointer.assumingMemoryBound(to: Float.self)),
-            accumulate: accumulate ? 1 : 0, relu: relu ? 1 : 0, scratch: scratchpad.pointer, threads: Int32(threads))
+            accumulate: accumulate ? 1 : 0, relu: relu ? 1 : 0, scratch: scratchpad, threads: Int32(threads))
         guard resnet18_winograd_run(&conv) == 0 else {
             throw .engine("the Winograd kernel refused \(spec.conv) at batch \(batch) (scratchpad not 64-byte aligned?)")
         }
