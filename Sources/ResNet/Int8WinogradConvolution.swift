@@ -8,7 +8,7 @@ import CKernels
 /// less. In 8 bits it holds the error bar only where the channels are many, with a scale per transform point from
 /// calibration (`QuantizationParameters.winogradPointMax`): simulated (`bench/int8_winograd_error.py`), every layer
 /// in it cost max abs logit error 0.14, layer 1 alone 0.11, layer 3 0.08 (bar 0.095). Layer 4 holds the error but
-/// its transformed weights, 4 MB a convolution, come from memory at every call (`ResNet18Architecture.int8WinogradInputs`).
+/// its transformed weights come from memory at every call (`ResNet18Architecture.int8WinogradInputs`).
 final class Int8WinogradConvolution: KernelStep {
     private let source: DNNLMemory
     private let destination: DNNLMemory

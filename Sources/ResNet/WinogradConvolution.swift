@@ -4,12 +4,10 @@ import CKernels
 /// A 3×3 stride-1 convolution run by the project's own Winograd F(4×4, 3×3) kernel (`CKernels`): layer 4's
 /// small, wide maps in batches of 4 or more, layers 1 and 2 in batches of 8 or more (`ExecutionPlan.runsOwnWinograd`).
 ///
-/// oneDNN's Winograd keeps each convolution's weights transformed, four times their plain size (113 MB for
-/// layer 4 alone); this kernel keeps only the plain ABcd16b16a weights (shared with oneDNN's direct
-/// convolution in lean plans of batch 1 and 2) and transforms them block by block as it runs, into the plan's
-/// scratchpad.
-/// Measured at batch 8: on layer 4 about as fast as oneDNN's Winograd and 1.5× faster than its direct convolution;
-/// on layers 1 and 2 (by blocks of tiles) about 0.95× and 0.87× the time of oneDNN's Winograd.
+/// oneDNN's Winograd keeps each convolution's weights transformed, four times their plain size; this kernel keeps
+/// only the plain ABcd16b16a weights (shared with oneDNN's direct convolution in lean plans of batch 1 and 2) and
+/// transforms them block by block as it runs, into the plan's scratchpad. Where the plan uses it, it was about as
+/// fast as oneDNN's Winograd or faster, and faster than the direct convolution (bench/results/engine-plan.md).
 final class WinogradConvolution: KernelStep {
     private let source: DNNLMemory
     private let destination: DNNLMemory
