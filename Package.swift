@@ -1,9 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only (x86-64): oneDNN and libgomp come from Debian's packages, the C kernels read the CPU's features with
+// GCC's builtins, and nothing is built or tested on an Apple platform, so no `platforms` minimum is claimed.
 let package = Package(
     name: "resnet18",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "resnet18", targets: ["resnet18"]),
     ],
@@ -36,10 +37,13 @@ let package = Package(
         .target(name: "Checkpoint"),
         // Decoders, EXIF orientation, torchvision-exact preprocessing.
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP"]),
-        // The network: ResNet-18 weights, BatchNorm folding, the oneDNN execution plan.
+        // libgomp's prototypes (openmp_runtime.h, which CKernels includes too) and the binding of an OpenMP team to CPUs.
         .target(name: "CThreadBinding", linkerSettings: [.linkedLibrary("gomp")]),
-        // The Winograd F(4x4, 3x3) kernel for layers 3 and 4 (AVX-512, weights transformed as it runs).
+        // The project's own kernels, each chosen at run time only where the CPU has its instructions: the fp32
+        // Winograd F(4x4, 3x3) (AVX-512, weights transformed as it runs), the 16-bit F(4x4) and 8-bit F(2x2) integer
+        // Winograd and the int8 stem with its max pooling (AVX-512 VNNI).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("gomp")]),
+        // The network: ResNet-18 weights, BatchNorm folding, the oneDNN execution plan and the kernels' steps in it.
         .target(name: "ResNet", dependencies: ["Checkpoint", "CDNNL", "CThreadBinding", "CKernels"]),
         // Labels, the classify pipeline, top-k.
         .target(name: "Recognition", dependencies: [

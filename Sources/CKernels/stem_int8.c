@@ -8,7 +8,7 @@
 // time, their 7 rows are copied into 148-byte columns (147 taps and a zero weight), and each column's 37 dwords are
 // broadcast against the 64 channels' weights (4 vectors of 16 channels x 4 bytes; 9.5 kB for all, in L1), into 24
 // accumulators. Taking each kernel row as 6 dwords straight from the input instead (168 products per 147, no
-// copies) measured 10-15 % slower. Work goes out in bands of 14 pooled rows (29 stem rows, one shared with the band
+// copies) was slower (bench/results/engine-plan.md). Work goes out in bands of 14 pooled rows (29 stem rows, one shared with the band
 // above); a band's stem rows are max-pooled across as they are made and down once the band is done.
 
 #include <immintrin.h>
@@ -16,6 +16,7 @@
 #include <string.h>
 #include "stem_int8.h"
 #include "vnni_common.h"
+#include "../CThreadBinding/include/openmp_runtime.h"
 
 
 enum {

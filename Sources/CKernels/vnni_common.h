@@ -1,13 +1,10 @@
-// What the project's int8 kernels share: libgomp's entry points, the CPU check and the u8 output epilogue.
+// What the project's int8 kernels share: the CPU check and the u8 output epilogue.
 #ifndef RESNET18_VNNI_COMMON_H
 #define RESNET18_VNNI_COMMON_H
 
 #include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
-
-void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
-int omp_get_thread_num(void);
 
 #define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 

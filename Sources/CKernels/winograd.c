@@ -1,29 +1,25 @@
 // Winograd F(4x4, 3x3) for the 3x3 stride-1 convolutions of small feature maps, weights transformed as it runs.
 //
 // oneDNN's own Winograd keeps every convolution's weights transformed (6x6 per 3x3 kernel: four times the
-// plain size, 113 MB for ResNet-18's layer 4). Here only the plain weights are kept: each call transforms them
-// a block at a time into a cache-sized buffer: 0.5-0.7 ms of a call whatever the batch, which the 3x fewer
-// multiplications pay for from 16 tiles (batch 4 of 7x7 maps).
+// plain size). Here only the plain weights are kept: each call transforms them a block at a time into a
+// cache-sized buffer, a cost per call whatever the batch, which the 3x fewer multiplications pay for from 16 tiles
+// (batch 4 of 7x7 maps; bench/results/engine-plan.md).
 //
 // Per call, for layer 4's small maps: (1) the input, 6x6 tiles at a stride of 4, goes to V[36][tiles][channels_in];
 // (2) per block of 32 output channels and per chunk of 64 input channels, the weights go to U[64][36][32]
 // and M[36][tiles][32] += V · U, one small matrix product per Winograd point; (3) M goes back to 4x4 outputs,
 // with the bias, the residual sum and the ReLU. Threads split (1) by tiles and (2)-(3) by blocks.
-// Measured at batch 8 on layer 4 (2 threads): 4.0-4.4 ms against oneDNN's 4x3 Winograd 4.1 and its direct 7.0.
+// On layer 4 at batch 8 about as fast as oneDNN's 4x3 Winograd, and faster than its direct convolution
+// (bench/results/engine-plan.md).
 // Layers 1 and 2 (larger maps, fewer channels) go by blocks of tiles instead: see convolve_tile_blocks.
 #include <immintrin.h>
 #include <stdint.h>
 #include "winograd.h"
-
-// libgomp's entry points (the team oneDNN runs on); omp.h lives in GCC's private include folder.
-void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
-void GOMP_barrier(void);
-int omp_get_thread_num(void);
-int omp_get_num_threads(void);
+#include "../CThreadBinding/include/openmp_runtime.h"   // libgomp: the team oneDNN runs on
 
 #define AVX512 __attribute__((target("avx512f,fma")))
 
-// TILE_BLOCK_BYTES: V of one block of tiles (layers 1 and 2); 256-768 kB measured alike within the noise.
+// TILE_BLOCK_BYTES: V of one block of tiles (layers 1 and 2); from 2/3 to 2x this measured alike within the noise.
 enum { POINTS = 36, OC_BLOCK = 32, IC_CHUNK = 64, TILE_BLOCK_BYTES = 384 * 1024 };
 
 static int tiles_along(int side) { return (side + 3) / 4; }
@@ -260,8 +256,8 @@ AVX512 static void transform_output(const job *j, int oc, const float *m, int fi
 }
 
 // The weights of one chunk are 8 runs of 9 kB (2 blocks of 16 output channels × 4 of 16 input channels), read
-// from memory on every call: 9.4 MB for a layer-4 convolution, over a millisecond if the transform waited for
-// them. So while the products of one chunk run, the next chunk's weights are fetched into L2, a 1/36 a point.
+// from memory on every call (all of a layer-4 convolution's weights), which would stall the transform if it waited
+// for them. So while the products of one chunk run, the next chunk's weights are fetched into L2, a 1/36 a point.
 enum { CHUNK_LINES = 2 * (IC_CHUNK / 16) * 9 * 16 * 16 * 4 / 64, LINES_PER_POINT = (CHUNK_LINES + POINTS - 1) / POINTS };
 
 static void prefetch_weights(const resnet18_winograd_conv *c, int ic, int oc, int point) {
@@ -305,8 +301,8 @@ AVX512 static void convolve_blocks(const job *j, int thread, int first, int last
 // at batch 8), so the threads take blocks of tiles (about TILE_BLOCK_BYTES of V each) and transform, multiply and
 // transform back each block while it is in L2, against weights transformed once per call for all threads into
 // U[oc / 32][ic / 64][36][64][32] (input channels at a stride of 128 bytes; the layout of (2a) would put them
-// 4.6 kB apart, on 8 of L1's 64 sets). Against oneDNN's 4x3 Winograd in one process, alternating (2 threads,
-// batch 8): layer 2 about 0.87x its time, layer 1 about 0.95x, layer 3 1.8x (its 9.4 MB of U read again for every block).
+// 4.6 kB apart, on 8 of L1's 64 sets). Against oneDNN's 4x3 Winograd it is faster on layers 1 and 2 at batch 8 and
+// slower on layer 3, whose U is read again for every block (bench/results/engine-plan.md).
 // Blocks go to whichever thread is free: one vCPU losing time to its neighbours then delays the other less.
 AVX512 static void convolve_tile_blocks(job *j, int thread, int threads) {
     const resnet18_winograd_conv *c = j->conv;

@@ -16,27 +16,25 @@
 #include <stdint.h>
 #include "winograd_int8.h"
 #include "vnni_common.h"
+#include "tile_blocks.h"
 
 
 enum { POINTS = 16, OC_BLOCK = 64, ROWS = 6 };
 
 static int tiles_along(int side) { return (side + 1) / 2; }
 
-static size_t round_up_64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
-
 // Rows (tiles) a thread takes at a time: its share of the tiles when that is small (batch 1), else as many as
 // keep M (16 x rows x oc int32) near 0.75 MB.
 static int block_rows(int tiles, int channels_out, int threads) {
-    int share = (tiles + threads - 1) / threads;
-    share = (share + ROWS - 1) / ROWS * ROWS;
-    int limit = channels_out <= 256 ? 48 : 24;
-    return share < limit ? share : limit;
+    return resnet18_tile_block_rows(tiles, threads, ROWS, channels_out <= 256 ? 48 : 24);
 }
 
-static size_t v_block_bytes(int rows, int channels_in) { return round_up_64((size_t)POINTS * rows * channels_in); }
+static size_t v_block_bytes(int rows, int channels_in) {
+    return resnet18_round_up_64((size_t)POINTS * rows * channels_in);
+}
 
 static size_t m_block_bytes(int rows, int channels_out) {
-    return round_up_64((size_t)POINTS * rows * channels_out * sizeof(int32_t));
+    return resnet18_round_up_64((size_t)POINTS * rows * channels_out * sizeof(int32_t));
 }
 
 int resnet18_winograd_int8_supported(void) {
@@ -91,8 +89,7 @@ void resnet18_winograd_int8_transform_weights(const float *oihw, int channels_in
 
 typedef struct {
     const resnet18_winograd_int8_conv *conv;
-    int tiles_side, tiles, rows;
-    int next_block;   // blocks handed out so far (atomic)
+    int tiles_side, rows;
 } job;
 
 // (1) tiles [first, first + count) to V[16][count][ic]: B^T d B exactly in 16 bits, then x multiplier / 4096 to s8,
@@ -224,30 +221,28 @@ VNNI static void transform_output(const job *j, int first, int count, const int3
     }
 }
 
-static void work(void *data) {
-    job *j = data;
+// One block of tiles [first, first + count), in the calling thread's part of the scratchpad.
+static void convolve_block(const void *data, int thread, int first, int count) {
+    const job *j = data;
     const resnet18_winograd_int8_conv *c = j->conv;
-    const int thread = omp_get_thread_num(), ic = c->channels_in, oc = c->channels_out;
+    const int ic = c->channels_in, oc = c->channels_out;
     char *own = (char *)c->scratch + (size_t)thread * (v_block_bytes(j->rows, ic) + m_block_bytes(j->rows, oc));
     uint8_t *v = (uint8_t *)own;
     int32_t *m = (int32_t *)(own + v_block_bytes(j->rows, ic));
-    for (int first; (first = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED) * j->rows) < j->tiles;) {
-        const int count = first + j->rows <= j->tiles ? j->rows : j->tiles - first;
-        transform_input(j, first, count, v);
-        for (int p = 0; p < POINTS; p++) {
-            const uint8_t *vp = v + (size_t)p * count * ic;
-            int32_t *mp = m + (size_t)p * count * oc;
-            for (int o0 = 0; o0 < oc; o0 += OC_BLOCK) {
-                const int8_t *up = c->weights + (size_t)p * ic * oc + (size_t)o0 * 4;
-                const int32_t *cp = c->compensation + p * oc + o0;
-                int row = 0;
-                for (; row + ROWS <= count; row += ROWS)
-                    gemm_rows(vp + (size_t)row * ic, ic, up, oc, cp, mp + (size_t)row * oc + o0, oc);
-                for (; row < count; row++) gemm_row(vp + (size_t)row * ic, ic, up, oc, cp, mp + (size_t)row * oc + o0);
-            }
+    transform_input(j, first, count, v);
+    for (int p = 0; p < POINTS; p++) {
+        const uint8_t *vp = v + (size_t)p * count * ic;
+        int32_t *mp = m + (size_t)p * count * oc;
+        for (int o0 = 0; o0 < oc; o0 += OC_BLOCK) {
+            const int8_t *up = c->weights + (size_t)p * ic * oc + (size_t)o0 * 4;
+            const int32_t *cp = c->compensation + p * oc + o0;
+            int row = 0;
+            for (; row + ROWS <= count; row += ROWS)
+                gemm_rows(vp + (size_t)row * ic, ic, up, oc, cp, mp + (size_t)row * oc + o0, oc);
+            for (; row < count; row++) gemm_row(vp + (size_t)row * ic, ic, up, oc, cp, mp + (size_t)row * oc + o0);
         }
-        transform_output(j, first, count, m);
     }
+    transform_output(j, first, count, m);
 }
 
 int resnet18_winograd_int8_run(const resnet18_winograd_int8_conv *conv) {
@@ -257,8 +252,8 @@ int resnet18_winograd_int8_run(const resnet18_winograd_int8_conv *conv) {
     }
     unsigned threads = conv->threads > 0 ? (unsigned)conv->threads : 1;
     job j = { .conv = conv, .tiles_side = tiles_along(conv->side) };
-    j.tiles = conv->batch * j.tiles_side * j.tiles_side;
-    j.rows = block_rows(j.tiles, conv->channels_out, (int)threads);
-    GOMP_parallel(work, &j, threads, 0);
+    const int tiles = conv->batch * j.tiles_side * j.tiles_side;
+    j.rows = block_rows(tiles, conv->channels_out, (int)threads);
+    resnet18_run_tile_blocks(tiles, j.rows, threads, convolve_block, &j);
     return 0;
 }

@@ -19,27 +19,28 @@
 #include <stdint.h>
 #include "winograd_s16.h"
 #include "vnni_common.h"
+#include "tile_blocks.h"
 
 
 enum { POINTS = 36, OC_BLOCK = 64, ROWS = 6, M_BLOCK_TARGET = 450 * 1024, INPUT_BOUND = 25500 };
 
 static int tiles_along(int side) { return (side + 3) / 4; }
 
-static size_t round_up_64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
-
 // Rows (tiles) a thread takes at a time: its share of the tiles when that is small, else as many as keep M near
 // 450 kB (48 rows for 64 output channels, 24 for 128).
 static int block_rows(int tiles, int channels_out, int threads) {
-    int share = (tiles + threads - 1) / threads;
-    share = (share + ROWS - 1) / ROWS * ROWS;
     int limit = M_BLOCK_TARGET / (POINTS * channels_out * 4) / ROWS * ROWS;
     if (limit < ROWS) limit = ROWS;
-    return share < limit ? share : limit;
+    return resnet18_tile_block_rows(tiles, threads, ROWS, limit);
 }
 
-static size_t v_block_bytes(int rows, int channels_in) { return round_up_64((size_t)POINTS * rows * channels_in * 2); }
+static size_t v_block_bytes(int rows, int channels_in) {
+    return resnet18_round_up_64((size_t)POINTS * rows * channels_in * 2);
+}
 
-static size_t m_block_bytes(int rows, int channels_out) { return round_up_64((size_t)POINTS * rows * channels_out * 4); }
+static size_t m_block_bytes(int rows, int channels_out) {
+    return resnet18_round_up_64((size_t)POINTS * rows * channels_out * 4);
+}
 
 int resnet18_winograd_s16_supported(void) {
     return resnet18_cpu_has_vnni();
@@ -103,8 +104,7 @@ void resnet18_winograd_s16_transform_weights(const float *oihw, int channels_in,
 
 typedef struct {
     const resnet18_winograd_s16_conv *conv;
-    int tiles_side, tiles, rows;
-    int next_block;   // blocks handed out so far (atomic)
+    int tiles_side, rows;
 } job;
 
 // B^T d for one column of six 32-channel vectors (exact in int16: at most 10 x 255 in magnitude).
@@ -243,29 +243,27 @@ VNNI static void transform_output(const job *j, int first, int count, const int3
     }
 }
 
-static void work(void *data) {
-    job *j = data;
+// One block of tiles [first, first + count), in the calling thread's part of the scratchpad.
+static void convolve_block(const void *data, int thread, int first, int count) {
+    const job *j = data;
     const resnet18_winograd_s16_conv *c = j->conv;
-    const int thread = omp_get_thread_num(), ic = c->channels_in, oc = c->channels_out;
+    const int ic = c->channels_in, oc = c->channels_out;
     char *own = (char *)c->scratch + (size_t)thread * (v_block_bytes(j->rows, ic) + m_block_bytes(j->rows, oc));
     int16_t *v = (int16_t *)own;
     int32_t *m = (int32_t *)(own + v_block_bytes(j->rows, ic));
-    for (int first; (first = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED) * j->rows) < j->tiles;) {
-        const int count = first + j->rows <= j->tiles ? j->rows : j->tiles - first;
-        transform_input(j, first, count, v);
-        for (int p = 0; p < POINTS; p++) {
-            const int16_t *vp = v + (size_t)p * count * ic;
-            int32_t *mp = m + (size_t)p * count * oc;
-            for (int o0 = 0; o0 < oc; o0 += OC_BLOCK) {
-                const int16_t *up = c->weights + (size_t)p * ic * oc + (size_t)o0 * 2;
-                int row = 0;
-                for (; row + ROWS <= count; row += ROWS)
-                    gemm_rows(vp + (size_t)row * ic, ic, up, oc, mp + (size_t)row * oc + o0, oc);
-                for (; row < count; row++) gemm_row(vp + (size_t)row * ic, ic, up, oc, mp + (size_t)row * oc + o0);
-            }
+    transform_input(j, first, count, v);
+    for (int p = 0; p < POINTS; p++) {
+        const int16_t *vp = v + (size_t)p * count * ic;
+        int32_t *mp = m + (size_t)p * count * oc;
+        for (int o0 = 0; o0 < oc; o0 += OC_BLOCK) {
+            const int16_t *up = c->weights + (size_t)p * ic * oc + (size_t)o0 * 2;
+            int row = 0;
+            for (; row + ROWS <= count; row += ROWS)
+                gemm_rows(vp + (size_t)row * ic, ic, up, oc, mp + (size_t)row * oc + o0, oc);
+            for (; row < count; row++) gemm_row(vp + (size_t)row * ic, ic, up, oc, mp + (size_t)row * oc + o0);
         }
-        transform_output(j, first, count, m);
     }
+    transform_output(j, first, count, m);
 }
 
 int resnet18_winograd_s16_run(const resnet18_winograd_s16_conv *conv) {
@@ -275,8 +273,8 @@ int resnet18_winograd_s16_run(const resnet18_winograd_s16_conv *conv) {
     }
     unsigned threads = conv->threads > 0 ? (unsigned)conv->threads : 1;
     job j = { .conv = conv, .tiles_side = tiles_along(conv->side) };
-    j.tiles = conv->batch * j.tiles_side * j.tiles_side;
-    j.rows = block_rows(j.tiles, conv->channels_out, (int)threads);
-    GOMP_parallel(work, &j, threads, 0);
+    const int tiles = conv->batch * j.tiles_side * j.tiles_side;
+    j.rows = block_rows(tiles, conv->channels_out, (int)threads);
+    resnet18_run_tile_blocks(tiles, j.rows, threads, convolve_block, &j);
     return 0;
 }

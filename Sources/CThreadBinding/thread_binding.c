@@ -1,12 +1,8 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdatomic.h>
+#include "openmp_runtime.h"
 #include "thread_binding.h"
-
-// libgomp's entry points; omp.h lives in GCC's private include folder.
-void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
-int omp_get_thread_num(void);
-void omp_set_num_threads(int threads);
 
 struct binding {
     int cpus[CPU_SETSIZE];

@@ -43,17 +43,20 @@ final class DNNLEngine: @unchecked Sendable {
         dnnl_engine_destroy(engine)
     }
 
-    /// Sets the OpenMP thread count oneDNN runs with (process-wide).
+    /// Sets the OpenMP thread count of the calling thread's next parallel regions, oneDNN's and the project's
+    /// kernels'. OpenMP keeps it per thread, not per process: the engine sets it on every call, from whichever thread
+    /// makes it.
     static func setThreads(_ count: Int) {
         omp_set_num_threads(Int32(max(1, count)))
     }
 
+    /// The calling thread's OpenMP thread count (what `setThreads` last set on this thread).
     static var maxThreads: Int { Int(omp_get_max_threads()) }
 
     /// Binds each thread of the calling thread's OpenMP team to a CPU of its own (see `CThreadBinding`).
     ///
     /// Unbound, a team that wakes after an idle spell can land two threads on one core while the other core
-    /// runs the server's I/O: one image then took 21.7 ms instead of 12.0 (median, requests 50 ms apart).
+    /// runs the server's I/O, and a lone request's inference then takes far longer (bench/results/engine-plan.md).
     static func bindTeamToCPUs(threads: Int) {
         _ = resnet18_bind_openmp_team(Int32(threads))
     }

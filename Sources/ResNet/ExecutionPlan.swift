@@ -10,10 +10,17 @@ struct Activation {
     var scale: Float = 1
 }
 
-/// ResNet-18 compiled for one batch size: primitives built once, run in order on one stream.
+/// ResNet-18 compiled for one batch size: oneDNN primitives and the project's own kernels (`KernelStep`), built once,
+/// run in order on one stream.
 ///
-/// Activations keep the blocked layouts oneDNN picks (`format_tag_any`) from the first convolution to the
-/// classifier; reorders happen only where a primitive asks for another layout (normally just the input).
+/// The plan, not oneDNN, sets the activations' layout: every convolution output is nChw16c in fp32 and bf16
+/// (`activationTag`) and nhwc in int8 (`int8ActivationTag`), the layouts oneDNN's AVX-512 convolutions and the
+/// project's kernels read and write; only the poolings' outputs and the stem's input are left to oneDNN
+/// (`format_tag_any`). So the only reorder is the input's: in int8 the quantising one to s8 nhwc (none when
+/// `Int8Stem` runs, which quantises as it reads); in fp32 and bf16 none with AVX-512, where the stem convolution
+/// reads the caller's NCHW. A primitive that wants another layout gets a reorder (`ensureLayout`). Without AVX-512,
+/// oneDNN 2.6 has no fp32 convolution or pooling for nChw16c but its reference ones (`ref:any`): the same logits,
+/// many times slower, and the stem's input is reordered to nhwc.
 /// Activation and scratchpad memories carry no buffer of their own: the engine binds them into its shared
 /// arena before each run, so plans for several batch sizes cost no more memory than the largest one. Within a
 /// plan, activations whose lifetimes (first write to last read, in steps) do not overlap share arena bytes.
@@ -59,12 +66,9 @@ final class ExecutionPlan {
     /// Runs the network on `batch` NCHW images into `batch × classes` logits.
     func run(input inputPointer: UnsafePointer<Float>, output outputPointer: UnsafeMutablePointer<Float>,
              arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer) throws(ResNetError) {
-        try input.setPointer(UnsafeMutableRawPointer(mutating: inputPointer))
-        for view in inputViews { try view.memory.setPointer(UnsafeMutableRawPointer(mutating: inputPointer) + view.offset) }
-        try output.setPointer(outputPointer)
-        try scratchpad.setPointer(scratch)
-        for slot in arenaSlots { try slot.memory.setPointer(arena + slot.offset) }
-        for step in steps { try step.execute(on: engine) }
+        try bindPointers(input: UnsafeMutableRawPointer(mutating: inputPointer), wholeBatch: true, output: outputPointer,
+                         arena: arena, scratch: scratch)
+        for step in steps { try step.execute(on: engine, scratchpad: scratch) }
         try engine.wait()
     }
 
@@ -74,13 +78,10 @@ final class ExecutionPlan {
     func run(input inputPointer: UnsafePointer<Float>, output outputPointer: UnsafeMutablePointer<Float>,
              arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer,
              observe: (_ step: Int, _ convolution: String, _ output: DNNLMemory) -> Void) throws(ResNetError) {
-        try input.setPointer(UnsafeMutableRawPointer(mutating: inputPointer))
-        for view in inputViews { try view.memory.setPointer(UnsafeMutableRawPointer(mutating: inputPointer) + view.offset) }
-        try output.setPointer(outputPointer)
-        try scratchpad.setPointer(scratch)
-        for slot in arenaSlots { try slot.memory.setPointer(arena + slot.offset) }
+        try bindPointers(input: UnsafeMutableRawPointer(mutating: inputPointer), wholeBatch: true, output: outputPointer,
+                         arena: arena, scratch: scratch)
         for (index, step) in steps.enumerated() {
-            try step.execute(on: engine)
+            try step.execute(on: engine, scratchpad: scratch)
             if let (name, memory) = convolutionOutputs[index] {
                 try engine.wait()
                 observe(index, name, memory)
@@ -95,27 +96,36 @@ final class ExecutionPlan {
     func run(staging: UnsafeMutablePointer<Float>, fill: (_ images: Range<Int>, _ staging: UnsafeMutablePointer<Float>) -> Void,
              output outputPointer: UnsafeMutablePointer<Float>,
              arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer) throws(ResNetError) {
-        try input.setPointer(UnsafeMutableRawPointer(staging))
-        for view in inputViews { try view.memory.setPointer(UnsafeMutableRawPointer(staging)) }
-        try output.setPointer(outputPointer)
-        try scratchpad.setPointer(scratch)
-        for slot in arenaSlots { try slot.memory.setPointer(arena + slot.offset) }
+        try bindPointers(input: UnsafeMutableRawPointer(staging), wholeBatch: false, output: outputPointer,
+                         arena: arena, scratch: scratch)
         for (index, step) in steps.enumerated() {
             if let images = chunkStarts[index] {
                 try engine.wait()  // the previous chunk is done with the staging buffer
                 fill(images, staging)
             }
-            try step.execute(on: engine)
+            try step.execute(on: engine, scratchpad: scratch)
         }
         try engine.wait()
     }
 
+    /// Points the plan's memories at this run's buffers: the input (with `wholeBatch`, each chunk's view at its
+    /// images' offset in it; without, every view at its start, where the chunk being run is staged), the logits,
+    /// the scratchpad and every activation at its offset in the arena.
+    private func bindPointers(input pointer: UnsafeMutableRawPointer, wholeBatch: Bool, output outputPointer: UnsafeMutablePointer<Float>,
+                              arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer) throws(ResNetError) {
+        try input.setPointer(pointer)
+        for view in inputViews { try view.memory.setPointer(pointer + (wholeBatch ? view.offset : 0)) }
+        try output.setPointer(outputPointer)
+        try scratchpad.setPointer(scratch)
+        for slot in arenaSlots { try slot.memory.setPointer(arena + slot.offset) }
+    }
+
     // MARK: Building
 
-    /// nChw16c for every activation after the stem's input. Measured on AVX-512 at batch 1 and 8: letting
-    /// oneDNN choose (`any`) mixes brgconv's nhwc with Winograd's nChw16c and reorders between them
-    /// (17.2 ms, batch 1); nhwc throughout rules Winograd out (17.4 ms); nChw16c throughout runs Winograd
-    /// on every 3x3 stride-1 convolution and needs no reorder at all (13.0 ms).
+    /// nChw16c for every fp32 and bf16 activation after the input: the layout of oneDNN's AVX-512 Winograd and of
+    /// `WinogradConvolution`, which brgconv reads and writes too, so no activation is reordered. Letting oneDNN
+    /// choose (`any`) mixed brgconv's nhwc with Winograd's nChw16c and reordered between them, and nhwc throughout
+    /// ruled Winograd out: both were slower (bench/results/engine-plan.md).
     private let activationTag = dnnl_aBcd16b
 
     /// int8 activations: u8 after a ReLU, s8 out of a downsample (no ReLU).
@@ -129,9 +139,10 @@ final class ExecutionPlan {
 
     /// Images the stem and the max pooling take at a time in a larger batch.
     ///
-    /// The stem's output is the largest activation of the network (64 × 112 × 112 per image: 3.2 MB in f32), and
-    /// at batch 8 it and the pooled tensor, alive together, set the arena's size (30.6 MB in f32). In chunks of two
-    /// images only one chunk's stem output exists at a time, and layer 1 sets the size (12.8 MB).
+    /// The stem's output is the largest activation of the network (64 × 112 × 112 per image), and with the whole
+    /// batch at once it and the pooled tensor, alive together, set the arena's size. In chunks of two images only
+    /// one chunk's stem output exists at a time, and layer 1 sets the size: at batch 8 less than half the arena, at
+    /// the same speed (bench/results/engine-plan.md).
     static let stemChunk = 2
 
     private func build(classCount: Int) throws(ResNetError) {
@@ -153,7 +164,7 @@ final class ExecutionPlan {
         placeBuffers()
         let scratchDesc = try MemoryDesc(dims: [max(scratchpadBytes, 1)], type: dnnl_u8, tag: dnnl_a)
         scratchpad = try DNNLMemory(scratchDesc, engine: engine, pointer: nil)
-        for step in steps { step.bindScratchpad(scratchpad) }
+        for case let .primitive(primitive) in steps { primitive.bind(DNNLArg.scratchpad, scratchpad) }
     }
 
     /// The input (quantised to s8 in int8), the stem convolution with its ReLU and the 3×3 max pooling,
@@ -180,8 +191,8 @@ final class ExecutionPlan {
                 x = Activation(memory: view, channels: 3, height: size, width: size)
             }
             if let quantization = options.quantization, int8, options.int8Stem, Int8Stem.supported {
-                // Against oneDNN's reorder, convolution and pooling, alternating `bench` runs: batch 1 3.84-4.13 ms
-                // against 4.17-4.53, batch 8 29.5-32.0 against 31.4-33.4.
+                // Faster than oneDNN's reorder, convolution and pooling at batch 1 and 8 (`Int8Stem` says why;
+                // bench/results/engine-plan.md).
                 let scale = quantization.scale(of: ResNet18Architecture.stem.conv, unsigned: true)
                 let desc = try MemoryDesc(dims: [batch, 64, side, side], type: dnnl_u8, tag: int8ActivationTag)
                 if pooled == nil {
@@ -194,21 +205,21 @@ final class ExecutionPlan {
                                     floatBias: store.floatBias(ResNet18Architecture.stem.conv),
                                     inputScale: quantization.scale(of: QuantizationParameters.input, unsigned: false),
                                     outputScale: scale, threads: DNNLEngine.maxThreads)
-                append(.int8Stem(stem))
+                append(.kernel(stem))
                 start += count
                 continue
             }
             if let quantization = options.quantization, int8 {
-                // The stem runs in int8 too, on the input quantised to s8: in f32 it took a quarter of the int8
-                // network's time (2.1 of 10.2 ms on one thread), in int8 0.8 ms, for cosine 0.9995 instead of 0.9996.
+                // The stem runs in int8 too, on the input quantised to s8: in f32 it took about a quarter of the int8
+                // network's time, for a cosine to fp32 better only in the fourth decimal (bench/results/engine-plan.md).
                 let scale = quantization.scale(of: QuantizationParameters.input, unsigned: false)
                 let desc = try MemoryDesc(dims: [count, 3, size, size], type: dnnl_s8, tag: int8ActivationTag)
                 x = Activation(memory: try reorder(x.memory, to: desc, scale: scale), channels: 3, height: size, width: size, scale: scale)
             }
             x = try convolution(ResNet18Architecture.stem, x, relu: true)
             // In int8 both poolings run on u8 and keep their input's scale, and fc takes u8 features to f32 logits:
-            // against an f32 average pool and fc after a u8→f32 reorder, 0.2 ms less at batch 1 (4.4 → 4.2 ms on
-            // two threads) for max abs logit error 0.086 instead of 0.077 and cosine 0.9994 instead of 0.9995.
+            // faster than an f32 average pool and fc after a u8→f32 reorder, and within the int8 error bound either
+            // way (bench/results/engine-plan.md).
             if count == batch { return try pooling(x, algorithm: dnnl_pooling_max, kernel: 3, stride: 2, padding: 1) }
             let type = x.memory.desc.dataType, tag = int8 ? int8ActivationTag : activationTag
             if pooled == nil {
@@ -234,8 +245,8 @@ final class ExecutionPlan {
 
     /// Gives each buffer the lowest offset clear of every buffer alive at the same time, largest first.
     ///
-    /// ResNet-18 at batch 8 in f32: 30.6 MB instead of one buffer per activation (the stem's output and the
-    /// pooled tensor are the largest pair alive together).
+    /// A fraction of one buffer per activation (bench/results/engine-plan.md): the stem's output and the pooled
+    /// tensor are the largest pair alive together.
     private func placeBuffers() {
         var placed: [ArenaBuffer] = []
         for var buffer in buffers.sorted(by: { $0.bytes > $1.bytes }) {
@@ -338,8 +349,8 @@ final class ExecutionPlan {
         let attr = try DNNLAttributes()
         try attr.setPostOps(sum: residual != nil, relu: relu)
         // oneDNN's Winograd on layer 4 only as its 2x3 variant at batch 1 and 2, and not when lean: its transformed
-        // weights there take 113 MB (4x3) or 50 MB (2x3); at batch 1 the 2x3 takes 0.88-1.03 ms a convolution
-        // against the direct one's 1.21-1.31.
+        // weights there are several times the plain ones (the 4x3's four times), and at batch 1 the 2x3 is faster
+        // than the direct convolution (bench/results/engine-plan.md); from batch 4 `WinogradConvolution` runs it.
         let useWinograd = options.winograd && options.precision == .fp32 && spec.kernel == 3 && spec.stride == 1
             && (spec.inChannels < 512 || (batch <= 2 && !options.leanWinograd))
         let algorithms = useWinograd ? [dnnl_convolution_winograd, dnnl_convolution_direct] : [dnnl_convolution_direct]
@@ -378,8 +389,8 @@ final class ExecutionPlan {
     /// oneDNN's 4x3 Winograd for a convolution, when it has one for this shape and batch.
     ///
     /// oneDNN lists its 2x3 variant first, and takes it at batch 1 and 2; its weights are a second transformed
-    /// copy beside the 4x3 ones the larger batches use (13 MB for layers 1-3). Lean plans (`leanWinograd`) take
-    /// the 4x3 at every size; layer 3's convolutions then take 0.74-0.95 ms at batch 1 against 0.60-0.65.
+    /// copy beside the 4x3 ones the larger batches use. Lean plans (`leanWinograd`) take the 4x3 at every size,
+    /// slower at batch 1 than the 2x3 (bench/results/engine-plan.md).
     private func winogradFourByThree(_ desc: inout dnnl_convolution_desc_t, _ attr: DNNLAttributes) -> DNNLPrimitiveDesc? {
         var iterator: dnnl_primitive_desc_iterator_t?
         guard dnnl_primitive_desc_iterator_create(&iterator, &desc, attr.handle, engine.engine, nil) == dnnl_success,
@@ -397,10 +408,10 @@ final class ExecutionPlan {
     ///
     /// Layer 4 (512 channels) from batch 4: the kernel transforms its weights on every call, which pays off once a
     /// batch brings enough tiles to share them (at batch 1 and 2 oneDNN's direct convolution runs instead), and
-    /// oneDNN's Winograd would keep 113 MB of them transformed. Layers 1 and 2 (64 and 128 channels) from batch 8,
-    /// in blocks of tiles that stay in L2: alternating `bench --batch 8` runs, 75.9 ms median against 79.7 with
-    /// oneDNN's 4x3 there (8 rounds each); at batch 4 oneDNN's was faster on layer 2, and on layer 3 at batch 8
-    /// (77.0 ms with it on the kernel too).
+    /// oneDNN's Winograd would keep them transformed, four times their plain size. Layers 1 and 2 (64 and 128
+    /// channels) from batch 8, in blocks of tiles that stay in L2, where alternating `bench --batch 8` runs measured
+    /// the network faster than with oneDNN's 4x3 there; at batch 4 oneDNN's was faster on layer 2, and on layer 3 at
+    /// batch 8 (bench/results/engine-plan.md).
     static func runsOwnWinograd(_ spec: ConvSpec, batch: Int) -> Bool {
         (spec.inChannels >= 512 && batch >= 4) || (spec.inChannels <= 128 && batch >= 8)
     }
@@ -416,7 +427,7 @@ final class ExecutionPlan {
                                        weights: try store.convolutionWeights(spec.conv, layout: try WinogradConvolution.weightsDesc(spec)),
                                        bias: try store.convolutionBias(spec.conv), accumulate: residual != nil, relu: relu,
                                        threads: DNNLEngine.maxThreads)
-        append(.winograd(step), convolution: spec.conv, output: dst)
+        append(.kernel(step), convolution: spec.conv, output: dst)
         return Activation(memory: dst, channels: spec.outChannels, height: x.height, width: x.width)
     }
 
@@ -470,8 +481,8 @@ final class ExecutionPlan {
         var src = srcAny.raw, weights = weightsAny.raw, bias = biasDesc.raw, dst = dstDesc.raw
         let strides: [Int64] = [Int64(spec.stride), Int64(spec.stride)]
         let padding: [Int64] = [Int64(spec.padding), Int64(spec.padding)]
-        // Direct (layer 3 aside, above): oneDNN's int8 Winograd (jit_int8_wino) was 1.5x faster on 14-56 px but
-        // cost cosine 0.998 over the network, and 0.9991 even on the first convolution alone.
+        // Direct (layer 3 aside, above): oneDNN's int8 Winograd (jit_int8_wino) was faster, but its error took the
+        // network's cosine to fp32 below the 0.999 bar (bench/results/engine-plan.md).
         try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &src, &weights,
                                                          &bias, &dst, strides, padding, padding), "int8 \(spec.conv) descriptor")
         var created: dnnl_primitive_desc_t?
@@ -521,13 +532,13 @@ final class ExecutionPlan {
                                                weights: store.int8WinogradWeights(spec.conv), floatBias: store.floatBias(spec.conv),
                                                inputScale: x.scale, outputScale: outScale, pointMax: pointMax,
                                                residual: identity, threads: DNNLEngine.maxThreads)
-            append(.int8Winograd(step), convolution: spec.conv, output: output)
+            append(.kernel(step), convolution: spec.conv, output: output)
         } else {
             let step = Int16WinogradConvolution(spec, batch: batch, side: x.height, source: source, destination: output,
                                                 weights: store.int16WinogradWeights(spec.conv), floatBias: store.floatBias(spec.conv),
                                                 inputScale: x.scale, outputScale: outScale, residual: identity,
                                                 threads: DNNLEngine.maxThreads)
-            append(.int16Winograd(step), convolution: spec.conv, output: output)
+            append(.kernel(step), convolution: spec.conv, output: output)
         }
         return Activation(memory: output, channels: spec.outChannels, height: x.height, width: x.width, scale: outScale)
     }
@@ -609,21 +620,16 @@ private struct ArenaBuffer {
     func holds(_ memory: DNNLMemory) -> Bool { views.contains { $0.memory === memory } }
 }
 
-/// One step of a plan: a oneDNN primitive, or a convolution on the project's own Winograd kernel.
+/// One step of a plan: a oneDNN primitive, or one of the project's own kernels.
 private enum PlanStep {
     case primitive(DNNLPrimitive)
-    case winograd(WinogradConvolution)
-    case int8Winograd(Int8WinogradConvolution)
-    case int8Stem(Int8Stem)
-    case int16Winograd(Int16WinogradConvolution)
+    case kernel(any KernelStep)
 
-    func execute(on engine: DNNLEngine) throws(ResNetError) {
+    /// Runs the step; `scratchpad` is where the plan's scratchpad memory points for this run.
+    func execute(on engine: DNNLEngine, scratchpad: UnsafeMutableRawPointer) throws(ResNetError) {
         switch self {
         case let .primitive(primitive): try primitive.execute(on: engine)
-        case let .winograd(convolution): try convolution.execute()
-        case let .int8Winograd(convolution): try convolution.execute()
-        case let .int8Stem(stem): try stem.execute()
-        case let .int16Winograd(convolution): try convolution.execute()
+        case let .kernel(kernel): try kernel.execute(scratchpad: scratchpad)
         }
     }
 
@@ -631,40 +637,21 @@ private enum PlanStep {
     var bound: [DNNLMemory] {
         switch self {
         case let .primitive(primitive): primitive.bound
-        case let .winograd(convolution): [convolution.source, convolution.destination]
-        case let .int8Winograd(convolution): [convolution.source, convolution.destination] + (convolution.residual.map { [$0] } ?? [])
-        case let .int8Stem(stem): [stem.source, stem.destination]
-        case let .int16Winograd(convolution): [convolution.source, convolution.destination] + (convolution.residual.map { [$0] } ?? [])
+        case let .kernel(kernel): kernel.bound
         }
     }
 
     var implementation: String {
         switch self {
         case let .primitive(primitive): primitive.desc.implementation
-        case .winograd: "resnet18_wino_4x3_streamed:avx512"
-        case .int8Winograd: "resnet18_wino_int8_2x3:avx512_vnni"
-        case .int8Stem: "resnet18_stem_pool_int8:avx512_vnni"
-        case .int16Winograd: "resnet18_wino_s16_4x3:avx512_vnni"
+        case let .kernel(kernel): kernel.implementation
         }
     }
 
     var scratchpadBytes: Int {
         switch self {
         case let .primitive(primitive): primitive.desc.scratchpad.byteCount
-        case let .winograd(convolution): convolution.scratchpadBytes
-        case let .int8Winograd(convolution): convolution.scratchpadBytes
-        case let .int8Stem(stem): stem.scratchpadBytes
-        case let .int16Winograd(convolution): convolution.scratchpadBytes
-        }
-    }
-
-    func bindScratchpad(_ scratchpad: DNNLMemory) {
-        switch self {
-        case let .primitive(primitive): primitive.bind(DNNLArg.scratchpad, scratchpad)
-        case let .winograd(convolution): convolution.bindScratchpad(scratchpad)
-        case let .int8Winograd(convolution): convolution.bindScratchpad(scratchpad)
-        case let .int8Stem(stem): stem.bindScratchpad(scratchpad)
-        case let .int16Winograd(convolution): convolution.bindScratchpad(scratchpad)
+        case let .kernel(kernel): kernel.scratchpadBytes
         }
     }
 }

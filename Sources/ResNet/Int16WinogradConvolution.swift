@@ -9,10 +9,10 @@ import CKernels
 /// typically 11-14 bits per transform point and output channel where direct int8 keeps 7 per output channel, so the
 /// error is no worse than direct (`bench/int8_winograd_error.py`, float64: max abs logit error 0.060 with layer 1 on
 /// it, 0.076 with layers 1-2 and layer 3 on the 8-bit F(2×2), against 0.081 all direct).
-final class Int16WinogradConvolution {
-    let source: DNNLMemory
-    let destination: DNNLMemory
-    let residual: DNNLMemory?
+final class Int16WinogradConvolution: KernelStep {
+    private let source: DNNLMemory
+    private let destination: DNNLMemory
+    private let residual: DNNLMemory?
     private let spec: ConvSpec
     private let batch: Int
     private let side: Int
@@ -22,7 +22,6 @@ final class Int16WinogradConvolution {
     private let residualSigned: Bool
     private let residualScale: Float
     private let threads: Int
-    private var scratchpad: DNNLMemory?
 
     /// Whether the kernel runs this convolution on this CPU (AVX-512 VNNI).
     static func accepts(_ spec: ConvSpec) -> Bool {
@@ -58,10 +57,11 @@ final class Int16WinogradConvolution {
                                             Int32(threads))
     }
 
-    func bindScratchpad(_ memory: DNNLMemory) { scratchpad = memory }
+    let implementation = "resnet18_wino_s16_4x3:avx512_vnni"
 
-    func execute() throws(ResNetError) {
-        guard let scratchpad else { throw .engine("internal: \(spec.conv) has no scratchpad") }
+    var bound: [DNNLMemory] { [source, destination] + (residual.map { [$0] } ?? []) }
+
+    func execute(scratchpad: UnsafeMutableRawPointer) throws(ResNetError) {
         let status = dequantize.withUnsafeBufferPointer { dequantize in
             bias.withUnsafeBufferPointer { bias in
                 var conv = resnet18_winograd_s16_conv(
@@ -72,7 +72,7 @@ final class Int16WinogradConvolution {
                     weights: UnsafePointer(weights.values.pointer.assumingMemoryBound(to: Int16.self)),
                     dequantize: dequantize.baseAddress, bias: bias.baseAddress,
                     residual: residual.map { UnsafeRawPointer($0.pointer) }, residual_signed: residualSigned ? 1 : 0,
-                    residual_scale: residualScale, scratch: scratchpad.pointer, threads: Int32(threads))
+                    residual_scale: residualScale, scratch: scratchpad, threads: Int32(threads))
                 return resnet18_winograd_s16_run(&conv)
             }
         }

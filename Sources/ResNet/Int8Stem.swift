@@ -8,16 +8,15 @@ import CKernels
 /// runs as three primitives (quantising reorder, convolution, pooling) that pass the 112×112×64 stem output through
 /// memory; here each output pixel's 147 taps are copied from the padded nhwc input into one 148-byte column (the
 /// last byte meets a zero weight), and the stem rows are pooled while they are in cache.
-final class Int8Stem {
-    let source: DNNLMemory
-    let destination: DNNLMemory
+final class Int8Stem: KernelStep {
+    private let source: DNNLMemory
+    private let destination: DNNLMemory
     private let batch: Int
     private let weights: Int8StemWeights
     private let inputScale: Float
     private let multipliers: [Float]
     private let bias: [Float]
     private let threads: Int
-    private var scratchpad: DNNLMemory?
 
     /// Whether this CPU runs the kernel (AVX-512 VNNI).
     static var supported: Bool { resnet18_stem_int8_supported() != 0 }
@@ -41,10 +40,11 @@ final class Int8Stem {
 
     var scratchpadBytes: Int { resnet18_stem_int8_scratch_bytes(Int32(batch), Int32(threads)) }
 
-    func bindScratchpad(_ memory: DNNLMemory) { scratchpad = memory }
+    let implementation = "resnet18_stem_pool_int8:avx512_vnni"
 
-    func execute() throws(ResNetError) {
-        guard let scratchpad else { throw .engine("internal: the int8 stem has no scratchpad") }
+    var bound: [DNNLMemory] { [source, destination] }
+
+    func execute(scratchpad: UnsafeMutableRawPointer) throws(ResNetError) {
         let status = multipliers.withUnsafeBufferPointer { multipliers in
             bias.withUnsafeBufferPointer { bias in
                 weights.compensation.withUnsafeBufferPointer { compensation in
@@ -53,7 +53,7 @@ final class Int8Stem {
                         input_scale: inputScale,
                         weights: UnsafePointer(weights.values.pointer.assumingMemoryBound(to: Int8.self)),
                         compensation: compensation.baseAddress, multiplier: multipliers.baseAddress, bias: bias.baseAddress,
-                        dst: destination.pointer.assumingMemoryBound(to: UInt8.self), scratch: scratchpad.pointer,
+                        dst: destination.pointer.assumingMemoryBound(to: UInt8.self), scratch: scratchpad,
                         threads: Int32(threads))
                     return resnet18_stem_int8_run(&stem)
                 }

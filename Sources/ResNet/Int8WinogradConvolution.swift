@@ -8,11 +8,11 @@ import CKernels
 /// less. In 8 bits it holds the error bar only where the channels are many, with a scale per transform point from
 /// calibration (`QuantizationParameters.winogradPointMax`): simulated (`bench/int8_winograd_error.py`), every layer
 /// in it cost max abs logit error 0.14, layer 1 alone 0.11, layer 3 0.08 (bar 0.095). Layer 4 holds the error but
-/// its transformed weights, 4 MB a convolution, come from memory at every call (`ResNet18Architecture.int8WinogradInputs`).
-final class Int8WinogradConvolution {
-    let source: DNNLMemory
-    let destination: DNNLMemory
-    let residual: DNNLMemory?
+/// its transformed weights come from memory at every call (`ResNet18Architecture.int8WinogradInputs`).
+final class Int8WinogradConvolution: KernelStep {
+    private let source: DNNLMemory
+    private let destination: DNNLMemory
+    private let residual: DNNLMemory?
     private let spec: ConvSpec
     private let batch: Int
     private let side: Int
@@ -23,7 +23,6 @@ final class Int8WinogradConvolution {
     private let residualSigned: Bool
     private let residualScale: Float
     private let threads: Int
-    private var scratchpad: DNNLMemory?
 
     /// Whether the kernel runs this convolution on this CPU (AVX-512 VNNI).
     static func accepts(_ spec: ConvSpec) -> Bool {
@@ -73,10 +72,11 @@ final class Int8WinogradConvolution {
                                              Int32(threads))
     }
 
-    func bindScratchpad(_ memory: DNNLMemory) { scratchpad = memory }
+    let implementation = "resnet18_wino_int8_2x3:avx512_vnni"
 
-    func execute() throws(ResNetError) {
-        guard let scratchpad else { throw .engine("internal: \(spec.conv) has no scratchpad") }
+    var bound: [DNNLMemory] { [source, destination] + (residual.map { [$0] } ?? []) }
+
+    func execute(scratchpad: UnsafeMutableRawPointer) throws(ResNetError) {
         let status = dequantize.withUnsafeBufferPointer { dequantize in
             pointMultipliers.withUnsafeBufferPointer { multipliers in
                 bias.withUnsafeBufferPointer { bias in
@@ -90,7 +90,7 @@ final class Int8WinogradConvolution {
                             compensation: compensation.baseAddress, dequantize: dequantize.baseAddress,
                             point_multipliers: multipliers.baseAddress, bias: bias.baseAddress,
                             residual: residual.map { UnsafeRawPointer($0.pointer) }, residual_signed: residualSigned ? 1 : 0,
-                            residual_scale: residualScale, scratch: scratchpad.pointer, threads: Int32(threads))
+                            residual_scale: residualScale, scratch: scratchpad, threads: Int32(threads))
                         return resnet18_winograd_int8_run(&conv)
                     }
                 }

@@ -2,9 +2,10 @@
 public enum Precision: String, Sendable, CaseIterable, Codable {
     /// float32 everywhere: what torchvision computes, within 1e-3 on the logits.
     case fp32
-    /// bfloat16 activations and weights with float32 accumulation (AVX-512 BF16).
+    /// bfloat16 activations and weights with float32 accumulation: AVX-512 needed (native with AVX-512 BF16).
     case bf16
-    /// uint8 activations, int8 weights (AVX-512 VNNI); needs calibration parameters.
+    /// uint8 activations, int8 weights; needs calibration parameters. The project's kernels and oneDNN's fastest
+    /// need AVX-512 VNNI; without it oneDNN's AVX2 int8 convolutions run instead.
     case int8
 }
 
@@ -21,7 +22,7 @@ public struct EngineOptions: Sendable {
     public var winograd: Bool
     /// No Winograd weights of their own for batches of 1 and 2: oneDNN's 4x3 (whose weights the plans of batches 3
     /// to 7 hold anyway) on layers 1-3 and the direct convolution on layer 4, instead of oneDNN's 2x3 on every
-    /// layer. 63 MB less for ImageNet ResNet-18, a batch of 1 about 1.5 ms slower (13.4-14.9 against 11.7-13.0 ms, alternating runs).
+    /// layer. Less memory for a slower lone image (bench/results/engine-plan.md).
     public var leanWinograd: Bool
     /// Activation ranges from `resnet18 quantize`; required by `.int8`, ignored otherwise.
     public var quantization: QuantizationParameters?

@@ -50,8 +50,9 @@ enum ResNet18Architecture {
 
     /// The convolutions the int8 plan runs as Winograd F(2×2, 3×3) (`Int8WinogradConvolution`): layer 3's 3×3
     /// stride-1 ones, each keyed to the convolution whose output it reads (a block's `conv2` output is the block
-    /// output), whose range per transform point calibration measures. Not layer 4: its transformed weights (4 MB a
-    /// convolution) come from memory at every call and made it slower than direct (1.96 against 1.74 ms at batch 8).
+    /// output), whose range per transform point calibration measures. Not layer 4: its transformed weights (16 bytes
+    /// per pair of channels, too many for the cache) come from memory at every call, which made it slower than
+    /// direct (bench/results/engine-plan.md).
     static let int8WinogradInputs: [String: String] = {
         var inputs: [String: String] = [:]
         var blockInput = stem.conv   // layer 1's first block reads the pooled stem output: never one of these

@@ -25,7 +25,7 @@ final class WeightStore {
         self.source = weights
     }
 
-    /// Drops the folded f32 weights (46 MB for ImageNet ResNet-18): the reordered copies the plans use stay.
+    /// Drops the folded f32 weights, which only plan building reads: the reordered copies the plans use stay.
     func releaseSource() { source = nil }
 
     /// The convolution's weights in `layout`, reordered from OIHW the first time it is asked for.

@@ -4,15 +4,13 @@ import CKernels
 /// A 3×3 stride-1 convolution run by the project's own Winograd F(4×4, 3×3) kernel (`CKernels`): layer 4's
 /// small, wide maps in batches of 4 or more, layers 1 and 2 in batches of 8 or more (`ExecutionPlan.runsOwnWinograd`).
 ///
-/// oneDNN's Winograd keeps each convolution's weights transformed, four times their plain size (113 MB for
-/// layer 4 alone); this kernel keeps only the plain ABcd16b16a weights (shared with oneDNN's direct
-/// convolution in lean plans of batch 1 and 2) and transforms them block by block as it runs, into the plan's
-/// scratchpad.
-/// Measured at batch 8: on layer 4 about as fast as oneDNN's Winograd and 1.5× faster than its direct convolution;
-/// on layers 1 and 2 (by blocks of tiles) about 0.95× and 0.87× the time of oneDNN's Winograd.
-final class WinogradConvolution {
-    let source: DNNLMemory
-    let destination: DNNLMemory
+/// oneDNN's Winograd keeps each convolution's weights transformed, four times their plain size; this kernel keeps
+/// only the plain ABcd16b16a weights (shared with oneDNN's direct convolution in lean plans of batch 1 and 2) and
+/// transforms them block by block as it runs, into the plan's scratchpad. Where the plan uses it, it was about as
+/// fast as oneDNN's Winograd or faster, and faster than the direct convolution (bench/results/engine-plan.md).
+final class WinogradConvolution: KernelStep {
+    private let source: DNNLMemory
+    private let destination: DNNLMemory
     private let weights: DNNLMemory
     private let bias: DNNLMemory
     private let spec: ConvSpec
@@ -21,7 +19,6 @@ final class WinogradConvolution {
     private let accumulate: Bool
     private let relu: Bool
     private let threads: Int
-    private var scratchpad: DNNLMemory?
 
     /// The weights layout the kernel reads.
     static func weightsDesc(_ spec: ConvSpec) throws(ResNetError) -> MemoryDesc {
@@ -55,10 +52,11 @@ final class WinogradConvolution {
                                         Int32(threads))
     }
 
-    func bindScratchpad(_ memory: DNNLMemory) { scratchpad = memory }
+    let implementation = "resnet18_wino_4x3_streamed:avx512"
 
-    func execute() throws(ResNetError) {
-        guard let scratchpad else { throw .engine("internal: \(spec.conv) has no scratchpad") }
+    var bound: [DNNLMemory] { [source, destination] }
+
+    func execute(scratchpad: UnsafeMutableRawPointer) throws(ResNetError) {
         var conv = resnet18_winograd_conv(
             batch: Int32(batch), channels_in: Int32(spec.inChannels), channels_out: Int32(spec.outChannels),
             height: Int32(side), width: Int32(side),
@@ -66,7 +64,7 @@ final class WinogradConvolution {
             dst: destination.pointer.assumingMemoryBound(to: Float.self),
             weights: UnsafePointer(weights.pointer.assumingMemoryBound(to: Float.self)),
             bias: UnsafePointer(bias.pointer.assumingMemoryBound(to: Float.self)),
-            accumulate: accumulate ? 1 : 0, relu: relu ? 1 : 0, scratch: scratchpad.pointer, threads: Int32(threads))
+            accumulate: accumulate ? 1 : 0, relu: relu ? 1 : 0, scratch: scratchpad, threads: Int32(threads))
         guard resnet18_winograd_run(&conv) == 0 else {
             throw .engine("the Winograd kernel refused \(spec.conv) at batch \(batch) (scratchpad not 64-byte aligned?)")
         }
