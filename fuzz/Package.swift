@@ -17,5 +17,8 @@ let package = Package(
         .executableTarget(name: "FuzzImaging", dependencies: ["Imaging"]),
         // Weights bytes -> state_dict (torch.save zip, legacy pickle, safetensors), every tensor converted.
         .executableTarget(name: "FuzzCheckpoint", dependencies: ["Checkpoint"]),
+        // Request bodies -> KServe v2 infer JSON and its shape checks, multipart/form-data. The Server files it
+        // reads are symlinked into the target itself (their types are internal; the rest of Server needs Hummingbird).
+        .executableTarget(name: "FuzzRequests"),
     ]
 )

@@ -1,9 +1,12 @@
 """Writes the committed seed corpus of the fuzz targets: fixture photos cut down to a few dozen pixels in every
-variant the decoders handle, and small hand-made weight files of every container. Run once; the output is in git. The `found-SHA1` files beside
+variant the decoders handle, small hand-made weight files of every container, and request bodies (KServe v2 JSON,
+multipart forms). Run once; the output is in git. The `found-SHA1` files beside
 them are what libFuzzer's own runs added, minimised with `-merge=1` (see bench/results/fuzz.md).
 
-Usage: /usr/bin/python3 fuzz/make_seeds.py ../shared   (needs Pillow: Debian's python3-pil)
+Usage: /usr/bin/python3 fuzz/make_seeds.py ../shared [imaging|checkpoint|requests...]
+       (imaging needs Pillow: Debian's python3-pil; requests reads the imaging seeds)
 """
+import base64
 import collections
 import io
 import json
@@ -15,21 +18,22 @@ import types
 import zipfile
 from pathlib import Path
 
-from PIL import Image
-
 shared = Path(sys.argv[1])
 here = Path(__file__).resolve().parent
 images = here / "corpus" / "imaging"
 weights = here / "corpus" / "checkpoint"
+requests = here / "corpus" / "requests"
 
 
 def exif(orientation):
+    from PIL import Image
     data = Image.Exif()
     data[0x0112] = orientation
     return data.tobytes()
 
 
 def write_images():
+    from PIL import Image
     photo = Image.open(shared / "fixtures" / "images" / "chelsea.png").convert("RGB")
     small = photo.resize((40, 27))
     tall = Image.open(shared / "fixtures" / "images" / "astronaut.png").convert("RGB").resize((19, 33))
@@ -159,7 +163,61 @@ def write_weights():
     })
 
 
-write_images()
-write_weights()
+def write_requests():
+    """FuzzRequests reads a first byte that picks the parser (even: KServe JSON; odd: multipart), then the body."""
+    requests.mkdir(exist_ok=True)
+    png = (images / "bilevel.png").read_bytes()
+    jpeg = (images / "resource-gray.jpg").read_bytes()
+    b64 = base64.b64encode(png).decode()
+
+    def kserve(name, body):
+        text = body if isinstance(body, str) else json.dumps(body)
+        (requests / name).write_bytes(b"\x00" + text.encode())
+
+    def fp32(shape, data, **extra):
+        return {"inputs": [{"name": "input", "shape": shape, "datatype": "FP32", "data": data}], **extra}
+
+    kserve("kserve-fp32-flat.json", fp32([1, 3, 2, 2], [0.5 * i - 2 for i in range(12)]))
+    kserve("kserve-fp32-nested.json", fp32([1, 3, 2, 2], [[[[0.25, -1.5], [2.0, 0]], [[1, 2], [3, 4]], [[-0.0, 1e-7], [3.4e38, -3.4e38]]]]))
+    kserve("kserve-fp32-shape-overflow.json", fp32([100000000000000, 3, 224, 224], [0]))
+    kserve("kserve-fp32-negative-shape.json", fp32([-1, 3, 224, 224], []))
+    kserve("kserve-fp32-1e40.json", '{"inputs":[{"name":"input","shape":[1e40,3],"datatype":"FP32","data":[1e40,2]}]}')
+    kserve("kserve-bytes-b64.json", {"id": "seed-1", "inputs": [{"name": "image", "shape": [1], "datatype": "BYTES", "data": [b64]}]})
+    kserve("kserve-bytes-b64-objects.json", {"inputs": [{"name": "image", "shape": [2, 1], "datatype": "BYTES",
+                                                          "data": [[{"b64": b64}], [{"b64": base64.b64encode(jpeg).decode()}]]}]})
+    kserve("kserve-classification.json", {
+        "id": "seed-2",
+        "inputs": [{"name": "image", "shape": [1], "datatype": "BYTES", "data": [b64]}],
+        "outputs": [{"name": "logits", "parameters": {"classification": 5}}]})
+    # 500 lists deep: under JSONDecoder's own limit (512), over the tensor data's (8).
+    kserve("kserve-deep-nesting.json", json.dumps(fp32([1], "@")).replace('"@"', "[" * 500 + "1" + "]" * 500))
+    kserve("kserve-b64-object-without-b64.json", {"inputs": [{"name": "image", "shape": [2], "datatype": "BYTES",
+                                                               "data": [{"base64": b64}, b64]}]})
+
+    def multipart(name, content_type, parts, preamble=b"", boundary=None):
+        boundary = boundary or content_type.split("boundary=")[1].strip('"')
+        body = preamble
+        for headers, data in parts:
+            body += b"--" + boundary.encode() + b"\r\n" + headers.encode() + b"\r\n\r\n" + data + b"\r\n"
+        body += b"--" + boundary.encode() + b"--\r\n"
+        (requests / name).write_bytes(b"\x01" + content_type.encode() + b"\n" + body)
+
+    multipart("multipart-one-file", "multipart/form-data; boundary=XyZ",
+              [('Content-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png', png)])
+    multipart("multipart-two-files", 'multipart/form-data; charset=utf-8; boundary="----b0und4ry; x"',
+              [('Content-Disposition: form-data; name="files"; filename="a.png"', png),
+               ('content-disposition: form-data; name="note"', b"not a file"),
+               ('Content-Disposition: form-data; name="image"; filename="b \\"q\\".jpg"\r\nContent-Type: image/jpeg', jpeg)],
+              preamble=b"a preamble\r\n")
+    multipart("multipart-odd-boundary", "multipart/form-data; boundary=abc", [("", b"x" * 33)])
+
+
+targets = sys.argv[2:] or ["imaging", "checkpoint", "requests"]
+if "imaging" in targets:
+    write_images()
+if "checkpoint" in targets:
+    write_weights()
+if "requests" in targets:
+    write_requests()
 total = sum(p.stat().st_size for p in (here / "corpus").rglob("*") if p.is_file())
 print(f"{sum(1 for _ in (here / 'corpus').rglob('*.*'))} seeds, {total} bytes")

@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
 # Builds (if needed) and runs one libFuzzer target for a set time.
 #
-# Usage: fuzz/run.sh imaging|checkpoint SECONDS [libFuzzer flags...]
-#        fuzz/run.sh imaging|checkpoint replay      # every committed seed and regression once, then exit
+# Usage: fuzz/run.sh imaging|checkpoint|requests SECONDS [libFuzzer flags...]
+#        fuzz/run.sh imaging|checkpoint|requests replay      # every committed seed and regression once, then exit
 #
 # The growing corpus lives in fuzz/work/TARGET/corpus (gitignored; seeded from fuzz/corpus/TARGET) and findings
 # (crash-*, leak-*, timeout-*, oom-*) in fuzz/work/TARGET/findings; the full log in fuzz/work/TARGET/*.log.
 # FUZZ_CORPUS=DIR sets another working corpus (scripts/test.sh uses a temporary one).
 # A finding makes the script exit non-zero: copy the input into fuzz/regressions/TARGET, fix the code, and add a
-# test that reads it to the module's test target (CheckpointTests, ImagingTests).
+# test that reads it to the module's test target (CheckpointTests, ImagingTests; ServerTests or CLITests for requests).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-target=${1:?usage: fuzz/run.sh imaging|checkpoint SECONDS|replay}
-seconds=${2:?usage: fuzz/run.sh imaging|checkpoint SECONDS|replay}
+target=${1:?usage: fuzz/run.sh imaging|checkpoint|requests SECONDS|replay}
+seconds=${2:?usage: fuzz/run.sh imaging|checkpoint|requests SECONDS|replay}
 shift 2
 case "$target" in
     imaging) product=FuzzImaging; max_len=16384 ;;
     checkpoint) product=FuzzCheckpoint; max_len=65536 ;;
-    *) echo "unknown target $target (imaging, checkpoint)" >&2; exit 2 ;;
+    requests) product=FuzzRequests; max_len=16384 ;;
+    *) echo "unknown target $target (imaging, checkpoint, requests)" >&2; exit 2 ;;
 esac
 command -v swift >/dev/null 2>&1 || export PATH=/opt/swift/usr/bin:$PATH
 

@@ -27,7 +27,7 @@ echo "==> swift test"
 swift test 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Building)' 
 
 echo "==> fuzzing (libFuzzer + AddressSanitizer): ${FUZZ_SECONDS:=20}s per target, then the committed seeds and regressions"
-for target in imaging checkpoint; do
+for target in imaging checkpoint requests; do
     scratch=$(mktemp -d)
     FUZZ_CORPUS="$scratch" fuzz/run.sh "$target" "$FUZZ_SECONDS"
     rm -rf "$scratch"

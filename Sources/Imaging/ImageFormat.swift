@@ -17,7 +17,8 @@ public struct ImageInfo: Sendable, Equatable {
             throw .corrupt("\(format.displayName): the header says the image is \(width)×\(height) pixels")
         }
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
-        if overflow || pixels > maxPixels {
+        // Decoders size buffers of up to 4 bytes a pixel: a limit set past Int.max / 4 must not let that overflow.
+        if overflow || pixels > maxPixels || pixels > Int.max / 4 {
             throw .tooManyPixels(width: width, height: height, limit: maxPixels)
         }
     }

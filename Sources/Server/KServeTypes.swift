@@ -15,6 +15,16 @@ enum KServe {
         let shape: [Int]
         let datatype: String
         let data: TensorData
+
+        enum CodingKeys: String, CodingKey { case name, shape, datatype, data }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            shape = try WholeNumbers.decode(container, forKey: .shape)
+            datatype = try container.decode(String.self, forKey: .datatype)
+            data = try container.decode(TensorData.self, forKey: .data)
+        }
     }
 
     /// An output the client asks for; `parameters.classification: k` asks for the top-k strings instead.
@@ -25,6 +35,51 @@ enum KServe {
 
     struct OutputParameters: Decodable {
         let classification: Int?
+
+        enum CodingKeys: String, CodingKey { case classification }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            classification = try WholeNumbers.decodeIfPresent(container, forKey: .classification)
+        }
+    }
+
+    /// Whole numbers read so that one no `Int` holds (1e40, 1.5, 2^64) is an error naming its field: JSONDecoder
+    /// calls those "not valid JSON", with no path.
+    enum WholeNumbers {
+        static func decode<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, forKey key: Key) throws -> [Int] {
+            do {
+                return try container.decode([Int].self, forKey: key)
+            } catch {
+                let numbers = try container.decode([Double].self, forKey: key)
+                // As a Double, -2^63-1 rounds to -2^63, which looks whole: it is the culprit when nothing else is.
+                guard let index = numbers.firstIndex(where: { Int(exactly: $0) == nil }) ?? numbers.firstIndex(of: -0x1p63)
+                else { throw error }
+                throw notWhole(numbers[index], at: container.codingPath + [key, Index(intValue: index)])
+            }
+        }
+
+        static func decodeIfPresent<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, forKey key: Key) throws -> Int? {
+            do {
+                return try container.decodeIfPresent(Int.self, forKey: key)
+            } catch {
+                // A number that decodes as a Double but not as an Int is not a whole number an Int holds.
+                guard let number = try container.decodeIfPresent(Double.self, forKey: key) else { throw error }
+                throw notWhole(number, at: container.codingPath + [key])
+            }
+        }
+
+        private static func notWhole(_ number: Double, at path: [any CodingKey]) -> DecodingError {
+            .dataCorrupted(.init(codingPath: path, debugDescription: "\(number) is not a whole number from -2^63 to 2^63-1"))
+        }
+    }
+
+    /// A position in a JSON list, as a coding path names it.
+    struct Index: CodingKey {
+        let intValue: Int?
+        var stringValue: String { "\(intValue ?? 0)" }
+        init(intValue: Int) { self.intValue = intValue }
+        init?(stringValue: String) { nil }
     }
 
     /// Tensor contents, row-major, flattened whatever the nesting the client sent.
@@ -32,6 +87,9 @@ enum KServe {
         case numbers([Float])
         /// BYTES elements: base64 text (or `{"b64": "..."}` objects), decoded later.
         case strings([String])
+
+        /// Lists inside lists, at most: a shape's rank, plus one for `{"b64": ...}` objects, with room to spare.
+        static let maximumNesting = 8
 
         init(from decoder: any Decoder) throws {
             let single = try decoder.singleValueContainer()
@@ -44,12 +102,36 @@ enum KServe {
                 self = .strings(strings)
                 return
             }
+            // Time and memory grow faster than the square of the nesting depth here (500 levels, 1 KB of JSON, took
+            // seconds and hundreds of MB); no shape needs more than a few levels, so the depth is bounded.
+            let depth = decoder.codingPath.reversed().prefix { $0.intValue != nil }.count
+            guard depth < Self.maximumNesting else {
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: Array(decoder.codingPath.prefix(decoder.codingPath.count - depth)),
+                    debugDescription: "tensor data nested more than \(Self.maximumNesting) lists deep: "
+                        + "send it flat, or nested as its shape is ([N,3,224,224] is 4 deep)"))
+            }
             var numbers: [Float] = []
             var strings: [String] = []
             var container = try decoder.unkeyedContainer()
             while !container.isAtEnd {
-                if let object = try? container.decode([String: String].self), let base64 = object["b64"] {
+                let index = container.currentIndex
+                if let object = try? container.decode([String: String].self) {
+                    // Decoded means consumed: an object without "b64" must not let the next element take its place.
+                    guard let base64 = object["b64"] else {
+                        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [Index(intValue: index)],
+                                                                debugDescription: "an object in BYTES data must be {\"b64\": \"...\"}"))
+                    }
                     strings.append(base64)
+                } else if let number = try? container.decode(Float.self) {
+                    numbers.append(number)
+                } else if let number = try? container.decode(Double.self) {
+                    // JSONDecoder calls a number beyond Float's range "not valid JSON", with no path: name it here.
+                    throw DecodingError.dataCorrupted(.init(
+                        codingPath: decoder.codingPath + [Index(intValue: index)],
+                        debugDescription: "\(number) is beyond the range of FP32 (±3.4e38)"))
+                } else if let string = try? container.decode(String.self) {
+                    strings.append(string)
                 } else {
                     switch try container.decode(TensorData.self) {
                     case let .numbers(inner): numbers += inner

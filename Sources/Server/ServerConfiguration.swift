@@ -60,20 +60,31 @@ public struct ServerConfiguration: Sendable, Equatable {
         HistoryRetention(maxAgeDays: historyMaxAgeDays, maxRows: historyMaxRows)
     }
 
+    /// The largest `--max-batch`: far more images than one engine call holds in memory.
+    public static let largestBatch = 1024
+
     /// Checks the values together; the message names the flag to fix.
     public func validate() throws(ServerConfigurationError) {
         guard (0...65535).contains(port) else { throw .invalid("--port must be between 0 and 65535, not \(port)") }
         guard maxBatch >= 1 else { throw .invalid("--max-batch must be at least 1") }
+        // Upper bounds too: past them the engine's plans and the durations made of these numbers overflow (a trap).
+        guard maxBatch <= Self.largestBatch else { throw .invalid("--max-batch must be at most \(Self.largestBatch), not \(maxBatch)") }
         guard maxBatchDelayMilliseconds >= 0 else { throw .invalid("--max-batch-delay-ms cannot be negative") }
+        guard maxBatchDelayMilliseconds <= 60_000 else { throw .invalid("--max-batch-delay-ms must be at most 60000 (a minute), not \(maxBatchDelayMilliseconds)") }
         guard queueDepth >= 1 else { throw .invalid("--queue-depth must be at least 1") }
         guard cacheEntries >= 0 else { throw .invalid("--cache-entries cannot be negative (0 turns the cache off)") }
         guard maxUploadBytes >= 1 else { throw .invalid("--max-upload-mb must be more than 0") }
         guard sessionLifetimeSeconds >= 60 else { throw .invalid("--session-hours must be at least one minute") }
+        guard sessionLifetimeSeconds <= 366 * 86_400 else { throw .invalid("--session-hours must be at most 8784 (a year)") }
         guard (4...31).contains(bcryptCost) else { throw .invalid("--bcrypt-cost must be between 4 and 31") }
         guard (0...64).contains(maxStreams) else { throw .invalid("--max-streams must be from 0 (no streams) to 64") }
         guard streamMaxBackoffSeconds >= 1 else { throw .invalid("--stream-max-backoff must be at least 1 second") }
+        guard streamMaxBackoffSeconds <= 86_400 else { throw .invalid("--stream-max-backoff must be at most 86400 seconds (a day)") }
         if let days = historyMaxAgeDays, !(days > 0) {
             throw .invalid("--history-max-age-days must be more than 0 (leave it out to keep history forever)")
+        }
+        if let days = historyMaxAgeDays, days > 36_500 {
+            throw .invalid("--history-max-age-days must be at most 36500 (leave it out to keep history forever)")
         }
         if let rows = historyMaxRows, rows < 1 {
             throw .invalid("--history-max-rows must be at least 1 (leave it out to keep every row)")
@@ -83,6 +94,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         guard maxRequestPixels > 0 else { throw .invalid("--max-request-pixels must be at least 1") }
         guard requestTimeoutSeconds > 0 else { throw .invalid("--request-timeout must be more than 0 seconds") }
+        guard requestTimeoutSeconds <= 86_400 else { throw .invalid("--request-timeout must be at most 86400 seconds (a day)") }
     }
 
     /// The lines printed at start-up.

@@ -88,6 +88,13 @@ struct Serve: AsyncParsableCommand {
             configuration.maxBatchDelayMilliseconds = maxBatchDelayMilliseconds
             configuration.queueDepth = queueDepth
             configuration.cacheEntries = cacheEntries
+            // Checked before the conversions, which trap on a number no Int holds (1e300, inf).
+            guard maxUploadMegabytes.isFinite, maxUploadMegabytes <= 1_048_576 else {
+                throw ValidationError("--max-upload-mb must be a number of megabytes up to 1048576, not \(maxUploadMegabytes)")
+            }
+            guard sessionHours.isFinite, abs(sessionHours) <= 8784 else {
+                throw ValidationError("--session-hours must be at most 8784 (a year), not \(sessionHours)")
+            }
             configuration.maxUploadBytes = Int((maxUploadMegabytes * 1024 * 1024).rounded())
             configuration.maxRequestPixels = maxRequestPixels
             configuration.requestTimeoutSeconds = requestTimeoutSeconds

@@ -66,7 +66,9 @@ struct Watch: AsyncParsableCommand {
             do { _ = try DatabaseLocation(argument: database) } catch { throw ValidationError(error.description) }
         }
         guard ["on", "off"].contains(thumbnails) else { throw ValidationError("--thumbnails must be on or off") }
-        guard maxBackoffSeconds >= 1 else { throw ValidationError("--max-backoff must be at least 1 second") }
+        guard maxBackoffSeconds >= 1, maxBackoffSeconds <= 86_400 else {
+            throw ValidationError("--max-backoff must be from 1 to 86400 seconds (a day), not \(maxBackoffSeconds)")
+        }
     }
 
     func run() async throws {
