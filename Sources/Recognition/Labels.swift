@@ -39,31 +39,26 @@ public struct Labels: Sendable {
         classes.firstIndex { $0.wnid == wnid }
     }
 
-    /// A label file: JSON (`[{"index","wnid","name"}]` as in imagenet-classes.json, or `["name", ...]`),
-    /// or plain text with one name a line.
+    /// A label file in any of the forms people have:
+    /// - a JSON list: `["tench", ...]`, or `[{"index": 0, "wnid": "n01440764", "name": "tench"}, ...]`;
+    /// - a JSON object keyed by index strings: `{"0": "tench, Tinca tinca", ...}` (`imagenet_classes.json`), or
+    ///   `{"0": ["n01440764", "tench"], ...}` (PyTorch's `imagenet_class_index.json`, WordNet id and name);
+    /// - plain text, one name a line.
     public init(contentsOf url: URL) throws(RecognitionError) {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw .labels(path: url.path, problem: "cannot be read (\(error.localizedDescription))")
         }
         let text = String(decoding: data, as: UTF8.self)
-        var classes: [ClassLabel] = []
-        if text.drop(while: \.isWhitespace).first == "[" {
-            guard let json = try? JSONSerialization.jsonObject(with: data) as? [Any] else {
-                throw .labels(path: url.path, problem: "is not valid JSON")
+        let classes: [ClassLabel]
+        let first = text.unicodeScalars.first { !CharacterSet.whitespacesAndNewlines.contains($0) && $0 != "\u{FEFF}" }
+        if first == "[" || first == "{" {
+            let json: LabelFileJSON
+            do { json = try LabelFileJSON.parse(data) } catch {
+                throw .labels(path: url.path, problem: "is malformed JSON: \(error)")
             }
-            for (position, item) in json.enumerated() {
-                if let name = item as? String {
-                    classes.append(ClassLabel(index: position, wnid: nil, name: name))
-                } else if let object = item as? [String: Any], let name = object["name"] as? String {
-                    let index = object["index"] as? Int ?? position
-                    guard index == position else {
-                        throw .labels(path: url.path, problem: "entry \(position) has index \(index): list the classes in output order")
-                    }
-                    classes.append(ClassLabel(index: position, wnid: object["wnid"] as? String, name: name))
-                } else {
-                    throw .labels(path: url.path, problem: "entry \(position) is neither a name nor an object with a \"name\"")
-                }
+            do { classes = try Self.classes(json) } catch {
+                throw .labels(path: url.path, problem: error.problem)
             }
         } else {
             classes = text.split(whereSeparator: \.isNewline)
@@ -73,5 +68,75 @@ public struct Labels: Sendable {
         }
         guard !classes.isEmpty else { throw .labels(path: url.path, problem: "lists no classes") }
         self.init(classes: classes, source: url.path)
+    }
+
+    /// Why a well-formed JSON label file cannot be used.
+    private struct ContentError: Error {
+        let problem: String
+    }
+
+    private static func classes(_ json: LabelFileJSON) throws(ContentError) -> [ClassLabel] {
+        switch json {
+        case let .array(items):
+            return try items.enumerated().map { (position, item) throws(ContentError) in
+                switch item {
+                case let .string(name):
+                    return ClassLabel(index: position, wnid: nil, name: name)
+                case let .object(members):
+                    func field(_ key: String) -> LabelFileJSON? { members.last { $0.key == key }?.value }
+                    guard case let .string(name)? = field("name") else {
+                        throw ContentError(problem: "entry \(position) is neither a name nor an object with a \"name\"")
+                    }
+                    if case let .number(index)? = field("index"), Int(index) != position {
+                        throw ContentError(problem: "entry \(position) has index \(index): list the classes in output order")
+                    }
+                    var wnid: String?
+                    if case let .string(value)? = field("wnid") { wnid = value }
+                    return ClassLabel(index: position, wnid: wnid, name: name)
+                default:
+                    throw ContentError(problem: "entry \(position) is neither a name nor an object with a \"name\"")
+                }
+            }
+        case let .object(members):
+            var byIndex: [Int: (line: Int, label: ClassLabel)] = [:]
+            for member in members {
+                guard !member.key.isEmpty, member.key.allSatisfy(\.isASCII), member.key.allSatisfy(\.isNumber),
+                      let index = Int(member.key) else {
+                    throw ContentError(problem: "has the key \"\(member.key)\" on line \(member.line): keys must be class indices (\"0\", \"1\", ...)")
+                }
+                if let earlier = byIndex[index] {
+                    throw ContentError(problem: "lists class \(index) twice (lines \(earlier.line) and \(member.line))")
+                }
+                var label: ClassLabel?
+                switch member.value {
+                case let .string(name):
+                    label = ClassLabel(index: index, wnid: nil, name: name)
+                case let .array(pair) where pair.count == 2:
+                    if case let .string(wnid) = pair[0], case let .string(name) = pair[1] {
+                        label = ClassLabel(index: index, wnid: wnid, name: name)
+                    }
+                default:
+                    break
+                }
+                guard let label else {
+                    throw ContentError(problem: "class \(index) on line \(member.line) is neither a name nor a [\"wnid\", \"name\"] pair")
+                }
+                byIndex[index] = (member.line, label)
+            }
+            let missing = (0..<byIndex.count).filter { byIndex[$0] == nil }
+            guard missing.isEmpty else {
+                let beyond = byIndex.keys.filter { $0 >= byIndex.count }.sorted()
+                throw ContentError(problem: "has \(byIndex.count) classes but not indices 0 to \(byIndex.count - 1): "
+                                   + "missing \(Self.some(missing)), and \(Self.some(beyond)) beyond them")
+            }
+            return (0..<byIndex.count).map { byIndex[$0]!.label }
+        default:
+            throw ContentError(problem: "is JSON but neither a list of names nor an object keyed by class index")
+        }
+    }
+
+    /// The first few numbers of a list, for messages.
+    private static func some(_ numbers: [Int]) -> String {
+        numbers.prefix(5).map(String.init).joined(separator: ", ") + (numbers.count > 5 ? " and \(numbers.count - 5) more" : "")
     }
 }

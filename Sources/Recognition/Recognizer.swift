@@ -17,6 +17,9 @@ public struct RecognizerConfiguration: Sendable {
     public var quantizationPath: String?
     public var applyEXIFOrientation = true
     public var maxPixels = 40_000_000
+    /// Without a label file, a head of other than ImageNet's classes gets numbered names instead of being refused
+    /// (for `bench`, whose results name no class).
+    public var numberedLabelsForOtherHeads = false
     public var environment: [String: String] = ProcessInfo.processInfo.environment
 
     public init() {}
@@ -46,7 +49,7 @@ public final class Recognizer: Sendable {
     public static func load(_ configuration: RecognizerConfiguration) throws(RecognitionError) -> Recognizer {
         let location = WeightsLocation(explicitPath: configuration.weightsPath, environment: configuration.environment)
         var warnings: [String] = []
-        let labels: Labels
+        var labels: Labels
         if let path = configuration.labelsPath {
             labels = try Labels(contentsOf: URL(fileURLWithPath: path))
         } else {
@@ -64,6 +67,10 @@ public final class Recognizer: Sendable {
             weights = .untrained(classCount: labels.count)
             origin = "none"
             warnings.append(location.untrainedWarning)
+        }
+        if weights.classCount != labels.count, configuration.labelsPath == nil, configuration.numberedLabelsForOtherHeads {
+            labels = Labels(classes: (0..<weights.classCount).map { ClassLabel(index: $0, wnid: nil, name: "class \($0)") },
+                            source: "numbered (no label file)")
         }
         guard weights.classCount == labels.count else {
             throw .engine(.classCountMismatch(file: weights.identity.name, classes: weights.classCount, labels: labels.count))

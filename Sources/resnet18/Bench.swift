@@ -6,7 +6,7 @@ import ResNet
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure engine latency and throughput on synthetic input.",
-        discussion: "Reports median and p90 milliseconds per batch, images per second, GFLOP/s (GOP/s in int8), and the share of the measured convolution peak (one direct 64→64 3x3 convolution at 56×56, batch 1, in the same precision).")
+        discussion: "Reports median and p90 milliseconds per batch, images per second, GFLOP/s (GOP/s in int8), and the share of the measured convolution peak (one direct 64→64 3x3 convolution at 56×56, batch 1, in the same precision: the best of several short measurements, as other work on the machine only slows it). Operations are counted as direct convolutions, so a plan with Winograd convolutions, which do fewer, can pass 100 %. When the share is beyond what the plan can reach, the peak was measured while the machine was busy, and no share is given.")
 
     @Option(help: "Images per engine call; several as 1,8.")
     var batch = "1"
@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "One JSON object per batch size.")
     var json = false
 
-    @OptionGroup var engine: EngineOptionGroup
+    @OptionGroup var engine: ExecutionOptions
 
     func run() throws {
         let batches = batch.split(separator: ",").compactMap { Int($0) }
@@ -25,9 +25,19 @@ struct Bench: ParsableCommand {
         let started = ContinuousClock.now
         let recognizer = try engine.loadRecognizer()
         let engineReady = (ContinuousClock.now - started).milliseconds
-        let peak = try ConvolutionPeak.measure(threads: recognizer.engine.threads, precision: recognizer.engine.options.precision)
+        let precision = recognizer.engine.options.precision
+        var peak = 0.0
+        for _ in 0..<Self.peakMeasurements {
+            peak = max(peak, try ConvolutionPeak.measure(threads: recognizer.engine.threads, precision: precision, runs: Self.peakRuns))
+        }
+        // Which plans run Winograd convolutions (oneDNN's or our own): their share of the peak may pass 100 %.
+        var winogradPlans: [Int: Bool] = [:]
+        for size in batches {
+            winogradPlans[size] = try recognizer.engine.prepare(batch: size).contains { $0.lowercased().contains("wino") }
+        }
         try recognizer.engine.finishPreparing(batches: batches)
         for size in batches {
+            let winograd = winogradPlans[size] ?? false
             // A real photo's tensor would run the same arithmetic; the values do not change the timing.
             var random = SystemRandomNumberGenerator()
             let input = (0..<(size * ResNet18Engine.inputCount)).map { _ in Float.random(in: -2...2, using: &random) }
@@ -42,12 +52,15 @@ struct Bench: ParsableCommand {
                 }
                 if run >= 5 { times.append((ContinuousClock.now - start).milliseconds) }
             }
+            // Once more after the timed runs: the peak nearest to them in time, if the machine was quieter then.
+            peak = max(peak, try ConvolutionPeak.measure(threads: recognizer.engine.threads, precision: precision, runs: Self.peakRuns))
             times.sort()
             let median = times[times.count / 2]
             let p90 = times[min(times.count - 1, Int(0.9 * Double(times.count - 1)))]
             let imagesPerSecond = Double(size) * 1000 / median
             let gflops = ResNet18Engine.flopsPerImage * imagesPerSecond / 1e9
-            let report: [String: Any] = [
+            let share = Self.plausibleShare(gflops / peak, winograd: winograd)
+            var report: [String: Any] = [
                 "engine": "resnet18-\(recognizer.engine.options.precision.rawValue)",
                 "batch": size,
                 "threads": recognizer.engine.threads,
@@ -56,7 +69,8 @@ struct Bench: ParsableCommand {
                 "img_per_s": (imagesPerSecond * 10).rounded() / 10,
                 "gflops": (gflops * 10).rounded() / 10,
                 "conv_peak_gflops": (peak * 10).rounded() / 10,
-                "share_of_peak": (gflops / peak * 1000).rounded() / 1000,
+                "share_of_peak": share.map { ($0 * 1000).rounded() / 1000 } ?? NSNull(),
+                "winograd": winograd,
                 "startup_ms": (engineReady * 10).rounded() / 10,
                 "rss_mb": ((residentMegabytes() ?? 0) * 10).rounded() / 10,
                 "weights_mb": megabytes(recognizer.engine.memory.weights),
@@ -64,22 +78,43 @@ struct Bench: ParsableCommand {
                 "scratchpad_mb": megabytes(recognizer.engine.memory.scratchpad),
                 "weights": recognizer.weights.resultLabel,
             ]
-            let unit = recognizer.engine.options.precision == .int8 ? "GOP/s" : "GFLOP/s"
+            let unit = precision == .int8 ? "GOP/s" : "GFLOP/s"
+            let peakText = String(format: "%.0f", peak) + " \(unit) \(precision.rawValue) conv peak"
+            let shareText: String
+            if let share {
+                shareText = " = \(String(format: "%.0f", share * 100)) % of the \(peakText)" + (winograd ? " (Winograd's operations counted as direct)" : "")
+            } else {
+                shareText = "; no share of the peak: the machine was too busy to measure it (the \(peakText) came out below what the network reached)"
+                report["peak_note"] = "the machine was too busy to measure the convolution peak"
+            }
             if json {
                 let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print("""
-                    batch \(size) (\(recognizer.engine.threads) threads, \(recognizer.engine.options.precision.rawValue)): \
+                    batch \(size) (\(counted(recognizer.engine.threads, "thread")), \(precision.rawValue)): \
                     median \(String(format: "%.2f", median)) ms, p90 \(String(format: "%.2f", p90)) ms, \
-                    \(String(format: "%.1f", imagesPerSecond)) images/s, \(String(format: "%.1f", gflops)) \(unit) \
-                    = \(String(format: "%.0f", gflops / peak * 100)) % of the \(String(format: "%.0f", peak)) \(unit) \
-                    \(recognizer.engine.options.precision.rawValue) conv peak; \
+                    \(String(format: "%.1f", imagesPerSecond)) images/s, \(String(format: "%.1f", gflops)) \(unit)\(shareText); \
                     \(report["rss_mb"]!) MB resident (weights \(report["weights_mb"]!), activations \(report["arena_mb"]!), \
                     scratchpad \(report["scratchpad_mb"]!))
                     """)
             }
         }
+    }
+}
+
+extension Bench {
+    /// Short peak measurements, the best one kept: contention only ever slows a run, so the fastest is the truest.
+    static let peakMeasurements = 3
+    static let peakRuns = 10
+
+    /// The share of the peak, or nil when it is beyond what the plan can reach: then the peak was measured slow.
+    /// Direct convolutions cannot beat the direct-convolution peak by much (some layers run a little more
+    /// efficiently than the 64→64 one: 150 % leaves room); Winograd F(4x4, 3x3) does a quarter of the multiplications
+    /// of the 3x3 layers it runs, so up to about 400 % of the operations counted as direct.
+    static func plausibleShare(_ share: Double, winograd: Bool) -> Double? {
+        guard share.isFinite, share > 0 else { return nil }
+        return share <= (winograd ? 4.0 : 1.5) ? share : nil
     }
 }
 

@@ -35,7 +35,18 @@ struct Classify: ParsableCommand {
     }
 
     func run() throws {
-        let files = try ImageFiles.expand(paths)
+        // A missing path is one failure line, as an unreadable file is; a folder without images is one too.
+        var files: [String] = []
+        var emptyFolders = 0
+        for path in paths {
+            let found = ImageFiles.expand([path])
+            if found.isEmpty {
+                emptyFolders += 1
+                printError("\(path): no images found (\(ImageFiles.readDescription))")
+            }
+            files += found
+        }
+        guard !files.isEmpty else { throw ExitCode(1) }
         // Winograd's weight transforms and first runs cost about 0.6 s and save about 4.5 ms an image:
         // worth it from about 130 images on. Below that, direct convolutions give the first result sooner.
         // Groups are resolved against the labels the recognizer will load, before the weights: a misspelt name
@@ -48,7 +59,8 @@ struct Classify: ParsableCommand {
         }
         let recognizer = try engine.loadRecognizer(winograd: files.count >= Self.winogradFromImages)
         try recognizer.engine.finishPreparing(batches: [min(batch, files.count), files.count % batch])
-        let progress = files.count > 3 ? ProgressBar(total: files.count, title: "classifying") : nil
+        let progress = files.count > 3 ? ProgressBar(total: files.count, title: "classifying", stepLines: false) : nil
+        let emit: (() -> Void) -> Void = { body in if let progress { progress.around(body) } else { body() } }
         var failures = 0
         var done = 0
         for chunk in stride(from: 0, to: files.count, by: batch).map({ Array(files[$0..<min($0 + batch, files.count)]) }) {
@@ -59,26 +71,29 @@ struct Classify: ParsableCommand {
                     prepared.append((file, try recognizer.prepare(bytes)))
                 } catch {
                     failures += 1
-                    printError("\(file): \(error)")
+                    emit { printError("\(file): \(error)") }
                 }
             }
             if !prepared.isEmpty {
                 let results = try recognizer.classify(prepared.map(\.image), topK: top, includeLogits: logits || !groups.isEmpty)
-                for (item, var result) in zip(prepared, results) {
-                    let probabilities = groups.isEmpty ? [] : softmaxProbabilities(result.logits ?? [])
-                    let groupProbabilities = groups.map { (group: $0, probability: $0.probability(in: probabilities)) }
-                    if !logits { result.logits = nil }
-                    print(json ? ResultFormat.jsonLine(file: item.file, result, groups: groupProbabilities)
-                               : ResultFormat.table(file: item.file, result, groups: groupProbabilities))
+                emit {
+                    for (item, var result) in zip(prepared, results) {
+                        let probabilities = groups.isEmpty ? [] : softmaxProbabilities(result.logits ?? [])
+                        let groupProbabilities = groups.map { (group: $0, probability: $0.probability(in: probabilities)) }
+                        if !logits { result.logits = nil }
+                        print(json ? ResultFormat.jsonLine(file: item.file, result, groups: groupProbabilities)
+                                   : ResultFormat.table(file: item.file, result, groups: groupProbabilities))
+                    }
                 }
             }
             done += chunk.count
             progress?.update(done)
         }
+        progress?.finish()
         if failures > 0 {
-            printError("\(failures) of \(files.count) files could not be classified")
-            throw ExitCode(1)
+            printError("\(failures) of \(counted(files.count, "file")) could not be classified")
         }
+        if failures > 0 || emptyFolders > 0 { throw ExitCode(1) }
     }
 }
 
@@ -86,15 +101,16 @@ struct Classify: ParsableCommand {
 enum ImageFiles {
     static let extensions: Set<String> = ["jpg", "jpeg", "png", "webp"]
 
-    /// Files as given, folders walked recursively for image extensions, sorted within each folder.
-    static func expand(_ paths: [String]) throws -> [String] {
+    /// What folders are searched for, for messages.
+    static let readDescription = "folders are searched recursively for .jpg, .jpeg, .png and .webp files, in any case"
+
+    /// Files as given (a missing one too: reading it then fails with a message), folders walked recursively for
+    /// image extensions, sorted within each folder.
+    static func expand(_ paths: [String]) -> [String] {
         var files: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw ValidationError("\(path): no such file or folder")
-            }
-            if isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
                 let found = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
                     .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }
                     .sorted()
@@ -108,6 +124,9 @@ enum ImageFiles {
     }
 
     static func read(_ path: String) throws -> [UInt8] {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw RecognitionError.unreadable(path: path, problem: "no such file or folder")
+        }
         do {
             return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
@@ -144,9 +163,10 @@ enum ResultFormat {
         if !result.weights.trained {
             lines.append("   UNTRAINED WEIGHTS: these labels are meaningless")
         }
-        let width = max(12, (result.top.map(\.label.count) + groups.map(\.group.name.count)).max() ?? 0)
+        // Aligned by terminal columns: a CJK label is twice as wide as its character count.
+        let width = max(12, (result.top.map { DisplayWidth.of($0.label) } + groups.map { DisplayWidth.of($0.group.name) }).max() ?? 0)
         for (rank, prediction) in result.top.enumerated() {
-            let label = prediction.label.padding(toLength: width, withPad: " ", startingAt: 0)
+            let label = DisplayWidth.padded(prediction.label, to: width)
             let percent = String(format: "%6.2f", prediction.probability * 100)
             lines.append("  \(String(format: "%2d", rank + 1)). \(label) \(percent) %  (class \(prediction.index))")
         }

@@ -4,16 +4,18 @@ import ResNet
 
 extension Precision: ExpressibleByArgument {}
 
-/// The options every command that builds an engine takes.
-struct EngineOptionGroup: ParsableArguments {
+/// The weights and the threads: what every command that runs the network takes (all that `quantize` takes).
+struct ModelOptions: ParsableArguments {
     @Option(help: "Weights file (.pth or .safetensors). Default: $RESNET18_WEIGHTS, then the official file in the user cache.")
     var weights: String?
 
-    @Option(help: "Label file for a custom classifier head (JSON list or one name a line).")
-    var labels: String?
-
     @Option(help: "Threads oneDNN uses (default: all cores).")
     var threads: Int?
+}
+
+/// How the engine runs: what `bench` takes (its input is synthetic: no labels, no decoding).
+struct ExecutionOptions: ParsableArguments {
+    @OptionGroup var model: ModelOptions
 
     @Option(help: "Arithmetic: fp32, bf16 or int8.")
     var precision: Precision = .fp32
@@ -28,34 +30,61 @@ struct EngineOptionGroup: ParsableArguments {
           help: "No Winograd weights of their own for batches of 1 and 2: 63 MB less, a lone image about 1.5 ms slower (default: on for serve, off elsewhere).")
     var leanWinograd: Bool?
 
-    @Flag(help: "Ignore EXIF orientation, as torchvision does.")
-    var noExifOrientation = false
-
-    @Option(help: "Refuse images with more pixels than this (decompression bombs).")
-    var maxPixels = 40_000_000
-
     var configuration: RecognizerConfiguration {
         var configuration = RecognizerConfiguration()
-        configuration.weightsPath = weights
-        configuration.labelsPath = labels
-        configuration.threads = threads
+        configuration.weightsPath = model.weights
+        configuration.threads = model.threads
         configuration.precision = precision
         configuration.winograd = !noWinograd
         configuration.quantizationPath = quantization
-        configuration.applyEXIFOrientation = !noExifOrientation
-        configuration.maxPixels = maxPixels
+        // Commands that take no --labels (bench) run any head; those that do set a label path or use ImageNet's.
+        configuration.numberedLabelsForOtherHeads = true
         return configuration
     }
 
     /// Loads the recognizer and prints its warnings (untrained weights...) on stderr.
     /// `winograd: false` turns Winograd off for this run even when the flag allows it.
     /// `leanWinogradByDefault`: the command's default for `--lean-winograd` (serve's is on: memory under load).
-    func loadRecognizer(winograd: Bool = true, leanWinogradByDefault: Bool = false) throws -> Recognizer {
-        var configuration = configuration
+    func loadRecognizer(_ base: RecognizerConfiguration? = nil, winograd: Bool = true,
+                        leanWinogradByDefault: Bool = false) throws -> Recognizer {
+        var configuration = base ?? self.configuration
         configuration.winograd = configuration.winograd && winograd
         configuration.leanWinograd = leanWinograd ?? leanWinogradByDefault
         let recognizer = try Recognizer.load(configuration)
         for warning in recognizer.warnings { printError(warning) }
         return recognizer
+    }
+}
+
+/// The options every command that classifies real images takes: the engine's, and the labels and decoding.
+struct EngineOptionGroup: ParsableArguments {
+    @OptionGroup var execution: ExecutionOptions
+
+    @Option(help: ArgumentHelp(
+        "Label file for a custom classifier head.",
+        discussion: "A JSON list of names, a JSON object keyed by index ({\"0\": \"tench\", ...} or PyTorch's imagenet_class_index.json), or one name a line."))
+    var labels: String?
+
+    @Flag(help: "Ignore EXIF orientation, as torchvision does.")
+    var noExifOrientation = false
+
+    @Option(help: "Refuse images with more pixels than this (decompression bombs).")
+    var maxPixels = 40_000_000
+
+    var weights: String? { execution.model.weights }
+    var threads: Int? { execution.model.threads }
+
+    var configuration: RecognizerConfiguration {
+        var configuration = execution.configuration
+        configuration.labelsPath = labels
+        configuration.numberedLabelsForOtherHeads = false
+        configuration.applyEXIFOrientation = !noExifOrientation
+        configuration.maxPixels = maxPixels
+        return configuration
+    }
+
+    /// Loads the recognizer and prints its warnings (see `ExecutionOptions.loadRecognizer`).
+    func loadRecognizer(winograd: Bool = true, leanWinogradByDefault: Bool = false) throws -> Recognizer {
+        try execution.loadRecognizer(configuration, winograd: winograd, leanWinogradByDefault: leanWinogradByDefault)
     }
 }

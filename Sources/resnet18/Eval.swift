@@ -18,9 +18,21 @@ struct Eval: ParsableCommand {
     @OptionGroup var engine: EngineOptionGroup
 
     func run() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw CommandFailure("\(directory): no such folder")
+        }
+        guard isDirectory.boolValue else {
+            throw CommandFailure("\(directory) is a file: eval takes a folder of class folders named by WordNet id (such as n01440764/)")
+        }
+        let folders: [String]
+        do {
+            folders = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        } catch {
+            throw CommandFailure("\(directory): cannot be read (\(error.localizedDescription))")
+        }
         let recognizer = try engine.loadRecognizer()
         let root = URL(fileURLWithPath: directory)
-        let folders = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         var samples: [(file: String, label: Int)] = []
         var unknown: [String] = []
         for folder in folders {
@@ -31,13 +43,14 @@ struct Eval: ParsableCommand {
                 unknown.append(folder)
                 continue
             }
-            samples += try ImageFiles.expand([path]).map { ($0, label) }
+            samples += ImageFiles.expand([path]).map { ($0, label) }
         }
         if !unknown.isEmpty {
-            printError("skipped \(unknown.count) folders that are not WordNet ids of the labels in use: \(unknown.prefix(5).joined(separator: ", "))")
+            printError("skipped \(counted(unknown.count, "folder")) not named by a WordNet id of the labels in use: \(unknown.prefix(5).joined(separator: ", "))")
         }
         guard !samples.isEmpty else {
-            throw ValidationError("\(directory) has no images in class folders named by WordNet id (such as n01440764/)")
+            throw CommandFailure("\(directory) has no images in class folders named by WordNet id (such as n01440764/); "
+                                 + ImageFiles.readDescription)
         }
         try recognizer.engine.finishPreparing(batches: [min(batch, samples.count), samples.count % batch])
         let progress = ProgressBar(total: samples.count, title: "evaluating")
@@ -50,10 +63,10 @@ struct Eval: ParsableCommand {
                     prepared.append((sample.label, try recognizer.prepare(try ImageFiles.read(sample.file))))
                 } catch {
                     failed += 1
-                    printError("\(sample.file): \(error)")
+                    progress.around { printError("\(sample.file): \(error)") }
                 }
             }
-            let results = try recognizer.classify(prepared.map(\.image), topK: 5)
+            let results = prepared.isEmpty ? [] : try recognizer.classify(prepared.map(\.image), topK: 5)
             for (item, result) in zip(prepared, results) {
                 if result.top.first?.index == item.label { top1 += 1 }
                 if result.top.contains(where: { $0.index == item.label }) { top5 += 1 }
@@ -61,18 +74,20 @@ struct Eval: ParsableCommand {
             done += chunk.count
             progress.update(done)
         }
-        let counted = samples.count - failed
-        let top1Share = Double(top1) / Double(max(counted, 1)), top5Share = Double(top5) / Double(max(counted, 1))
+        progress.finish()
+        let scored = samples.count - failed
+        let top1Share = Double(top1) / Double(max(scored, 1)), top5Share = Double(top5) / Double(max(scored, 1))
         if json {
-            let object: [String: Any] = ["images": counted, "failed": failed, "top1": top1Share, "top5": top5Share,
+            let object: [String: Any] = ["images": scored, "failed": failed, "top1": top1Share, "top5": top5Share,
                                          "weights": recognizer.weights.resultLabel]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            print("\(counted) images: top-1 \(String(format: "%.2f", top1Share * 100)) %, top-5 \(String(format: "%.2f", top5Share * 100)) % (weights: \(recognizer.weights.resultLabel))")
-            if failed > 0 { print("\(failed) images could not be read and are not counted") }
+            print("\(counted(scored, "image")): top-1 \(String(format: "%.2f", top1Share * 100)) %, top-5 \(String(format: "%.2f", top5Share * 100)) % (weights: \(recognizer.weights.resultLabel))")
+            if failed > 0 { print("\(counted(failed, "image")) could not be read and \(failed == 1 ? "is" : "are") not counted") }
         }
         if !recognizer.weights.trained {
             printError("these figures come from untrained weights and mean nothing")
         }
+        if failed > 0 { throw ExitCode(1) }
     }
 }

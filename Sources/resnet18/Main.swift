@@ -1,10 +1,12 @@
 import ArgumentParser
+import Recognition
 
 @main
 struct ResNet18Command: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resnet18",
         abstract: "Offline ResNet-18 image recognition: torchvision's network on oneDNN.",
+        version: ProductVersion.current,
         subcommands: [Classify.self, Bench.self, Eval.self, Weights.self, Quantize.self, Serve.self, Watch.self, User.self,
                       LabelsCommand.self])
 

@@ -14,10 +14,10 @@ struct Quantize: ParsableCommand {
     @Option(help: "Where to write the parameters (default: beside the weights file).")
     var output: String?
 
-    @OptionGroup var engine: EngineOptionGroup
+    @OptionGroup var model: ModelOptions
 
     func run() throws {
-        let location = WeightsLocation(explicitPath: engine.weights)
+        let location = WeightsLocation(explicitPath: model.weights)
         guard let (weightsURL, _) = location.resolve() else {
             throw ValidationError("no weights file to calibrate (--weights, RESNET18_WEIGHTS or \(location.cachedOfficialFile.path)); "
                                   + "int8 on the untrained weights calibrates itself at start-up")
@@ -25,29 +25,34 @@ struct Quantize: ParsableCommand {
         let weights = try Recognizer.loadWeights(weightsURL)
         var images: [[Float]] = []
         if let calibration {
-            let files = try ImageFiles.expand([calibration])
-            guard !files.isEmpty else { throw ValidationError("\(calibration) holds no .jpg, .png or .webp photos") }
-            let progress = ProgressBar(total: files.count, title: "reading photos")
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: calibration, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw CommandFailure("--calibration \(calibration): no such folder")
+            }
+            let files = ImageFiles.expand([calibration])
+            guard !files.isEmpty else { throw CommandFailure("\(calibration) holds no photos (\(ImageFiles.readDescription))") }
+            let progress = ProgressBar(total: files.count, title: "reading photos", unit: "photos")
             for (done, file) in files.enumerated() {
                 do {
                     let bytes = try ImageFiles.read(file)
                     images.append(try Recognizer.tensor(bytes))
                 } catch {
-                    printError("\(file): \(error) (skipped)")
+                    progress.around { printError("\(file): \(error) (skipped)") }
                 }
                 progress.update(done + 1)
             }
+            progress.finish()
         } else {
             images = try Recognizer.builtInCalibrationImages()
             printError("calibrating on the \(images.count) built-in photos (pass --calibration DIR to use your own)")
         }
         let started = ContinuousClock.now
-        let parameters = try Recognizer.calibrate(weights: weights, images: images, threads: engine.threads)
+        let parameters = try Recognizer.calibrate(weights: weights, images: images, threads: model.threads)
         let destination = output.map { URL(fileURLWithPath: $0) } ?? QuantizationParameters.url(besideWeights: weightsURL)
         try parameters.save(to: destination)
         let points = parameters.winogradPointMax?.count ?? 0
-        print("wrote \(destination.path): ranges of \(parameters.activationMax.count) activations (and of \(points) Winograd inputs' "
-              + "transform points) over \(images.count) photos "
+        print("wrote \(destination.path): ranges of \(counted(parameters.activationMax.count, "activation")) (and of \(points) Winograd inputs' "
+              + "transform points) over \(counted(images.count, "photo")) "
               + "in \(String(format: "%.1f", (ContinuousClock.now - started).milliseconds / 1000)) s, for weights sha256:\(parameters.weightsSHA256Prefix)")
     }
 }

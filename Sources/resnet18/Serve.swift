@@ -138,6 +138,10 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try serverConfiguration
+        // Before the database, the weights and the configuration lines: a port in use is said first and alone.
+        if PortProbe.inUse(host: configuration.host, port: configuration.port) {
+            throw CommandFailure(PortProbe.inUseMessage(port: configuration.port))
+        }
         var logger = Logger(label: "resnet18.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         // The database is opened (and migrated) before listening: a bad --db refuses to start, saying why.
@@ -148,23 +152,56 @@ struct Serve: AsyncParsableCommand {
         }
         let credentials = database.map { DatabaseCredentialStore(database: $0) }
         // Before the weights are loaded: a refusal to start (no users on a public address) comes at once.
-        let authentication = try await RecognitionServer.checkAuthentication(configuration, credentialStore: credentials)
+        let authentication: String
+        do {
+            authentication = Self.namingDatabase(try await RecognitionServer.checkAuthentication(configuration, credentialStore: credentials),
+                                                 configuration.database)
+        } catch let error as AuthenticationError {
+            throw CommandFailure(Self.namingDatabase(error.description, configuration.database))
+        }
         let recognizer = try engine.loadRecognizer(leanWinogradByDefault: true)
         say("resnet18 serve")
         say("weights: \(recognizer.weights.description) [\(recognizer.weightsOrigin)]")
-        say("labels: \(recognizer.labels.source), \(recognizer.labels.count) classes")
+        say("labels: \(recognizer.labels.source), \(counted(recognizer.labels.count, "class", plural: "classes"))")
         let options = recognizer.engine.options
         let winograd = options.precision != .fp32 || !options.winograd ? "off" : options.leanWinograd ? "lean" : "on"
-        say("engine: \(recognizer.engine.threads) threads, \(options.precision.rawValue), Winograd \(winograd), max pixels \(recognizer.decodeOptions.maxPixels)")
+        say("engine: \(counted(recognizer.engine.threads, "thread")), \(options.precision.rawValue), Winograd \(winograd), max pixels \(recognizer.decodeOptions.maxPixels)")
         for line in configuration.summary { say(line) }
         say(authentication)
         let server = RecognitionServer(recognizer: recognizer, configuration: configuration, logger: logger,
                                        history: database.map { HistoryStore(database: $0) }, credentialStore: credentials)
-        let shownHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-        try await server.run { port in
-            say("listening on http://\(shownHost):\(port)/")
+        // The address as bound: 0.0.0.0 (every interface) is said as such, not as the loopback address.
+        let shownHost = configuration.host.contains(":") && !configuration.host.hasPrefix("[") ? "[\(configuration.host)]" : configuration.host
+        do {
+            try await server.run { port in
+                say("listening on http://\(shownHost):\(port)/")
+            }
+        } catch where "\(error)".contains("Address already in use") {
+            // Taken between the check above and the bind.
+            throw CommandFailure(PortProbe.inUseMessage(port: configuration.port))
         }
     }
+
+    /// The server's hints name `resnet18 user add`; this names the database too, so that the user is added to the
+    /// one this server reads (not to the default one, when serve was given --db or RESNET18_DB).
+    static func namingDatabase(_ text: String, _ database: DatabaseLocation) -> String {
+        let argument: String
+        switch database {
+        case let .sqlite(path): argument = shellQuoted(path)
+        case let .postgres(settings): argument = shellQuoted(settings.redactedURL)  // *** for the password: not shown
+        case .none: return text
+        }
+        return text.replacingOccurrences(of: "`resnet18 user add NAME --role admin`",
+                                         with: "`resnet18 user add NAME --role admin --db \(argument)`")
+            .replacingOccurrences(of: " (same --db as serve)", with: "")
+    }
+}
+
+/// A word as a POSIX shell reads it back: bare when it is safe, else in single quotes.
+func shellQuoted(_ word: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-")
+    if !word.isEmpty && word.allSatisfy(safe.contains) { return word }
+    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 /// A line on stdout, written at once (not left in a buffer when stdout is a pipe: scripts wait for "listening on").

@@ -30,7 +30,8 @@ struct UserAdd: AsyncParsableCommand {
         try await database.withStore { store in
             try await store.addUser(UserAccount(name: name, role: role, passwordHash: hash))
         }
-        print("added \(role.rawValue) \(name)")
+        // Which database: serve reads only the one given to its own --db (or RESNET18_DB).
+        print("added \(role.rawValue) \(name) to \(try database.resolved())")
     }
 }
 

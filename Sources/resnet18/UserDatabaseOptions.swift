@@ -10,10 +10,15 @@ struct UserDatabaseOptions: ParsableArguments {
         valueName: "path|url"))
     var location: String?
 
+    /// The database these options name (`--db`, else RESNET18_DB, else the default SQLite file).
+    func resolved() throws -> DatabaseLocation {
+        let argument = location ?? ProcessInfo.processInfo.environment["RESNET18_DB"].flatMap { $0.isEmpty ? nil : $0 }
+        return try argument.map { try DatabaseLocation(argument: $0) } ?? DatabaseLocation.defaultSQLite()
+    }
+
     /// The database and its credential store; `body` runs with them, then the database is closed.
     func withStore<Value>(_ body: (DatabaseCredentialStore) async throws -> Value) async throws -> Value {
-        let argument = location ?? ProcessInfo.processInfo.environment["RESNET18_DB"].flatMap { $0.isEmpty ? nil : $0 }
-        let location = try argument.map { try DatabaseLocation(argument: $0) } ?? DatabaseLocation.defaultSQLite()
+        let location = try resolved()
         if case .none = location {
             throw UserCommandError.noDatabase
         }

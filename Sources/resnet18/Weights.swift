@@ -26,8 +26,14 @@ struct Weights: AsyncParsableCommand {
                 ?? WeightsLocation(explicitPath: nil).cachedOfficialFile
             printError("downloading \(source.absoluteString) to \(destination.path)")
             let bar = FetchProgress()
-            let digest = try await WeightsFetcher(source: source, expectedSHA256Prefix: sha256Prefix, destination: destination)
-                .fetch { received, expected in bar.update(received: received, expected: expected) }
+            let digest: String
+            do {
+                digest = try await WeightsFetcher(source: source, expectedSHA256Prefix: sha256Prefix, destination: destination)
+                    .fetch { received, expected in bar.update(received: received, expected: expected) }
+            } catch {
+                bar.abandon()
+                throw error
+            }
             bar.finish()
             print("stored \(destination.path) (sha256 \(digest))")
         }
@@ -57,23 +63,85 @@ struct Weights: AsyncParsableCommand {
     }
 }
 
-/// Download progress on stderr, throttled to a few updates a second.
+/// Download progress on stderr: in a terminal a line redrawn a few times a second, in a log a line at each tenth.
+/// Sizes in MB (10^6 bytes) and the rate, averaged since the start, in MB/s (kB/s when slow); the last line, once
+/// the whole file arrived, says 100 %.
 final class FetchProgress: @unchecked Sendable {
     private let lock = NSLock()
-    private var bar: ProgressBar?
-    private var lastShown = ContinuousClock.now - .seconds(1)
+    private let interactive: Bool
+    private let start = ContinuousClock.now
+    private var lastShown: ContinuousClock.Instant?
+    private var lastDecile = 0
+    private var received: Int64 = 0
+    private var expected: Int64?
+    private var drawn = false
+
+    init(interactive: Bool = isatty(STDERR_FILENO) != 0) {
+        self.interactive = interactive
+    }
 
     func update(received: Int64, expected: Int64?) {
         lock.withLock {
-            guard ContinuousClock.now - lastShown > .milliseconds(200) else { return }
-            lastShown = ContinuousClock.now
-            let total = Int(expected ?? max(received, 1))
-            if bar == nil { bar = ProgressBar(total: total / 1024, title: "KiB") }
-            bar?.update(Int(received) / 1024)
+            self.received = received
+            self.expected = expected
+            if interactive {
+                if let lastShown, ContinuousClock.now - lastShown < .milliseconds(200) { return }
+                lastShown = ContinuousClock.now
+                FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line()).utf8))
+                drawn = true
+            } else if let expected, expected > 0 {
+                let decile = Int(received * 10 / expected)
+                if decile > lastDecile && received < expected {
+                    lastDecile = decile
+                    printError(line())
+                }
+            }
         }
     }
 
+    /// The whole file arrived: the last line, at 100 % (the last update may have been skipped by the throttle).
     func finish() {
-        lock.withLock { bar = nil }
+        lock.withLock {
+            expected = expected ?? received
+            if interactive {
+                FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line() + "\n").utf8))
+            } else {
+                printError(line())
+            }
+            drawn = false
+        }
+    }
+
+    /// The download failed: the bar's line is ended, so that the error starts a line of its own.
+    func abandon() {
+        lock.withLock {
+            if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+            drawn = false
+        }
+    }
+
+    private func line() -> String {
+        Self.line(received: received, expected: expected, seconds: ProgressBar.seconds(since: start))
+    }
+
+    static func line(received: Int64, expected: Int64?, seconds: Double) -> String {
+        var text = "downloading "
+        if let expected, expected > 0 {
+            let fraction = min(Double(received) / Double(expected), 1)
+            let width = 30, filled = Int(fraction * Double(width))
+            text += "[" + String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled) + "] "
+                + "\(megabytes(received)) of \(megabytes(expected)) MB, \(Int(fraction * 100)) %"
+        } else {
+            text += "\(megabytes(received)) MB"
+        }
+        return text + ", " + rate(bytesPerSecond: seconds > 0 ? Double(received) / seconds : 0)
+    }
+
+    static func megabytes(_ bytes: Int64) -> String {
+        String(format: "%.1f", Double(bytes) / 1e6)
+    }
+
+    static func rate(bytesPerSecond: Double) -> String {
+        bytesPerSecond >= 1e6 ? String(format: "%.1f MB/s", bytesPerSecond / 1e6) : String(format: "%.0f kB/s", bytesPerSecond / 1e3)
     }
 }

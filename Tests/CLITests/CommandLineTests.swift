@@ -10,8 +10,9 @@ enum Command {
         let stderr: String
     }
 
-    /// The binary SwiftPM built beside this test bundle.
+    /// The binary SwiftPM built beside this test bundle (or RESNET18_CLI_BINARY: to run the tests against another build).
     static let binary: URL = {
+        if let path = ProcessInfo.processInfo.environment["RESNET18_CLI_BINARY"], !path.isEmpty { return URL(fileURLWithPath: path) }
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for folder in [bundle, Fixtures.projectRoot.appendingPathComponent(".build/debug")] {
             let candidate = folder.appendingPathComponent("resnet18")
@@ -151,8 +152,15 @@ enum Command {
         let rows = try Command.jsonLines(outcome.stdout)
         #expect(rows.map { $0["batch"] as? Int } == [1, 2])
         for row in rows {
-            for key in ["median_ms", "p90_ms", "img_per_s", "gflops", "conv_peak_gflops", "share_of_peak"] {
+            for key in ["median_ms", "p90_ms", "img_per_s", "gflops", "conv_peak_gflops"] {
                 #expect((row[key] as? Double ?? 0) > 0, "\(key) in \(row)")
+            }
+            // A share the plan can reach (at most 400 % with Winograd, counted in direct operations), or none with
+            // the reason: the peak was measured while the machine was busy.
+            if let share = row["share_of_peak"] as? Double {
+                #expect(share > 0 && share <= ((row["winograd"] as? Bool) == true ? 4 : 1.5), "\(row)")
+            } else {
+                #expect(row["peak_note"] as? String == "the machine was too busy to measure the convolution peak", "\(row)")
             }
             #expect(row["threads"] as? Int == 1)
         }
