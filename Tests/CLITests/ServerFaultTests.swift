@@ -137,7 +137,7 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     /// Everything the server wrote on stdout and stderr so far.
-    var output: String { log.text }
+    var printed: String { log.text }
 
     private let log = OutputLog()
 

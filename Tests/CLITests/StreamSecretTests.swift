@@ -83,7 +83,7 @@ import TestSupport
         #expect(stream.object["source"] as? String == "http://cam:***@127.0.0.1:\(camera.port)/camera.mkv", "\(stream.text)")
         #expect((stream.object["webhook"] as? String)?.contains("token=***") == true, "\(stream.text)")
         let list = HostileRequestTests.body(try ClientSocket(port: server.port).request("GET", "/v1/streams"))
-        for text in [stream.text, list, server.output] {
+        for text in [stream.text, list, server.printed] {
             #expect(!text.contains("s3cret-pw"))
             #expect(!text.contains("tok-98765"))
         }
@@ -110,6 +110,6 @@ import TestSupport
         let message = (stream.object["last_error"] as? String) ?? ""
         #expect(message.contains("401") || message.lowercased().contains("auth"), "\(stream.text)")
         #expect(!stream.text.contains("wrong-pw-123"), "\(stream.text)")
-        #expect(!server.output.contains("wrong-pw-123"))
+        #expect(!server.printed.contains("wrong-pw-123"))
     }
 }
