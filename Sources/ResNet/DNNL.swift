@@ -62,6 +62,30 @@ final class DNNLEngine: @unchecked Sendable {
     }
 }
 
+/// The instruction sets oneDNN dispatches to on this CPU (`dnnl_get_effective_cpu_isa`).
+enum DNNLInstructionSet {
+    /// AVX-512 (`avx512_core`), which oneDNN's Winograd, its brgconv and its bf16 convolutions need.
+    static var avx512: Bool { has(dnnl_cpu_isa_avx512_core) }
+    /// AVX-512 VNNI (`avx512_core_vnni`), which its int8 brgconv needs.
+    static var avx512VNNI: Bool { has(dnnl_cpu_isa_avx512_core_vnni) }
+    /// What `dnnl_get_effective_cpu_isa` names, for messages (`avx2`, `avx512_core_vnni`, ...).
+    static var name: String {
+        let isa = dnnl_get_effective_cpu_isa()
+        let names: [(dnnl_cpu_isa_t, String)] = [
+            (dnnl_cpu_isa_avx512_core_amx, "avx512_core_amx"), (dnnl_cpu_isa_avx512_core_bf16, "avx512_core_bf16"),
+            (dnnl_cpu_isa_avx512_core_vnni, "avx512_core_vnni"), (dnnl_cpu_isa_avx512_core, "avx512_core"),
+            (dnnl_cpu_isa_avx2_vnni, "avx2_vnni"), (dnnl_cpu_isa_avx2, "avx2"), (dnnl_cpu_isa_avx, "avx"),
+            (dnnl_cpu_isa_sse41, "sse41"),
+        ]
+        return names.first { $0.0 == isa }?.1 ?? "0x\(String(isa.rawValue, radix: 16))"
+    }
+
+    /// Each ISA's value holds the bits of those it extends.
+    private static func has(_ isa: dnnl_cpu_isa_t) -> Bool {
+        dnnl_get_effective_cpu_isa().rawValue & isa.rawValue == isa.rawValue
+    }
+}
+
 /// A memory descriptor: shape, data type and layout. A value, as in the C API.
 struct MemoryDesc {
     var raw: dnnl_memory_desc_t

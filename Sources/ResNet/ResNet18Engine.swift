@@ -32,6 +32,10 @@ public final class ResNet18Engine: @unchecked Sendable {
             }
             try quantization.check(against: weights.identity)
         }
+        // oneDNN computes bf16 only with AVX-512; elsewhere it has no bf16 convolution at all, not even a slow one.
+        if options.precision == .bf16 && !DNNLInstructionSet.avx512 {
+            throw .unsupportedCPU("precision bf16 needs a CPU with AVX-512 (oneDNN runs \(DNNLInstructionSet.name) here): use fp32, or int8 with calibration parameters")
+        }
         threads = options.threads ?? DNNLEngine.maxThreads
         dnnl = try DNNLEngine()
         store = WeightStore(engine: dnnl, weights: weights)

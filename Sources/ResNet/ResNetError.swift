@@ -14,6 +14,8 @@ public enum ResNetError: Error, CustomStringConvertible, Sendable {
     case badInput(String)
     /// int8 calibration parameters are missing, unreadable, or belong to other weights.
     case quantization(String)
+    /// This CPU lacks the instructions a precision needs.
+    case unsupportedCPU(String)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum ResNetError: Error, CustomStringConvertible, Sendable {
         case let .badInput(message):
             return message
         case let .quantization(message):
+            return message
+        case let .unsupportedCPU(message):
             return message
         }
     }

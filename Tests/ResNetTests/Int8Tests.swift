@@ -61,18 +61,8 @@ import TestSupport
         let fp32 = try ResNet18Engine(weights: Self.weights, options: EngineOptions(threads: 2))
         let int8 = try ResNet18Engine(weights: Self.weights,
                                       options: EngineOptions(threads: 2, precision: .int8, quantization: Self.parameters))
-        let implementations = try int8.prepare(batch: 1)
-        print("int8 plan: \(implementations)")
-        // Every convolution runs on VNNI: on the project's kernels the stem (with the input's quantising and the max
-        // pooling), layers 1-2's 3x3 stride-1 ones (F(4x4) in 16 bits) and layer 3's (F(2x2) in 8 bits); in oneDNN
-        // the 3 stride-2 ones, the 3 downsamples and layer 4's 3; fc runs on int8; nothing falls back to a
-        // reference kernel.
-        #expect(implementations.first == "resnet18_stem_pool_int8:avx512_vnni", "\(implementations)")
-        #expect(implementations.filter { $0 == "resnet18_wino_s16_4x3:avx512_vnni" }.count == 4 + 3, "\(implementations)")
-        #expect(implementations.filter { $0 == "resnet18_wino_int8_2x3:avx512_vnni" }.count == 3, "\(implementations)")
-        #expect(implementations.filter { $0.contains("avx512_core_vnni") }.count == 3 + 3 + 3, "\(implementations)")
-        #expect(!implementations.contains { $0.hasPrefix("ref") }, "\(implementations)")
-        #expect(implementations.last?.contains("s8") == true, "\(implementations)")
+        // Where the plan runs (the project's kernels with AVX-512 VNNI, oneDNN's otherwise: `PlanTests`).
+        print("int8 plan (oneDNN \(CPUSupport.oneDNN)): \(try int8.prepare(batch: 1))")
         for (photo, input) in zip(Fixtures.photoNames, Self.inputs) {
             let reference = try fp32.logits(nchw: input, batch: 1)
             let logits = try int8.logits(nchw: input, batch: 1)
@@ -109,18 +99,18 @@ import TestSupport
         }
     }
 
-    @Test("a parameters file without transform-point ranges (made before the int8 Winograd) runs layer 3 direct")
-    func parametersWithoutPointRangesRunDirect() throws {
+    @Test("a parameters file without transform-point ranges (made before the int8 Winograd) still builds an int8 plan")
+    func parametersWithoutPointRangesLoad() throws {
         var older = Self.parameters
         older.winogradPointMax = nil
         let encoded = try JSONEncoder().encode(older)
         #expect(!String(decoding: encoded, as: UTF8.self).contains("winogradPointMax"))
         let decoded = try JSONDecoder().decode(QuantizationParameters.self, from: encoded)
+        #expect(decoded == older)
         let engine = try ResNet18Engine(weights: Self.weights,
                                         options: EngineOptions(threads: 2, precision: .int8, quantization: decoded))
-        let implementations = try engine.prepare(batch: 1)
-        #expect(implementations.filter { $0.contains("avx512_core_vnni") }.count == 3 + 3 + 3 + 3, "\(implementations)")
-        #expect(!implementations.contains { $0.contains("wino_int8") }, "\(implementations)")
+        // Layer 3 then runs direct: `PlanTests.parametersWithoutPointRangesRunDirect`.
+        #expect(!(try engine.prepare(batch: 1)).contains { $0.contains("wino_int8") })
     }
 
     @Test("int8 without calibration parameters is refused with what to run")

@@ -1,0 +1,14 @@
+import CKernels
+@testable import ResNet
+
+/// What this CPU runs. Tests that check which kernels a plan picked run only where those kernels can run; the
+/// accuracy tests run everywhere, on whatever the plan falls back to.
+enum CPUSupport {
+    /// oneDNN's AVX-512 kernels (its Winograd, brgconv) and the project's fp32 Winograd kernel (AVX-512F).
+    static let avx512 = DNNLInstructionSet.avx512 && resnet18_winograd_supported() != 0
+    /// oneDNN's AVX-512 VNNI int8 kernels and the project's: the int8 stem, the 8-bit and the 16-bit Winograd.
+    static let avx512VNNI = DNNLInstructionSet.avx512VNNI && resnet18_stem_int8_supported() != 0
+        && resnet18_winograd_int8_supported() != 0 && resnet18_winograd_s16_supported() != 0
+    /// The instruction set oneDNN dispatches to, for the reason a test is skipped.
+    static var oneDNN: String { DNNLInstructionSet.name }
+}

@@ -1,0 +1,99 @@
+import Testing
+import TestSupport
+@testable import ResNet
+
+/// Which kernels the plan picks and what they keep in memory, on the CPUs that have those kernels' instructions.
+/// The logits of the same plans are checked everywhere, on whatever the CPU falls back to (`FidelityTests`,
+/// `BFloat16Tests`, `Int8Tests`).
+@Suite struct PlanTests {
+    @Test("Winograd in batches: the project's kernel on layer 4 (layers 1-2 from batch 8), oneDNN's 4x3 on the rest, weights under 1.7x direct",
+          .enabled(if: CPUSupport.avx512, "needs AVX-512 (oneDNN's Winograd and the project's kernel)"), arguments: [8, 5])
+    func winogradBatch(batch: Int) throws {
+        let weights = try FidelityTests.weights(Fixtures.seededPth)
+        var bytes: [Bool: Int] = [:]
+        for winograd in [false, true] {
+            let engine = try ResNet18Engine(weights: weights, options: EngineOptions(threads: 2, winograd: winograd))
+            let implementations = try engine.prepare(batch: batch)
+            // Of the 13 stride-1 3x3 convolutions, the own kernel takes layer 4's three, and from batch 8 layers 1 and
+            // 2's seven; oneDNN's 4x3 the rest.
+            let own = batch >= 8 ? 10 : 3
+            #expect(implementations.filter { $0.contains("jit_wino_4x3") }.count == (winograd ? 13 - own : 0), "\(implementations)")
+            #expect(implementations.filter { $0.hasPrefix("resnet18_wino_4x3") }.count == (winograd ? own : 0), "\(implementations)")
+            bytes[winograd] = engine.memory.weights
+        }
+        // oneDNN's Winograd everywhere held 4.5x the direct convolution's weights; layer 4's own kernel keeps the
+        // plain weights, so only layers 1-3 add their transformed copies.
+        #expect(bytes[true]! * 10 < bytes[false]! * 17, "\(bytes)")
+    }
+
+    @Test("lean: a plan for batch 1 shares oneDNN's 4x3 Winograd weights with batch 4; not lean, it adds its own 2x3 ones",
+          .enabled(if: CPUSupport.avx512, "needs AVX-512 (oneDNN's Winograd)"), arguments: [true, false])
+    func smallBatchWinogradWeights(lean: Bool) throws {
+        let engine = try ResNet18Engine(weights: FidelityTests.weights(Fixtures.seededPth),
+                                        options: EngineOptions(threads: 2, leanWinograd: lean))
+        // Batch 4 (planned whenever 8 is: powers of two) has oneDNN's 4x3 on layers 1-3; from batch 8 layers 1-2
+        // run on the project's kernel.
+        _ = try engine.prepare(batch: 4)
+        let before = engine.memory.weights
+        let implementations = try engine.prepare(batch: 1)
+        let added = engine.memory.weights - before
+        if lean {
+            #expect(implementations.filter { $0.contains("jit_wino_4x3") }.count == 10, "\(implementations)")
+            #expect(!implementations.contains { $0.contains("2x3") }, "\(implementations)")
+            // At most the classifier's 2 MB in the layout oneDNN's inner product takes at batch 1.
+            #expect(added <= 1000 * 512 * 4, "batch 1 added \(added) bytes of weights")
+        } else {
+            // 2x3 on the 13 stride-1 3x3 convolutions but layer 2's (oneDNN keeps its 4x3 there), layer 4's included.
+            #expect(implementations.filter { $0.contains("wino_2x3") }.count >= 10, "\(implementations)")
+            #expect(added > 50 * 1_000_000, "batch 1 added only \(added) bytes of weights")
+        }
+    }
+
+    @Test("the fused plan uses Winograd on 3x3 stride-1 convolutions and no activation reorders",
+          .enabled(if: CPUSupport.avx512, "needs AVX-512 (oneDNN's Winograd, and its kernels for nChw16c)"))
+    func planShape() throws {
+        let engine = try ResNet18Engine(weights: .untrained(), options: EngineOptions(threads: 2))
+        let implementations = try engine.prepare(batch: 1)
+        // stem conv, max-pool, 16 block convs + 3 downsample convs, avg-pool, fc: every activation stays nChw16c.
+        #expect(implementations.count == 1 + 1 + 16 + 3 + 1 + 1, "\(implementations)")
+        #expect(implementations.filter { $0.contains("wino") }.count >= 10, "\(implementations)")
+        #expect(!implementations.contains { $0.contains("reorder") || $0 == "jit:uni" }, "\(implementations)")
+    }
+
+    @Test("bf16 runs on oneDNN's bf16 kernels", .enabled(if: CPUSupport.avx512, "needs AVX-512 (oneDNN's bf16)"))
+    func bf16Plan() throws {
+        let engine = try ResNet18Engine(weights: FidelityTests.weights(Fixtures.seededPth),
+                                        options: EngineOptions(threads: 2, precision: .bf16))
+        let implementations = try engine.prepare(batch: 1)
+        #expect(implementations.contains { $0.contains("bf16") }, "\(implementations)")
+    }
+
+    @Test("every int8 convolution runs on VNNI: the project's stem, 16-bit F(4x4) on layers 1-2, 8-bit F(2x2) on layer 3, oneDNN's brgconv the rest",
+          .enabled(if: CPUSupport.avx512VNNI, "needs AVX-512 VNNI (the project's int8 kernels and oneDNN's)"))
+    func int8Plan() throws {
+        let int8 = try ResNet18Engine(weights: Int8Tests.weights,
+                                      options: EngineOptions(threads: 2, precision: .int8, quantization: Int8Tests.parameters))
+        let implementations = try int8.prepare(batch: 1)
+        // On the project's kernels the stem (with the input's quantising and the max pooling), layers 1-2's 3x3
+        // stride-1 ones (F(4x4) in 16 bits) and layer 3's (F(2x2) in 8 bits); in oneDNN the 3 stride-2 ones, the 3
+        // downsamples and layer 4's 3; fc runs on int8; nothing falls back to a reference kernel.
+        #expect(implementations.first == "resnet18_stem_pool_int8:avx512_vnni", "\(implementations)")
+        #expect(implementations.filter { $0 == "resnet18_wino_s16_4x3:avx512_vnni" }.count == 4 + 3, "\(implementations)")
+        #expect(implementations.filter { $0 == "resnet18_wino_int8_2x3:avx512_vnni" }.count == 3, "\(implementations)")
+        #expect(implementations.filter { $0.contains("avx512_core_vnni") }.count == 3 + 3 + 3, "\(implementations)")
+        #expect(!implementations.contains { $0.hasPrefix("ref") }, "\(implementations)")
+        #expect(implementations.last?.contains("s8") == true, "\(implementations)")
+    }
+
+    @Test("a parameters file without transform-point ranges (made before the int8 Winograd) runs layer 3 direct",
+          .enabled(if: CPUSupport.avx512VNNI, "needs AVX-512 VNNI (the project's int8 kernels and oneDNN's)"))
+    func parametersWithoutPointRangesRunDirect() throws {
+        var older = Int8Tests.parameters
+        older.winogradPointMax = nil
+        let engine = try ResNet18Engine(weights: Int8Tests.weights,
+                                        options: EngineOptions(threads: 2, precision: .int8, quantization: older))
+        let implementations = try engine.prepare(batch: 1)
+        #expect(implementations.filter { $0.contains("avx512_core_vnni") }.count == 3 + 3 + 3 + 3, "\(implementations)")
+        #expect(!implementations.contains { $0.contains("wino_int8") }, "\(implementations)")
+    }
+}
