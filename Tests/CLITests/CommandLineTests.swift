@@ -211,7 +211,17 @@ enum Command {
         #expect(top?.first?["index"] as? Int == (try referenceTop5("rocket.jpg"))[0])
     }
 
-    @Test("bf16 classifies through the CLI with PyTorch's top class, and bench names the precision")
+    @Test("without AVX-512, --precision bf16 is refused in one line that names what to use instead",
+          .enabled(if: !HostCPU.hasAVX512Core, "this CPU has AVX-512: bf16 runs"))
+    func bf16RefusedWithoutAVX512() throws {
+        let outcome = try Command.run(["classify", photo("rocket.jpg"), "--precision", "bf16"] + weights)
+        #expect(outcome.status != 0)
+        #expect(outcome.stderr.contains("bf16 needs a CPU with AVX-512"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("fp32"), "\(outcome.stderr)")
+    }
+
+    @Test("bf16 classifies through the CLI with PyTorch's top class, and bench names the precision",
+          .enabled(if: HostCPU.hasAVX512Core, "oneDNN computes bf16 only with AVX-512"))
     func bf16Classify() throws {
         let classified = try Command.run(["classify", photo("rocket.jpg"), photo("chelsea.png"), "--precision", "bf16", "--json"] + weights)
         #expect(classified.status == 0, "\(classified.stderr)")

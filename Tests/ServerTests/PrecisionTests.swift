@@ -29,7 +29,7 @@ extension ServerTests {
             return try Recognizer.load(configuration)
         }
 
-        @Test("/v1/classify answers with PyTorch's top class; /v1/model names the precision", arguments: [Precision.bf16, .int8])
+        @Test("/v1/classify answers with PyTorch's top class; /v1/model names the precision", arguments: HostCPU.hasAVX512Core ? [Precision.bf16, .int8] : [.int8])
         func topClassAtPrecision(_ precision: Precision) async throws {
             let recognizer = try Self.recognizer(precision)
             try await TestServer.run(recognizer: recognizer) { client in
