@@ -128,9 +128,10 @@ final class RunningCommand: @unchecked Sendable {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let video = try TestVideo.make([("chelsea.png", 1)], in: folder)
-        let label = try Command.run(["watch", video.path, "--alert", "tabby cat"] + weights)
+        let label = try Command.run(["watch", video.path, "--alert", "doggo"] + weights)
         #expect(label.status != 0)
-        #expect(label.stderr.contains("no class is called \"tabby cat\""), "\(label.stderr)")
+        #expect(label.stderr.contains("no class or category is called \"doggo\""), "\(label.stderr)")
+        #expect(label.stderr.contains("did you mean \"dog\""), "\(label.stderr)")
     }
 
     @Test("killing the camera's ffmpeg mid-stream: watch restarts with backoff and reports each appearance once")

@@ -48,7 +48,7 @@ extension ServerTests {
                     (#"{"source": "/etc/passwd"}"#, "not files"),
                     (#"{"source": "file:///etc/passwd"}"#, "file:// sources are not read here"),
                     (#"{"source": "http://127.0.0.1:1/x", "fps": 1000}"#, "fps must be between"),
-                    (#"{"source": "http://127.0.0.1:1/x", "rules": [{"labels": ["tabby cat"]}]}"#, "no class is called"),
+                    (#"{"source": "http://127.0.0.1:1/x", "rules": [{"labels": ["doggo"]}]}"#, "did you mean \"dog\""),
                     (#"{"source": "http://127.0.0.1:1/x", "rules": [{"labels": ["tabby"], "window": "3/2"}]}"#, "K/N"),
                     (#"{"source": "http://127.0.0.1:1/x", "webhook": "ftp://x"}"#, "webhook must be"),
                 ]
