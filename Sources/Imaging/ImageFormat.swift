@@ -12,7 +12,7 @@ public struct ImageInfo: Sendable, Equatable {
     public let height: Int
 
     /// Refuses empty and over-limit dimensions; decoders call it before allocating pixel memory.
-    func checkDimensions(maxPixels: Int) throws(ImagingError) {
+    public func checkDimensions(maxPixels: Int) throws(ImagingError) {
         guard width > 0, height > 0 else {
             throw .corrupt("\(format.displayName): the header says the image is \(width)×\(height) pixels")
         }

@@ -122,11 +122,13 @@ final class ExecutionPlan {
 
     // MARK: Building
 
-    /// nChw16c for every fp32 and bf16 activation after the input: the layout of oneDNN's AVX-512 Winograd and of
-    /// `WinogradConvolution`, which brgconv reads and writes too, so no activation is reordered. Letting oneDNN
-    /// choose (`any`) mixed brgconv's nhwc with Winograd's nChw16c and reordered between them, and nhwc throughout
-    /// ruled Winograd out: both were slower (bench/results/engine-plan.md).
-    private let activationTag = dnnl_aBcd16b
+    /// nChw16c for every fp32 and bf16 activation after the input on AVX-512: the layout of oneDNN's AVX-512
+    /// Winograd and of `WinogradConvolution`, which brgconv reads and writes too, so no activation is reordered.
+    /// Letting oneDNN choose (`any`) mixed brgconv's nhwc with Winograd's nChw16c and reordered between them, and
+    /// nhwc throughout ruled Winograd out: both were slower (bench/results/engine-plan.md).
+    /// Without AVX-512, nChw8c: the block of oneDNN's AVX2 convolutions and poolings. With nChw16c there it finds
+    /// only its reference convolution, hundreds of times slower.
+    private let activationTag = DNNLInstructionSet.avx512 ? dnnl_aBcd16b : dnnl_aBcd8b
 
     /// int8 activations: u8 after a ReLU, s8 out of a downsample (no ReLU).
     /// nhwc (acdb), which brgconv:avx512_core_vnni reads and writes without reorders; with nChw16c oneDNN 2.6

@@ -81,6 +81,9 @@ struct ClassifyPipeline: Sendable {
             let info: ImageInfo
             do {
                 info = try ImageDecoder.info(of: upload.bytes)
+                // One image past --max-pixels is that image's fault (422, as its decoding would say), whatever the
+                // request's total.
+                try info.checkDimensions(maxPixels: recognizer.decodeOptions.maxPixels)
             } catch {
                 throw APIError(error, file: uploads.count > 1 ? upload.filename ?? "image \(position + 1)" : nil,
                                retryAfterSeconds: retryAfterSeconds)

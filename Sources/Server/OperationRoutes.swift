@@ -14,6 +14,8 @@ struct OperationRoutes: Sendable {
     /// The answer of `GET /v1/model`: what the server runs, for the page and for operators.
     struct ModelInfo: Encodable {
         let model: String
+        /// The product's version (`resnet18 --version`).
+        let version: String
         let weights: WeightsBody
         let warning: String?
         let labels: String
@@ -29,7 +31,7 @@ struct OperationRoutes: Sendable {
         let thumbnails: Bool
 
         enum CodingKeys: String, CodingKey {
-            case model, weights, warning, labels, classes, threads, precision, history, thumbnails
+            case model, version, weights, warning, labels, classes, threads, precision, history, thumbnails
             case maxBatch = "max_batch", maxUploadBytes = "max_upload_bytes", maxPixels = "max_pixels"
         }
     }
@@ -37,7 +39,7 @@ struct OperationRoutes: Sendable {
     func register(on router: RouteTable) {
         router.get("/v1/model") { _, _ in
             try JSONBody.response(ModelInfo(
-                model: "resnet18", weights: WeightsBody(recognizer.weights),
+                model: "resnet18", version: ProductVersion.current, weights: WeightsBody(recognizer.weights),
                 warning: recognizer.weights.trained ? nil : UntrainedWarning.text,
                 labels: recognizer.labels.source, classes: recognizer.labels.count,
                 threads: recognizer.engine.threads, precision: recognizer.engine.options.precision.rawValue,

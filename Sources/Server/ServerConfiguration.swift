@@ -101,8 +101,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var summary: [String] {
         [
             "listen: \(host):\(port == 0 ? "any free port" : String(port))",
-            "batching: up to \(maxBatch) images per engine call, waiting at most \(maxBatchDelayMilliseconds) ms for more; queue depth \(queueDepth)",
-            "result cache: \(cacheEntries == 0 ? "off" : "\(cacheEntries) entries")",
+            "batching: up to \(Self.counted(maxBatch, "image")) per engine call, waiting at most \(maxBatchDelayMilliseconds) ms for more; queue depth \(queueDepth)",
+            "result cache: \(cacheEntries == 0 ? "off" : Self.counted(cacheEntries, "entry", plural: "entries"))",
             "max upload: \(Self.describe(bytes: maxUploadBytes)), \(maxRequestPixels) pixels per request; request timeout \(requestTimeoutSeconds) s",
             "sessions: \(Self.describe(seconds: sessionLifetimeSeconds)), cookies HttpOnly SameSite=Lax, Secure \(secureCookies ? "always" : "when X-Forwarded-Proto is https")",
             "failed logins: \(loginThrottle.freeFailures) free per user and per address, then locked out \(Int(loginThrottle.firstLockoutSeconds)) s doubling to \(Int(loginThrottle.maximumLockoutSeconds)) s",
@@ -111,6 +111,11 @@ public struct ServerConfiguration: Sendable, Equatable {
                 ? "history: off (--db none)"
                 : "history: \(database)\(database.isSQLite ? " (WAL)" : ""), thumbnails \(thumbnails ? "on" : "off"), \(historyRetention.summary)",
         ]
+    }
+
+    /// "1 image", "2 images".
+    static func counted(_ count: Int, _ singular: String, plural: String? = nil) -> String {
+        "\(count) \(count == 1 ? singular : plural ?? singular + "s")"
     }
 
     static func describe(seconds: Int) -> String {

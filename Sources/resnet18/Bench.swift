@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recognition
+import Server
 import ResNet
 
 struct Bench: ParsableCommand {
@@ -22,6 +23,10 @@ struct Bench: ParsableCommand {
     func run() throws {
         let batches = batch.split(separator: ",").compactMap { Int($0) }
         guard !batches.isEmpty, batches.allSatisfy({ $0 > 0 }) else { throw ValidationError("--batch takes positive numbers, as 1 or 1,8") }
+        // The server's own bound on one engine call: far beyond it, a batch's tensors do not fit in memory.
+        if let size = batches.first(where: { $0 > ServerConfiguration.largestBatch }) {
+            throw ValidationError("--batch \(size) is too large: at most \(ServerConfiguration.largestBatch) images per engine call")
+        }
         let started = ContinuousClock.now
         let recognizer = try engine.loadRecognizer()
         let engineReady = (ContinuousClock.now - started).milliseconds

@@ -74,6 +74,15 @@ struct EngineOptionGroup: ParsableArguments {
     var weights: String? { execution.model.weights }
     var threads: Int? { execution.model.threads }
 
+    /// The largest `--max-pixels`: a 2-gigapixel image is 6 GB of RGB before it is scaled down.
+    static let largestMaxPixels = 2_000_000_000
+
+    func validate() throws {
+        guard (1...Self.largestMaxPixels).contains(maxPixels) else {
+            throw ValidationError("--max-pixels must be between 1 and \(Self.largestMaxPixels), not \(maxPixels)")
+        }
+    }
+
     var configuration: RecognizerConfiguration {
         var configuration = execution.configuration
         configuration.labelsPath = labels

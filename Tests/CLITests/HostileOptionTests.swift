@@ -18,6 +18,8 @@ import TestSupport
               (["--history-max-age-days", "1e300"], "--history-max-age-days"),
               (["--history-max-age-days", "inf"], "--history-max-age-days"),
               (["--stream-max-backoff", "9223372036854775807"], "--stream-max-backoff"),
+              (["--max-pixels", "9223372036854775807"], "--max-pixels"),
+              (["--max-pixels", "0"], "--max-pixels"),
           ])
     func serveRefusesHugeNumbers(option: [String], flag: String) throws {
         let serve = try RunningCommand(["serve", "--port", "0", "--db", "none"] + option + weights)
@@ -33,5 +35,12 @@ import TestSupport
         let outcome = try Command.run(["watch", "rtsp://127.0.0.1:1/x", "--max-backoff", value] + weights)
         #expect(outcome.status == 64, "status \(outcome.status), stderr \(outcome.stderr)")
         #expect(outcome.stderr.contains("--max-backoff"), "\(outcome.stderr)")
+    }
+
+    @Test("bench refuses a batch no engine call can hold, naming the limit", arguments: ["99999999999", "1,2048"])
+    func benchRefusesHugeBatch(value: String) throws {
+        let outcome = try Command.run(["bench", "--batch", value, "--runs", "1"] + weights)
+        #expect(outcome.status == 64, "status \(outcome.status) (132/133 a trap), stderr \(outcome.stderr)")
+        #expect(outcome.stderr.contains("--batch") && outcome.stderr.contains("at most 1024"), "\(outcome.stderr)")
     }
 }

@@ -138,7 +138,8 @@ extension HostileRequestTests {
         let plusLabel = top.replacingOccurrences(of: " ", with: "+").addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "+-"))) ?? top
         #expect(try rows("label=\(plusLabel)") == 1, "label \(top) as \(plusLabel)")
         let csv = try ClientSocket(port: server.port).request("GET", "/v1/history.csv?source=POST+%2Fv1%2Fclassify")
-        #expect(Self.body(csv).split(separator: "\n").count >= 2, "\(csv.prefix(400))")
+        // CSV rows end in CRLF (RFC 4180), one Character in Swift: split on newlines, not on "\n".
+        #expect(Self.body(csv).contains("POST /v1/classify") && Self.body(csv).split(whereSeparator: \.isNewline).count >= 2, "\(csv.prefix(400))")
     }
 
     @Test("a KServe FP32 tensor inference is a history row, like every other recognition")

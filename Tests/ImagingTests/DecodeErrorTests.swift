@@ -51,7 +51,11 @@ import Testing
     @Test func truncatedJPEGIsCorruptWithPrematureEnd() throws {
         let jpeg = try TestFiles.fixture("rocket.jpg")
         let error = Self.error(decoding: Array(jpeg.prefix(jpeg.count / 2)))
-        #expect(error == .corrupt("JPEG: premature end of data"))
+        guard case .corrupt(let detail)? = error else {
+            Issue.record("a JPEG cut in half was not refused as corrupt: \(String(describing: error))")
+            return
+        }
+        #expect(detail.hasPrefix("JPEG: premature end of data"))
         #expect(error?.description.hasPrefix("corrupt JPEG: premature end of data") == true)
     }
 

@@ -65,6 +65,7 @@ extension ServerTests {
                 #expect(style.text.contains("@media (max-width: 640px)"))
                 let model = try await client.execute(uri: "/v1/model", method: .get).object
                 #expect((model["weights"] as? [String: Any])?["name"] as? String == "resnet18-seeded.pth")
+                #expect(model["version"] as? String == ProductVersion.current)
                 #expect(model["warning"] == nil)
             }
         }

@@ -29,7 +29,16 @@ extension ServerTests {
             return try Recognizer.load(configuration)
         }
 
-        @Test("/v1/classify answers with PyTorch's top class; /v1/model names the precision", arguments: HostCPU.hasAVX512Core ? [Precision.bf16, .int8] : [.int8])
+        /// Whether PyTorch's top logit leads the second by more than twice int8's bound on a logit's error (0.15,
+        /// `Int8Tests`): then no rounding within the bounds can swap them. The seeded network's classes are close
+        /// (its probabilities all near 0.1 %), and oneDNN's int8 without AVX-512 VNNI rounds more coarsely.
+        static func topClassIsClear(_ name: String) throws -> Bool {
+            let logits = try Fixtures.referenceLogits(for: name)
+            let sorted = logits.sorted(by: >)
+            return sorted[0] - sorted[1] > 0.3
+        }
+
+        @Test("/v1/classify keeps PyTorch's top class where it leads clearly (its top two and five where not); /v1/model names the precision", arguments: HostCPU.hasAVX512Core ? [Precision.bf16, .int8] : [.int8])
         func topClassAtPrecision(_ precision: Precision) async throws {
             let recognizer = try Self.recognizer(precision)
             try await TestServer.run(recognizer: recognizer) { client in
@@ -40,7 +49,15 @@ extension ServerTests {
                                                             body: ByteBuffer(bytes: try Photos.bytes(name)))
                     #expect(response.status == .ok, "\(name): \(response.text)")
                     let top = (try response.object["results"] as? [[String: Any]])?.first?["top"] as? [[String: Any]]
-                    #expect(top?.first?["index"] as? Int == (try Photos.referenceTop5(name))[0].index, "\(precision) \(name)")
+                    let answered = top?.compactMap { $0["index"] as? Int } ?? []
+                    let reference = try Photos.referenceTop5(name).map(\.index)
+                    if try Self.topClassIsClear(name) {
+                        #expect(answered.first == reference[0], "\(precision) \(name)")
+                    } else {
+                        // Two classes closer than the precision's error: either may come first, the five stay.
+                        #expect(Set(answered).intersection(reference).count >= 4 && reference.prefix(2).contains(answered.first ?? -1),
+                                "\(precision) \(name): \(answered) against PyTorch's \(reference)")
+                    }
                 }
             }
         }
