@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Synchronization
 
 /// One ffmpeg process decoding a source into frames: started, read to the end of its output, then reaped.
 /// A stream makes a new one for every (re)start.
@@ -98,45 +99,49 @@ final class FFmpegRun: Sendable {
 }
 
 /// The last lines ffmpeg wrote on stderr.
-final class ErrorTail: @unchecked Sendable {
-    private let lock = NSLock()
-    private var partial: [UInt8] = []
-    private var kept: [String] = []
+final class ErrorTail: Sendable {
+    private struct Lines {
+        var partial: [UInt8] = []
+        var kept: [String] = []
+    }
+    private let state = Mutex(Lines())
     let keep: Int
 
     init(keep: Int) { self.keep = keep }
 
     func append(_ bytes: ArraySlice<UInt8>) {
-        lock.lock(); defer { lock.unlock() }
-        partial += bytes
-        while let newline = partial.firstIndex(where: { $0 == 10 || $0 == 13 }) {
-            let line = String(decoding: partial[..<newline], as: UTF8.self).trimmingCharacters(in: .whitespaces)
-            partial.removeSubrange(...newline)
-            if !line.isEmpty {
-                kept.append(String(line.prefix(500)))
-                if kept.count > keep { kept.removeFirst() }
+        state.withLock { state in
+            state.partial += bytes
+            while let newline = state.partial.firstIndex(where: { $0 == 10 || $0 == 13 }) {
+                let line = String(decoding: state.partial[..<newline], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                state.partial.removeSubrange(...newline)
+                if !line.isEmpty {
+                    state.kept.append(String(line.prefix(500)))
+                    if state.kept.count > keep { state.kept.removeFirst() }
+                }
             }
+            if state.partial.count > 4096 { state.partial.removeAll() }
         }
-        if partial.count > 4096 { partial.removeAll() }
     }
 
     var lines: [String] {
-        lock.lock(); defer { lock.unlock() }
-        let rest = String(decoding: partial, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return rest.isEmpty ? kept : Array((kept + [String(rest.prefix(500))]).suffix(keep))
+        state.withLock { state in
+            let rest = String(decoding: state.partial, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return rest.isEmpty ? state.kept : Array((state.kept + [String(rest.prefix(500))]).suffix(keep))
+        }
     }
 }
 
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func increment() { lock.lock(); count += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+/// Frames delivered, counted by the reading task and read by `finish`.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }
 
-final class ErrorBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var error: MonitoringError?
-    func set(_ error: MonitoringError) { lock.lock(); self.error = error; lock.unlock() }
-    var value: MonitoringError? { lock.lock(); defer { lock.unlock() }; return error }
+/// The read error, set by the reading task and read by `finish`.
+final class ErrorBox: Sendable {
+    private let error = Mutex<MonitoringError?>(nil)
+    func set(_ error: MonitoringError) { self.error.withLock { $0 = error } }
+    var value: MonitoringError? { error.withLock { $0 } }
 }

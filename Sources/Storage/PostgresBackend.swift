@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// PostgreSQL through postgres-nio's `PostgresConnection`, in a small pool of this back-end's own.
 /// Every write is a transaction committed by the server before the call returns.
@@ -324,14 +325,13 @@ private actor ConnectionPool {
 }
 
 /// One call's deadline: set once when it passes, and the connection the call holds (which the timer closes).
-private final class CallDeadline: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    private var held: PostgresConnection?
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
+private final class CallDeadline: Sendable {
+    private let passed = Mutex(false)
+    private let held = Mutex<PostgresConnection?>(nil)
+    var isSet: Bool { passed.withLock { $0 } }
+    func set() { passed.withLock { $0 = true } }
     var connection: PostgresConnection? {
-        get { lock.withLock { held } }
-        set { lock.withLock { held = newValue } }
+        get { held.withLock { $0 } }
+        set { held.withLock { $0 = newValue } }
     }
 }

@@ -6,6 +6,7 @@ import Monitoring
 import Recognition
 import Server
 import Storage
+import Synchronization
 
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -150,11 +151,11 @@ private final class StopSignals: @unchecked Sendable {
     func cancel() { for source in sources { source.cancel() } }
 }
 
-private final class StateBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: StreamState = .starting
-    func set(_ state: StreamState) { lock.lock(); value = state; lock.unlock() }
-    var state: StreamState { lock.lock(); defer { lock.unlock() }; return value }
+/// The stream's last state, set by the event handler and read when the watch ends.
+private final class StateBox: Sendable {
+    private let value = Mutex(StreamState.starting)
+    func set(_ state: StreamState) { value.withLock { $0 = state } }
+    var state: StreamState { value.withLock { $0 } }
 }
 
 /// What `watch` prints: alerts (JSON lines, or a line of text), a live line per frame in the terminal, status on stderr.

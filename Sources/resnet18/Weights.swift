@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recognition
+import Synchronization
 
 struct Weights: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -66,34 +67,37 @@ struct Weights: AsyncParsableCommand {
 /// Download progress on stderr: in a terminal a line redrawn a few times a second, in a log a line at each tenth.
 /// Sizes in MB (10^6 bytes) and the rate, averaged since the start, in MB/s (kB/s when slow); the last line, once
 /// the whole file arrived, says 100 %.
-final class FetchProgress: @unchecked Sendable {
-    private let lock = NSLock()
+final class FetchProgress: Sendable {
+    private struct State {
+        var lastShown: ContinuousClock.Instant?
+        var lastDecile = 0
+        var received: Int64 = 0
+        var expected: Int64?
+        var drawn = false
+    }
+
+    private let state = Mutex(State())
     private let interactive: Bool
     private let start = ContinuousClock.now
-    private var lastShown: ContinuousClock.Instant?
-    private var lastDecile = 0
-    private var received: Int64 = 0
-    private var expected: Int64?
-    private var drawn = false
 
     init(interactive: Bool = isatty(STDERR_FILENO) != 0) {
         self.interactive = interactive
     }
 
     func update(received: Int64, expected: Int64?) {
-        lock.withLock {
-            self.received = received
-            self.expected = expected
+        state.withLock { state in
+            state.received = received
+            state.expected = expected
             if interactive {
-                if let lastShown, ContinuousClock.now - lastShown < .milliseconds(200) { return }
-                lastShown = ContinuousClock.now
-                FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line()).utf8))
-                drawn = true
+                if let lastShown = state.lastShown, ContinuousClock.now - lastShown < .milliseconds(200) { return }
+                state.lastShown = ContinuousClock.now
+                FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line(state)).utf8))
+                state.drawn = true
             } else if let expected, expected > 0 {
-                let decile = Int(received * 10 / expected)
-                if decile > lastDecile && received < expected {
-                    lastDecile = decile
-                    printError(line())
+                let decile = Int(received.multipliedReportingOverflow(by: 10).partialValue / expected)
+                if decile > state.lastDecile && received < expected {
+                    state.lastDecile = decile
+                    printError(line(state))
                 }
             }
         }
@@ -101,27 +105,27 @@ final class FetchProgress: @unchecked Sendable {
 
     /// The whole file arrived: the last line, at 100 % (the last update may have been skipped by the throttle).
     func finish() {
-        lock.withLock {
-            expected = expected ?? received
+        state.withLock { state in
+            state.expected = state.expected ?? state.received
             if interactive {
-                FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line() + "\n").utf8))
+                FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line(state) + "\n").utf8))
             } else {
-                printError(line())
+                printError(line(state))
             }
-            drawn = false
+            state.drawn = false
         }
     }
 
     /// The download failed: the bar's line is ended, so that the error starts a line of its own.
     func abandon() {
-        lock.withLock {
-            if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
-            drawn = false
+        state.withLock { state in
+            if state.drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+            state.drawn = false
         }
     }
 
-    private func line() -> String {
-        Self.line(received: received, expected: expected, seconds: ProgressBar.seconds(since: start))
+    private func line(_ state: State) -> String {
+        Self.line(received: state.received, expected: state.expected, seconds: ProgressBar.seconds(since: start))
     }
 
     static func line(received: Int64, expected: Int64?, seconds: Double) -> String {
