@@ -35,9 +35,12 @@ peers() {
   "$venv/bin/python" "$shared/bench/peers.py" --threads "$threads" --runs "$runs" --engines "$engines" 2>/dev/null \
     | grep '^{' | sed "s/^{/{\"round\":$round,/" >> "$out"
 }
+# bf16 needs AVX-512 (oneDNN has no bf16 convolution without it): elsewhere the other peers run alone.
+grep -qw avx512f /proc/cpuinfo && bf16=bf16 || bf16=none
 for round in $(seq 1 "$rounds"); do
-  for pair in fp32:openvino int8:ort-int8 bf16:torch,torch-jit,torch-cl,ort; do
+  for pair in fp32:openvino int8:ort-int8 $bf16:torch,torch-jit,torch-cl,ort; do
     precision=${pair%%:*} engines=${pair#*:}
+    if [ "$precision" = none ]; then peers "$round" "$engines"; continue; fi
     if [ $((round % 2)) = 1 ]; then ours "$round" "$precision"; peers "$round" "$engines"
     else peers "$round" "$engines"; ours "$round" "$precision"; fi
   done
@@ -64,8 +67,8 @@ for (engine, batch), r in median.items():
     base = median.get(("openvino-fp32", batch))
     ratio = f'{r["median_ms"] / base["median_ms"]:.2f}× time' if base else ""
     print(f'| {engine} | {batch} | {r["median_ms"]:.2f} | {r["p90_ms"]:.2f} | {r["img_per_s"]:.1f} | {ratio} |')
-bars = [("resnet18-fp32", "openvino-fp32", 1, "median_ms", "<=", 0.7), ("resnet18-fp32", "openvino-fp32", 8, "img_per_s", ">=", 1.3),
-        ("resnet18-int8", "onnxruntime-int8", 1, "median_ms", "<=", 0.8), ("resnet18-int8", "onnxruntime-int8", 8, "img_per_s", ">=", 1.3)]
+bars = [("resnet18-fp32", "openvino-fp32", 1, "median_ms", "<=", 0.6), ("resnet18-fp32", "openvino-fp32", 8, "img_per_s", ">=", 1.8),
+        ("resnet18-int8", "onnxruntime-int8", 1, "median_ms", "<=", 0.7), ("resnet18-int8", "onnxruntime-int8", 8, "img_per_s", ">=", 1.7)]
 print()
 print("| the issues' bar | needed | each round | median | met |")
 print("|---|---:|---|---:|---|")

@@ -17,13 +17,33 @@ actor AuthenticationGate {
     private let store: (any CredentialStore)?
     private let host: String
     private let noAuth: Bool
+    /// The command that adds the first admin to this server's database, as the hints print it.
+    private let userAdd: String
     private var mode: Mode?
     private var lastLook = ContinuousClock.now
 
-    init(store: (any CredentialStore)?, host: String, noAuth: Bool) {
+    init(store: (any CredentialStore)?, host: String, noAuth: Bool, database: DatabaseLocation) {
         self.store = store
         self.host = host
         self.noAuth = noAuth
+        self.userAdd = Self.userAddCommand(database)
+    }
+
+    /// `resnet18 user add NAME --role admin --db …`, naming the database this server reads (a PostgreSQL URL with
+    /// its password masked), so the user lands where the server looks.
+    static func userAddCommand(_ database: DatabaseLocation) -> String {
+        switch database {
+        case let .sqlite(path): "resnet18 user add NAME --role admin --db \(shellQuoted(path))"
+        case let .postgres(settings): "resnet18 user add NAME --role admin --db \(shellQuoted(settings.redactedURL))"
+        case .none: "resnet18 user add NAME --role admin"
+        }
+    }
+
+    /// A word as a POSIX shell reads it back: bare when it is safe, else in single quotes.
+    static func shellQuoted(_ word: String) -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-")
+        if !word.isEmpty && word.allSatisfy(safe.contains) { return word }
+        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// Decides the mode before the server listens; throws when it must not start.
@@ -38,7 +58,7 @@ actor AuthenticationGate {
         } else if Self.isLoopback(host) {
             decided = .openWithoutUsers
         } else {
-            throw AuthenticationError.noUsers(host: host, hasDatabase: store != nil)
+            throw AuthenticationError.noUsers(host: host, hasDatabase: store != nil, userAdd: userAdd)
         }
         mode = decided
         lastLook = .now
@@ -62,12 +82,12 @@ actor AuthenticationGate {
     }
 
     /// The start-up line that says how the service is protected.
-    static func summary(of mode: Mode, host: String) -> String {
+    func summary(of mode: Mode) -> String {
         switch mode {
         case .disabled:
             "auth: OFF (--no-auth): anyone who can reach \(host) may classify, read the history and manage streams and tokens"
         case .openWithoutUsers:
-            "auth: open: no users yet and bound to loopback (\(host)), so no login is asked; `resnet18 user add NAME --role admin` turns login on"
+            "auth: open: no users yet and bound to loopback (\(host)), so no login is asked; `\(userAdd)` turns login on"
         case .enforced:
             "auth: login required (users in the database); API clients send `Authorization: Bearer TOKEN`"
         }
@@ -84,14 +104,14 @@ actor AuthenticationGate {
 
 /// Why the service will not start, or a login cannot work.
 public enum AuthenticationError: Error, CustomStringConvertible, Sendable {
-    case noUsers(host: String, hasDatabase: Bool)
+    case noUsers(host: String, hasDatabase: Bool, userAdd: String)
 
     public var description: String {
         switch self {
-        case let .noUsers(host, hasDatabase):
+        case let .noUsers(host, hasDatabase, userAdd):
             "refusing to serve on \(host) without any user: anyone on the network could use the service. "
                 + (hasDatabase
-                    ? "Add one first with `resnet18 user add NAME --role admin` (same --db as serve), "
+                    ? "Add one first with `\(userAdd)`, "
                     : "Users live in the database, and --db none has none: give --db a SQLite path or a postgres:// URL and run `resnet18 user add NAME --role admin` with it, ")
                 + "or bind to 127.0.0.1, or pass --no-auth to run open on purpose"
         }

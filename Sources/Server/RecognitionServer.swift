@@ -30,8 +30,9 @@ public struct RecognitionServer: Sendable {
     /// Whether the service may start as configured, and the start-up line saying how it is protected. Throws
     /// `AuthenticationError.noUsers` for a non-loopback address with no user and no `--no-auth`.
     public static func checkAuthentication(_ configuration: ServerConfiguration, credentialStore: (any CredentialStore)?) async throws -> String {
-        let gate = AuthenticationGate(store: credentialStore, host: configuration.host, noAuth: configuration.noAuth)
-        return AuthenticationGate.summary(of: try await gate.start(), host: configuration.host)
+        let gate = AuthenticationGate(store: credentialStore, host: configuration.host, noAuth: configuration.noAuth,
+                                      database: configuration.database)
+        return await gate.summary(of: try await gate.start())
     }
 
     /// The Hummingbird application, a `Service`: run it in a `ServiceGroup`, or with `runService()`.
@@ -113,7 +114,8 @@ public struct RecognitionServer: Sendable {
                                            AlertHistoryRecorder(thumbnails: configuration.thumbnails) { _ = await writer.submit($0) }
                                        }, log: { logger.info("\($0)") })
 
-        let gate = AuthenticationGate(store: credentialStore, host: configuration.host, noAuth: configuration.noAuth)
+        let gate = AuthenticationGate(store: credentialStore, host: configuration.host, noAuth: configuration.noAuth,
+                                      database: configuration.database)
         let credentials = credentialStore.map {
             CredentialService(store: $0, hasher: PasswordHasher(validatedCost: configuration.bcryptCost),
                               sessionLifetimeSeconds: configuration.sessionLifetimeSeconds)

@@ -154,10 +154,9 @@ struct Serve: AsyncParsableCommand {
         // Before the weights are loaded: a refusal to start (no users on a public address) comes at once.
         let authentication: String
         do {
-            authentication = Self.namingDatabase(try await RecognitionServer.checkAuthentication(configuration, credentialStore: credentials),
-                                                 configuration.database)
+            authentication = try await RecognitionServer.checkAuthentication(configuration, credentialStore: credentials)
         } catch let error as AuthenticationError {
-            throw CommandFailure(Self.namingDatabase(error.description, configuration.database))
+            throw CommandFailure(error.description)
         }
         let recognizer = try engine.loadRecognizer(leanWinogradByDefault: true)
         say("resnet18 serve")
@@ -181,27 +180,6 @@ struct Serve: AsyncParsableCommand {
             throw CommandFailure(PortProbe.inUseMessage(port: configuration.port))
         }
     }
-
-    /// The server's hints name `resnet18 user add`; this names the database too, so that the user is added to the
-    /// one this server reads (not to the default one, when serve was given --db or RESNET18_DB).
-    static func namingDatabase(_ text: String, _ database: DatabaseLocation) -> String {
-        let argument: String
-        switch database {
-        case let .sqlite(path): argument = shellQuoted(path)
-        case let .postgres(settings): argument = shellQuoted(settings.redactedURL)  // *** for the password: not shown
-        case .none: return text
-        }
-        return text.replacingOccurrences(of: "`resnet18 user add NAME --role admin`",
-                                         with: "`resnet18 user add NAME --role admin --db \(argument)`")
-            .replacingOccurrences(of: " (same --db as serve)", with: "")
-    }
-}
-
-/// A word as a POSIX shell reads it back: bare when it is safe, else in single quotes.
-func shellQuoted(_ word: String) -> String {
-    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-")
-    if !word.isEmpty && word.allSatisfy(safe.contains) { return word }
-    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 /// A line on stdout, written at once (not left in a buffer when stdout is a pipe: scripts wait for "listening on").
