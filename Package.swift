@@ -58,6 +58,7 @@ let package = Package(
         // Camera and video streams: an ffmpeg subprocess per source, alert rules, webhooks.
         .target(name: "Monitoring", dependencies: [
             "Recognition", "Imaging",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
