@@ -35,6 +35,8 @@ actor StreamSupervisor {
         var processID: Int32?
         var task: Task<Void, Never>?
         var webhook: WebhookSender?
+        /// From the config file: shown, not changed or deleted through the API, not stored.
+        var fromConfig = false
     }
 
     static let eventsKept = 50
@@ -46,6 +48,9 @@ actor StreamSupervisor {
     let recorder: (any AlertRecorder)?
     /// Where streams are kept across restarts; nil with `--db none` (they live in memory only).
     let store: StreamStore?
+    /// The cameras of the config file, started by `restore`.
+    let configured: [StreamRequest]
+    let configFile: String?
     private let log: @Sendable (String) -> Void
     private var streams: [String: Entry] = [:]
     private var order: [String] = []
@@ -55,7 +60,10 @@ actor StreamSupervisor {
     private var stopping = false
 
     init(recognizer: Recognizer, batcher: Batcher, maxStreams: Int, maxBackoff: Duration = .seconds(30),
-         recorder: (any AlertRecorder)? = nil, store: StreamStore? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
+         recorder: (any AlertRecorder)? = nil, store: StreamStore? = nil, configured: [StreamRequest] = [], configFile: String? = nil,
+         log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.configured = configured
+        self.configFile = configFile
         self.recognizer = recognizer
         self.batcher = batcher
         self.maxStreams = maxStreams
@@ -111,8 +119,12 @@ actor StreamSupervisor {
         return info(entry)
     }
 
-    /// Brings back the stored streams (at start-up): the enabled ones run again, up to `maxStreams`.
+    /// At start-up: starts the config file's cameras, then brings back the stored streams; the enabled ones run,
+    /// up to `maxStreams`.
     func restore() async {
+        for request in configured where streams[request.name] == nil && !stopping {
+            bringBack(request, created: Date(), fromConfig: true)
+        }
         guard let store else { return }
         let stored: [StoredStream]
         do {
@@ -121,27 +133,39 @@ actor StreamSupervisor {
             log("streams: the stored streams could not be read, none was started: \(error)")
             return
         }
-        for record in stored where streams[record.name] == nil && !stopping {
-            let request: StreamRequest
-            do {
-                request = try JSONDecoder().decode(StreamRequest.self, from: Data(record.requestJSON.utf8))
-            } catch {
-                log("stream \(record.name): its stored request cannot be read (\(error)); not started")
+        for record in stored where !stopping {
+            guard streams[record.name] == nil else {
+                log("stream \(record.name): a camera of \(configFile ?? "the config file") has its name; the stored stream is not started (DELETE /v1/streams/\(record.name) is refused: rename one)")
                 continue
             }
-            var entry = Entry(name: record.name, request: request, configuration: nil, created: record.createdAt)
             do {
-                entry.configuration = try configuration(for: request)
-                if request.isEnabled { try checkRoom() }
-                start(&entry)
+                let request = try JSONDecoder().decode(StreamRequest.self, from: Data(record.requestJSON.utf8))
+                bringBack(request, created: record.createdAt, fromConfig: false)
             } catch {
-                entry.status = StreamStatus(state: .failed, message: "not started after the restart: \(error.description)")
-                entry.lastError = entry.status.message
+                log("stream \(record.name): its stored request cannot be read (\(error)); not started")
             }
-            streams[record.name] = entry
-            order.append(record.name)
-            log("stream \(record.name): restored, \(entry.status.state.rawValue)" + (entry.status.message.map { ": \($0)" } ?? ""))
         }
+    }
+
+    private func bringBack(_ request: StreamRequest, created: Date, fromConfig: Bool) {
+        var entry = Entry(name: request.name, request: request, configuration: nil, created: created)
+        entry.fromConfig = fromConfig
+        do {
+            entry.configuration = try configuration(for: request)
+            if request.isEnabled { try checkRoom() }
+            start(&entry)
+        } catch {
+            entry.status = StreamStatus(state: .failed, message: "not started: \(error.description)")
+            entry.lastError = entry.status.message
+        }
+        streams[request.name] = entry
+        order.append(request.name)
+        log("stream \(request.name): \(fromConfig ? "from \(configFile ?? "the config file")" : "restored"), \(entry.status.state.rawValue)"
+            + (entry.status.message.map { ": \($0)" } ?? ""))
+    }
+
+    private func readOnly(_ name: String) -> APIError {
+        .conflict("stream \(name) comes from the config file \(configFile ?? ""): change or remove it there and restart the service")
     }
 
     /// Every stream, oldest first.
@@ -169,6 +193,7 @@ actor StreamSupervisor {
     func change(name: String, _ change: StreamChange) async throws(APIError) -> StreamInfo {
         guard !stopping else { throw .shuttingDown("the server is shutting down and changes no streams") }
         guard let entry = streams[name] else { throw Self.noSuchStream(name) }
+        guard !entry.fromConfig else { throw readOnly(name) }
         guard !busy.contains(name) else { throw .conflict("stream \(name) is being changed: try again") }
         let request = change.applied(to: entry.request)
         let configuration = try configuration(for: request)
@@ -203,7 +228,8 @@ actor StreamSupervisor {
 
     /// Stops a stream (its ffmpeg is terminated) and forgets it, in the database too.
     func remove(name: String) async throws(APIError) {
-        guard streams[name] != nil else { throw Self.noSuchStream(name) }
+        guard let existing = streams[name] else { throw Self.noSuchStream(name) }
+        guard !existing.fromConfig else { throw readOnly(name) }
         guard !busy.contains(name) else { throw .conflict("stream \(name) is being changed: try again") }
         if let store {
             busy.insert(name)

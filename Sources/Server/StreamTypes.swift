@@ -5,8 +5,8 @@ import ResNet
 
 /// The body of `POST /v1/streams`, and what the database keeps of a stream (credentials and secret included;
 /// never sent back).
-struct StreamRequest: Codable, Sendable {
-    struct Rule: Codable, Sendable {
+struct StreamRequest: Codable, Sendable, Equatable {
+    struct Rule: Codable, Sendable, Equatable {
         /// Class names, indices (as strings) or WordNet ids.
         let labels: [String]
         let threshold: Double?
@@ -172,6 +172,8 @@ struct StreamInfo: Encodable, Sendable {
     let webhookSigned: Bool
     /// false: stored but not running (status `disabled`).
     let enabled: Bool
+    /// `api` (added with POST, stored in the database) or `config` (from `serve --config`: the API does not change it).
+    let origin: String
     /// starting, running, restarting, ended, failed, stopped.
     let status: String
     let message: String?
@@ -195,7 +197,7 @@ struct StreamInfo: Encodable, Sendable {
     let warning: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, id, source, fps, rules, webhook, enabled, status, message, restarts, frames, alerts, latest, events, created, weights, warning
+        case name, id, source, fps, rules, webhook, enabled, origin, status, message, restarts, frames, alerts, latest, events, created, weights, warning
         case webhookSigned = "webhook_signed", suppressedAlerts = "suppressed_alerts"
         case lastError = "last_error", retryAt = "retry_at", backoffSeconds = "backoff_seconds", frameURL = "frame_url", ffmpegPID = "ffmpeg_pid"
     }
@@ -212,6 +214,7 @@ struct StreamInfo: Encodable, Sendable {
         webhook = entry.request.webhook.map(Redaction.url)
         webhookSigned = entry.request.webhookSecret != nil
         enabled = entry.request.isEnabled
+        origin = entry.fromConfig ? "config" : "api"
         status = entry.status.state.rawValue
         message = entry.status.message
         lastError = entry.lastError
