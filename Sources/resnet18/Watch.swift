@@ -76,10 +76,10 @@ struct Watch: AsyncParsableCommand {
             try configuration.validate()
             _ = try AlertRule.parseWindow(window)
             if let webhook { try WebhookSender.validate(webhook) }
-            if let signingSecret {
-                guard webhook != nil else { throw ValidationError("--webhook-secret signs webhook posts: give --webhook URL too") }
-                try WebhookSender.validate(secret: signingSecret)
+            if webhookSecret != nil && webhook == nil {
+                throw ValidationError("--webhook-secret signs webhook posts: give --webhook URL too")
             }
+            if webhook != nil, let signingSecret { try WebhookSender.validate(secret: signingSecret) }
         } catch {
             throw ValidationError("\(error)")
         }

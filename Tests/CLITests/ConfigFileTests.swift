@@ -54,6 +54,7 @@ import TestSupport
             ("cameras:\n  porch:\n    fps: 2\n", ":3: camera porch needs a source"),
             ("cameras:\n  porch:\n    source: rtsp://cam/1\n    fps: fast\n", ":4: camera porch's fps must be a number"),
             ("cameras: [1, 2\n", "not valid YAML"),
+            ("cameras:\n  porch:\n    source: rtsp://cam/1\n  porch:\n    source: rtsp://cam/2\n", "not valid YAML"),
         ]
         for (text, message) in cases {
             let path = try Self.write(text, in: folder, name: "bad.yaml")
