@@ -25,6 +25,8 @@ let package = Package(
         // buffers; NIOPosix: bcrypt's thread pool; NIOHTTP1: webhook headers; NIOHTTPTypes: the request deadline handler).
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
+        // The config file (`serve --config`): YAML with line numbers for its errors.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries: a module map and a header each, nothing else.
@@ -58,6 +60,7 @@ let package = Package(
         // Camera and video streams: an ffmpeg subprocess per source, alert rules, webhooks.
         .target(name: "Monitoring", dependencies: [
             "Recognition", "Imaging",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -82,6 +85,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "Yams", package: "Yams"),
         ], resources: [
             // The pages, their scripts and stylesheets, and the OpenAPI document: compiled into the binary.
             .embedInCode("Resources/openapi.yaml"),

@@ -1,7 +1,8 @@
 import Recognition
 
 /// Alert when any label reaches `threshold` in at least `k` of the last `n` frames. A label is a class, or a
-/// category whose probability is the sum of its member classes' ("dog": 118 breeds).
+/// category whose probability is the sum of its member classes' ("dog": 118 breeds). After an alert the rule is
+/// quiet until the condition has stopped holding for `settleSeconds` and `cooldownSeconds` have passed since it.
 public struct AlertRule: Sendable, Equatable {
     /// What each label names, in the order given.
     public let groups: [LabelGroup]
@@ -11,11 +12,22 @@ public struct AlertRule: Sendable, Equatable {
     public let threshold: Double
     public let k: Int
     public let n: Int
+    /// Seconds after an alert during which the rule alerts no more, even on a new rising edge (which is counted as
+    /// suppressed instead).
+    public let cooldownSeconds: Double
+    /// Seconds the condition must have stopped holding before a new rising edge may alert again.
+    public let settleSeconds: Double
+
+    public static let defaultCooldownSeconds = 60.0
+    public static let defaultSettleSeconds = 10.0
+    /// The longest cooldown or settle time: a day.
+    public static let maximumQuietSeconds = 86_400.0
 
     /// Every class the rule watches.
     public var classes: Set<Int> { Set(groups.flatMap(\.classes)) }
 
-    public init(groups: [LabelGroup], names: [String], threshold: Double, k: Int, n: Int) throws(MonitoringError) {
+    public init(groups: [LabelGroup], names: [String], threshold: Double, k: Int, n: Int,
+                cooldownSeconds: Double = defaultCooldownSeconds, settleSeconds: Double = defaultSettleSeconds) throws(MonitoringError) {
         guard !groups.isEmpty, groups.allSatisfy({ !$0.classes.isEmpty }) else {
             throw .badRule("a rule needs at least one label to alert on")
         }
@@ -25,33 +37,46 @@ public struct AlertRule: Sendable, Equatable {
         guard n >= 1, n <= 1000, k >= 1, k <= n else {
             throw .badRule("the window must be K/N with 1 ≤ K ≤ N ≤ 1000 (e.g. 2/3: in 2 of the last 3 frames), got \(k)/\(n)")
         }
+        for (name, value) in [("cooldown", cooldownSeconds), ("settle", settleSeconds)] {
+            guard value.isFinite, value >= 0, value <= Self.maximumQuietSeconds else {
+                throw .badRule("the \(name) must be a number of seconds from 0 to 86400 (a day), got \(value)")
+            }
+        }
         self.groups = groups
         self.names = names
         self.threshold = threshold
         self.k = k
         self.n = n
+        self.cooldownSeconds = cooldownSeconds
+        self.settleSeconds = settleSeconds
     }
 
     /// A rule on single classes, each a label of its own.
-    public init(classes: Set<Int>, names: [String], threshold: Double, k: Int, n: Int) throws(MonitoringError) {
+    public init(classes: Set<Int>, names: [String], threshold: Double, k: Int, n: Int,
+                cooldownSeconds: Double = defaultCooldownSeconds, settleSeconds: Double = defaultSettleSeconds) throws(MonitoringError) {
         let groups = classes.sorted().map { LabelGroup(name: "class \($0)", wnid: nil, classes: [$0], kind: .class) }
-        try self.init(groups: groups, names: names, threshold: threshold, k: k, n: n)
+        try self.init(groups: groups, names: names, threshold: threshold, k: k, n: n,
+                      cooldownSeconds: cooldownSeconds, settleSeconds: settleSeconds)
     }
 
     /// A rule from the words a user types: labels (class names, indices, WordNet ids or categories), a threshold
     /// and "K/N".
-    public init(labels: [String], resolver: LabelResolver, threshold: Double, window: String) throws(MonitoringError) {
+    public init(labels: [String], resolver: LabelResolver, threshold: Double, window: String,
+                cooldownSeconds: Double = defaultCooldownSeconds, settleSeconds: Double = defaultSettleSeconds) throws(MonitoringError) {
         var groups: [LabelGroup] = []
         for label in labels {
             do { groups.append(try resolver.resolve(label).group) } catch { throw .label(error) }
         }
         let (k, n) = try Self.parseWindow(window)
-        try self.init(groups: groups, names: labels, threshold: threshold, k: k, n: n)
+        try self.init(groups: groups, names: labels, threshold: threshold, k: k, n: n,
+                      cooldownSeconds: cooldownSeconds, settleSeconds: settleSeconds)
     }
 
     /// As `init(labels:resolver:...)`, with the WordNet categories when `classLabels` are ImageNet-1k's.
-    public init(labels: [String], in classLabels: Labels, threshold: Double, window: String) throws(MonitoringError) {
-        try self.init(labels: labels, resolver: LabelResolver(labels: classLabels), threshold: threshold, window: window)
+    public init(labels: [String], in classLabels: Labels, threshold: Double, window: String,
+                cooldownSeconds: Double = defaultCooldownSeconds, settleSeconds: Double = defaultSettleSeconds) throws(MonitoringError) {
+        try self.init(labels: labels, resolver: LabelResolver(labels: classLabels), threshold: threshold, window: window,
+                      cooldownSeconds: cooldownSeconds, settleSeconds: settleSeconds)
     }
 
     /// How the rule reads in the history: `streetcar ≥ 0.5 in 2/3 frames`.
@@ -84,18 +109,37 @@ struct RuleHit: Sendable, Equatable {
     let probability: Double
 }
 
-/// A rule's memory of the last n frames, and its edge detector: one alert when the condition starts to hold,
-/// none while it keeps holding, armed again once it stops.
+/// What a frame did to a rule: made it start to hold and alert, or start to hold within the cooldown of its
+/// last alert (no alert; counted).
+enum RuleOutcome: Sendable, Equatable {
+    case fire(RuleHit)
+    case suppressed(RuleHit)
+}
+
+/// A rule's memory of the last n frames, and its edge detector: one alert when the condition starts to hold, none
+/// while it keeps holding; armed again once it has stopped holding for the rule's settle time, and a rising edge
+/// within the cooldown of the last alert is suppressed (and disarms it the same way).
+///
+/// Times are seconds on one clock (the frames' capture times for a live source, the video's own time for a file).
+/// A restart of the source forgets the frames (`reset`), not the edge state: until the window has seen n frames
+/// again it cannot tell that the condition stopped holding, so a reconnect or restart never re-arms the rule.
 struct RuleWindow: Sendable {
     let rule: AlertRule
     private var hits: [Bool] = []
+    /// The condition held at the last frame that could tell.
     private var holding = false
+    /// A rising edge may alert (settled since the last one).
+    private var armed = true
+    /// When the condition was first seen not holding, since it last held.
+    private var clearSince: Double?
+    /// When the rule last alerted.
+    private var lastAlert: Double?
 
     init(rule: AlertRule) { self.rule = rule }
 
-    /// Takes a frame's probabilities (all classes); returns the label with the highest probability, if this frame
-    /// makes the condition start to hold.
-    mutating func observe(probabilities: [Double]) -> RuleHit? {
+    /// Takes a frame's probabilities (all classes) and its time; says whether this frame makes the condition start
+    /// to hold, with the label of the highest probability, and whether that alerts.
+    mutating func observe(probabilities: [Double], atSeconds now: Double) -> RuleOutcome? {
         var best: RuleHit?
         for group in rule.groups {
             guard let index = group.mostProbableClass(in: probabilities) else { continue }
@@ -105,14 +149,27 @@ struct RuleWindow: Sendable {
         let hit = (best?.probability ?? 0) >= rule.threshold
         hits.append(hit)
         if hits.count > rule.n { hits.removeFirst() }
-        let holds = hits.filter { $0 }.count >= rule.k
-        defer { holding = holds }
-        return holds && !holding ? best : nil
+        if hits.filter({ $0 }).count >= rule.k, let best {
+            clearSince = nil
+            defer { holding = true }
+            guard !holding, armed else { return nil }
+            armed = false
+            if let lastAlert, now - lastAlert < rule.cooldownSeconds { return .suppressed(best) }
+            lastAlert = now
+            return .fire(best)
+        }
+        // Fewer than n frames since a restart cannot tell that the condition stopped holding.
+        guard hits.count >= rule.n else { return nil }
+        holding = false
+        let since = clearSince ?? now
+        clearSince = since
+        if now - since >= rule.settleSeconds { armed = true }
+        return nil
     }
 
-    /// Forgets the frames seen (the source restarted: frames before and after a gap are not consecutive).
+    /// Forgets the frames seen (the source restarted: frames before and after a gap are not consecutive); the edge
+    /// state stays.
     mutating func reset() {
         hits.removeAll()
-        holding = false
     }
 }

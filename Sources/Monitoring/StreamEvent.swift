@@ -4,6 +4,9 @@ import Recognition
 
 /// A rule fired: a class or category reached the threshold in k of the last n frames.
 public struct Alert: Sendable, Codable, Equatable {
+    /// Unique and stable: the same in the webhook's body and `X-ResNet18-Event-Id` on every attempt, in the
+    /// events and in `watch --json`, so receivers can drop duplicates.
+    public let id: String
     /// When the frame that fired it was read from ffmpeg (classification may come later when it lags).
     public let time: Date
     /// The SOURCE as given (the service adds which stream in its own records).
@@ -51,6 +54,8 @@ public enum StreamState: String, Sendable, Codable {
     case failed
     /// Removed or stopped.
     case stopped
+    /// Kept (the service's database) but not running: `enabled: false`.
+    case disabled
 }
 
 /// A change of state, with the reason in words.
@@ -78,6 +83,8 @@ public struct StreamStatus: Sendable, Equatable {
 public enum StreamEvent: Sendable {
     case frame(ClassifiedFrame)
     case alert(Alert, snapshot: RGBImage)
+    /// A rule started to hold again within its cooldown: no alert, only counted.
+    case suppressed(Alert)
     case status(StreamStatus)
 }
 
@@ -92,7 +99,7 @@ extension Alert {
     /// One JSON object on one line: what `watch --json` prints, the webhook receives and the page is sent.
     public func jsonLine(extra: [String: Any] = [:]) -> String {
         var object: [String: Any] = [
-            "time": Self.timestamp(time), "source": source, "label": label, "index": index,
+            "id": id, "time": Self.timestamp(time), "source": source, "label": label, "index": index,
             "wnid": wnid ?? NSNull(), "probability": probability, "frame": frame,
             "weights": weights, "trained": trained, "rule": rule,
         ]

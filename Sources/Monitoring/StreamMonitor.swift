@@ -36,8 +36,10 @@ public struct StreamConfiguration: Sendable {
 /// started again after a backoff delay; a file ends with its last frame.
 ///
 /// Alerts fire once per rising edge: when a rule's condition (k of the last n frames) starts to hold, not on
-/// every frame while it holds; it is armed again once the condition stops holding. A restart starts the rules'
-/// windows afresh, since the frames before and after a gap are not consecutive. Every frame read from ffmpeg is
+/// every frame while it holds; it is armed again once the condition has stopped holding for the rule's settle
+/// time, and an edge within the rule's cooldown of its last alert is suppressed (`StreamEvent.suppressed`). A
+/// restart starts the rules' windows afresh, since the frames before and after a gap are not consecutive, but
+/// does not re-arm them: a source that drops and comes back showing the same thing does not alert again. Every frame read from ffmpeg is
 /// classified and judged before the end of a run is handled, so killing ffmpeg loses no alert whose frames were
 /// read, and none is reported twice (`Alert.frame` numbers frames across restarts).
 public struct StreamMonitor: Sendable {
@@ -95,19 +97,29 @@ public struct StreamMonitor: Sendable {
                     }
                     let time = captured.time
                     let probabilities = Self.softmax(result.logits ?? [])
+                    // The rules' clock: when a live source's frame was read; a file's own time (read faster than that).
+                    let seconds = configuration.source.isLive ? time.timeIntervalSince1970 : Double(frameNumber - 1) / configuration.fps
                     for position in windows.indices {
-                        guard let hit = windows[position].observe(probabilities: probabilities) else { continue }
+                        guard let outcome = windows[position].observe(probabilities: probabilities, atSeconds: seconds) else { continue }
+                        let hit: RuleHit
+                        switch outcome {
+                        case let .fire(fired), let .suppressed(fired): hit = fired
+                        }
                         // A class is named as the labels name it; a category by its lemma and wnid, with its most
                         // probable member as the index.
                         let known = hit.index < labels.count ? labels[hit.index] : nil
                         let category = hit.group.kind == .category
-                        let alert = Alert(time: time, source: configuration.source.redacted,
+                        let alert = Alert(id: UUID().uuidString.lowercased(), time: time, source: configuration.source.redacted,
                                           label: category ? hit.group.name : known?.name ?? "class \(hit.index)",
                                           index: hit.index, wnid: category ? hit.group.wnid : known?.wnid,
                                           probability: hit.probability, frame: frameNumber,
                                           weights: result.weights.resultLabel, trained: result.weights.trained, rule: position,
                                           top: result.top)
-                        await onEvent(.alert(alert, snapshot: image))
+                        if case .fire = outcome {
+                            await onEvent(.alert(alert, snapshot: image))
+                        } else {
+                            await onEvent(.suppressed(alert))
+                        }
                     }
                     await onEvent(.frame(ClassifiedFrame(number: frameNumber, time: time, image: image, top: result.top)))
                 }
@@ -151,7 +163,7 @@ public struct StreamMonitor: Sendable {
         return exps.map { $0 / sum }
     }
 
-    static func format(_ seconds: Double) -> String {
+    public static func format(_ seconds: Double) -> String {
         seconds == seconds.rounded() ? String(Int(seconds)) : String(format: "%.1f", seconds)
     }
 }

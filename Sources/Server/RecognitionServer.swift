@@ -112,7 +112,10 @@ public struct RecognitionServer: Sendable {
                                        maxBackoff: .seconds(configuration.streamMaxBackoffSeconds),
                                        recorder: writer.map { writer in
                                            AlertHistoryRecorder(thumbnails: configuration.thumbnails) { _ = await writer.submit($0) }
-                                       }, log: { logger.info("\($0)") })
+                                       }, store: history.map { StreamStore(database: $0.database) },
+                                       configured: configuration.cameras.map(\.request), configFile: configuration.configFile,
+                                       log: { logger.info("\($0)") })
+        services.append(StreamSupervisorService(supervisor: streams))
 
         let gate = AuthenticationGate(store: credentialStore, host: configuration.host, noAuth: configuration.noAuth,
                                       database: configuration.database)

@@ -52,6 +52,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Seconds a request may take to arrive, head and body (a slower client is cut off); also how long an idle
     /// kept-alive connection stays open.
     public var requestTimeoutSeconds = 30.0
+    /// The cameras of `--config FILE`, run from the start and not changeable through the API.
+    public var cameras: [ConfiguredCamera] = []
+    /// That file, for the messages that send people to it.
+    public var configFile: String?
 
     public init() {}
 
@@ -106,7 +110,8 @@ public struct ServerConfiguration: Sendable, Equatable {
             "max upload: \(Self.describe(bytes: maxUploadBytes)), \(maxRequestPixels) pixels per request; request timeout \(requestTimeoutSeconds) s",
             "sessions: \(Self.describe(seconds: sessionLifetimeSeconds)), cookies HttpOnly SameSite=Lax, Secure \(secureCookies ? "always" : "when X-Forwarded-Proto is https")",
             "failed logins: \(loginThrottle.freeFailures) free per user and per address, then locked out \(Int(loginThrottle.firstLockoutSeconds)) s doubling to \(Int(loginThrottle.maximumLockoutSeconds)) s",
-            "streams: at most \(maxStreams) at once, restarts backing off up to \(streamMaxBackoffSeconds) s",
+            "streams: at most \(maxStreams) at once, restarts backing off up to \(streamMaxBackoffSeconds) s"
+                + (configFile.map { "; \(Self.counted(cameras.count, "camera")) from \($0)" } ?? ""),
             database == .none
                 ? "history: off (--db none)"
                 : "history: \(database)\(database.isSQLite ? " (WAL)" : ""), thumbnails \(thumbnails ? "on" : "off"), \(historyRetention.summary)",

@@ -3,7 +3,7 @@ import Hummingbird
 import NIOCore
 import ServiceLifecycle
 
-/// `/v1/streams` (add, list, show, latest frame, delete) and `/v1/events` (alerts and status changes, live,
+/// `/v1/streams` (add, list, show, change, latest frame, delete; by name) and `/v1/events` (alerts and status changes, live,
 /// as server-sent events).
 struct StreamRoutes: Sendable {
     let supervisor: StreamSupervisor
@@ -16,25 +16,31 @@ struct StreamRoutes: Sendable {
             do {
                 streamRequest = try JSONDecoder().decode(StreamRequest.self, from: Data(body.readableBytesView))
             } catch {
-                throw APIError.badRequest("the body must be JSON like {\"source\": \"rtsp://camera/stream\", \"fps\": 2, "
-                    + "\"rules\": [{\"labels\": [\"tabby\"], \"threshold\": 0.5, \"window\": \"2/3\"}], \"webhook\": \"http://...\"}: \(Self.describe(error))")
+                throw APIError.badRequest("the body must be JSON like {\"name\": \"front-door\", \"source\": \"rtsp://camera/stream\", \"fps\": 2, "
+                    + "\"rules\": [{\"labels\": [\"tabby\"], \"threshold\": 0.5, \"window\": \"2/3\", \"cooldown\": 60, \"settle\": 10}], "
+                    + "\"webhook\": \"http://...\", \"webhook_secret\": \"...\"}: \(Self.describe(error))")
             }
             let info = try await supervisor.add(streamRequest)
-            return try JSONBody.response(info, status: .created, headers: [.location: "/v1/streams/\(info.id)"])
+            return try JSONBody.response(info, status: .created, headers: [.location: "/v1/streams/\(info.name)"])
         }
         router.get("/v1/streams") { _, _ in
             try JSONBody.response(StreamList(streams: await supervisor.list()))
         }
-        router.get("/v1/streams/{id}") { _, context in
-            try JSONBody.response(try await supervisor.info(id: context.parameters.get("id") ?? ""))
+        router.get("/v1/streams/{name}") { _, context in
+            try JSONBody.response(try await supervisor.info(name: context.parameters.get("name") ?? ""))
         }
-        router.get("/v1/streams/{id}/frame") { _, context in
-            let jpeg = try await supervisor.frameJPEG(id: context.parameters.get("id") ?? "")
+        router.on("/v1/streams/{name}", method: .patch) { request, context in
+            let body = try await uploads.body(of: request)
+            let change = try StreamChange(json: Array(body.readableBytesView))
+            return try JSONBody.response(try await supervisor.change(name: context.parameters.get("name") ?? "", change))
+        }
+        router.get("/v1/streams/{name}/frame") { _, context in
+            let jpeg = try await supervisor.frameJPEG(name: context.parameters.get("name") ?? "")
             return Response(status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: jpeg)))
         }
-        router.delete("/v1/streams/{id}") { _, context in
-            try await supervisor.remove(id: context.parameters.get("id") ?? "")
+        router.delete("/v1/streams/{name}") { _, context in
+            try await supervisor.remove(name: context.parameters.get("name") ?? "")
             return Response(status: .noContent)
         }
         router.get("/v1/events") { _, _ in

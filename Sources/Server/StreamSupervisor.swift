@@ -3,18 +3,23 @@ import Imaging
 import Monitoring
 import Recognition
 import ServiceLifecycle
+import Storage
 
 /// The streams the service watches: each one a task running a `StreamMonitor`, its state kept here, alerts
 /// fanned out to server-sent-event subscribers, webhooks and the history.
 ///
+/// Streams are named (`/v1/streams/NAME`, history source `stream:NAME`) and, with a database, stored with their
+/// whole request: they run again when the service restarts (`restore`), a disabled one stays stored but stopped.
 /// Streams are independent: one that fails or restarts disturbs no other, and their frames reach the engine
 /// through the same batcher as HTTP requests (a full queue skips a frame rather than refusing a request).
 actor StreamSupervisor {
     /// What one stream is and has seen.
     struct Entry {
-        let id: String
-        let request: StreamRequest
-        let configuration: StreamConfiguration
+        let name: String
+        var request: StreamRequest
+        /// nil when a stored request no longer makes a stream here (its camera device is gone, a label unknown to
+        /// these weights); the status says why.
+        var configuration: StreamConfiguration?
         let created: Date
         var status = StreamStatus(state: .starting)
         /// The last failure's words (ffmpeg's last error line), kept after the stream runs again.
@@ -25,9 +30,13 @@ actor StreamSupervisor {
         var latestJPEG: [UInt8]?
         var events: [Alert] = []
         var alertCount = 0
+        /// Rising edges within a rule's cooldown, not alerted.
+        var suppressedAlerts = 0
         var processID: Int32?
         var task: Task<Void, Never>?
-        let webhook: WebhookSender?
+        var webhook: WebhookSender?
+        /// From the config file: shown, not changed or deleted through the API, not stored.
+        var fromConfig = false
     }
 
     static let eventsKept = 50
@@ -37,84 +46,204 @@ actor StreamSupervisor {
     let maxStreams: Int
     let maxBackoff: Duration
     let recorder: (any AlertRecorder)?
+    /// Where streams are kept across restarts; nil with `--db none` (they live in memory only).
+    let store: StreamStore?
+    /// The cameras of the config file, started by `restore`.
+    let configured: [StreamRequest]
+    let configFile: String?
     private let log: @Sendable (String) -> Void
     private var streams: [String: Entry] = [:]
     private var order: [String] = []
+    /// Names being added or changed (the database is written before the stream is started or changed).
+    private var busy: Set<String> = []
     private var subscribers: [UUID: AsyncStream<ServerSentEvent>.Continuation] = [:]
     private var stopping = false
 
     init(recognizer: Recognizer, batcher: Batcher, maxStreams: Int, maxBackoff: Duration = .seconds(30),
-         recorder: (any AlertRecorder)? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
+         recorder: (any AlertRecorder)? = nil, store: StreamStore? = nil, configured: [StreamRequest] = [], configFile: String? = nil,
+         log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.configured = configured
+        self.configFile = configFile
         self.recognizer = recognizer
         self.batcher = batcher
         self.maxStreams = maxStreams
         self.maxBackoff = maxBackoff
         self.recorder = recorder
+        self.store = store
         self.log = log
     }
 
-    /// Starts watching a source; refused when the request is invalid or `maxStreams` are already running.
-    func add(_ request: StreamRequest) throws(APIError) -> StreamInfo {
+    private func configuration(for request: StreamRequest) throws(APIError) -> StreamConfiguration {
+        try request.configuration(labels: recognizer.labels, maxPixels: recognizer.decodeOptions.maxPixels, maxBackoff: maxBackoff)
+    }
+
+    private var running: Int { streams.values.filter { $0.status.isActive }.count }
+
+    private func checkRoom() throws(APIError) {
+        guard running < maxStreams else {
+            throw .tooManyStreams("\(running) streams are running, the most this server takes (--max-streams \(maxStreams)): delete or disable one first (DELETE or PATCH /v1/streams/{name})")
+        }
+    }
+
+    /// Starts watching a source (stored first, when there is a database); refused when the request is invalid,
+    /// the name is taken, or `maxStreams` are already running.
+    func add(_ request: StreamRequest) async throws(APIError) -> StreamInfo {
         guard !stopping else { throw .shuttingDown("the server is shutting down and starts no streams") }
-        let configuration = try request.configuration(labels: recognizer.labels, maxPixels: recognizer.decodeOptions.maxPixels,
-                                                      maxBackoff: maxBackoff)
-        let live = streams.values.filter { $0.status.isActive }.count
-        guard live < maxStreams else {
-            throw .tooManyStreams("\(live) streams are running, the most this server takes (--max-streams \(maxStreams)): delete one first (DELETE /v1/streams/{id})")
+        let configuration = try configuration(for: request)
+        let name = request.name
+        guard streams[name] == nil, !busy.contains(name) else { throw Self.nameTaken(name) }
+        if request.isEnabled { try checkRoom() }
+        guard streams.count < max(maxStreams, 1) * 4 else {
+            throw .tooManyStreams("\(streams.count) streams are listed: delete ended, failed or disabled ones first (DELETE /v1/streams/{name})")
         }
-        guard streams.count < maxStreams * 4 else {
-            throw .tooManyStreams("\(streams.count) streams are listed: delete ended or failed ones first (DELETE /v1/streams/{id})")
+        busy.insert(name)
+        defer { busy.remove(name) }
+        let created = Date()
+        if let store {
+            let stored: Bool
+            do {
+                stored = try await store.insert(StoredStream(name: name, requestJSON: try Self.json(request), enabled: request.isEnabled,
+                                                             createdAt: created))
+            } catch {
+                throw Self.notStored(name, error)
+            }
+            // Another replica on the same database took the name.
+            guard stored else { throw Self.nameTaken(name) }
         }
-        var webhook: WebhookSender?
-        if let url = request.webhook {
-            let log = self.log
-            webhook = try? WebhookSender(url: url, log: { log($0) })
-        }
-        var id: String
-        repeat { id = String(UUID().uuidString.lowercased().prefix(8)) } while streams[id] != nil
-        var entry = Entry(id: id, request: request, configuration: configuration, created: Date(), webhook: webhook)
-        let monitor = StreamMonitor(configuration: configuration, labels: recognizer.labels) { [recognizer, batcher] image in
-            try await batcher.classify([recognizer.prepare(image)], topK: 5, includeLogits: true)[0]
-        }
-        let streamID = id
-        entry.task = Task {
-            await monitor.run(onEvent: { await self.handle($0, for: streamID) },
-                              onProcess: { await self.setProcess($0, for: streamID) })
-        }
-        streams[id] = entry
-        order.append(id)
-        log("stream \(id): watching \(configuration.source.redacted)")
+        guard !stopping else { throw .shuttingDown("the server is shutting down and starts no streams") }
+        var entry = Entry(name: name, request: request, configuration: configuration, created: created)
+        start(&entry)
+        streams[name] = entry
+        order.append(name)
+        log("stream \(name): \(request.isEnabled ? "watching" : "stored, disabled:") \(configuration.source.redacted)")
         return info(entry)
+    }
+
+    /// At start-up: starts the config file's cameras, then brings back the stored streams; the enabled ones run,
+    /// up to `maxStreams`.
+    func restore() async {
+        for request in configured where streams[request.name] == nil && !stopping {
+            bringBack(request, created: Date(), fromConfig: true)
+        }
+        guard let store else { return }
+        let stored: [StoredStream]
+        do {
+            stored = try await store.all()
+        } catch {
+            log("streams: the stored streams could not be read, none was started: \(error)")
+            return
+        }
+        for record in stored where !stopping {
+            guard streams[record.name] == nil else {
+                log("stream \(record.name): a camera of \(configFile ?? "the config file") has its name; the stored stream is not started (DELETE /v1/streams/\(record.name) is refused: rename one)")
+                continue
+            }
+            do {
+                let request = try JSONDecoder().decode(StreamRequest.self, from: Data(record.requestJSON.utf8))
+                bringBack(request, created: record.createdAt, fromConfig: false)
+            } catch {
+                log("stream \(record.name): its stored request cannot be read (\(error)); not started")
+            }
+        }
+    }
+
+    private func bringBack(_ request: StreamRequest, created: Date, fromConfig: Bool) {
+        var entry = Entry(name: request.name, request: request, configuration: nil, created: created)
+        entry.fromConfig = fromConfig
+        do {
+            entry.configuration = try configuration(for: request)
+            if request.isEnabled { try checkRoom() }
+            start(&entry)
+        } catch {
+            entry.status = StreamStatus(state: .failed, message: "not started: \(error.description)")
+            entry.lastError = entry.status.message
+        }
+        streams[request.name] = entry
+        order.append(request.name)
+        log("stream \(request.name): \(fromConfig ? "from \(configFile ?? "the config file")" : "restored"), \(entry.status.state.rawValue)"
+            + (entry.status.message.map { ": \($0)" } ?? ""))
+    }
+
+    private func readOnly(_ name: String) -> APIError {
+        .conflict("stream \(name) comes from the config file \(configFile ?? ""): change or remove it there and restart the service")
     }
 
     /// Every stream, oldest first.
     func list() -> [StreamInfo] { order.compactMap { streams[$0] }.map(info) }
 
-    func info(id: String) throws(APIError) -> StreamInfo {
-        guard let entry = streams[id] else { throw Self.noSuchStream(id) }
+    func info(name: String) throws(APIError) -> StreamInfo {
+        guard let entry = streams[name] else { throw Self.noSuchStream(name) }
         return info(entry)
     }
 
     /// The latest frame as a JPEG, if one came yet.
-    func frameJPEG(id: String) throws(APIError) -> [UInt8] {
-        guard let entry = streams[id] else { throw Self.noSuchStream(id) }
+    func frameJPEG(name: String) throws(APIError) -> [UInt8] {
+        guard let entry = streams[name] else { throw Self.noSuchStream(name) }
         guard let jpeg = entry.latestJPEG else {
-            throw .noFrameYet("stream \(id) has no frame yet (status: \(entry.status.state.rawValue)\(entry.status.message.map { ": \($0)" } ?? "")); try again shortly")
+            throw .noFrameYet("stream \(name) has no frame yet (status: \(entry.status.state.rawValue)\(entry.status.message.map { ": \($0)" } ?? "")); try again shortly")
         }
         return jpeg
     }
 
     /// The ffmpeg process reading a stream now (operators, fault tests).
-    func processID(id: String) -> Int32? { streams[id]?.processID }
+    func processID(name: String) -> Int32? { streams[name]?.processID }
 
-    /// Stops a stream (its ffmpeg is terminated) and forgets it.
-    func remove(id: String) async throws(APIError) {
-        guard let entry = streams.removeValue(forKey: id) else { throw Self.noSuchStream(id) }
-        order.removeAll { $0 == id }
+    /// Changes a stream's rules, fps or whether it runs: stored first, then the stream starts again as changed
+    /// (or stops, when disabled).
+    func change(name: String, _ change: StreamChange) async throws(APIError) -> StreamInfo {
+        guard !stopping else { throw .shuttingDown("the server is shutting down and changes no streams") }
+        guard let entry = streams[name] else { throw Self.noSuchStream(name) }
+        guard !entry.fromConfig else { throw readOnly(name) }
+        guard !busy.contains(name) else { throw .conflict("stream \(name) is being changed: try again") }
+        let request = change.applied(to: entry.request)
+        let configuration = try configuration(for: request)
+        if request.isEnabled && !entry.status.isActive { try checkRoom() }
+        busy.insert(name)
+        defer { busy.remove(name) }
+        if let store {
+            let updated: Bool
+            do {
+                updated = try await store.update(name: name, requestJSON: try Self.json(request), enabled: request.isEnabled)
+            } catch {
+                throw Self.notStored(name, error)
+            }
+            if !updated { log("stream \(name): not in the database any more; stored again on its next change") }
+        }
+        guard var current = streams[name] else { throw Self.noSuchStream(name) }
+        let old = current.task
+        old?.cancel()
+        await old?.value
+        guard var stopped = streams[name] else { throw Self.noSuchStream(name) }
+        stopped.request = request
+        stopped.configuration = configuration
+        stopped.task = nil
+        stopped.processID = nil
+        start(&stopped)
+        current = stopped
+        streams[name] = current
+        log("stream \(name): changed (\(request.isEnabled ? "running" : "disabled"), fps \(StreamMonitor.format(configuration.fps)), \(configuration.rules.count) rules)")
+        broadcastStatus(current)
+        return info(current)
+    }
+
+    /// Stops a stream (its ffmpeg is terminated) and forgets it, in the database too.
+    func remove(name: String) async throws(APIError) {
+        guard let existing = streams[name] else { throw Self.noSuchStream(name) }
+        guard !existing.fromConfig else { throw readOnly(name) }
+        guard !busy.contains(name) else { throw .conflict("stream \(name) is being changed: try again") }
+        if let store {
+            busy.insert(name)
+            defer { busy.remove(name) }
+            do { _ = try await store.delete(name: name) } catch { throw Self.notStored(name, error) }
+        }
+        guard let entry = streams.removeValue(forKey: name) else { throw Self.noSuchStream(name) }
+        order.removeAll { $0 == name }
         entry.task?.cancel()
         await entry.task?.value
-        log("stream \(id): removed")
-        broadcast(ServerSentEvent(event: "removed", data: #"{"id":"\#(id)"}"#))
+        log("stream \(name): removed")
+        if let data = try? String(decoding: JSONSerialization.data(withJSONObject: ["id": name, "name": name], options: [.sortedKeys]), as: UTF8.self) {
+            broadcast(ServerSentEvent(event: "removed", data: data))
+        }
     }
 
     /// A live feed of alerts and status changes, for `GET /v1/events`; ends when the server stops.
@@ -132,7 +261,7 @@ actor StreamSupervisor {
 
     private func unsubscribe(_ key: UUID) { subscribers[key] = nil }
 
-    /// Stops every stream and ends every event feed (graceful shutdown).
+    /// Stops every stream and ends every event feed (graceful shutdown). The database keeps them.
     func shutdown() async {
         stopping = true
         for continuation in subscribers.values { continuation.finish() }
@@ -142,41 +271,68 @@ actor StreamSupervisor {
         for task in tasks { await task.value }
     }
 
-    private func setProcess(_ pid: Int32, for id: String) { streams[id]?.processID = pid }
+    /// Starts an entry's monitor when it is enabled; a disabled one gets status `disabled`.
+    private func start(_ entry: inout Entry) {
+        guard let configuration = entry.configuration else { return }
+        let secret = entry.request.webhookSecret
+        entry.webhook = entry.request.webhook.flatMap { [log] url in try? WebhookSender(url: url, secret: secret, log: { log($0) }) }
+        guard entry.request.isEnabled else {
+            entry.status = StreamStatus(state: .disabled, message: "enabled: false (PATCH {\"enabled\": true} runs it)")
+            return
+        }
+        entry.status = StreamStatus(state: .starting)
+        let monitor = StreamMonitor(configuration: configuration, labels: recognizer.labels) { [recognizer, batcher] image in
+            try await batcher.classify([recognizer.prepare(image)], topK: 5, includeLogits: true)[0]
+        }
+        let name = entry.name
+        entry.task = Task {
+            await monitor.run(onEvent: { await self.handle($0, for: name) },
+                              onProcess: { await self.setProcess($0, for: name) })
+        }
+    }
 
-    private func handle(_ event: StreamEvent, for id: String) async {
-        guard var entry = streams[id] else { return }
+    private func setProcess(_ pid: Int32, for name: String) { streams[name]?.processID = pid }
+
+    private func handle(_ event: StreamEvent, for name: String) async {
+        guard var entry = streams[name] else { return }
         switch event {
         case let .frame(frame):
             entry.frames = frame.number
             entry.latest = frame
             entry.latestJPEG = try? JPEGEncoder.encode(frame.image.scaledDown(toFit: 640), quality: 80)
-            streams[id] = entry
+            streams[name] = entry
         case let .alert(alert, snapshot):
             entry.alertCount += 1
             entry.events.append(alert)
             if entry.events.count > Self.eventsKept { entry.events.removeFirst() }
-            streams[id] = entry
-            let line = alert.jsonLine(extra: ["stream": id])
+            streams[name] = entry
+            let line = alert.jsonLine(extra: ["stream": name])
             broadcast(ServerSentEvent(event: "alert", data: line))
-            await entry.webhook?.send(line)
-            if let recorder {
+            await entry.webhook?.send(line, eventID: alert.id)
+            if let recorder, let rules = entry.configuration?.rules, alert.rule < rules.count {
                 do {
-                    try await recorder.record(alert, snapshot: snapshot, rule: entry.configuration.rules[alert.rule],
-                                              source: "stream:\(id)", streamID: id)
+                    try await recorder.record(alert, snapshot: snapshot, rule: rules[alert.rule],
+                                              source: "stream:\(name)", streamID: name)
                 } catch {
-                    log("stream \(id): the alert of frame \(alert.frame) could not be recorded: \(error)")
+                    log("stream \(name): the alert of frame \(alert.frame) could not be recorded: \(error)")
                 }
             }
+        case .suppressed:
+            entry.suppressedAlerts += 1
+            streams[name] = entry
         case let .status(status):
             if status.state == .restarting || status.state == .failed { entry.lastError = status.message }
             if status.state == .restarting { entry.restarts += 1 }
             entry.status = status
-            streams[id] = entry
-            log("stream \(id): \(status.state.rawValue)" + (status.message.map { ": \($0)" } ?? ""))
-            if let data = try? String(decoding: JSONBody.encoder().encode(info(entry)), as: UTF8.self) {
-                broadcast(ServerSentEvent(event: "status", data: data))
-            }
+            streams[name] = entry
+            log("stream \(name): \(status.state.rawValue)" + (status.message.map { ": \($0)" } ?? ""))
+            broadcastStatus(entry)
+        }
+    }
+
+    private func broadcastStatus(_ entry: Entry) {
+        if let data = try? String(decoding: JSONBody.encoder().encode(info(entry)), as: UTF8.self) {
+            broadcast(ServerSentEvent(event: "status", data: data))
         }
     }
 
@@ -188,8 +344,27 @@ actor StreamSupervisor {
         StreamInfo(entry, weights: recognizer.weights)
     }
 
-    private static func noSuchStream(_ id: String) -> APIError {
-        .notFound("no stream \(String(id.prefix(40))): GET /v1/streams lists them")
+    /// The request as the database keeps it.
+    private static func json(_ request: StreamRequest) throws(APIError) -> String {
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(request), as: UTF8.self)
+        } catch {
+            throw .internalError("the stream's request could not be encoded: \(error)")
+        }
+    }
+
+    private static func noSuchStream(_ name: String) -> APIError {
+        .notFound("no stream \(String(name.prefix(64))): GET /v1/streams lists them")
+    }
+
+    private static func nameTaken(_ name: String) -> APIError {
+        .conflict("a stream named \(name) exists already: pick another name, or change it with PATCH /v1/streams/\(name)")
+    }
+
+    private static func notStored(_ name: String, _ error: any Error) -> APIError {
+        .historyUnavailable("stream \(name) could not be stored in the database, so nothing was changed: \(error)")
     }
 }
 
@@ -202,12 +377,14 @@ struct ServerSentEvent: Sendable {
     var text: String { "event: \(event)\ndata: \(data)\n\n" }
 }
 
-/// Runs beside the HTTP server; on shutdown it stops every stream's ffmpeg and ends the event feeds.
+/// Runs beside the HTTP server: at start it brings back the stored streams; on shutdown it stops every stream's
+/// ffmpeg and ends the event feeds.
 struct StreamSupervisorService: Service {
     let supervisor: StreamSupervisor
 
     func run() async throws {
-        // Nothing to do but wait: streams run in tasks of their own, started by requests.
+        // The stored streams run again; the others are started by requests, in tasks of their own.
+        await supervisor.restore()
         try? await gracefulShutdown()
         await supervisor.shutdown()
     }

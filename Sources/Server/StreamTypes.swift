@@ -1,27 +1,55 @@
+import Foundation
 import Monitoring
 import Recognition
 import ResNet
 
-/// The body of `POST /v1/streams`.
-struct StreamRequest: Codable, Sendable {
-    struct Rule: Codable, Sendable {
+/// The body of `POST /v1/streams`, and what the database keeps of a stream (credentials and secret included;
+/// never sent back).
+struct StreamRequest: Codable, Sendable, Equatable {
+    struct Rule: Codable, Sendable, Equatable {
         /// Class names, indices (as strings) or WordNet ids.
         let labels: [String]
         let threshold: Double?
         /// "K/N".
         let window: String?
+        /// Seconds after an alert during which the rule does not alert again (60).
+        let cooldown: Double?
+        /// Seconds the condition must have stopped holding before the rule may alert again (10).
+        let settle: Double?
     }
 
+    /// Unique, `[a-z0-9_-]{1,64}`: the stream's address (`/v1/streams/NAME`) and its history source (`stream:NAME`).
+    let name: String
     let source: String
-    let fps: Double?
-    let rules: [Rule]?
+    var fps: Double?
+    var rules: [Rule]?
     let webhook: String?
+    /// Signs each webhook POST (`X-ResNet18-Signature`); never shown.
+    let webhookSecret: String?
+    /// false: stored, not running (true when absent).
+    var enabled: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case name, source, fps, rules, webhook, enabled
+        case webhookSecret = "webhook_secret"
+    }
 
     static let maxRules = 16
     static let maxLabelsPerRule = 100
 
+    var isEnabled: Bool { enabled ?? true }
+
+    /// Checks a stream's name: what it may be, in words.
+    static func validate(name: String) throws(APIError) {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_-".utf8)
+        guard (1...64).contains(name.utf8.count), name.utf8.allSatisfy(allowed.contains) else {
+            throw .badRequest("the stream's name must be 1 to 64 of a-z, 0-9, _ and - (e.g. \"front-door\"), got \"\(String(name.prefix(70)))\"")
+        }
+    }
+
     /// Checks everything a client can get wrong before any ffmpeg is started.
     func configuration(labels: Labels, maxPixels: Int, maxBackoff: Duration) throws(APIError) -> StreamConfiguration {
+        try Self.validate(name: name)
         do {
             var configuration = StreamConfiguration(source: try VideoSource(source, allowFiles: false))
             configuration.fps = fps ?? 2
@@ -34,13 +62,69 @@ struct StreamRequest: Codable, Sendable {
                 guard rule.labels.count <= Self.maxLabelsPerRule else {
                     throw .badRule("at most \(Self.maxLabelsPerRule) labels per rule")
                 }
-                return try AlertRule(labels: rule.labels, in: labels, threshold: rule.threshold ?? 0.5, window: rule.window ?? "1/1")
+                return try AlertRule(labels: rule.labels, in: labels, threshold: rule.threshold ?? 0.5, window: rule.window ?? "1/1",
+                                     cooldownSeconds: rule.cooldown ?? AlertRule.defaultCooldownSeconds,
+                                     settleSeconds: rule.settle ?? AlertRule.defaultSettleSeconds)
             }
             if let webhook { try WebhookSender.validate(webhook) }
+            if let webhookSecret {
+                guard webhook != nil else { throw MonitoringError.badRule("webhook_secret signs webhook posts: give a webhook too") }
+                try WebhookSender.validate(secret: webhookSecret)
+            }
             return configuration
         } catch {
             throw .badRequest("\(error)")
         }
+    }
+}
+
+/// The body of `PATCH /v1/streams/{name}`: what may change in place. The source, webhook and secret do not: a
+/// stream with another of those is another stream (delete it and add it again).
+struct StreamChange: Sendable {
+    let fps: Double?
+    let rules: [StreamRequest.Rule]?
+    let enabled: Bool?
+
+    static let fields: Set<String> = ["fps", "rules", "enabled"]
+
+    /// Reads the JSON body, refusing fields it cannot change rather than ignoring them.
+    init(json: [UInt8]) throws(APIError) {
+        let object: [String: Any]
+        do {
+            guard let decoded = try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any] else {
+                throw APIError.badRequest("the body must be a JSON object")
+            }
+            object = decoded
+        } catch {
+            throw .badRequest("the body must be JSON like {\"enabled\": false} or {\"fps\": 1, \"rules\": [...]}")
+        }
+        let unknown = Set(object.keys).subtracting(Self.fields).sorted()
+        guard unknown.isEmpty else {
+            throw .badRequest("PATCH changes only fps, rules and enabled, not \(unknown.joined(separator: ", ")): "
+                + "to change a stream's source or webhook, delete it and add it again")
+        }
+        struct Body: Decodable {
+            let fps: Double?
+            let rules: [StreamRequest.Rule]?
+            let enabled: Bool?
+        }
+        do {
+            let body = try JSONDecoder().decode(Body.self, from: Data(json))
+            fps = body.fps
+            rules = body.rules
+            enabled = body.enabled
+        } catch {
+            throw .badRequest("the body does not fit {\"fps\": number, \"rules\": [...], \"enabled\": true|false}: \(StreamRoutes.describe(error))")
+        }
+    }
+
+    /// The request with this change applied.
+    func applied(to request: StreamRequest) -> StreamRequest {
+        var changed = request
+        if let fps { changed.fps = fps }
+        if let rules { changed.rules = rules }
+        if let enabled { changed.enabled = enabled }
+        return changed
     }
 }
 
@@ -51,6 +135,8 @@ struct StreamInfo: Encodable, Sendable {
         let classes: [Int]
         let threshold: Double
         let window: String
+        let cooldown: Double
+        let settle: Double
     }
 
     struct Latest: Encodable, Sendable {
@@ -62,6 +148,7 @@ struct StreamInfo: Encodable, Sendable {
     }
 
     struct Event: Encodable, Sendable {
+        let id: String
         let time: String
         let source: String
         let label: String
@@ -74,11 +161,19 @@ struct StreamInfo: Encodable, Sendable {
         let trained: Bool
     }
 
+    /// The stream's name (`id` says the same, for clients of the time before names).
+    let name: String
     let id: String
     let source: String
     let fps: Double
     let rules: [RuleInfo]
     let webhook: String?
+    /// Whether webhook posts are signed (the secret itself is never shown).
+    let webhookSigned: Bool
+    /// false: stored but not running (status `disabled`).
+    let enabled: Bool
+    /// `api` (added with POST, stored in the database) or `config` (from `serve --config`: the API does not change it).
+    let origin: String
     /// starting, running, restarting, ended, failed, stopped.
     let status: String
     let message: String?
@@ -91,6 +186,8 @@ struct StreamInfo: Encodable, Sendable {
     let ffmpegPID: Int32?
     let frames: Int
     let alerts: Int
+    /// Rising edges within a rule's cooldown: not alerted.
+    let suppressedAlerts: Int
     let latest: Latest?
     /// The latest alerts, oldest first (at most 50).
     let events: [Event]
@@ -100,18 +197,24 @@ struct StreamInfo: Encodable, Sendable {
     let warning: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, source, fps, rules, webhook, status, message, restarts, frames, alerts, latest, events, created, weights, warning
+        case name, id, source, fps, rules, webhook, enabled, origin, status, message, restarts, frames, alerts, latest, events, created, weights, warning
+        case webhookSigned = "webhook_signed", suppressedAlerts = "suppressed_alerts"
         case lastError = "last_error", retryAt = "retry_at", backoffSeconds = "backoff_seconds", frameURL = "frame_url", ffmpegPID = "ffmpeg_pid"
     }
 
     init(_ entry: StreamSupervisor.Entry, weights: WeightsIdentity) {
-        id = entry.id
-        source = entry.configuration.source.redacted
-        fps = entry.configuration.fps
-        rules = entry.configuration.rules.map {
-            RuleInfo(labels: $0.names, classes: $0.classes.sorted(), threshold: $0.threshold, window: "\($0.k)/\($0.n)")
+        name = entry.name
+        id = entry.name
+        source = entry.configuration?.source.redacted ?? Redaction.url(entry.request.source)
+        fps = entry.configuration?.fps ?? entry.request.fps ?? 2
+        rules = (entry.configuration?.rules ?? []).map {
+            RuleInfo(labels: $0.names, classes: $0.classes.sorted(), threshold: $0.threshold, window: "\($0.k)/\($0.n)",
+                     cooldown: $0.cooldownSeconds, settle: $0.settleSeconds)
         }
         webhook = entry.request.webhook.map(Redaction.url)
+        webhookSigned = entry.request.webhookSecret != nil
+        enabled = entry.request.isEnabled
+        origin = entry.fromConfig ? "config" : "api"
         status = entry.status.state.rawValue
         message = entry.status.message
         lastError = entry.lastError
@@ -121,14 +224,15 @@ struct StreamInfo: Encodable, Sendable {
         ffmpegPID = entry.status.state == .starting || entry.status.state == .running ? entry.processID : nil
         frames = entry.frames
         alerts = entry.alertCount
+        suppressedAlerts = entry.suppressedAlerts
         latest = entry.latest.map {
             Latest(frame: $0.number, time: Alert.timestamp($0.time), width: $0.image.width, height: $0.image.height, top: $0.top)
         }
         events = entry.events.map {
-            Event(time: Alert.timestamp($0.time), source: $0.source, label: $0.label, index: $0.index, wnid: $0.wnid,
+            Event(id: $0.id, time: Alert.timestamp($0.time), source: $0.source, label: $0.label, index: $0.index, wnid: $0.wnid,
                   probability: $0.probability, frame: $0.frame, rule: $0.rule, weights: $0.weights, trained: $0.trained)
         }
-        frameURL = "/v1/streams/\(entry.id)/frame"
+        frameURL = "/v1/streams/\(entry.name)/frame"
         created = Alert.timestamp(entry.created)
         self.weights = WeightsBody(weights)
         warning = weights.trained ? nil : UntrainedWarning.text

@@ -8,13 +8,21 @@ import Storage
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the web page, /predict, /v1/classify, KServe v2 and /metrics over HTTP.",
-        discussion: "Stops on SIGINT or SIGTERM after answering the requests in flight. Logs one line per request on stderr.")
+        discussion: """
+            Stops on SIGINT or SIGTERM after answering the requests in flight. Logs one line per request on stderr. \
+            --config FILE reads cameras and options from a YAML file (see docs/monitoring.md); flags override its options.
+            """)
 
-    @Option(help: "Address to listen on (0.0.0.0 opens the service to the network).")
-    var host = "127.0.0.1"
+    @Option(name: .customLong("config"), help: ArgumentHelp(
+        "A YAML file of cameras (cameras: NAME: source, fps, rules, webhook) and serve options; `resnet18 config check FILE` checks it.",
+        valueName: "file"))
+    var configPath: String?
 
-    @Option(help: "Port to listen on; 0 picks a free one.")
-    var port = 8080
+    @Option(help: "Address to listen on (0.0.0.0 opens the service to the network). Default: 127.0.0.1.")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one. Default: 8080.")
+    var port: Int?
 
     @Option(help: "Images per engine call, at most.")
     var maxBatch = 8
@@ -46,11 +54,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "bcrypt cost users were added with (the decoy check for unknown names uses it too).")
     var bcryptCost: UInt8 = PasswordHasher.defaultCost
 
-    @Option(help: "Camera streams (POST /v1/streams) watched at once, at most (0: none).")
-    var maxStreams = 4
+    @Option(help: "Camera streams (POST /v1/streams) watched at once, at most (0: none). Default: 4.")
+    var maxStreams: Int?
 
-    @Option(name: .customLong("stream-max-backoff"), help: "Longest wait, in seconds, between restarts of a stream whose source dropped.")
-    var streamMaxBackoffSeconds = 30
+    @Option(name: .customLong("stream-max-backoff"), help: "Longest wait, in seconds, between restarts of a stream whose source dropped. Default: 30.")
+    var streamMaxBackoffSeconds: Int?
 
     @Option(name: .customLong("db"), help: ArgumentHelp(
         "Recognition history: a SQLite file path, postgres://user:password@host:port/database, or none.",
@@ -68,22 +76,38 @@ struct Serve: AsyncParsableCommand {
             help: "Seconds an answer waits for its history row's commit; past it, it goes out without history_id (the row is written later).")
     var historyWaitSeconds = 2.0
 
-    @Option(help: ArgumentHelp("Keep a small JPEG of each image in the history: on or off (off for privacy).", valueName: "on|off"))
-    var thumbnails = "on"
+    @Option(help: ArgumentHelp("Keep a small JPEG of each image in the history: on or off (off for privacy). Default: on.", valueName: "on|off"))
+    var thumbnails: String?
 
     @Option(name: .customLong("request-timeout"), help: "Seconds a request may take to arrive (slower clients are cut off); idle connections close after as long.")
     var requestTimeoutSeconds = 30.0
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default: info.")
+    var logLevel: String?
+
+    /// The config file, read once per use (validate, then run).
+    var configFile: ConfigFile? {
+        get throws {
+            guard let configPath else { return nil }
+            do { return try ConfigFile.load(path: configPath) } catch { throw ValidationError(error.description) }
+        }
+    }
+
+    /// The log level: the flag's, else the file's, else info.
+    var level: String {
+        get throws { try logLevel ?? configFile?.logLevel ?? "info" }
+    }
 
     @OptionGroup var engine: EngineOptionGroup
 
     var serverConfiguration: ServerConfiguration {
         get throws {
             var configuration = ServerConfiguration()
-            configuration.host = host
-            configuration.port = port
+            let file = try configFile
+            configuration.host = host ?? file?.host ?? "127.0.0.1"
+            configuration.port = port ?? file?.port ?? 8080
+            configuration.cameras = file?.cameras ?? []
+            configuration.configFile = file?.path
             configuration.maxBatch = maxBatch
             configuration.maxBatchDelayMilliseconds = maxBatchDelayMilliseconds
             configuration.queueDepth = queueDepth
@@ -102,9 +126,9 @@ struct Serve: AsyncParsableCommand {
             configuration.sessionLifetimeSeconds = Int((sessionHours * 3600).rounded())
             configuration.secureCookies = secureCookies
             configuration.bcryptCost = bcryptCost
-            configuration.maxStreams = maxStreams
-            configuration.streamMaxBackoffSeconds = streamMaxBackoffSeconds
-            if let argument = database ?? ProcessInfo.processInfo.environment["RESNET18_DB"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            configuration.maxStreams = maxStreams ?? file?.maxStreams ?? 4
+            configuration.streamMaxBackoffSeconds = streamMaxBackoffSeconds ?? file?.streamMaxBackoffSeconds ?? 30
+            if let argument = database ?? ProcessInfo.processInfo.environment["RESNET18_DB"].flatMap({ $0.isEmpty ? nil : $0 }) ?? file?.database {
                 do {
                     configuration.database = try DatabaseLocation(argument: argument)
                 } catch {
@@ -116,10 +140,11 @@ struct Serve: AsyncParsableCommand {
             configuration.historyMaxAgeDays = historyMaxAgeDays
             configuration.historyMaxRows = historyMaxRows
             configuration.historyWaitSeconds = historyWaitSeconds
-            switch thumbnails.lowercased() {
+            switch thumbnails?.lowercased() {
             case "on": configuration.thumbnails = true
             case "off": configuration.thumbnails = false
-            default: throw ValidationError("--thumbnails must be on or off, not \(thumbnails)")
+            case nil: configuration.thumbnails = file?.thumbnails ?? true
+            case let other?: throw ValidationError("--thumbnails must be on or off, not \(other)")
             }
             return configuration
         }
@@ -131,8 +156,8 @@ struct Serve: AsyncParsableCommand {
         } catch let error as ServerConfigurationError {
             throw ValidationError(error.description)
         }
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        guard Logger.Level(rawValue: try level) != nil else {
+            throw ValidationError("--log-level (or the config file's log_level) must be one of trace, debug, info, notice, warning, error, critical")
         }
     }
 
@@ -143,7 +168,7 @@ struct Serve: AsyncParsableCommand {
             throw CommandFailure(PortProbe.inUseMessage(port: configuration.port))
         }
         var logger = Logger(label: "resnet18.serve")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = Logger.Level(rawValue: try level) ?? .info
         // The database is opened (and migrated) before listening: a bad --db refuses to start, saying why.
         // It holds the history and the users, sessions and tokens.
         var database: Database?
@@ -159,6 +184,14 @@ struct Serve: AsyncParsableCommand {
             throw CommandFailure(error.description)
         }
         let recognizer = try engine.loadRecognizer(leanWinogradByDefault: true)
+        // The cameras' labels, sources and rules: a bad one refuses to start, naming its line.
+        do {
+            try configFile?.check(labels: recognizer.labels, maxPixels: recognizer.decodeOptions.maxPixels)
+        } catch let error as ValidationError {
+            throw CommandFailure(error.message)
+        } catch let error as ConfigFileError {
+            throw CommandFailure(error.description)
+        }
         say("resnet18 serve")
         say("weights: \(recognizer.weights.description) [\(recognizer.weightsOrigin)]")
         say("labels: \(recognizer.labels.source), \(counted(recognizer.labels.count, "class", plural: "classes"))")

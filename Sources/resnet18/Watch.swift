@@ -14,8 +14,9 @@ struct Watch: AsyncParsableCommand {
         discussion: """
             SOURCE is an rtsp://, rtsps://, http:// or https:// URL, a video file, or a V4L2 camera (/dev/video0), \
             decoded by ffmpeg. An alert fires when any --alert label reaches --threshold in K of the last N frames \
-            (--window K/N), once when that starts to hold, not again until it has stopped holding. A live source \
-            that drops is restarted with backoff; a file ends the command (exit 0). Stop with Ctrl-C.
+            (--window K/N), once when that starts to hold, not again until it has stopped holding for --settle \
+            seconds and --cooldown seconds have passed since the alert (a restart of the source does not re-arm \
+            it). A live source that drops is restarted with backoff; a file ends the command (exit 0). Stop with Ctrl-C.
             """)
 
     @Argument(help: "rtsp:// or http(s):// URL, video file, or /dev/videoN.")
@@ -33,8 +34,24 @@ struct Watch: AsyncParsableCommand {
     @Option(help: "K/N: the label must reach the threshold in K of the last N frames.")
     var window = "1/1"
 
+    @Option(help: "Seconds after an alert during which the rule does not alert again.")
+    var cooldown = AlertRule.defaultCooldownSeconds
+
+    @Option(help: "Seconds the label must have stopped showing before the rule may alert again.")
+    var settle = AlertRule.defaultSettleSeconds
+
     @Option(help: "POST each alert as JSON to this URL (retried with backoff).")
     var webhook: String?
+
+    @Option(name: .customLong("webhook-secret"), help: ArgumentHelp(
+        "Sign each webhook POST: X-ResNet18-Signature: sha256=HMAC-SHA256(body). Also RESNET18_WEBHOOK_SECRET (kept out of ps).",
+        valueName: "secret"))
+    var webhookSecret: String?
+
+    /// The signing secret, from the flag or the environment.
+    var signingSecret: String? {
+        webhookSecret ?? ProcessInfo.processInfo.environment["RESNET18_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     @Option(name: .customLong("db"), help: ArgumentHelp(
         "Record each alert in the history: a SQLite file path or postgres://user:password@host:port/database.",
@@ -60,6 +77,10 @@ struct Watch: AsyncParsableCommand {
             try configuration.validate()
             _ = try AlertRule.parseWindow(window)
             if let webhook { try WebhookSender.validate(webhook) }
+            if webhookSecret != nil && webhook == nil {
+                throw ValidationError("--webhook-secret signs webhook posts: give --webhook URL too")
+            }
+            if webhook != nil, let signingSecret { try WebhookSender.validate(secret: signingSecret) }
         } catch {
             throw ValidationError("\(error)")
         }
@@ -67,6 +88,11 @@ struct Watch: AsyncParsableCommand {
             do { _ = try DatabaseLocation(argument: database) } catch { throw ValidationError(error.description) }
         }
         guard ["on", "off"].contains(thumbnails) else { throw ValidationError("--thumbnails must be on or off") }
+        for (flag, value) in [("--cooldown", cooldown), ("--settle", settle)] {
+            guard value.isFinite, value >= 0, value <= AlertRule.maximumQuietSeconds else {
+                throw ValidationError("\(flag) must be a number of seconds from 0 to 86400 (a day), not \(value)")
+            }
+        }
         guard maxBackoffSeconds >= 1, maxBackoffSeconds <= 86_400 else {
             throw ValidationError("--max-backoff must be from 1 to 86400 seconds (a day), not \(maxBackoffSeconds)")
         }
@@ -80,7 +106,8 @@ struct Watch: AsyncParsableCommand {
         configuration.backoff = Backoff(initial: .seconds(1), maximum: .milliseconds(Int64(maxBackoffSeconds * 1000)))
         if !alerts.isEmpty {
             do {
-                configuration.rules = [try AlertRule(labels: alerts, in: recognizer.labels, threshold: threshold, window: window)]
+                configuration.rules = [try AlertRule(labels: alerts, in: recognizer.labels, threshold: threshold, window: window,
+                                                     cooldownSeconds: cooldown, settleSeconds: settle)]
             } catch {
                 throw ValidationError(error.description)
             }
@@ -97,7 +124,7 @@ struct Watch: AsyncParsableCommand {
         let source = self.source
         let rules = configuration.rules
         let alertRecorder = recorder
-        let webhook = try webhook.map { try WebhookSender(url: $0, log: { printError("watch: \($0)") }) }
+        let webhook = try webhook.map { try WebhookSender(url: $0, secret: signingSecret, log: { printError("watch: \($0)") }) }
         let batcher = Batcher(recognizer: recognizer, maxBatch: 1, maxDelay: .zero, queueDepth: 4)
         let batcherTask = Task { await batcher.run() }
         let output = WatchOutput(json: json, rules: configuration.rules)
@@ -111,7 +138,7 @@ struct Watch: AsyncParsableCommand {
         let watching = Task {
             await monitor.run { event in
                 if case let .alert(alert, snapshot) = event {
-                    await webhook?.send(alert.jsonLine())
+                    await webhook?.send(alert.jsonLine(), eventID: alert.id)
                     do {
                         try await alertRecorder?.record(alert, snapshot: snapshot, rule: rules[alert.rule],
                                                    source: "watch", streamID: source)
@@ -175,6 +202,10 @@ private struct WatchOutput: Sendable {
                 write((interactive ? "\r\u{1B}[K" : "") + "ALERT \(Alert.timestamp(alert.time)) frame \(alert.frame): \(alert.label) \(percent) % "
                       + "(≥ \(rule.threshold * 100) % in \(rule.k)/\(rule.n) frames)\(alert.trained ? "" : " [UNTRAINED WEIGHTS]")\n")
             }
+        case let .suppressed(alert):
+            let rule = rules[alert.rule]
+            printError("watch: frame \(alert.frame): \(alert.label) \(String(format: "%.4f", alert.probability)) again within the "
+                       + "\(StreamMonitor.format(rule.cooldownSeconds)) s cooldown of rule \(alert.rule + 1): not alerted")
         case let .frame(frame):
             guard !json else { return }
             let labels = frame.top.prefix(3).map { "\($0.label) \(String(format: "%.2f", $0.probability * 100)) %" }.joined(separator: ", ")

@@ -58,7 +58,7 @@ import TestSupport
         defer { server.stop() }
 
         let source = "HTTP://cam:s3cret-pw@127.0.0.1:\(camera.port)/camera.mkv"
-        let request = #"{"source": "\#(source)", "fps": 2, "webhook": "http://127.0.0.1:9/hook?token=tok-98765&x=1"}"#
+        let request = #"{"name": "secret-camera", "source": "\#(source)", "fps": 2, "webhook": "http://127.0.0.1:9/hook?token=tok-98765&x=1"}"#
         let created = try ClientSocket(port: server.port).request(
             "POST", "/v1/streams", headers: ["Content-Type": "application/json"], body: Array(request.utf8))
         #expect(HostileRequestTests.status(created) == 201, "\(created.prefix(400))")
@@ -98,7 +98,7 @@ import TestSupport
         let camera = try AuthenticatingServer(serving: folder)
         let server = try ServeProcess([])
         defer { server.stop() }
-        let request = #"{"source": "http://cam:wrong-pw-123@127.0.0.1:\#(camera.port)/camera.mkv", "fps": 2}"#
+        let request = #"{"name": "wrong-password", "source": "http://cam:wrong-pw-123@127.0.0.1:\#(camera.port)/camera.mkv", "fps": 2}"#
         let created = try ClientSocket(port: server.port).request(
             "POST", "/v1/streams", headers: ["Content-Type": "application/json"], body: Array(request.utf8))
         let id = try #require(try HostileRequestTests.json(created)["id"] as? String)

@@ -76,7 +76,7 @@ final class RunningCommand: @unchecked Sendable {
     func rule() throws -> [String] {
         let astronaut = try Fixtures.referenceTop5(for: "astronaut.png"), chelsea = try Fixtures.referenceTop5(for: "chelsea.png")
         return ["--alert", String(astronaut[0].index), "--threshold", String((astronaut[0].probability + chelsea[4].probability) / 2),
-                "--window", "2/3"]
+                "--window", "2/3", "--cooldown", "0", "--settle", "0"]
     }
 
     @Test("watch --json on a video file prints one alert per appearance of the label, with time, source, label, probability, frame, and exits 0 at its end")
@@ -219,5 +219,60 @@ final class RunningCommand: @unchecked Sendable {
         let printed = try Command.jsonLines(outcome.stdout)
         #expect(delivered.map { $0["frame"] as? Int } == printed.map { $0["frame"] as? Int })
         #expect(outcome.stderr.contains("answered 500; retrying in"), "\(outcome.stderr)")
+    }
+
+    @Test("watch --webhook-secret signs each POST: a receiver checking the HMAC-SHA256 of the body accepts them; each alert keeps its event id across retries")
+    func watchWebhookSigned() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let video = try TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 3), ("astronaut.png", 3)], in: folder)
+        let receiver = try SigningWebhookReceiver(secret: "hook-s3cret-4242", failures: 1)
+        defer { receiver.stop() }
+        // The secret from the environment (kept out of ps), as a deployment would give it.
+        let outcome = try Command.run(["watch", video.path, "--json", "--webhook", receiver.url] + rule() + weights,
+                                      environment: ["RESNET18_WEBHOOK_SECRET": "hook-s3cret-4242"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let printed = try Command.jsonLines(outcome.stdout)
+        #expect(printed.count == 2, "\(outcome.stdout)")
+        let deliveries = receiver.deliveries
+        // The first attempt answered 500, its retry 200: three requests, every one signed right.
+        #expect(deliveries.count == 3, "\(deliveries.map(\.body))")
+        #expect(deliveries.allSatisfy { $0.valid }, "\(deliveries.map(\.signature))")
+        #expect(deliveries.map(\.answered) == [500, 200, 200])
+        // The event id: the same on the retry, the body's `id`, and what --json printed.
+        #expect(deliveries[0].eventID == deliveries[1].eventID && deliveries[0].body == deliveries[1].body)
+        #expect(deliveries.allSatisfy { $0.eventID != nil && $0.eventID == $0.object["id"] as? String })
+        let ids = printed.compactMap { $0["id"] as? String }
+        #expect(ids.count == 2 && Set(ids).count == 2)
+        #expect(deliveries.dropFirst().map(\.eventID) == ids.map(Optional.some))
+        #expect(!outcome.stderr.contains("hook-s3cret-4242"))
+
+        // The receiver does refuse a body signed with another secret (the check above could fail).
+        let forged = try ClientSocket(port: receiver.port).request(
+            "POST", "/hook", headers: ["Content-Type": "application/json", "X-ResNet18-Signature": "sha256=" + String(repeating: "0", count: 64)],
+            body: Array(deliveries[1].body.utf8))
+        #expect(HostileRequestTests.status(forged) == 401)
+        #expect(receiver.deliveries.last?.valid == false)
+    }
+
+    @Test("--cooldown and --settle: a video showing the label three times, 3 s apart, alerts once within a 20 s cooldown and says the others were held back")
+    func watchCooldown() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let video = try TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 3), ("astronaut.png", 3),
+                                        ("chelsea.png", 3), ("astronaut.png", 3)], in: folder)
+        let astronaut = try Fixtures.referenceTop5(for: "astronaut.png"), chelsea = try Fixtures.referenceTop5(for: "chelsea.png")
+        let threshold = String((astronaut[0].probability + chelsea[4].probability) / 2)
+        let outcome = try Command.run(["watch", video.path, "--json", "--alert", String(astronaut[0].index), "--threshold", threshold,
+                                       "--window", "2/3", "--cooldown", "20", "--settle", "1"] + weights)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(try Command.jsonLines(outcome.stdout).count == 1, "\(outcome.stdout)")
+        #expect(outcome.stderr.components(separatedBy: "s cooldown of rule 1: not alerted").count == 3, "\(outcome.stderr)")
+        // Without a cooldown, each appearance alerts.
+        let free = try Command.run(["watch", video.path, "--json", "--alert", String(astronaut[0].index), "--threshold", threshold,
+                                    "--window", "2/3", "--cooldown", "0", "--settle", "1"] + weights)
+        #expect(try Command.jsonLines(free.stdout).count == 3, "\(free.stdout)")
+        let refused = try Command.run(["watch", video.path, "--cooldown=-1"] + weights)
+        #expect(refused.status != 0 && refused.stderr.contains("--cooldown must be"), "\(refused.stderr)")
     }
 }

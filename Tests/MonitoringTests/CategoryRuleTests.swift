@@ -110,3 +110,12 @@ import TestSupport
         #expect(breeds.contains(alert.index))
     }
 }
+
+extension RuleWindow {
+    /// The hit of a frame that alerts, all frames at one time (these tests fire each rule once at most, so its
+    /// cooldown never matters).
+    mutating func observe(probabilities: [Double]) -> RuleHit? {
+        if case let .fire(hit)? = observe(probabilities: probabilities, atSeconds: 0) { return hit }
+        return nil
+    }
+}

@@ -4,8 +4,23 @@ import Recognition
 import Testing
 
 @Suite struct RuleTests {
-    func rule(_ k: Int, _ n: Int, threshold: Double = 0.5, classes: Set<Int> = [1]) throws -> AlertRule {
-        try AlertRule(classes: classes, names: ["x"], threshold: threshold, k: k, n: n)
+    /// A rule without cooldown or settle time unless asked: an edge detector alone.
+    func rule(_ k: Int, _ n: Int, threshold: Double = 0.5, classes: Set<Int> = [1], cooldown: Double = 0, settle: Double = 0) throws -> AlertRule {
+        try AlertRule(classes: classes, names: ["x"], threshold: threshold, k: k, n: n, cooldownSeconds: cooldown, settleSeconds: settle)
+    }
+
+    /// Feeds frames one second apart (class 1 at each probability), from `start`; which ones alerted (`A`), were
+    /// suppressed (`s`) or neither (`.`).
+    func run(_ window: inout RuleWindow, _ probabilities: [Double], start: Double = 0) -> String {
+        var marks = ""
+        for (offset, p) in probabilities.enumerated() {
+            switch window.observe(probabilities: frame(p), atSeconds: start + Double(offset)) {
+            case .fire?: marks += "A"
+            case .suppressed?: marks += "s"
+            case nil: marks += "."
+            }
+        }
+        return marks
     }
 
     /// Probabilities with class 1 at `p` (three classes).
@@ -14,26 +29,59 @@ import Testing
     @Test("an alert fires once when k of the last n frames reach the threshold, not again while it holds")
     func risingEdgeOnly() throws {
         var window = RuleWindow(rule: try rule(2, 3))
-        let fired = [0.9, 0.1, 0.9, 0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.8, 0.7].map { window.observe(probabilities: frame($0)) != nil }
+        let fired = run(&window, [0.9, 0.1, 0.9, 0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.8, 0.7])
         // Frame 3 makes 2 of 3; it holds through frame 7 (0.9, 0.9, 0.1) and stops at frame 8; frame 11 fires again.
-        #expect(fired == [false, false, true, false, false, false, false, false, false, false, true])
+        #expect(fired == "..A.......A")
     }
 
     @Test("the alert names the rule's class with the highest probability in the frame")
     func bestClassOfTheSet() throws {
         var window = RuleWindow(rule: try rule(1, 1, threshold: 0.3, classes: [0, 2]))
-        let alert = window.observe(probabilities: [0.35, 0.2, 0.45])
-        #expect(alert?.index == 2)
-        #expect(alert?.probability == 0.45)
+        guard case let .fire(alert)? = window.observe(probabilities: [0.35, 0.2, 0.45], atSeconds: 0) else {
+            Issue.record("no alert")
+            return
+        }
+        #expect(alert.index == 2)
+        #expect(alert.probability == 0.45)
     }
 
-    @Test("a reset forgets the window: the same condition fires again after a restart")
-    func resetRearms() throws {
+    @Test("a restart forgets the frames but does not re-arm the rule: the same sight after a reconnect does not alert again")
+    func resetDoesNotRearm() throws {
         var window = RuleWindow(rule: try rule(1, 2))
-        #expect(window.observe(probabilities: frame(0.9)) != nil)
-        #expect(window.observe(probabilities: frame(0.9)) == nil)
+        #expect(run(&window, [0.9, 0.9]) == "A.")
         window.reset()
-        #expect(window.observe(probabilities: frame(0.9)) != nil)
+        // The first frame after the restart cannot tell that the condition stopped (1 frame of 2), so the label in
+        // the next one is no new edge (a reset that re-armed would alert here).
+        #expect(run(&window, [0.1, 0.9], start: 10) == "..")
+        window.reset()
+        // A full window without the label, then the label: a new edge.
+        #expect(run(&window, [0.1, 0.1, 0.9], start: 20) == "..A")
+    }
+
+    @Test("after an alert, a new edge alerts only once the condition stopped holding for the settle time")
+    func settleTime() throws {
+        var window = RuleWindow(rule: try rule(1, 1, settle: 3))
+        // Away for 2 s (frames 1-2: seen clear at 1 and 2, 1 s apart): not settled, the return is no new edge.
+        #expect(run(&window, [0.9, 0.1, 0.1, 0.9, 0.9]) == "A....")
+        // Away for 4 s: settled, the return alerts.
+        #expect(run(&window, [0.1, 0.1, 0.1, 0.1, 0.9], start: 5) == "....A")
+    }
+
+    @Test("a settled edge within the cooldown of the last alert is suppressed and counted; after the cooldown one alerts again")
+    func cooldownSuppresses() throws {
+        var window = RuleWindow(rule: try rule(1, 1, cooldown: 10, settle: 1))
+        // Alert at 0; edges at 3 and 6 come within 10 s: suppressed; the edge at 11 alerts.
+        let marks = run(&window, [0.9, 0.1, 0.1, 0.9, 0.1, 0.1, 0.9, 0.1, 0.1, 0.1, 0.1, 0.9, 0.9])
+        #expect(marks == "A..s..s....A.")
+    }
+
+    @Test("defaults: cooldown 60 s, settle 10 s; out-of-range values are refused")
+    func cooldownDefaults() throws {
+        let rule = try AlertRule(classes: [1], names: ["x"], threshold: 0.5, k: 1, n: 1)
+        #expect(rule.cooldownSeconds == 60 && rule.settleSeconds == 10)
+        #expect(throws: MonitoringError.self) { try self.rule(1, 1, cooldown: -1) }
+        #expect(throws: MonitoringError.self) { try self.rule(1, 1, settle: .infinity) }
+        #expect(throws: MonitoringError.self) { try self.rule(1, 1, cooldown: 90_000) }
     }
 
     @Test("labels resolve from torchvision's names (any case), indices and WordNet ids")

@@ -26,7 +26,7 @@
       root.dataset.id = stream.id;
       const image = document.createElement("img");
       image.alt = "Latest frame of " + stream.source;
-      const title = text("h3", stream.source);
+      const title = text("h3", (stream.name || stream.id) + " · " + stream.source);
       const state = text("span", "", "state");
       const message = text("p", "", "message");
       const top = document.createElement("ol");
@@ -105,11 +105,18 @@
     });
   }
 
+  // A name from the source when none is typed: its host and path in the characters names take.
+  function nameFrom(source) {
+    const bare = source.replace(/^[a-z]+:\/\//i, "").replace(/^[^@/]*@/, "");
+    return bare.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64) || "camera";
+  }
+
   $("add-stream").addEventListener("submit", async (event) => {
     event.preventDefault();
     clearError();
     const labels = $("labels").value.split(",").map((s) => s.trim()).filter(Boolean);
-    const body = { source: $("source").value.trim(), fps: Number($("fps").value) || 2 };
+    const source = $("source").value.trim();
+    const body = { name: $("name").value.trim() || nameFrom(source), source, fps: Number($("fps").value) || 2 };
     if (labels.length) body.rules = [{ labels, threshold: Number($("threshold").value), window: $("window").value.trim() }];
     if ($("webhook").value.trim()) body.webhook = $("webhook").value.trim();
     try {
@@ -118,6 +125,7 @@
       if (!response.ok) { showError(answer.error); return; }
       render(answer);
       $("source").value = "";
+      $("name").value = "";
     } catch (error) {
       showError("The stream could not be added (" + error.message + ").");
     }
