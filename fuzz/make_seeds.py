@@ -194,6 +194,26 @@ def write_requests():
     kserve("kserve-b64-object-without-b64.json", {"inputs": [{"name": "image", "shape": [2], "datatype": "BYTES",
                                                                "data": [{"base64": b64}, b64]}]})
 
+    def kserve_binary(name, header, tail):
+        """The binary tensor data extension: the Inference-Header-Content-Length value, NUL, the JSON header, its tail."""
+        text = json.dumps(header).encode()
+        (requests / name).write_bytes(b"\x00" + str(len(text)).encode() + b"\x00" + text + tail)
+
+    floats = struct.pack("<12f", *[0.5 * i - 2 for i in range(12)])
+    kserve_binary("kserve-binary-fp32", {"inputs": [{"name": "input", "shape": [1, 3, 2, 2], "datatype": "FP32",
+                                                     "parameters": {"binary_data_size": len(floats)}}],
+                                         "outputs": [{"name": "logits", "parameters": {"binary_data": True}}]}, floats)
+    elements = b"".join(struct.pack("<I", len(data)) + data for data in (png, jpeg))
+    kserve_binary("kserve-binary-bytes", {"inputs": [{"name": "image", "shape": [2], "datatype": "BYTES",
+                                                      "parameters": {"binary_data_size": len(elements)}}],
+                                          "parameters": {"binary_data_output": True}}, elements)
+    kserve_binary("kserve-binary-sizes-short", {"inputs": [{"name": "a", "shape": [1], "datatype": "FP32",
+                                                            "parameters": {"binary_data_size": 4}},
+                                                           {"name": "b", "shape": [1], "datatype": "BYTES", "data": ["AAAA"]},
+                                                           {"name": "c", "shape": [1], "datatype": "BYTES",
+                                                            "parameters": {"binary_data_size": 9223372036854775807}}]},
+                  b"\x00\x00\x80\x3f\x05\x00\x00\x00abc")
+
     def multipart(name, content_type, parts, preamble=b"", boundary=None):
         boundary = boundary or content_type.split("boundary=")[1].strip('"')
         body = preamble

@@ -2,7 +2,8 @@
 # Installs what resnet18 needs on Debian (12+) and builds it.
 # Usage: scripts/setup.sh [--test] [--debug]
 #   --test   also the test tools: chromium + chromium-driver, PostgreSQL (a throwaway server for the history tests),
-#            eslint (the pages' JavaScript), Python venv with selenium, schemathesis and openapi-spec-validator
+#            eslint (the pages' JavaScript), Python venv with selenium, schemathesis, openapi-spec-validator and
+#            tritonclient[http] (the Triton client, against the KServe v2 routes)
 #   --debug  build the debug configuration (what `swift test` uses) instead of release
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,7 +45,7 @@ fi
 if [ "$want_test" = 1 ]; then
   venv="$root/.venv-test"
   if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
-  "$venv/bin/pip" install --quiet --disable-pip-version-check selenium schemathesis pytest openapi-spec-validator
+  "$venv/bin/pip" install --quiet --disable-pip-version-check selenium schemathesis pytest openapi-spec-validator 'tritonclient[http]'
 fi
 
 echo "==> swift build -c $config"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: ESLint on the pages' JavaScript and openapi-spec-validator on the OpenAPI document
 # (scripts/lint.sh), the Swift suites (engine fidelity, decoders, weight readers, the real server), a short
-# libFuzzer run of each fuzz target (fuzz/run.sh), then the page in a real browser and schemathesis against the
-# OpenAPI document.
+# libFuzzer run of each fuzz target (fuzz/run.sh), then schemathesis against the OpenAPI document, the KServe v2
+# routes through the Triton client (tests/api) and the page in a real browser.
 # Usage: scripts/test.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,6 +48,9 @@ export RESNET18_ARTIFACTS="$root/artifacts"
 
 echo "==> schemathesis against /openapi.yaml"
 SCHEMATHESIS="$root/.venv-test/bin/schemathesis" tests/api/run_schemathesis.sh "$bin"
+
+echo "==> the KServe v2 routes through the Triton client (tritonclient[http], binary tensor data)"
+"$root/.venv-test/bin/python" -m pytest -q tests/api
 
 echo "==> the page in a real browser (chromium, selenium)"
 "$root/.venv-test/bin/python" -m pytest -q tests/browser

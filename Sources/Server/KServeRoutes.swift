@@ -1,10 +1,12 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Recognition
 import ResNet
 
 /// The KServe Open Inference Protocol v2 (what Triton, OpenVINO Model Server, TorchServe and KServe clients speak):
-/// health, metadata, and `infer` on FP32 tensors or BYTES of encoded images, with the classification extension.
+/// health, metadata, and `infer` on FP32 tensors or BYTES of encoded images, with the classification and binary
+/// tensor data extensions.
 struct KServeRoutes: Sendable {
     static let modelName = "resnet18"
     static let modelVersion = "1"
@@ -15,7 +17,7 @@ struct KServeRoutes: Sendable {
 
     func register(on router: RouteTable) {
         router.get("/v2") { _, _ in
-            try JSONBody.response(KServe.ServerMetadata(name: "resnet18", version: Self.modelVersion, extensions: ["classification"]))
+            try JSONBody.response(KServe.ServerMetadata(name: "resnet18", version: Self.modelVersion, extensions: ["classification", "binary_tensor_data"]))
         }
         router.get("/v2/health/live") { _, _ in try JSONBody.response(["live": true]) }
         router.get("/v2/health/ready") { _, _ in try JSONBody.response(["ready": true]) }
@@ -73,19 +75,34 @@ struct KServeRoutes: Sendable {
             parameters: weightsParameters)
     }
 
+    /// Reads JSON or binary tensor data (the `binary_tensor_data` extension) and answers in the form asked for.
     private func infer(_ request: Request) async throws -> Response {
         let buffer = try await uploads.body(of: request)
+        let body: KServeBinaryBody
+        do {
+            body = try KServeBinaryBody(bytes: Array(buffer.readableBytesView), headerLength: request.headers[Self.headerLengthField])
+        } catch {
+            throw APIError.badRequest(error.message)
+        }
         let inference: KServe.InferenceRequest
         do {
-            inference = try JSONDecoder().decode(KServe.InferenceRequest.self, from: Data(buffer.readableBytesView))
+            inference = try JSONDecoder().decode(KServe.InferenceRequest.self, from: Data(body.header))
         } catch {
-            throw APIError.badRequest("the body is not a KServe v2 inference request: \(Self.describe(error))")
+            throw APIError.badRequest("the body is not a KServe v2 inference request: \(Self.describe(error))"
+                + (body.declaredHeaderLength == nil ? "" : " (the JSON header is the first \(Self.headerLengthField) bytes)"))
         }
-        guard inference.inputs.count == 1, let input = inference.inputs.first else {
+        let binaryInputs: [ArraySlice<UInt8>?]
+        do {
+            binaryInputs = try body.tensors(sizes: inference.inputs.map { $0.parameters?.binaryDataSize })
+        } catch {
+            throw APIError.badRequest(error.message)
+        }
+        guard inference.inputs.count == 1, let input = inference.inputs.first, let binary = binaryInputs.first else {
             throw APIError.badRequest("send exactly one input: FP32 [N,3,224,224] or BYTES [N] of encoded images")
         }
         let classCount = pipeline.recognizer.labels.count
         var classification: Int?
+        var binaryOutput = inference.parameters?.binaryDataOutput ?? false
         for output in inference.outputs ?? [] {
             guard output.name == Self.outputName else {
                 throw APIError.badRequest("unknown output \"\(output.name)\": the only output is \"\(Self.outputName)\"")
@@ -96,39 +113,96 @@ struct KServeRoutes: Sendable {
                 }
                 classification = k
             }
+            binaryOutput = output.parameters?.binaryData ?? binaryOutput
         }
         let topK = classification ?? 1
+        let source = "POST /v2/models/\(Self.modelName)/infer"
         let results: [Classification]
-        switch (input.datatype.uppercased(), input.data) {
-        case ("FP32", .numbers(let values)):
-            results = try await pipeline.classify(tensors: try Self.images(in: values, shape: input.shape), topK: topK,
-                                                  source: "POST /v2/models/\(Self.modelName)/infer")
-        case ("BYTES", .strings(let encoded)):
-            let images = try Self.uploads(from: encoded, shape: input.shape)
-            results = try await pipeline.classify(images, topK: topK, includeLogits: true,
-                                                  source: "POST /v2/models/\(Self.modelName)/infer").map(\.classification)
-        case ("FP32", _), ("BYTES", _):
-            throw APIError.badRequest("input \"\(input.name)\": \(input.datatype) data must be "
-                + (input.datatype.uppercased() == "FP32" ? "numbers" : "base64 strings"))
-        default:
-            throw APIError.badRequest("input datatype \(input.datatype) is not supported: send FP32 [N,3,224,224] or BYTES [N] of encoded images")
+        switch try Self.tensor(of: input, binary: binary) {
+        case let .fp32(values):
+            results = try await pipeline.classify(tensors: try Self.images(in: values, shape: input.shape), topK: topK, source: source)
+        case let .images(images):
+            results = try await pipeline.classify(images, topK: topK, includeLogits: true, source: source).map(\.classification)
         }
-        let output: KServe.Output
-        if let k = classification {
-            let strings = results.flatMap { result in
+        let shape = [results.count, classification ?? classCount]
+        let datatype = classification == nil ? "FP32" : "BYTES"
+        let data: KServe.OutputData = if classification != nil {
+            .strings(results.flatMap { result in
                 // The extension's "<value>:<index>:<label>", value as in the output tensor (the logit).
                 result.top.map { "\(result.logits![$0.index]):\($0.index):\($0.label)" }
-            }
-            output = KServe.Output(name: Self.outputName, datatype: "BYTES", shape: [results.count, k], data: .strings(strings))
+            })
         } else {
-            output = KServe.Output(name: Self.outputName, datatype: "FP32", shape: [results.count, classCount],
-                                   data: .numbers(results.flatMap { $0.logits! }))
+            .numbers(results.flatMap { $0.logits! })
         }
         var parameters = weightsParameters
         parameters["batch_size"] = .int(results.map(\.batchSize).max() ?? 0)
-        return try JSONBody.response(KServe.InferenceResponse(
-            modelName: Self.modelName, modelVersion: Self.modelVersion, id: inference.id,
-            parameters: parameters, outputs: [output]))
+        guard binaryOutput else {
+            let output = KServe.Output(name: Self.outputName, datatype: datatype, shape: shape, data: data, parameters: nil)
+            return try JSONBody.response(KServe.InferenceResponse(
+                modelName: Self.modelName, modelVersion: Self.modelVersion, id: inference.id, parameters: parameters, outputs: [output]))
+        }
+        let tail = switch data {
+        case let .numbers(values): KServeBinaryBody.bytes(of: values)
+        case let .strings(strings): KServeBinaryBody.bytes(of: strings)
+        }
+        let output = KServe.Output(name: Self.outputName, datatype: datatype, shape: shape, data: nil,
+                                   parameters: ["binary_data_size": .int(tail.count)])
+        let header = try JSONBody.encoder().encode(KServe.InferenceResponse(
+            modelName: Self.modelName, modelVersion: Self.modelVersion, id: inference.id, parameters: parameters, outputs: [output]))
+        var answer = ByteBuffer(bytes: header)
+        answer.writeBytes(tail)
+        return Response(status: .ok,
+                        headers: [.contentType: "application/octet-stream", Self.headerLengthField: String(header.count)],
+                        body: .init(byteBuffer: answer))
+    }
+
+    static let headerLengthField = HTTPField.Name(KServeBinaryBody.headerLengthField)!
+
+    /// What an input carries, read from its JSON `data` or its binary tensor data.
+    private enum Tensor {
+        case fp32([Float])
+        case images([Upload])
+    }
+
+    private static func tensor(of input: KServe.Input, binary: ArraySlice<UInt8>?) throws(APIError) -> Tensor {
+        let datatype = input.datatype.uppercased()
+        guard datatype == "FP32" || datatype == "BYTES" else {
+            throw .badRequest("input datatype \(input.datatype) is not supported: send FP32 [N,3,224,224] or BYTES [N] of encoded images")
+        }
+        switch (input.data, binary) {
+        case (.some, .some):
+            throw .badRequest("inputs[0] has both data and parameters.binary_data_size: send its tensor in one of them")
+        case (nil, nil):
+            throw .badRequest("inputs[0] has no data: send its tensor in data (JSON), or as binary data after the JSON "
+                + "header with parameters.binary_data_size and \(KServeBinaryBody.headerLengthField)")
+        case let (nil, bytes?):
+            if datatype == "FP32" {
+                do {
+                    try KServeInput.checkImageShape(input.shape)
+                } catch {
+                    throw .badRequest("FP32 \(error.message)")
+                }
+                do {
+                    return .fp32(try KServeBinaryBody.fp32(bytes, shape: input.shape, field: "inputs[0]"))
+                } catch {
+                    throw .badRequest(error.message)
+                }
+            }
+            do {
+                let elements = try KServeBinaryBody.elements(bytes, field: "inputs[0]")
+                try KServeInput.checkBytesShape(input.shape, count: elements.count)
+                return .images(elements.enumerated().map { Upload(filename: "element \($0.offset)", bytes: Array($0.element)) })
+            } catch {
+                throw .badRequest(error.message)
+            }
+        case let (.numbers(values)?, nil) where datatype == "FP32":
+            return .fp32(values)
+        case let (.strings(encoded)?, nil) where datatype == "BYTES":
+            return .images(try uploads(from: encoded, shape: input.shape))
+        case (.some, nil):
+            throw .badRequest("input \"\(input.name)\": \(input.datatype) data must be "
+                + (datatype == "FP32" ? "numbers" : "base64 strings"))
+        }
     }
 
     /// Splits FP32 data of shape `[N,3,224,224]` into N image tensors.

@@ -7,27 +7,51 @@ enum KServe {
         let id: String?
         let inputs: [Input]
         let outputs: [RequestedOutput]?
+        let parameters: RequestParameters?
     }
 
-    /// One input tensor: FP32 `[N,3,224,224]`, or BYTES `[N]` of encoded images.
+    /// The binary tensor data extension's `binary_data_output: true` asks for every output as binary data.
+    struct RequestParameters: Decodable {
+        let binaryDataOutput: Bool?
+
+        enum CodingKeys: String, CodingKey { case binaryDataOutput = "binary_data_output" }
+    }
+
+    /// One input tensor: FP32 `[N,3,224,224]`, or BYTES `[N]` of encoded images. Its data is in `data`, or, with
+    /// `parameters.binary_data_size`, in the binary tensor data after the JSON header (`KServeBinaryBody`).
     struct Input: Decodable {
         let name: String
         let shape: [Int]
         let datatype: String
-        let data: TensorData
+        let data: TensorData?
+        let parameters: InputParameters?
 
-        enum CodingKeys: String, CodingKey { case name, shape, datatype, data }
+        enum CodingKeys: String, CodingKey { case name, shape, datatype, data, parameters }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             name = try container.decode(String.self, forKey: .name)
             shape = try WholeNumbers.decode(container, forKey: .shape)
             datatype = try container.decode(String.self, forKey: .datatype)
-            data = try container.decode(TensorData.self, forKey: .data)
+            data = try container.decodeIfPresent(TensorData.self, forKey: .data)
+            parameters = try container.decodeIfPresent(InputParameters.self, forKey: .parameters)
         }
     }
 
-    /// An output the client asks for; `parameters.classification: k` asks for the top-k strings instead.
+    struct InputParameters: Decodable {
+        /// How much of the binary tensor data this input takes, in bytes (checked against the body, never trusted).
+        let binaryDataSize: Int?
+
+        enum CodingKeys: String, CodingKey { case binaryDataSize = "binary_data_size" }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            binaryDataSize = try WholeNumbers.decodeIfPresent(container, forKey: .binaryDataSize)
+        }
+    }
+
+    /// An output the client asks for; `parameters.classification: k` asks for the top-k strings instead,
+    /// `parameters.binary_data: true` for the output as binary data after the JSON header.
     struct RequestedOutput: Decodable {
         let name: String
         let parameters: OutputParameters?
@@ -35,12 +59,14 @@ enum KServe {
 
     struct OutputParameters: Decodable {
         let classification: Int?
+        let binaryData: Bool?
 
-        enum CodingKeys: String, CodingKey { case classification }
+        enum CodingKeys: String, CodingKey { case classification, binaryData = "binary_data" }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             classification = try WholeNumbers.decodeIfPresent(container, forKey: .classification)
+            binaryData = try container.decodeIfPresent(Bool.self, forKey: .binaryData)
         }
     }
 
@@ -160,11 +186,13 @@ enum KServe {
         }
     }
 
+    /// An output tensor: its values in `data`, or, as binary data, `parameters.binary_data_size` bytes of the tail.
     struct Output: Encodable {
         let name: String
         let datatype: String
         let shape: [Int]
-        let data: OutputData
+        let data: OutputData?
+        let parameters: [String: Parameter]?
     }
 
     enum OutputData: Encodable {

@@ -87,7 +87,7 @@ extension ServerTests {
                 #expect(try await client.execute(uri: "/v2/health/ready", method: .get).object["ready"] as? Bool == true)
                 #expect(try await client.execute(uri: "/v2/models/resnet18/ready", method: .get).object["ready"] as? Bool == true)
                 let server = try await client.execute(uri: "/v2", method: .get).object
-                #expect(server["extensions"] as? [String] == ["classification"])
+                #expect(server["extensions"] as? [String] == ["classification", "binary_tensor_data"])
                 let metadata = try await client.execute(uri: "/v2/models/resnet18", method: .get).object
                 #expect(metadata["name"] as? String == "resnet18")
                 let inputs = try #require(metadata["inputs"] as? [[String: Any]])
