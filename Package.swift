@@ -25,6 +25,8 @@ let package = Package(
         // buffers; NIOPosix: bcrypt's thread pool; NIOHTTP1: webhook headers; NIOHTTPTypes: the request deadline handler).
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
+        // In the graph through async-http-client: TLS for mqtts:// (the MQTT client, Monitoring/MQTT).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // System libraries: a module map and a header each, nothing else.
@@ -55,12 +57,14 @@ let package = Package(
             .embedInCode("Resources/imagenet-classes.tsv"),
             .embedInCode("Resources/imagenet-categories.tsv"),
         ]),
-        // Camera and video streams: an ffmpeg subprocess per source, alert rules, webhooks.
+        // Camera and video streams: an ffmpeg subprocess per source, alert rules, webhooks, MQTT.
         .target(name: "Monitoring", dependencies: [
             "Recognition", "Imaging",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         // Persistence: the database (SQLite through GRDB, or PostgreSQL), its migrations, the history store.
         .target(name: "Storage", dependencies: [

@@ -111,7 +111,8 @@ public struct RecognitionServer: Sendable {
                                        maxBackoff: .seconds(configuration.streamMaxBackoffSeconds),
                                        recorder: writer.map { writer in
                                            AlertHistoryRecorder(thumbnails: configuration.thumbnails) { _ = await writer.submit($0) }
-                                       }, log: { logger.info("\($0)") })
+                                       }, mqtt: configuration.mqtt.map { MQTTBridge(settings: $0, log: { logger.info("\($0)") }) },
+                                       log: { logger.info("\($0)") })
 
         let gate = AuthenticationGate(store: credentialStore, host: configuration.host, noAuth: configuration.noAuth)
         let credentials = credentialStore.map {

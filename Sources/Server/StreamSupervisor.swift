@@ -37,6 +37,7 @@ actor StreamSupervisor {
     let maxStreams: Int
     let maxBackoff: Duration
     let recorder: (any AlertRecorder)?
+    let mqtt: MQTTBridge?
     private let log: @Sendable (String) -> Void
     private var streams: [String: Entry] = [:]
     private var order: [String] = []
@@ -44,12 +45,13 @@ actor StreamSupervisor {
     private var stopping = false
 
     init(recognizer: Recognizer, batcher: Batcher, maxStreams: Int, maxBackoff: Duration = .seconds(30),
-         recorder: (any AlertRecorder)? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
+         recorder: (any AlertRecorder)? = nil, mqtt: MQTTBridge? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.recognizer = recognizer
         self.batcher = batcher
         self.maxStreams = maxStreams
         self.maxBackoff = maxBackoff
         self.recorder = recorder
+        self.mqtt = mqtt
         self.log = log
     }
 
@@ -145,6 +147,8 @@ actor StreamSupervisor {
     private func setProcess(_ pid: Int32, for id: String) { streams[id]?.processID = pid }
 
     private func handle(_ event: StreamEvent, for id: String) async {
+        // First, so that a removed stream's last state (stopped) goes out too.
+        await mqtt?.publish(event, stream: id)
         guard var entry = streams[id] else { return }
         switch event {
         case let .frame(frame):

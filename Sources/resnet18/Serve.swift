@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Monitoring
 import Recognition
 import Server
 import Storage
@@ -51,6 +52,17 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("stream-max-backoff"), help: "Longest wait, in seconds, between restarts of a stream whose source dropped.")
     var streamMaxBackoffSeconds = 30
+
+    @Option(help: ArgumentHelp(
+        "Publish every stream's alerts, state and availability to this MQTT broker (QoS 1; queued while it is away). Also RESNET18_MQTT.",
+        valueName: "mqtt[s]://[user:password@]host[:port]"))
+    var mqtt: String?
+
+    @Option(name: .customLong("mqtt-prefix"), help: "First level of the MQTT topics: PREFIX/STREAM-ID/alert, PREFIX/STREAM-ID/state.")
+    var mqttPrefix = "resnet18"
+
+    @Flag(name: .customLong("mqtt-discovery"), help: "Also publish a Home Assistant discovery message per stream (its last alert as a sensor).")
+    var mqttDiscovery = false
 
     @Option(name: .customLong("db"), help: ArgumentHelp(
         "Recognition history: a SQLite file path, postgres://user:password@host:port/database, or none.",
@@ -113,6 +125,13 @@ struct Serve: AsyncParsableCommand {
             } else {
                 configuration.database = DatabaseLocation.defaultSQLite()
             }
+            if let url = mqtt ?? ProcessInfo.processInfo.environment["RESNET18_MQTT"].flatMap({ $0.isEmpty ? nil : $0 }) {
+                do {
+                    configuration.mqtt = try MQTTSettings(url: url, prefix: mqttPrefix, discovery: mqttDiscovery)
+                } catch {
+                    throw ValidationError(error.description)
+                }
+            }
             configuration.historyMaxAgeDays = historyMaxAgeDays
             configuration.historyMaxRows = historyMaxRows
             configuration.historyWaitSeconds = historyWaitSeconds
@@ -137,6 +156,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ArgumentMasking.maskURLPasswords()
         let configuration = try serverConfiguration
         // Before the database, the weights and the configuration lines: a port in use is said first and alone.
         if PortProbe.inUse(host: configuration.host, port: configuration.port) {
