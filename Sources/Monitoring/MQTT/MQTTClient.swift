@@ -105,7 +105,7 @@ public actor MQTTClient {
         runner?.cancel()
         await runner?.value
         state = .stopped
-        if pending > 0 { say("\(pending) messages were not delivered (\(lastProblem ?? "the broker did not take them in time"))") }
+        if pending > 0 { say("\(Self.messages(pending)) not delivered (\(lastProblem ?? "the broker did not take them in time"))") }
         return pending
     }
 
@@ -125,7 +125,7 @@ public actor MQTTClient {
             let delay = backoff.nextDelay()
             state = .waiting(problem)
             lastProblem = problem
-            say("\(problem); retrying in \(StreamMonitor.format(delay.seconds)) s" + (pending > 0 ? " (\(pending) messages wait)" : ""))
+            say("\(problem); retrying in \(StreamMonitor.format(delay.seconds)) s" + (pending > 0 ? " (\(Self.messages(pending)) waiting)" : ""))
             try? await Task.sleep(for: delay)
         }
     }
@@ -186,12 +186,12 @@ public actor MQTTClient {
         state = .connected
         backoff.reset()
         lastProblem = nil
-        var report = "connected to \(settings.redacted)"
+        var report = "connected"
         if droppedSinceReport > 0 {
-            report += "; \(droppedSinceReport) messages were dropped while it was away (the outbox holds \(capacity))"
+            report += "; \(Self.messages(droppedSinceReport)) dropped while it was away (the outbox holds \(capacity))"
             droppedSinceReport = 0
         }
-        if pending > 0 { report += "; sending \(pending) queued" }
+        if pending > 0 { report += "; sending \(Self.messages(pending)) queued" }
         say(report)
         // What was in flight goes again, marked DUP, in its order; then the greeting, then the queue.
         inflight.removeAll { greeting.contains($0.message) }
@@ -237,10 +237,13 @@ public actor MQTTClient {
         return lastPacketID
     }
 
-    /// A log line naming the broker, with its password (and any other secret of the URL) masked.
+    /// A log line naming the broker, its password masked. (The password itself goes only into CONNECT: no error
+    /// quotes it back.)
     private func say(_ text: String) {
-        log(Redaction.masked(in: "mqtt \(settings.redacted): \(text)", secrets: Redaction.secrets(of: settings.url)))
+        log(Redaction.masked(in: "mqtt \(settings.redacted): \(text)"))
     }
+
+    static func messages(_ count: Int) -> String { count == 1 ? "1 message" : "\(count) messages" }
 
     /// What went wrong, in words rather than NIO's structures.
     static func words(for error: any Error) -> String {
