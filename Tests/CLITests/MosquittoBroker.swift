@@ -54,7 +54,7 @@ final class MosquittoBroker: @unchecked Sendable {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
-        try process.run()
+        try withSignalsUnblocked { try process.run() }
         let log = self.log
         Thread.detachNewThread {
             while true {
@@ -101,6 +101,17 @@ final class MosquittoBroker: @unchecked Sendable {
     }
 }
 
+/// Runs `body` (which starts a child) with no signal blocked on this thread: a child inherits its parent thread's
+/// mask, and the threads tests run on block SIGTERM, which mosquitto would then never see (it restores the mask
+/// it was started with around each wait).
+func withSignalsUnblocked<T>(_ body: () throws -> T) rethrows -> T {
+    var none = sigset_t(), previous = sigset_t()
+    sigemptyset(&none)
+    pthread_sigmask(SIG_SETMASK, &none, &previous)
+    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+    return try body()
+}
+
 /// `mosquitto_sub` as a child process, at QoS 1: every message it receives, with its QoS and retained flag.
 final class MQTTSubscriber: @unchecked Sendable {
     struct Message {
@@ -130,7 +141,7 @@ final class MQTTSubscriber: @unchecked Sendable {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
-        try process.run()
+        try withSignalsUnblocked { try process.run() }
         let log = self.log
         Thread.detachNewThread {
             while true {
