@@ -22,7 +22,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         // Already in the graph through Hummingbird; named for the NIO modules the sources import (NIOCore: byte
-        // buffers; NIOPosix: bcrypt's thread pool; NIOHTTP1: webhook headers; NIOHTTPTypes: the request deadline handler).
+        // buffers; NIOPosix: bcrypt's thread pool and the MQTT client's connections; NIOHTTP1: webhook headers;
+        // NIOHTTPTypes: the request deadline handler).
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         // In the graph through async-http-client: TLS for mqtts:// (the MQTT client, Monitoring/MQTT).

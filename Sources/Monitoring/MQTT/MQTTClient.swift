@@ -262,6 +262,9 @@ public actor MQTTClient {
             if case .connectTimeout = error { return "no answer within \(connectTimeoutSeconds) s (a firewall, or the wrong host or port?)" }
             return "\(error)"
         case let error as NIOSSLError:
+            if "\(error)".contains("CERTIFICATE_VERIFY_FAILED") {
+                return "TLS failed: the broker's certificate is not trusted here (self-signed? add its CA to the system's trust store, /usr/local/share/ca-certificates, and run update-ca-certificates)"
+            }
             return "TLS failed: \(error)"
         default:
             return "\(error)"
