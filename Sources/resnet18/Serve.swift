@@ -61,6 +61,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("mqtt-prefix"), help: "First level of the MQTT topics: PREFIX/STREAM-ID/alert, PREFIX/STREAM-ID/state.")
     var mqttPrefix = "resnet18"
 
+    @Option(name: .customLong("mqtt-ca"), help: ArgumentHelp("PEM certificates to trust for an mqtts:// broker besides the system's (its own CA).", valueName: "file"))
+    var mqttCertificateAuthority: String?
+
     @Flag(name: .customLong("mqtt-discovery"), help: "Also publish a Home Assistant discovery message per stream (its last alert as a sensor).")
     var mqttDiscovery = false
 
@@ -127,7 +130,8 @@ struct Serve: AsyncParsableCommand {
             }
             if let url = mqtt ?? ProcessInfo.processInfo.environment["RESNET18_MQTT"].flatMap({ $0.isEmpty ? nil : $0 }) {
                 do {
-                    configuration.mqtt = try MQTTSettings(url: url, prefix: mqttPrefix, discovery: mqttDiscovery)
+                    configuration.mqtt = try MQTTSettings(url: url, prefix: mqttPrefix, discovery: mqttDiscovery,
+                                                          certificateAuthorityFile: mqttCertificateAuthority)
                 } catch {
                     throw ValidationError(error.description)
                 }

@@ -43,6 +43,9 @@ struct Watch: AsyncParsableCommand {
     @Option(name: .customLong("mqtt-prefix"), help: "First level of the MQTT topics: PREFIX/NAME/alert, PREFIX/NAME/state.")
     var mqttPrefix = "resnet18"
 
+    @Option(name: .customLong("mqtt-ca"), help: ArgumentHelp("PEM certificates to trust for an mqtts:// broker besides the system's (its own CA).", valueName: "file"))
+    var mqttCertificateAuthority: String?
+
     @Flag(name: .customLong("mqtt-discovery"), help: "Also publish a Home Assistant discovery message (the camera's last alert as a sensor).")
     var mqttDiscovery = false
 
@@ -91,7 +94,8 @@ struct Watch: AsyncParsableCommand {
     var mqttSettings: MQTTSettings? {
         get throws {
             let environment = ProcessInfo.processInfo.environment["RESNET18_MQTT"].flatMap { $0.isEmpty ? nil : $0 }
-            return try (mqtt ?? environment).map { try MQTTSettings(url: $0, prefix: mqttPrefix, discovery: mqttDiscovery) }
+            return try (mqtt ?? environment).map { try MQTTSettings(url: $0, prefix: mqttPrefix, discovery: mqttDiscovery,
+                                                         certificateAuthorityFile: mqttCertificateAuthority) }
         }
     }
 

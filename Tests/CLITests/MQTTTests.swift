@@ -80,6 +80,27 @@ import TestSupport
         #expect(unreachable.stderr.contains("cannot connect to 127.0.0.1:\(nobody): connection refused; retrying in"), "\(unreachable.stderr)")
     }
 
+    @Test("mqtts:// with --mqtt-ca: the alerts arrive over TLS; without it, the broker's untrusted certificate is said")
+    func tls() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let video = try TestVideo.make(Self.twoAlerts, in: folder)
+        let broker = try MosquittoBroker(users: [Self.user: Self.password], tls: true)
+        let certificate = try #require(broker.certificate)
+        let subscriber = try MQTTSubscriber(broker, topics: ["resnet18/#"])
+        #expect(try subscriber.waitUntilSubscribed(probe: "resnet18/probe"))
+        let outcome = try Command.run(["watch", video.path, "--json", "--mqtt", broker.url, "--mqtt-ca", certificate.path, "--name", "tls"]
+                                      + WatchTests().rule() + weights)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(subscriber.wait { $0.messages(on: "resnet18/tls/availability").last?.payload == "offline" }, "\(outcome.stderr)")
+        let received = subscriber.messages(on: "resnet18/tls/alert").compactMap { $0.json["frame"] as? Int }
+        #expect(received == (try alertFrames(outcome.stdout)) && received.count == 2)
+
+        let untrusted = try Command.run(["watch", video.path, "--mqtt", broker.url, "--name", "tls"] + weights)
+        #expect(untrusted.status == 0)
+        #expect(untrusted.stderr.contains("TLS failed: the broker's certificate is not trusted here"), "\(untrusted.stderr)")
+    }
+
     @Test("a watcher killed with SIGKILL: the broker publishes its last will, offline, retained; ps never showed the password")
     func lastWill() throws {
         let folder = try Fixtures.temporaryDirectory()
@@ -150,6 +171,8 @@ import TestSupport
         }
         let prefix = try Command.run(["watch", existing, "--mqtt", "mqtt://broker", "--mqtt-prefix", "home/#"] + weights)
         #expect(prefix.status == 64 && prefix.stderr.contains("--mqtt-prefix"), "\(prefix.stderr)")
+        let authority = try Command.run(["watch", existing, "--mqtt", "mqtts://broker", "--mqtt-ca", existing] + weights)
+        #expect(authority.status == 64 && authority.stderr.contains("--mqtt-ca"), "\(authority.stderr)")
         let name = try Command.run(["watch", existing, "--mqtt", "mqtt://broker", "--name", "Front Door"] + weights)
         #expect(name.status == 64 && name.stderr.contains("--name must be"), "\(name.stderr)")
         let serve = try Command.run(["serve", "--db", "none", "--mqtt", "mqtts//broker"] + weights)

@@ -11,17 +11,26 @@ final class MosquittoBroker: @unchecked Sendable {
     let port: Int
     let folder: URL
     let users: [String: String]
+    /// With TLS: the broker's self-signed certificate (for localhost and 127.0.0.1), which clients must be given.
+    let certificate: URL?
     private let lock = NSLock()
     private var process: Process?
     private let log = OutputLog()
 
-    init(users: [String: String] = [:]) throws {
+    init(users: [String: String] = [:], tls: Bool = false) throws {
         self.users = users
         folder = try Fixtures.temporaryDirectory()
         port = FFmpeg.freePort()
+        certificate = tls ? folder.appendingPathComponent("broker.pem") : nil
         var lines = ["listener \(port) 127.0.0.1", "persistence true", "persistence_location \(folder.path)/",
                      // As root, mosquitto would switch to a `mosquitto` user that cannot read this folder.
                      "user \(String(cString: getpwuid(getuid()).pointee.pw_name))"]
+        if let certificate {
+            let key = folder.appendingPathComponent("broker.key").path
+            try Self.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate.path,
+                                              "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+            lines += ["certfile \(certificate.path)", "keyfile \(key)"]
+        }
         if users.isEmpty {
             lines.append("allow_anonymous true")
         } else {
@@ -40,10 +49,19 @@ final class MosquittoBroker: @unchecked Sendable {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    /// `mqtt://` with the first user's name and password, or without any.
+    /// `mqtt://` (`mqtts://localhost` with TLS) with the first user's name and password, or without any.
     var url: String {
-        guard let user = users.keys.sorted().first, let password = users[user] else { return "mqtt://127.0.0.1:\(port)" }
-        return "mqtt://\(user):\(password)@127.0.0.1:\(port)"
+        let (scheme, host) = certificate == nil ? ("mqtt", "127.0.0.1") : ("mqtts", "localhost")
+        guard let user = users.keys.sorted().first, let password = users[user] else { return "\(scheme)://\(host):\(port)" }
+        return "\(scheme)://\(user):\(password)@\(host):\(port)"
+    }
+
+    /// How mosquitto_sub and mosquitto_pub reach it.
+    var clientArguments: [String] {
+        var arguments = ["-h", certificate == nil ? "127.0.0.1" : "localhost", "-p", String(port)]
+        if let certificate { arguments += ["--cafile", certificate.path] }
+        if let user = users.first { arguments += ["-u", user.key, "-P", user.value] }
+        return arguments
     }
 
     /// Starts the broker and waits until it takes connections.
@@ -132,9 +150,8 @@ final class MQTTSubscriber: @unchecked Sendable {
     init(_ broker: MosquittoBroker, topics: [String], sessionID: String? = nil, count: Int? = nil) throws {
         self.broker = broker
         process.executableURL = URL(fileURLWithPath: MosquittoBroker.tool("mosquitto_sub"))
-        var arguments = ["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-F", "%t|%q|%r|%p"]
+        var arguments = broker.clientArguments + ["-q", "1", "-F", "%t|%q|%r|%p"]
         arguments += topics.flatMap { ["-t", $0] }
-        if let user = broker.users.first { arguments += ["-u", user.key, "-P", user.value] }
         if let sessionID { arguments += ["-c", "-i", sessionID] }
         if let count { arguments += ["-C", String(count), "-W", "60"] }
         process.arguments = arguments
@@ -183,9 +200,7 @@ final class MQTTSubscriber: @unchecked Sendable {
     /// Publishes on `topic` with `mosquitto_pub` until this subscriber has it: it is then subscribed.
     func waitUntilSubscribed(probe topic: String) throws -> Bool {
         for _ in 0..<100 {
-            var arguments = ["-h", "127.0.0.1", "-p", String(broker.port), "-t", topic, "-m", "probe"]
-            if let user = broker.users.first { arguments += ["-u", user.key, "-P", user.value] }
-            try MosquittoBroker.run(MosquittoBroker.tool("mosquitto_pub"), arguments)
+            try MosquittoBroker.run(MosquittoBroker.tool("mosquitto_pub"), broker.clientArguments + ["-t", topic, "-m", "probe"])
             if wait(seconds: 0.5, until: { !$0.messages(on: topic).isEmpty }) { return true }
         }
         return false

@@ -162,7 +162,9 @@ public actor MQTTClient {
     }
 
     private func connect(packets: AsyncThrowingStream<MQTTPacket, any Error>.Continuation) async throws -> any Channel {
-        let tls = settings.useTLS ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let path = settings.certificateAuthorityFile { configuration.additionalTrustRoots = [.file(path)] }
+        let tls = settings.useTLS ? try NIOSSLContext(configuration: configuration) : nil
         // SNI and certificate checks by name; an IP address is checked against the certificate's addresses.
         let serverName = (try? SocketAddress(ipAddress: settings.host, port: 0)) == nil ? settings.host : nil
         let milliseconds = Int64(keepAliveSeconds) * 1000
@@ -263,7 +265,7 @@ public actor MQTTClient {
             return "\(error)"
         case let error as NIOSSLError:
             if "\(error)".contains("CERTIFICATE_VERIFY_FAILED") {
-                return "TLS failed: the broker's certificate is not trusted here (self-signed? add its CA to the system's trust store, /usr/local/share/ca-certificates, and run update-ca-certificates)"
+                return "TLS failed: the broker's certificate is not trusted here (self-signed? give its CA with --mqtt-ca FILE)"
             }
             return "TLS failed: \(error)"
         default:

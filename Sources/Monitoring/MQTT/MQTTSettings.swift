@@ -14,9 +14,12 @@ public struct MQTTSettings: Sendable, Equatable, CustomStringConvertible {
     public let prefix: String
     /// Publish Home Assistant discovery messages (`homeassistant/sensor/resnet18_CAMERA/last_alert/config`).
     public let discovery: Bool
+    /// `--mqtt-ca`: PEM certificates trusted for `mqtts://` besides the system's (a broker's own CA, self-signed).
+    public let certificateAuthorityFile: String?
 
     /// Checks `mqtt://[user[:password]@]host[:port]` or `mqtts://...` (ports 1883 and 8883 by default) and the prefix.
-    public init(url: String, prefix: String = "resnet18", discovery: Bool = false) throws(MQTTError) {
+    public init(url: String, prefix: String = "resnet18", discovery: Bool = false,
+                certificateAuthorityFile: String? = nil) throws(MQTTError) {
         let usage = "--mqtt must be mqtt://[user:password@]host[:port] or mqtts://[user:password@]host[:port]"
         let trimmed = url.trimmingCharacters(in: .whitespaces)
         guard trimmed.count <= 2048, !trimmed.contains(where: { $0.isNewline || $0 == "\0" }),
@@ -38,6 +41,14 @@ public struct MQTTSettings: Sendable, Equatable, CustomStringConvertible {
             throw .badSetting("\(usage): \(Redaction.url(trimmed)) has a password without a user name")
         }
         try Self.validate(prefix: prefix)
+        if let path = certificateAuthorityFile {
+            guard scheme == "mqtts" else { throw .badSetting("--mqtt-ca is for mqtts:// brokers only (TLS)") }
+            guard let contents = FileManager.default.contents(atPath: path),
+                  String(decoding: contents, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
+                throw .badSetting("--mqtt-ca \(path): not a readable PEM file of certificates (-----BEGIN CERTIFICATE-----)")
+            }
+        }
+        self.certificateAuthorityFile = certificateAuthorityFile
         self.url = trimmed
         self.useTLS = scheme == "mqtts"
         self.host = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
@@ -52,7 +63,7 @@ public struct MQTTSettings: Sendable, Equatable, CustomStringConvertible {
     public var redacted: String { Redaction.url(url) }
 
     public var description: String {
-        "\(redacted), topics \(prefix)/CAMERA/..., Home Assistant discovery \(discovery ? "on" : "off")"
+        "\(redacted)\(certificateAuthorityFile.map { " (also trusting \($0))" } ?? ""), topics \(prefix)/CAMERA/..., Home Assistant discovery \(discovery ? "on" : "off")"
     }
 
     /// A topic prefix: levels of printable characters, no wildcards, no empty level.
