@@ -1,22 +1,5 @@
 import NIOCore
 
-/// One application message: what is published, where, and how.
-public struct MQTTMessage: Sendable, Equatable {
-    public var topic: String
-    public var payload: [UInt8]
-    /// 0: at most once; 1: at least once (kept until the broker's PUBACK, sent again after a reconnect).
-    public var qos: UInt8
-    /// The broker keeps the last retained message of a topic and gives it to every new subscriber.
-    public var retain: Bool
-
-    public init(topic: String, payload: String, qos: UInt8 = 1, retain: Bool = false) {
-        self.topic = topic
-        self.payload = Array(payload.utf8)
-        self.qos = min(qos, 1)
-        self.retain = retain
-    }
-}
-
 /// The packets of MQTT 3.1.1 this client sends (encoded) and receives (decoded); the rest of the protocol
 /// (subscriptions, QoS 2) is not used.
 enum MQTTPacket: Equatable {
@@ -143,36 +126,5 @@ enum MQTTPacket: Equatable {
         default:
             self = .other(type: header >> 4)
         }
-    }
-}
-
-/// Splits the bytes from the broker into packets. Brokers send a client that subscribes to nothing only small
-/// packets, so anything past `maximumPacketBytes` is refused rather than buffered.
-struct MQTTPacketDecoder: ByteToMessageDecoder {
-    typealias InboundOut = MQTTPacket
-
-    static let maximumPacketBytes = 1 << 20
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let header = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return .needMoreData }
-        switch MQTTPacket.remainingLength(in: buffer, at: buffer.readerIndex + 1) {
-        case .needMoreBytes:
-            return .needMoreData
-        case .malformed:
-            throw MQTTError.protocolViolation("a remaining length of more than four bytes")
-        case let .complete(length, lengthBytes):
-            guard length <= Self.maximumPacketBytes else {
-                throw MQTTError.protocolViolation("a packet of \(length) bytes, more than a broker sends a publisher")
-            }
-            guard buffer.readableBytes >= 1 + lengthBytes + length else { return .needMoreData }
-            buffer.moveReaderIndex(forwardBy: 1 + lengthBytes)
-            let body = buffer.readSlice(length: length)!
-            context.fireChannelRead(wrapInboundOut(try MQTTPacket(header: header, body: body)))
-            return .continue
-        }
-    }
-
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        try decode(context: context, buffer: &buffer)
     }
 }
