@@ -22,11 +22,14 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         // Already in the graph through Hummingbird; named for the NIO modules the sources import (NIOCore: byte
-        // buffers; NIOPosix: bcrypt's thread pool; NIOHTTP1: webhook headers; NIOHTTPTypes: the request deadline handler).
+        // buffers; NIOPosix: bcrypt's thread pool and the MQTT client's connections; NIOHTTP1: webhook headers;
+        // NIOHTTPTypes: the request deadline handler).
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         // The config file (`serve --config`): YAML with line numbers for its errors.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // In the graph through async-http-client: TLS for mqtts:// (the MQTT client, Monitoring/MQTT).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // System libraries: a module map and a header each, nothing else.
@@ -57,13 +60,15 @@ let package = Package(
             .embedInCode("Resources/imagenet-classes.tsv"),
             .embedInCode("Resources/imagenet-categories.tsv"),
         ]),
-        // Camera and video streams: an ffmpeg subprocess per source, alert rules, webhooks.
+        // Camera and video streams: an ffmpeg subprocess per source, alert rules, webhooks, MQTT.
         .target(name: "Monitoring", dependencies: [
             "Recognition", "Imaging",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         // Persistence: the database (SQLite through GRDB, or PostgreSQL), its migrations, the history store.
         .target(name: "Storage", dependencies: [

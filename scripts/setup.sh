@@ -2,6 +2,7 @@
 # Installs what resnet18 needs on Debian (12+) and builds it.
 # Usage: scripts/setup.sh [--test] [--debug]
 #   --test   also the test tools: chromium + chromium-driver, PostgreSQL (a throwaway server for the history tests),
+#            mosquitto + mosquitto-clients (a broker on loopback for the MQTT tests),
 #            eslint (the pages' JavaScript), Python venv with selenium, schemathesis, openapi-spec-validator and
 #            tritonclient[http] (the Triton client, against the KServe v2 routes)
 #   --debug  build the debug configuration (what `swift test` uses) instead of release
@@ -20,7 +21,7 @@ done
 
 packages=(libdnnl-dev libturbojpeg0-dev libspng-dev libwebp-dev libsqlite3-dev pkg-config python3 python3-venv ca-certificates ffmpeg)
 if [ "$want_test" = 1 ]; then
-  packages+=(chromium chromium-driver wrk postgresql sqlite3 eslint)
+  packages+=(chromium chromium-driver wrk postgresql sqlite3 eslint mosquitto mosquitto-clients)
 fi
 missing=()
 for p in "${packages[@]}"; do

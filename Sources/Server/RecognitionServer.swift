@@ -114,6 +114,7 @@ public struct RecognitionServer: Sendable {
                                            AlertHistoryRecorder(thumbnails: configuration.thumbnails) { _ = await writer.submit($0) }
                                        }, store: history.map { StreamStore(database: $0.database) },
                                        configured: configuration.cameras.map(\.request), configFile: configuration.configFile,
+                                       mqtt: configuration.mqtt.map { MQTTBridge(settings: $0, log: { logger.info("\($0)") }) },
                                        log: { logger.info("\($0)") })
         services.append(StreamSupervisorService(supervisor: streams))
 

@@ -1,3 +1,4 @@
+import Monitoring
 import Storage
 
 /// How `resnet18 serve` listens, batches and limits: one struct fed by flags, printed once at start-up.
@@ -37,6 +38,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxStreams = 4
     /// Longest wait between restarts of a stream whose source dropped, in seconds.
     public var streamMaxBackoffSeconds = 30
+    /// The MQTT broker every stream's alerts and state go to (`--mqtt`, `--mqtt-prefix`, `--mqtt-discovery`); nil: none.
+    public var mqtt: MQTTSettings?
     /// Where the recognition history is kept (`--db`); `.none` turns it off. `resnet18 serve` defaults to
     /// `DatabaseLocation.defaultSQLite()`; this struct defaults to off, so embedding a server writes nothing unasked.
     public var database: DatabaseLocation = .none
@@ -112,6 +115,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             "failed logins: \(loginThrottle.freeFailures) free per user and per address, then locked out \(Int(loginThrottle.firstLockoutSeconds)) s doubling to \(Int(loginThrottle.maximumLockoutSeconds)) s",
             "streams: at most \(maxStreams) at once, restarts backing off up to \(streamMaxBackoffSeconds) s"
                 + (configFile.map { "; \(Self.counted(cameras.count, "camera")) from \($0)" } ?? ""),
+            "mqtt: \(mqtt.map(\.description) ?? "off")",
             database == .none
                 ? "history: off (--db none)"
                 : "history: \(database)\(database.isSQLite ? " (WAL)" : ""), thumbnails \(thumbnails ? "on" : "off"), \(historyRetention.summary)",

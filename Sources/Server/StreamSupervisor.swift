@@ -51,6 +51,8 @@ actor StreamSupervisor {
     /// The cameras of the config file, started by `restore`.
     let configured: [StreamRequest]
     let configFile: String?
+    /// Publishes each stream's alerts and state to MQTT (`--mqtt`); nil without a broker.
+    let mqtt: MQTTBridge?
     private let log: @Sendable (String) -> Void
     private var streams: [String: Entry] = [:]
     private var order: [String] = []
@@ -61,7 +63,7 @@ actor StreamSupervisor {
 
     init(recognizer: Recognizer, batcher: Batcher, maxStreams: Int, maxBackoff: Duration = .seconds(30),
          recorder: (any AlertRecorder)? = nil, store: StreamStore? = nil, configured: [StreamRequest] = [], configFile: String? = nil,
-         log: @escaping @Sendable (String) -> Void = { _ in }) {
+         mqtt: MQTTBridge? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.configured = configured
         self.configFile = configFile
         self.recognizer = recognizer
@@ -70,6 +72,7 @@ actor StreamSupervisor {
         self.maxBackoff = maxBackoff
         self.recorder = recorder
         self.store = store
+        self.mqtt = mqtt
         self.log = log
     }
 
@@ -294,6 +297,8 @@ actor StreamSupervisor {
     private func setProcess(_ pid: Int32, for name: String) { streams[name]?.processID = pid }
 
     private func handle(_ event: StreamEvent, for name: String) async {
+        // First, so that a removed stream's last state (stopped) goes out too.
+        await mqtt?.publish(event, stream: name)
         guard var entry = streams[name] else { return }
         switch event {
         case let .frame(frame):

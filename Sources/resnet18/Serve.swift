@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Monitoring
 import Recognition
 import Server
 import Storage
@@ -59,6 +60,20 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("stream-max-backoff"), help: "Longest wait, in seconds, between restarts of a stream whose source dropped. Default: 30.")
     var streamMaxBackoffSeconds: Int?
+
+    @Option(help: ArgumentHelp(
+        "Publish every stream's alerts, state and availability to this MQTT broker (QoS 1; queued while it is away). Also RESNET18_MQTT.",
+        valueName: "mqtt[s]://[user:password@]host[:port]"))
+    var mqtt: String?
+
+    @Option(name: .customLong("mqtt-prefix"), help: "First level of the MQTT topics: PREFIX/STREAM-ID/alert, PREFIX/STREAM-ID/state.")
+    var mqttPrefix = "resnet18"
+
+    @Option(name: .customLong("mqtt-ca"), help: ArgumentHelp("PEM certificates to trust for an mqtts:// broker besides the system's (its own CA).", valueName: "file"))
+    var mqttCertificateAuthority: String?
+
+    @Flag(name: .customLong("mqtt-discovery"), help: "Also publish a Home Assistant discovery message per stream (its last alert as a sensor).")
+    var mqttDiscovery = false
 
     @Option(name: .customLong("db"), help: ArgumentHelp(
         "Recognition history: a SQLite file path, postgres://user:password@host:port/database, or none.",
@@ -137,6 +152,14 @@ struct Serve: AsyncParsableCommand {
             } else {
                 configuration.database = DatabaseLocation.defaultSQLite()
             }
+            if let url = mqtt ?? ProcessInfo.processInfo.environment["RESNET18_MQTT"].flatMap({ $0.isEmpty ? nil : $0 }) {
+                do {
+                    configuration.mqtt = try MQTTSettings(url: url, prefix: mqttPrefix, discovery: mqttDiscovery,
+                                                          certificateAuthorityFile: mqttCertificateAuthority)
+                } catch {
+                    throw ValidationError(error.description)
+                }
+            }
             configuration.historyMaxAgeDays = historyMaxAgeDays
             configuration.historyMaxRows = historyMaxRows
             configuration.historyWaitSeconds = historyWaitSeconds
@@ -162,6 +185,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ArgumentMasking.maskURLPasswords()
         let configuration = try serverConfiguration
         // Before the database, the weights and the configuration lines: a port in use is said first and alone.
         if PortProbe.inUse(host: configuration.host, port: configuration.port) {

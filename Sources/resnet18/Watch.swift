@@ -53,6 +53,23 @@ struct Watch: AsyncParsableCommand {
         webhookSecret ?? ProcessInfo.processInfo.environment["RESNET18_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    @Option(help: ArgumentHelp(
+        "Publish alerts, state and availability to this MQTT broker (QoS 1; queued while it is away). Also RESNET18_MQTT.",
+        valueName: "mqtt[s]://[user:password@]host[:port]"))
+    var mqtt: String?
+
+    @Option(name: .customLong("mqtt-prefix"), help: "First level of the MQTT topics: PREFIX/NAME/alert, PREFIX/NAME/state.")
+    var mqttPrefix = "resnet18"
+
+    @Option(name: .customLong("mqtt-ca"), help: ArgumentHelp("PEM certificates to trust for an mqtts:// broker besides the system's (its own CA).", valueName: "file"))
+    var mqttCertificateAuthority: String?
+
+    @Flag(name: .customLong("mqtt-discovery"), help: "Also publish a Home Assistant discovery message (the camera's last alert as a sensor).")
+    var mqttDiscovery = false
+
+    @Option(help: "The camera's name in MQTT topics: a-z, 0-9, _ and - (default: from the source's host and path).")
+    var name: String?
+
     @Option(name: .customLong("db"), help: ArgumentHelp(
         "Record each alert in the history: a SQLite file path or postgres://user:password@host:port/database.",
         valueName: "path|url"))
@@ -81,6 +98,8 @@ struct Watch: AsyncParsableCommand {
                 throw ValidationError("--webhook-secret signs webhook posts: give --webhook URL too")
             }
             if webhook != nil, let signingSecret { try WebhookSender.validate(secret: signingSecret) }
+            _ = try mqttSettings
+            if let name { try CameraName.validate(name) }
         } catch {
             throw ValidationError("\(error)")
         }
@@ -98,7 +117,17 @@ struct Watch: AsyncParsableCommand {
         }
     }
 
+    /// `--mqtt`, else RESNET18_MQTT (which keeps a password off the command line), checked with the prefix.
+    var mqttSettings: MQTTSettings? {
+        get throws {
+            let environment = ProcessInfo.processInfo.environment["RESNET18_MQTT"].flatMap { $0.isEmpty ? nil : $0 }
+            return try (mqtt ?? environment).map { try MQTTSettings(url: $0, prefix: mqttPrefix, discovery: mqttDiscovery,
+                                                         certificateAuthorityFile: mqttCertificateAuthority) }
+        }
+    }
+
     func run() async throws {
+        ArgumentMasking.maskURLPasswords()
         let recognizer = try engine.loadRecognizer()
         var configuration = StreamConfiguration(source: try VideoSource(source))
         configuration.fps = fps
@@ -125,6 +154,14 @@ struct Watch: AsyncParsableCommand {
         let rules = configuration.rules
         let alertRecorder = recorder
         let webhook = try webhook.map { try WebhookSender(url: $0, secret: signingSecret, log: { printError("watch: \($0)") }) }
+        let videoSource = try VideoSource(source)
+        let publisher = try mqttSettings.map { settings in
+            try MQTTPublisher(settings: settings, camera: name ?? CameraName.derived(from: videoSource), log: { printError("watch: \($0)") })
+        }
+        if let publisher {
+            printError("watch: publishing to \(publisher.client.settings.redacted) as \(publisher.topics.alert), \(publisher.topics.state) and \(publisher.topics.availability)")
+            await publisher.start()
+        }
         let batcher = Batcher(recognizer: recognizer, maxBatch: 1, maxDelay: .zero, queueDepth: 4)
         let batcherTask = Task { await batcher.run() }
         let output = WatchOutput(json: json, rules: configuration.rules)
@@ -137,6 +174,7 @@ struct Watch: AsyncParsableCommand {
         let finalState = StateBox()
         let watching = Task {
             await monitor.run { event in
+                await publisher?.publish(event)
                 if case let .alert(alert, snapshot) = event {
                     await webhook?.send(alert.jsonLine(), eventID: alert.id)
                     do {
@@ -154,6 +192,7 @@ struct Watch: AsyncParsableCommand {
         await watching.value
         stop.cancel()
         await webhook?.flush()
+        await publisher?.stop(within: .seconds(10))
         await batcher.shutdown()
         await batcherTask.value
         await opened?.close()
