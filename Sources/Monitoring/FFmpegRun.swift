@@ -16,11 +16,37 @@ final class FFmpegRun: Sendable {
         /// A frame that could not be parsed, if that ended the run.
         let readError: MonitoringError?
 
-        /// What happened, in a few words, for status lines.
+        /// What happened, in words an operator acts on ("connection refused", "authentication failed: …"), then
+        /// ffmpeg's own last line for the details.
         var summary: String {
-            var text = status == 0 ? "ffmpeg ended" : status > 128 ? "ffmpeg was killed (signal \(status - 128))" : "ffmpeg exited with status \(status)"
-            if let readError { text += ": \(readError.description)" } else if let last = lastErrors.last { text += ": \(last)" }
+            let detail = readError?.description ?? lastErrors.last
+            var text = Self.cause(status: status, lastErrors: readError == nil ? lastErrors : [])
+            if let detail { text += " (ffmpeg: \(detail))" }
             return text
+        }
+
+        /// The cause of an ended run, from ffmpeg's exit status and its last lines on stderr.
+        static func cause(status: Int32, lastErrors: [String]) -> String {
+            if status > 128 { return "ffmpeg was killed (signal \(status - 128))" }
+            let text = lastErrors.joined(separator: "\n").lowercased()
+            let causes: [(phrases: [String], words: String)] = [
+                (["401 unauthorized", "authorization failed", "unauthorized"],
+                 "authentication failed: wrong user name or password"),
+                (["403 forbidden"], "access forbidden (403): the camera refuses this user"),
+                (["404 not found", "server returned 404"], "not found (404): check the stream's path"),
+                (["connection refused"], "connection refused: nothing listens at that address and port"),
+                (["connection timed out", "timed out", "timeout"], "connection timed out: the camera does not answer"),
+                (["no route to host", "network is unreachable"], "host unreachable: check the network"),
+                (["name or service not known", "failed to resolve", "temporary failure in name resolution"],
+                 "host name not found: check the address"),
+                (["connection reset", "broken pipe", "end of file"], "the camera closed the connection"),
+                (["no such file or directory"], "no such device or file"),
+                (["permission denied"], "permission denied"),
+                (["invalid data found", "could not find codec", "does not contain any stream"],
+                 "not a video stream ffmpeg can decode"),
+            ]
+            if let match = causes.first(where: { $0.phrases.contains(where: text.contains) }) { return match.words }
+            return status == 0 ? "stream ended" : "ffmpeg exited with status \(status)"
         }
     }
 

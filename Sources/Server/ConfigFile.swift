@@ -28,10 +28,13 @@ public struct ConfigFile: Sendable, Equatable {
     public var streamMaxBackoffSeconds: Int?
     public var thumbnails: Bool?
     public var logLevel: String?
+    /// `mqtt:` (as `serve --mqtt`, `--mqtt-prefix`, `--mqtt-discovery`, `--mqtt-ca`); nil: not given.
+    public var mqtt: MQTTSettings?
     /// The cameras, in the file's order.
     public let cameras: [ConfiguredCamera]
 
-    static let topKeys: Set<String> = ["serve", "cameras"]
+    static let topKeys: Set<String> = ["serve", "mqtt", "cameras"]
+    static let mqttKeys: Set<String> = ["url", "prefix", "discovery", "ca"]
     static let serveKeys: Set<String> = ["host", "port", "db", "max_streams", "stream_max_backoff", "thumbnails", "log_level"]
     static let cameraKeys: Set<String> = ["source", "fps", "enabled", "rules", "webhook"]
     static let ruleKeys: Set<String> = ["labels", "threshold", "window", "cooldown", "settle"]
@@ -69,6 +72,19 @@ public struct ConfigFile: Sendable, Equatable {
             }
             thumbnails = try options["thumbnails"].map { node throws(ConfigFileError) in try reader.bool(node, "serve.thumbnails") }
             logLevel = try options["log_level"].map { node throws(ConfigFileError) in try reader.string(node, "serve.log_level") }
+        }
+        if let node = top["mqtt"] {
+            let options = try reader.mapping(node, "mqtt", keys: Self.mqttKeys)
+            guard let urlNode = options["url"] else { throw reader.error(node, "mqtt needs a url: mqtt[s]://[user:password@]host[:port]") }
+            let url = try reader.string(urlNode, "mqtt.url")
+            let prefix = try options["prefix"].map { node throws(ConfigFileError) in try reader.string(node, "mqtt.prefix") } ?? "resnet18"
+            let discovery = try options["discovery"].map { node throws(ConfigFileError) in try reader.bool(node, "mqtt.discovery") } ?? false
+            let authority = try options["ca"].map { node throws(ConfigFileError) in try reader.string(node, "mqtt.ca") }
+            do {
+                mqtt = try MQTTSettings(url: url, prefix: prefix, discovery: discovery, certificateAuthorityFile: authority)
+            } catch {
+                throw reader.error(urlNode, "mqtt: \(error.description)")
+            }
         }
         var cameras: [ConfiguredCamera] = []
         if let node = top["cameras"] {

@@ -1,7 +1,7 @@
 import Monitoring
 
 /// Every stream's alerts and state on the MQTT broker of `--mqtt`: one connection per stream, named by the
-/// stream's id, so each has its own `online`/`offline` availability and last will. A stream that ends, fails or
+/// stream's name, so each has its own `online`/`offline` availability and last will. A stream that ends, fails or
 /// is stopped says `offline` and disconnects.
 actor MQTTBridge {
     let settings: MQTTSettings
@@ -14,25 +14,26 @@ actor MQTTBridge {
     }
 
     /// Publishes a stream's alert or change of state (frames are not published).
-    func publish(_ event: StreamEvent, stream id: String) async {
+    func publish(_ event: StreamEvent, stream name: String) async {
         if case .frame = event { return }
+        if case .suppressed = event { return }
         let publisher: MQTTPublisher
-        if let known = publishers[id] {
+        if let known = publishers[name] {
             publisher = known
         } else {
             let log = self.log
             do {
-                publisher = try MQTTPublisher(settings: settings, camera: id.lowercased(), log: { log("stream \(id): \($0)") })
+                publisher = try MQTTPublisher(settings: settings, camera: name, log: { log("stream \(name): \($0)") })
             } catch {
-                log("stream \(id): not published over MQTT: \(error)")
+                log("stream \(name): not published over MQTT: \(error)")
                 return
             }
-            publishers[id] = publisher
+            publishers[name] = publisher
             await publisher.start()
         }
-        await publisher.publish(event, extra: ["stream": id])
+        await publisher.publish(event, extra: ["stream": name])
         if case let .status(status) = event, !status.isActive {
-            publishers[id] = nil
+            publishers[name] = nil
             await publisher.stop(within: .seconds(2))
         }
     }

@@ -8,6 +8,7 @@ struct OperationRoutes: Sendable {
     let configuration: ServerConfiguration
     let metrics: ServiceMetrics
     let batcher: Batcher
+    let streams: StreamSupervisor
     /// Whether the server records recognitions.
     let historyEnabled: Bool
 
@@ -49,7 +50,8 @@ struct OperationRoutes: Sendable {
         }
         router.get("/metrics") { _, _ in
             metrics.recordQueueDepth(await batcher.waiting)
-            return Self.text(metrics.exposition(), type: "text/plain; version=0.0.4; charset=utf-8")
+            let cameras = StreamMetrics.exposition(await streams.metricSamples())
+            return Self.text(metrics.exposition() + cameras, type: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/openapi.yaml") { _, _ in
             Self.text(OpenAPIDocument.yaml, type: "application/yaml; charset=utf-8")

@@ -135,7 +135,7 @@ public struct RecognitionServer: Sendable {
         ClassifyRoutes(pipeline: pipeline, uploads: uploads, defaultTopK: configuration.defaultTopK).register(on: routes)
         KServeRoutes(pipeline: pipeline, uploads: uploads).register(on: routes)
         OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher,
-                        historyEnabled: history != nil).register(on: routes)
+                        streams: streams, historyEnabled: history != nil).register(on: routes)
         HistoryRoutes(store: history, writer: writer).register(on: routes)
         StreamRoutes(supervisor: streams, uploads: uploads).register(on: routes)
         return Assembly(routes: routes, services: services, metrics: metrics, gate: gate, credentials: credentials)

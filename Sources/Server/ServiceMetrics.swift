@@ -88,9 +88,34 @@ final class ServiceMetrics: Sendable {
     }
 
     /// The Prometheus text exposition of everything above.
+    /// The registry's families, each with a `# HELP` line before its `# TYPE` (swift-metrics instruments carry no
+    /// help text of their own).
     func exposition() -> String {
-        registry.emitToString()
+        var lines: [Substring] = []
+        for line in registry.emitToString().split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# TYPE "), let name = line.split(separator: " ").dropFirst(2).first, let help = Self.help[String(name)] {
+                lines.append("# HELP \(name) \(help)")
+            }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
     }
+
+    static let help: [String: String] = [
+        "resnet18_http_requests_total": "HTTP requests answered, by route, method and status.",
+        "resnet18_http_request_duration_seconds": "Time from a request's head to its answer, by route.",
+        "resnet18_queue_depth": "Images waiting for the engine when scraped.",
+        "resnet18_batches_total": "Engine calls made.",
+        "resnet18_batch_size": "Images per engine call.",
+        "resnet18_inference_duration_seconds": "Time of one engine call (the whole batch).",
+        "resnet18_cache_hits_total": "Uploads answered from the result cache.",
+        "resnet18_cache_misses_total": "Uploads decoded and run through the engine.",
+        "resnet18_history_rows_committed_total": "History rows written to the database.",
+        "resnet18_history_write_failures_total": "History writes that failed (their rows stay queued and are retried).",
+        "resnet18_history_rows_dropped_total": "History rows given up because too many were queued while the database failed.",
+        "resnet18_history_rows_trimmed_total": "History rows deleted by retention.",
+        "resnet18_history_queued_rows": "History rows waiting to be written.",
+    ]
 
     private static func batchBuckets(maxBatch: Int) -> [Double] {
         var buckets: [Double] = []

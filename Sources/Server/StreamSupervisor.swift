@@ -174,6 +174,15 @@ actor StreamSupervisor {
     /// Every stream, oldest first.
     func list() -> [StreamInfo] { order.compactMap { streams[$0] }.map(info) }
 
+    /// Each camera's figures for `/metrics`.
+    func metricSamples(now: Date = Date()) -> [StreamMetricSample] {
+        order.compactMap { streams[$0] }.map { entry in
+            StreamMetricSample(name: entry.name, up: entry.status.state == .running, frames: entry.frames,
+                               restarts: entry.restarts, alerts: entry.alertCount, suppressedAlerts: entry.suppressedAlerts,
+                               lastFrameAgeSeconds: entry.latest.map { max(0, now.timeIntervalSince($0.time)) })
+        }
+    }
+
     func info(name: String) throws(APIError) -> StreamInfo {
         guard let entry = streams[name] else { throw Self.noSuchStream(name) }
         return info(entry)

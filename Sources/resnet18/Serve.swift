@@ -66,7 +66,7 @@ struct Serve: AsyncParsableCommand {
         valueName: "mqtt[s]://[user:password@]host[:port]"))
     var mqtt: String?
 
-    @Option(name: .customLong("mqtt-prefix"), help: "First level of the MQTT topics: PREFIX/STREAM-ID/alert, PREFIX/STREAM-ID/state.")
+    @Option(name: .customLong("mqtt-prefix"), help: "First level of the MQTT topics: PREFIX/CAMERA/alert, PREFIX/CAMERA/state (CAMERA: the stream's name).")
     var mqttPrefix = "resnet18"
 
     @Option(name: .customLong("mqtt-ca"), help: ArgumentHelp("PEM certificates to trust for an mqtts:// broker besides the system's (its own CA).", valueName: "file"))
@@ -159,6 +159,8 @@ struct Serve: AsyncParsableCommand {
                 } catch {
                     throw ValidationError(error.description)
                 }
+            } else {
+                configuration.mqtt = file?.mqtt
             }
             configuration.historyMaxAgeDays = historyMaxAgeDays
             configuration.historyMaxRows = historyMaxRows

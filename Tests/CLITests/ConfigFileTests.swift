@@ -23,6 +23,10 @@ import TestSupport
               host: 127.0.0.1
               max_streams: 2
               thumbnails: off
+            mqtt:
+              url: mqtt://resnet18:mqtt-pw@broker.local:1883
+              prefix: home
+              discovery: true
             cameras:
               front-door:
                 source: rtsp://user:pw@camera.local:554/stream
@@ -43,7 +47,7 @@ import TestSupport
         let accepted = try Command.run(["config", "check", good])
         #expect(accepted.status == 0, "\(accepted.stderr)")
         #expect(accepted.stdout.contains("OK: 2 cameras (front-door, garage)"), "\(accepted.stdout)")
-        #expect(!accepted.stdout.contains("s3cret") && !accepted.stdout.contains(":pw@"))
+        #expect(!accepted.stdout.contains("s3cret") && !accepted.stdout.contains(":pw@") && !accepted.stdout.contains("mqtt-pw"))
 
         let cases: [(String, String)] = [
             ("cameras:\n  porch:\n    source: rtsp://cam/1\n    fsp: 2\n", ":4: unknown key \"fsp\" in camera porch"),
@@ -54,6 +58,9 @@ import TestSupport
             ("cameras:\n  porch:\n    fps: 2\n", ":3: camera porch needs a source"),
             ("cameras:\n  porch:\n    source: rtsp://cam/1\n    fps: fast\n", ":4: camera porch's fps must be a number"),
             ("cameras: [1, 2\n", "not valid YAML"),
+            ("mqtt:\n  url: http://broker.local\n", ":2: mqtt: --mqtt must be mqtt://"),
+            ("mqtt:\n  prefix: home\n", ":2: mqtt needs a url"),
+            ("mqtt:\n  url: mqtt://b\n  qos: 2\n", ":3: unknown key \"qos\" in mqtt"),
             ("cameras:\n  porch:\n    source: rtsp://cam/1\n  porch:\n    source: rtsp://cam/2\n", "not valid YAML"),
         ]
         for (text, message) in cases {

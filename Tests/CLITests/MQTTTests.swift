@@ -179,7 +179,7 @@ import TestSupport
         #expect(serve.status == 64 && serve.stderr.contains("--mqtt must be mqtt://"), "\(serve.stderr)")
     }
 
-    @Test("serve --mqtt publishes a stream's alerts and state under its id, says offline when it is deleted, and masks the password")
+    @Test("serve --mqtt publishes a stream's alerts and state under its name, says offline when it is deleted, and masks the password")
     func servePublishes() throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -194,11 +194,12 @@ import TestSupport
         #expect(server.printed.contains("mqtt: mqtt://ada:***@127.0.0.1:\(broker.port)"), "\(server.printed)")
 
         let rule = try WatchTests().rule()
-        let request = #"{"source": "\#(camera.url)", "fps": 2, "rules": [{"labels": ["\#(rule[1])"], "threshold": \#(rule[3]), "window": "2/3"}]}"#
+        let request = #"{"name": "tram-stop", "source": "\#(camera.url)", "fps": 2, "rules": [{"labels": ["\#(rule[1])"], "threshold": \#(rule[3]), "window": "2/3"}]}"#
         let created = try ClientSocket(port: server.port).request("POST", "/v1/streams", headers: ["Content-Type": "application/json"],
                                                                   body: Array(request.utf8))
         #expect(HostileRequestTests.status(created) == 201, "\(created.prefix(400))")
-        let id = try #require(try HostileRequestTests.json(created)["id"] as? String)
+        let id = try #require(try HostileRequestTests.json(created)["name"] as? String)
+        #expect(id == "tram-stop")
         #expect(subscriber.wait { !$0.messages(on: "resnet18/\(id)/alert").isEmpty }, "\(server.printed)")
         let alert = subscriber.messages(on: "resnet18/\(id)/alert")[0]
         #expect(alert.qos == 1 && alert.json["stream"] as? String == id && alert.json["label"] as? String == "streetcar")

@@ -28,6 +28,15 @@ extension ServerTests {
                 #expect(text.contains("resnet18_cache_hits_total 1"))
                 #expect(text.contains("resnet18_cache_misses_total 1"))
                 #expect(text.contains("resnet18_inference_duration_seconds_count 1"))
+                // Every family says what it is (HELP) and what kind (TYPE), HELP first.
+                let lines = text.split(separator: "\n")
+                let types = lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
+                #expect(types.count >= 13)
+                for family in types {
+                    let help = lines.firstIndex { $0.hasPrefix("# HELP \(family) ") }
+                    let type = lines.firstIndex { $0.hasPrefix("# TYPE \(family) ") }
+                    #expect(help != nil && help! < type!, "\(family) has no HELP line before its TYPE")
+                }
             }
         }
 

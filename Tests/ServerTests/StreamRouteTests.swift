@@ -91,7 +91,7 @@ extension ServerTests {
                 #expect(id == "none" && sameID == "none")
                 let failing = try await Self.poll(client, id) { ($0["status"] as? String) == "restarting" }
                 #expect(failing["status"] as? String == "restarting")
-                #expect((failing["last_error"] as? String)?.contains("Connection refused") == true, "\(failing)")
+                #expect((failing["last_error"] as? String)?.hasPrefix("connection refused: nothing listens") == true, "\(failing)")
                 #expect(try await client.stillServes())
                 #expect(try await client.execute(uri: "/v1/streams/\(id)", method: .delete).status == .noContent)
                 #expect(try await client.execute(uri: "/v1/streams", method: .post, headers: Self.jsonHeaders,
@@ -143,6 +143,21 @@ extension ServerTests {
                 let done = try await Self.poll(client, id) { ($0["restarts"] as? Int ?? 0) > restartsBefore + 1 }
                 let count = done["alerts"] as? Int ?? 0
                 #expect((3...4).contains(count), "\(done)")
+
+                // The camera's series in /metrics, each family with its HELP and TYPE.
+                let metrics = try await client.execute(uri: "/metrics", method: .get).text
+                for family in ["resnet18_stream_up", "resnet18_stream_frames_total", "resnet18_stream_restarts_total",
+                               "resnet18_stream_alerts_total", "resnet18_stream_alerts_suppressed_total",
+                               "resnet18_stream_last_frame_age_seconds"] {
+                    #expect(metrics.contains("# HELP \(family) ") && metrics.contains("# TYPE \(family) "), "\(family)")
+                    #expect(metrics.contains("\(family){camera=\"camera-1\"} "), "\(family)")
+                }
+                #expect(metrics.contains("resnet18_stream_alerts_total{camera=\"camera-1\"} \(count)\n"), "\(metrics)")
+                let restarts = done["restarts"] as? Int ?? -1
+                #expect(metrics.contains("resnet18_stream_restarts_total{camera=\"camera-1\"} \(restarts)\n")
+                        || metrics.contains("resnet18_stream_restarts_total{camera=\"camera-1\"} \(restarts + 1)\n"), "\(metrics)")
+                let classified = metrics.split(separator: "\n").first { $0.hasPrefix("resnet18_stream_frames_total{camera=\"camera-1\"} ") }
+                #expect((classified?.split(separator: " ").last.flatMap { Int($0) } ?? 0) > 0, "\(metrics)")
 
                 let alerts = try #require(done["events"] as? [[String: Any]])
                 let frames = alerts.compactMap { $0["frame"] as? Int }

@@ -82,6 +82,10 @@ def test_add_a_stream_and_see_an_alert_live(server, camera):
         # The card counts in words: "1 alert", not "1 alerts".
         WebDriverWait(driver, 30).until(lambda d: " 1 alert" in " " + d.find_element(By.CSS_SELECTOR, ".stream .message").text)
         assert "1 alerts" not in driver.find_element(By.CSS_SELECTOR, ".stream .message").text
+        # Its health at a glance: the last frame's age, the rate, the restarts.
+        health = driver.find_element(By.CSS_SELECTOR, ".stream .health")
+        assert "last frame" in health.text and " fps" in health.text and "restart" in health.text, health.text
+        assert "ok" in health.get_attribute("class").split()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "streams.png"))
 

@@ -30,7 +30,7 @@ public struct MQTTPublisher: Sendable {
     /// Queues an alert or a change of state (frames are not published); `extra` adds keys to the JSON (`stream`).
     public func publish(_ event: StreamEvent, extra: [String: String] = [:]) async {
         switch event {
-        case .frame:
+        case .frame, .suppressed:
             return
         case let .alert(alert, _):
             await client.publish(MQTTMessage(topic: topics.alert, payload: Self.alertPayload(alert, camera: topics.camera, extra: extra)))

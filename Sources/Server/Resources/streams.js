@@ -29,6 +29,7 @@
       const title = text("h3", (stream.name || stream.id) + " · " + stream.source);
       const state = text("span", "", "state");
       const message = text("p", "", "message");
+      const health = text("p", "", "health");
       const top = document.createElement("ol");
       top.className = "top";
       const events = document.createElement("ul");
@@ -40,9 +41,9 @@
         if (!response.ok) showError("Could not delete the stream: " + (await response.json()).error);
         else { root.remove(); cards.delete(stream.id); }
       });
-      root.append(image, title, state, message, top, events, remove);
+      root.append(image, title, state, health, message, top, events, remove);
       $("streams").append(root);
-      entry = { root, image, state, message, top, events, lastFrame: 0 };
+      entry = { root, image, state, health, message, top, events, lastFrame: 0 };
       cards.set(stream.id, entry);
     }
     return entry;
@@ -50,11 +51,30 @@
 
   function count(n, noun) { return n + " " + noun + (n === 1 ? "" : "s"); }
 
+  /// "12 s", "4 min", "2 h": how long ago `iso` was.
+  function ago(iso) {
+    const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+    if (seconds < 120) return seconds + " s";
+    if (seconds < 7200) return Math.round(seconds / 60) + " min";
+    return Math.round(seconds / 3600) + " h";
+  }
+
+  /// The camera's health at a glance: its last frame's age, its rate, its restarts and why it last failed.
+  function healthLine(stream) {
+    const parts = [stream.latest ? "last frame " + ago(stream.latest.time) + " ago" : "no frame yet",
+                   stream.fps + " fps", count(stream.restarts, "restart")];
+    if (stream.suppressed_alerts) parts.push(count(stream.suppressed_alerts, "alert") + " held back by cooldown");
+    if (stream.last_error) parts.push("last error: " + stream.last_error);
+    return parts.join(" · ");
+  }
+
   function render(stream) {
     const entry = card(stream);
     entry.state.textContent = stream.status + (stream.status === "restarting" && stream.backoff_seconds ? " (in " + stream.backoff_seconds + " s)" : "");
     entry.state.className = "state " + stream.status;
-    entry.message.textContent = [count(stream.frames, "frame"), count(stream.alerts, "alert"), stream.message || stream.last_error || ""]
+    entry.health.textContent = healthLine(stream);
+    entry.health.className = "health " + (stream.status === "running" ? "ok" : "bad");
+    entry.message.textContent = [count(stream.frames, "frame"), count(stream.alerts, "alert"), stream.message || ""]
       .filter(Boolean).join(" · ");
     if (stream.latest && stream.latest.frame !== entry.lastFrame) {
       entry.lastFrame = stream.latest.frame;
