@@ -2,10 +2,7 @@ import Recognition
 
 /// The `group` query parameters of `POST /v1/classify` (repeatable): classes or WordNet categories ("dog": its
 /// 118 breeds) whose summed probability each result reports beside its top-k.
-///
-/// Not wired yet: `ClassifyRoutes` parses them with `ClassifyGroups.parse(request.uri.queryParameters.getAll("group")
-/// .map(String.init), labels: pipeline.recognizer.labels)`, asks the pipeline for logits when `!groups.isEmpty`, and
-/// `ClassifyResponse.ImageResult` carries `groups: [GroupProbability]?` from `probabilities(logits)`.
+/// Each is a class (name, index, WordNet id) or a WordNet category, resolved as alert rules resolve labels.
 struct ClassifyGroups: Sendable {
     let groups: [LabelGroup]
 

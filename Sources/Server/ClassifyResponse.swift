@@ -29,9 +29,11 @@ struct ClassifyResponse: Encodable, Sendable {
         let batchSize: Int
         /// The history row of this recognition, once committed; absent when history is off or failing.
         let historyID: Int64?
+        /// Each `group` asked for, with its summed probability; absent when none was asked for.
+        let groups: [GroupProbability]?
 
         enum CodingKeys: String, CodingKey {
-            case filename, top, weights, cached, timings
+            case filename, top, weights, cached, timings, groups
             case batchSize = "batch_size"
             case historyID = "history_id"
         }
@@ -42,12 +44,13 @@ struct ClassifyResponse: Encodable, Sendable {
     /// Present when the weights are the untrained built-in ones: the labels mean nothing.
     let warning: String?
 
-    init(_ classified: [Classified], uploads: [Upload], weights: WeightsIdentity) {
+    init(_ classified: [Classified], uploads: [Upload], weights: WeightsIdentity, groups: ClassifyGroups? = nil) {
         results = zip(classified, uploads).map { item, upload in
             ImageResult(filename: upload.filename, top: item.classification.top,
                         weights: WeightsBody(item.classification.weights), cached: item.cached,
                         timings: item.classification.timings.rounded(),
-                        batchSize: item.cached ? 0 : item.classification.batchSize, historyID: item.historyID)
+                        batchSize: item.cached ? 0 : item.classification.batchSize, historyID: item.historyID,
+                        groups: groups.flatMap { $0.isEmpty ? nil : item.classification.logits.map($0.probabilities) })
         }
         self.weights = WeightsBody(weights)
         warning = weights.trained ? nil : UntrainedWarning.text

@@ -1,7 +1,8 @@
 import Hummingbird
 import Recognition
 
-/// `POST /v1/classify`: one or many multipart files, or a raw `image/*` body; `top_k` query parameter.
+/// `POST /v1/classify`: one or many multipart files, or a raw `image/*` body; `top_k` and `group` (repeatable)
+/// query parameters.
 struct ClassifyRoutes: Sendable {
     let pipeline: ClassifyPipeline
     let uploads: UploadReader
@@ -11,11 +12,14 @@ struct ClassifyRoutes: Sendable {
         router.post("/v1/classify") { request, _ in
             let topK = try TopK.parse(request.formParameters["top_k"].map(String.init), default: defaultTopK,
                                       classCount: pipeline.recognizer.labels.count)
+            let groups = try ClassifyGroups.parse(request.formParameters.getAll("group"),
+                                                  labels: pipeline.recognizer.labels)
             let images = try await uploads.images(in: request)
             // The page says so, so that its uploads show as "page" in the history.
             let source = request.headers[HistorySource.clientHeader] == "page" ? "page" : "POST /v1/classify"
-            let classified = try await pipeline.classify(images, topK: topK, source: source)
-            return try JSONBody.response(ClassifyResponse(classified, uploads: images, weights: pipeline.recognizer.weights))
+            let classified = try await pipeline.classify(images, topK: topK, includeLogits: !groups.isEmpty, source: source)
+            return try JSONBody.response(ClassifyResponse(classified, uploads: images, weights: pipeline.recognizer.weights,
+                                                          groups: groups))
         }
     }
 }

@@ -1,11 +1,47 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Recognition
 import Testing
+import TestSupport
 
 extension ServerTests {
     @Suite("POST /v1/classify")
     struct ClassifyRouteTests {
+        @Test("?group= reports each class or WordNet category's summed probability beside the top-k; an unknown one is 400 with a suggestion")
+        func groups() async throws {
+            let name = "chelsea.png"
+            let logits = try Fixtures.referenceLogits(for: name)
+            let peak = logits.max()!
+            let exps = logits.map { exp(Double($0 - peak)) }
+            let total = exps.reduce(0, +)
+            let dogs = try LabelResolver(labels: .imageNet).resolve("dog").group.classes
+            let expectedDog = dogs.map { exps[$0] / total }.reduce(0, +)
+            try await TestServer.run { client in
+                // Twice: the second answer comes from the result cache and must carry the groups too.
+                for cached in [false, true] {
+                    let response = try await client.execute(uri: "/v1/classify?group=dog&group=domestic+cat&group=281", method: .post,
+                                                            headers: [.contentType: "image/png"], body: ByteBuffer(bytes: try Photos.bytes(name)))
+                    #expect(response.status == .ok, "\(response.text)")
+                    let result = try #require((try response.object["results"] as? [[String: Any]])?.first)
+                    #expect(result["cached"] as? Bool == cached)
+                    let groups = try #require(result["groups"] as? [[String: Any]], "\(result)")
+                    #expect(groups.map { $0["name"] as? String } == ["dog", "domestic cat", "tabby"])
+                    #expect(groups.map { $0["classes"] as? Int } == [118, 5, 1])
+                    #expect(groups[0]["wnid"] as? String == "n02084071")
+                    let dog = try #require(groups[0]["probability"] as? Double)
+                    #expect(abs(dog - expectedDog) < 1e-4, "dog \(dog), from PyTorch's logits \(expectedDog)")
+                }
+                let plain = try await client.execute(uri: "/v1/classify", method: .post, headers: [.contentType: "image/png"],
+                                                     body: ByteBuffer(bytes: try Photos.bytes(name)))
+                #expect((try plain.object["results"] as? [[String: Any]])?.first?["groups"] == nil)
+                let unknown = try await client.execute(uri: "/v1/classify?group=doggo", method: .post, headers: [.contentType: "image/png"],
+                                                       body: ByteBuffer(bytes: try Photos.bytes(name)))
+                #expect(unknown.status == .badRequest)
+                #expect((try unknown.object["error"] as? String)?.contains("did you mean \"dog\"") == true, "\(unknown.text)")
+            }
+        }
+
         @Test("several multipart files answer in order, each with top-k, weights, cached and timings")
         func severalFiles() async throws {
             let names = ["chelsea.png", "coffee.png", "astronaut.png"]

@@ -59,6 +59,10 @@ def test_add_a_stream_and_see_an_alert_live(server, camera):
     try:
         driver.get(server.url + "streams")
         WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "live").text == "connected")
+        # The rule editor offers WordNet categories ("dog": its 118 breeds) beside class names.
+        offered = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "#label-suggestions option")]
+        assert {"dog", "domestic cat", "bird", "car"} <= set(offered), offered
+        assert driver.find_element(By.ID, "labels").get_attribute("list") == "label-suggestions"
         driver.find_element(By.ID, "source").send_keys(camera)
         driver.find_element(By.ID, "labels").send_keys(top1["label"])
         threshold = driver.find_element(By.ID, "threshold")
