@@ -27,12 +27,19 @@ echo "==> swift test"
 # Built first, so that the time limit below is the tests' alone. Output a line at a time: a log cut short by a
 # time limit still shows the last test that started. A run that outlives the limit has hung: it fails, naming that.
 swift build --build-tests 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Building)' || true; }
-status=0
-timeout --kill-after=30 "${SWIFT_TEST_TIME_LIMIT:-1500}" stdbuf -oL -eL swift test --skip-build 2>&1 || status=$?
-if [ "$status" = 124 ] || [ "$status" = 137 ]; then
-    echo "swift test did not finish within ${SWIFT_TEST_TIME_LIMIT:-1500} s: a test hung (the last ones started are above)" >&2
-fi
-[ "$status" = 0 ] || exit "$status"
+# The storage suites first and on their own: in the full parallel run, twice, a HistoryWriter test never finished
+# (every thread idle), which they never did alone; see docs/design.md ("Known problems").
+run_swift_tests() {
+    local limit=$1; shift
+    local status=0
+    timeout --kill-after=30 "$limit" stdbuf -oL -eL swift test --skip-build "$@" 2>&1 || status=$?
+    if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+        echo "swift test $* did not finish within $limit s: a test hung (the last ones started are above)" >&2
+    fi
+    return "$status"
+}
+run_swift_tests "${SWIFT_TEST_TIME_LIMIT_STORAGE:-300}" --filter StorageTests
+run_swift_tests "${SWIFT_TEST_TIME_LIMIT:-1500}" --skip StorageTests
 
 echo "==> fuzzing (libFuzzer + AddressSanitizer): ${FUZZ_SECONDS:=20}s per target, then the committed seeds and regressions"
 for target in imaging checkpoint requests; do
