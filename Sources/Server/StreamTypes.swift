@@ -99,6 +99,10 @@ struct StreamChange: Sendable {
             throw .badRequest("the body must be JSON like {\"enabled\": false} or {\"fps\": 1, \"rules\": [...]}")
         }
         let unknown = Set(object.keys).subtracting(Self.fields).sorted()
+        // null is not "leave it": a client that sends it means something, and is told what the field takes.
+        if let null = object.keys.sorted().first(where: { object[$0] is NSNull }) {
+            throw .badRequest("\(null) is null: leave it out to keep it, or give \(null == "rules" ? "a list of rules" : null == "fps" ? "a number" : "true or false")")
+        }
         guard unknown.isEmpty else {
             throw .badRequest("PATCH changes only fps, rules and enabled, not \(unknown.joined(separator: ", ")): "
                 + "to change a stream's source or webhook, delete it and add it again")
