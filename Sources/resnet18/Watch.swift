@@ -88,7 +88,6 @@ struct Watch: AsyncParsableCommand {
 
     func validate() throws {
         do {
-            _ = try VideoSource(source)
             var configuration = StreamConfiguration(source: try VideoSource(source))
             configuration.fps = fps
             try configuration.validate()
@@ -154,7 +153,7 @@ struct Watch: AsyncParsableCommand {
         let rules = configuration.rules
         let alertRecorder = recorder
         let webhook = try webhook.map { try WebhookSender(url: $0, secret: signingSecret, log: { printError("watch: \($0)") }) }
-        let videoSource = try VideoSource(source)
+        let videoSource = configuration.source
         let publisher = try mqttSettings.map { settings in
             try MQTTPublisher(settings: settings, camera: name ?? CameraName.derived(from: videoSource), log: { printError("watch: \($0)") })
         }
