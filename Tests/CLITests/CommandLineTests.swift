@@ -4,7 +4,7 @@ import TestSupport
 
 /// The `resnet18` executable as a user runs it: arguments in, stdout, stderr and exit status out.
 enum Command {
-    struct Outcome {
+    struct Outcome: Sendable {
         let status: Int32
         let stdout: String
         let stderr: String
@@ -22,7 +22,11 @@ enum Command {
     }()
 
     /// Runs the tool to completion. `environment` replaces the weights-related variables of this process.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Outcome {
+        try await offThePool { try runBlocking(arguments, environment: environment) }
+    }
+
+    private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> Outcome {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -60,12 +64,12 @@ enum Command {
     }
 
     @Test("classify --json prints one object per file with PyTorch's top-5, and a bad file fails alone with exit 1")
-    func classifyJSON() throws {
+    func classifyJSON() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let broken = folder.appendingPathComponent("broken.jpg")
         try Data("GIF89a, not a JPEG".utf8).write(to: broken)
-        let outcome = try Command.run(["classify", photo("chelsea.png"), broken.path, photo("rocket.jpg"), "--json", "--logits"] + weights)
+        let outcome = try await Command.run(["classify", photo("chelsea.png"), broken.path, photo("rocket.jpg"), "--json", "--logits"] + weights)
         #expect(outcome.status == 1)
         let lines = try Command.jsonLines(outcome.stdout)
         #expect(lines.count == 2)
@@ -84,7 +88,7 @@ enum Command {
     }
 
     @Test("classify walks folders recursively and prints a readable table")
-    func classifyFolderTable() throws {
+    func classifyFolderTable() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let nested = folder.appendingPathComponent("a/b")
@@ -92,7 +96,7 @@ enum Command {
         try FileManager.default.copyItem(at: Fixtures.images.appendingPathComponent("coffee.png"), to: nested.appendingPathComponent("coffee.png"))
         try FileManager.default.copyItem(at: Fixtures.images.appendingPathComponent("rocket.jpg"), to: folder.appendingPathComponent("rocket.JPG"))
         try Data("notes".utf8).write(to: folder.appendingPathComponent("notes.txt"))
-        let outcome = try Command.run(["classify", folder.path, "--top", "2"] + weights)
+        let outcome = try await Command.run(["classify", folder.path, "--top", "2"] + weights)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout.contains("a/b/coffee.png"))
         #expect(outcome.stdout.contains("rocket.JPG"))
@@ -102,20 +106,20 @@ enum Command {
     }
 
     @Test("without weights anywhere, every result and stderr say the weights are untrained")
-    func untrainedSaysSo() throws {
+    func untrainedSaysSo() async throws {
         let cache = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: cache) }
         let env = ["XDG_CACHE_HOME": cache.path, "HOME": cache.path]
-        let json = try Command.run(["classify", photo("chelsea.png"), "--json"], environment: env)
+        let json = try await Command.run(["classify", photo("chelsea.png"), "--json"], environment: env)
         #expect(json.status == 0)
         #expect(try Command.jsonLines(json.stdout).first?["weights"] as? String == "untrained")
         #expect(json.stderr.contains("untrained weights: the labels are meaningless"))
-        let table = try Command.run(["classify", photo("chelsea.png")], environment: env)
+        let table = try await Command.run(["classify", photo("chelsea.png")], environment: env)
         #expect(table.stdout.contains("UNTRAINED WEIGHTS: these labels are meaningless"))
     }
 
     @Test("eval reports top-1 and top-5 over an ImageNet-style folder it is given")
-    func evalFolder() throws {
+    func evalFolder() async throws {
         let root = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
         let classes = try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.classes)) as! [[String: Any]]
@@ -135,7 +139,7 @@ enum Command {
             try FileManager.default.copyItem(at: Fixtures.images.appendingPathComponent(name), to: directory.appendingPathComponent(name))
         }
         try FileManager.default.createDirectory(at: root.appendingPathComponent("not-a-wnid"), withIntermediateDirectories: true)
-        let outcome = try Command.run(["eval", root.path, "--json", "--batch", "4"] + weights)
+        let outcome = try await Command.run(["eval", root.path, "--json", "--batch", "4"] + weights)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let result = try Command.jsonLines(outcome.stdout).first!
         #expect(result["images"] as? Int == 6)
@@ -146,8 +150,8 @@ enum Command {
     }
 
     @Test("bench --json reports latency, throughput, GFLOP/s and the share of the measured peak")
-    func benchJSON() throws {
-        let outcome = try Command.run(["bench", "--batch", "1,2", "--runs", "3", "--threads", "1", "--json"] + weights)
+    func benchJSON() async throws {
+        let outcome = try await Command.run(["bench", "--batch", "1,2", "--runs", "3", "--threads", "1", "--json"] + weights)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let rows = try Command.jsonLines(outcome.stdout)
         #expect(rows.map { $0["batch"] as? Int } == [1, 2])
@@ -167,7 +171,7 @@ enum Command {
     }
 
     @Test("serve refuses out-of-range options with a message naming the flag, and does not start")
-    func serveRefusesBadOptions() throws {
+    func serveRefusesBadOptions() async throws {
         let cases: [(option: [String], message: String)] = [
             (["--history-wait=-1"], "--history-wait must be from 0 to 600 seconds"),
             (["--history-max-rows", "0"], "--history-max-rows must be at least 1"),
@@ -177,7 +181,7 @@ enum Command {
         ]
         for (option, message) in cases {
             let serve = try RunningCommand(["serve", "--port", "0", "--db", "none"] + option + weights)
-            let said = serve.wait(seconds: 60) { $0.stderr.contains(message) }
+            let said = await serve.wait(seconds: 60) { $0.stderr.contains(message) }
             let status = serve.stop()
             #expect(said && status != 0, "\(option): status \(status), stderr \(serve.stderr)")
             #expect(!serve.stdout.contains("listening") && !serve.stderr.contains("listening"), "\(option)")
@@ -185,26 +189,26 @@ enum Command {
     }
 
     @Test("weights show names the file and checks it; a wrong file is refused naming the key")
-    func weightsShow() throws {
-        let good = try Command.run(["weights", "show"] + weights)
+    func weightsShow() async throws {
+        let good = try await Command.run(["weights", "show"] + weights)
         #expect(good.status == 0)
         #expect(good.stdout.contains("resnet18-seeded.pth") && good.stdout.contains("classes:  1000"))
-        let bad = try Command.run(["weights", "show", "--weights", Fixtures.stemLegacyPth.path])
+        let bad = try await Command.run(["weights", "show", "--weights", Fixtures.stemLegacyPth.path])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("missing key"), "\(bad.stderr)")
     }
 
     @Test("int8 without calibration parameters says how to make them; with them it classifies")
-    func int8Parameters() throws {
+    func int8Parameters() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let missing = try Command.run(["classify", photo("rocket.jpg"), "--precision", "int8"] + weights)
+        let missing = try await Command.run(["classify", photo("rocket.jpg"), "--precision", "int8"] + weights)
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("resnet18 quantize"), "\(missing.stderr)")
         let parameters = folder.appendingPathComponent("seeded.int8.json").path
-        let quantize = try Command.run(["quantize", "--output", parameters] + weights)
+        let quantize = try await Command.run(["quantize", "--output", parameters] + weights)
         #expect(quantize.status == 0, "\(quantize.stderr)")
-        let classified = try Command.run(["classify", photo("rocket.jpg"), "--precision", "int8", "--quantization", parameters,
+        let classified = try await Command.run(["classify", photo("rocket.jpg"), "--precision", "int8", "--quantization", parameters,
                                           "--json"] + weights)
         #expect(classified.status == 0, "\(classified.stderr)")
         let top = try Command.jsonLines(classified.stdout).first?["top"] as? [[String: Any]]
@@ -213,8 +217,8 @@ enum Command {
 
     @Test("without AVX-512, --precision bf16 is refused in one line that names what to use instead",
           .enabled(if: !HostCPU.hasAVX512Core, "this CPU has AVX-512: bf16 runs"))
-    func bf16RefusedWithoutAVX512() throws {
-        let outcome = try Command.run(["classify", photo("rocket.jpg"), "--precision", "bf16"] + weights)
+    func bf16RefusedWithoutAVX512() async throws {
+        let outcome = try await Command.run(["classify", photo("rocket.jpg"), "--precision", "bf16"] + weights)
         #expect(outcome.status != 0)
         #expect(outcome.stderr.contains("bf16 needs a CPU with AVX-512"), "\(outcome.stderr)")
         #expect(outcome.stderr.contains("fp32"), "\(outcome.stderr)")
@@ -222,8 +226,8 @@ enum Command {
 
     @Test("bf16 classifies through the CLI with PyTorch's top class, and bench names the precision",
           .enabled(if: HostCPU.hasAVX512Core, "oneDNN computes bf16 only with AVX-512"))
-    func bf16Classify() throws {
-        let classified = try Command.run(["classify", photo("rocket.jpg"), photo("chelsea.png"), "--precision", "bf16", "--json"] + weights)
+    func bf16Classify() async throws {
+        let classified = try await Command.run(["classify", photo("rocket.jpg"), photo("chelsea.png"), "--precision", "bf16", "--json"] + weights)
         #expect(classified.status == 0, "\(classified.stderr)")
         let lines = try Command.jsonLines(classified.stdout)
         #expect(lines.count == 2)
@@ -231,7 +235,7 @@ enum Command {
             let top = line["top"] as? [[String: Any]]
             #expect(top?.first?["index"] as? Int == (try referenceTop5(name))[0], "\(name)")
         }
-        let bench = try Command.run(["bench", "--precision", "bf16", "--batch", "1", "--runs", "2", "--json"] + weights)
+        let bench = try await Command.run(["bench", "--precision", "bf16", "--batch", "1", "--runs", "2", "--json"] + weights)
         #expect(bench.status == 0, "\(bench.stderr)")
         let report = try Command.jsonLines(bench.stdout).first
         #expect(report?["engine"] as? String == "resnet18-bf16")

@@ -15,7 +15,7 @@ import TestSupport
     }
 
     @Test("config check accepts a complete file and refuses unknown keys, bad values and unknown labels, naming the file's line")
-    func check() throws {
+    func check() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let good = try Self.write("""
@@ -44,7 +44,7 @@ import TestSupport
                 source: http://127.0.0.1:1/garage
                 enabled: false
             """, in: folder)
-        let accepted = try Command.run(["config", "check", good])
+        let accepted = try await Command.run(["config", "check", good])
         #expect(accepted.status == 0, "\(accepted.stderr)")
         #expect(accepted.stdout.contains("OK: 2 cameras (front-door, garage)"), "\(accepted.stdout)")
         #expect(!accepted.stdout.contains("s3cret") && !accepted.stdout.contains(":pw@") && !accepted.stdout.contains("mqtt-pw"))
@@ -65,7 +65,7 @@ import TestSupport
         ]
         for (text, message) in cases {
             let path = try Self.write(text, in: folder, name: "bad.yaml")
-            let refused = try Command.run(["config", "check", path])
+            let refused = try await Command.run(["config", "check", path])
             #expect(refused.status != 0, "\(text)")
             #expect(refused.stderr.contains(path + message) || (message == "not valid YAML" && refused.stderr.contains(message)),
                     "\(text) → \(refused.stderr)")
@@ -73,7 +73,7 @@ import TestSupport
     }
 
     @Test("serve --config runs the file's cameras, read-only in the API (PATCH and DELETE 409), takes the file's options, and flags override them")
-    func serveWithConfig() throws {
+    func serveWithConfig() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let video = try TestVideo.make([("astronaut.png", 30)], in: folder)
@@ -92,10 +92,10 @@ import TestSupport
                   - {labels: ["0"], threshold: 0.99, window: 1/1}
             """, in: folder)
         // --port 0 (ServeProcess) over the file's 9; the file's max_streams and backoff where no flag is given.
-        let server = try ServeProcess(["--config", path])
+        let server = try await ServeProcess.start(["--config", path])
         defer { server.stop() }
         #expect(server.printed.contains("streams: at most 3 at once, restarts backing off up to 7 s; 1 camera from \(path)"), "\(server.printed)")
-        let porch = try DurableStreamTests.poll(server, "porch") { ($0["frames"] as? Int ?? 0) >= 1 }
+        let porch = try await DurableStreamTests.poll(server, "porch") { ($0["frames"] as? Int ?? 0) >= 1 }
         #expect((porch["frames"] as? Int ?? 0) >= 1 && porch["origin"] as? String == "config", "\(porch)")
         let patched = try DurableStreamTests.call(server, "PATCH", "/v1/streams/porch", #"{"enabled": false}"#)
         #expect(patched.status == 409 && (patched.object["error"] as? String)?.contains("comes from the config file \(path)") == true, "\(patched.text)")
@@ -107,11 +107,11 @@ import TestSupport
     }
 
     @Test("serve refuses to start on a config file with a bad camera, naming the line")
-    func serveRefusesBadConfig() throws {
+    func serveRefusesBadConfig() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = try Self.write("cameras:\n  porch:\n    source: rtsp://cam/1\n    rules:\n      - {labels: [tabby], window: 3/2}\n", in: folder)
-        let outcome = try Command.run(["serve", "--port", "0", "--db", "none", "--config", path, "--weights", Fixtures.seededPth.path])
+        let outcome = try await Command.run(["serve", "--port", "0", "--db", "none", "--config", path, "--weights", Fixtures.seededPth.path])
         #expect(outcome.status != 0)
         #expect(outcome.stderr.contains("\(path):3: camera porch:") && outcome.stderr.contains("K/N"), "\(outcome.stderr)")
     }

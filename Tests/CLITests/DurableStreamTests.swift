@@ -19,13 +19,13 @@ import TestSupport
 
     /// Polls a stream until `condition` holds, at most `seconds`; the last answer.
     static func poll(_ server: ServeProcess, _ name: String, seconds: Double = 90,
-                     until condition: ([String: Any]) -> Bool) throws -> [String: Any] {
+                     until condition: ([String: Any]) -> Bool) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(seconds)
         var stream: [String: Any] = [:]
         while Date() < deadline {
             stream = try call(server, "GET", "/v1/streams/\(name)").object
             if condition(stream) { return stream }
-            usleep(100_000)
+            try await Task.sleep(for: .milliseconds(100))
         }
         return stream
     }
@@ -49,7 +49,7 @@ import TestSupport
              "webhook": "\(receiver.url)", "webhook_secret": "hook-secret-5150"}
             """
 
-        var server = try ServeProcess(["--db", database])
+        var server = try await ServeProcess.start(["--db", database])
         let added = try Self.call(server, "POST", "/v1/streams", porch)
         #expect(added.status == 201, "\(added.text)")
         #expect(added.object["name"] as? String == "porch" && added.object["webhook_signed"] as? Bool == true)
@@ -60,7 +60,7 @@ import TestSupport
         let gone = try Self.call(server, "POST", "/v1/streams", #"{"name": "gone", "source": "http://127.0.0.1:1/gone"}"#)
         #expect(gone.status == 201)
         #expect(try Self.call(server, "DELETE", "/v1/streams/gone").status == 204)
-        let running = try Self.poll(server, "porch") { ($0["frames"] as? Int ?? 0) >= 2 }
+        let running = try await Self.poll(server, "porch") { ($0["frames"] as? Int ?? 0) >= 2 }
         #expect((running["frames"] as? Int ?? 0) >= 2, "\(running)")
         // A change is stored: fps 1 and a rule with a cooldown.
         let changed = try Self.call(server, "PATCH", "/v1/streams/porch", """
@@ -72,9 +72,9 @@ import TestSupport
         kill(server.process.processIdentifier, SIGKILL)
         while server.process.isRunning { usleep(10_000) }
         let deliveredBefore = receiver.deliveries.count
-        server = try ServeProcess(["--db", database])
+        server = try await ServeProcess.start(["--db", database])
         defer { server.stop() }
-        let restored = try Self.poll(server, "porch") { ($0["frames"] as? Int ?? 0) >= 2 }
+        let restored = try await Self.poll(server, "porch") { ($0["frames"] as? Int ?? 0) >= 2 }
         #expect((restored["frames"] as? Int ?? 0) >= 2, "the restored stream reads its camera (with the stored password): \(restored)")
         #expect(restored["fps"] as? Double == 1)
         #expect(restored["source"] as? String == "http://cam:***@127.0.0.1:\(camera.port)/camera.mkv", "\(restored)")
@@ -89,7 +89,7 @@ import TestSupport
 
         // Its alerts after the restart reach the webhook signed with the stored secret, and the history as stream:porch.
         let deadline = Date().addingTimeInterval(60)
-        while receiver.deliveries.count <= deliveredBefore && Date() < deadline { usleep(100_000) }
+        while receiver.deliveries.count <= deliveredBefore && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
         let after = receiver.deliveries.dropFirst(deliveredBefore)
         #expect(!after.isEmpty && after.allSatisfy { $0.valid && $0.object["stream"] as? String == "porch" },
                 "\(after.map(\.body))")

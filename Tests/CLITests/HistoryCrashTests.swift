@@ -14,7 +14,12 @@ final class HistoryServeProcess: @unchecked Sendable {
     private var text = ""
     private(set) var baseURL: URL?
 
-    init(_ arguments: [String]) throws {
+    /// Starts the server and waits (off the shared thread pool) until it listens.
+    static func start(_ arguments: [String]) async throws -> HistoryServeProcess {
+        try await offThePool { try HistoryServeProcess(arguments) }
+    }
+
+    private init(_ arguments: [String]) throws {
         process.executableURL = Command.binary
         process.arguments = ["serve", "--port", "0"] + arguments
         process.standardOutput = output
@@ -87,7 +92,7 @@ enum ServeProcessError: Error, CustomStringConvertible {
     func killNineDuringWritesLosesNoAnsweredRow(backend: TestDatabases.Backend) async throws {
         let (location, cleanup) = try await TestDatabases.freshLocation(backend)
         defer { Task { await cleanup() } }
-        let server = try HistoryServeProcess(["--weights", Fixtures.seededPth.path, "--db", TestDatabases.argument(for: location),
+        let server = try await HistoryServeProcess.start(["--weights", Fixtures.seededPth.path, "--db", TestDatabases.argument(for: location),
                                        "--log-level", "warning"])
         defer { server.stop() }
         let photo = [UInt8](try Data(contentsOf: Fixtures.images.appendingPathComponent("chelsea-q90.jpg")))
@@ -137,7 +142,7 @@ enum ServeProcessError: Error, CustomStringConvertible {
         await (try await Database.open(.sqlite(path: path))).close()
         let lock = try SQLiteLockHolder(path: path)
         defer { lock.release() }
-        let outcome = try Command.run(["serve", "--port", "0", "--weights", Fixtures.seededPth.path, "--db", path])
+        let outcome = try await Command.run(["serve", "--port", "0", "--weights", Fixtures.seededPth.path, "--db", path])
         #expect(outcome.status != 0)
         #expect(outcome.stderr.contains("is locked by another process"), "\(outcome.stderr)")
         #expect(!outcome.stdout.contains("listening on"))
@@ -154,7 +159,7 @@ enum ServeProcessError: Error, CustomStringConvertible {
         let path = mount.directory.appendingPathComponent("history.sqlite").path
         await (try await Database.open(.sqlite(path: path))).close()
         try mount.remount(readOnly: true)
-        let outcome = try Command.run(["serve", "--port", "0", "--weights", Fixtures.seededPth.path, "--db", path])
+        let outcome = try await Command.run(["serve", "--port", "0", "--weights", Fixtures.seededPth.path, "--db", path])
         #expect(outcome.status != 0)
         #expect(outcome.stderr.contains("is read-only"), "\(outcome.stderr)")
         #expect(!outcome.stdout.contains("listening on"))

@@ -78,8 +78,8 @@ import TestSupport
     ]
 
     @Test("malformed binary tensor data is 400 naming the field, and the server keeps serving")
-    func malformed() throws {
-        let server = try ServeProcess([])
+    func malformed() async throws {
+        let server = try await ServeProcess.start([])
         defer { server.stop() }
         for hostile in Self.cases {
             let header = Array(hostile.header.utf8)
@@ -104,8 +104,8 @@ import TestSupport
     }
 
     @Test("a binary body over --max-upload-mb is 413, and a pixel bomb as a binary BYTES element is 422 from its header")
-    func limits() throws {
-        let server = try ServeProcess(["--max-upload-mb", "1", "--max-pixels", "1000000"])
+    func limits() async throws {
+        let server = try await ServeProcess.start(["--max-upload-mb", "1", "--max-pixels", "1000000"])
         defer { server.stop() }
         // Two images' FP32 tensors: 1.2 MB, over the 1 MB limit.
         let tail = [UInt8](repeating: 0, count: 2 * Self.image)

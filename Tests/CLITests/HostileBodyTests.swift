@@ -18,8 +18,8 @@ import TestSupport
 
     @Test("KServe tensor data nested hundreds of lists deep is 400 naming the nesting, and the server keeps serving",
           arguments: [9, 500])
-    func deeplyNestedData(depth: Int) throws {
-        let server = try ServeProcess([])
+    func deeplyNestedData(depth: Int) async throws {
+        let server = try await ServeProcess.start([])
         defer { server.stop() }
         let data = String(repeating: "[", count: depth) + "0.5" + String(repeating: "]", count: depth)
         // Many such values in one body: each one cost seconds of CPU and hundreds of MB before the depth was bounded.
@@ -33,8 +33,8 @@ import TestSupport
     }
 
     @Test("KServe tensor data nested 100,000 lists deep (past JSONDecoder's own limit, 512) is 400, and the server keeps serving")
-    func nestedPastTheParser() throws {
-        let server = try ServeProcess([])
+    func nestedPastTheParser() async throws {
+        let server = try await ServeProcess.start([])
         defer { server.stop() }
         let data = String(repeating: "[", count: 100_000) + "0.5" + String(repeating: "]", count: 100_000)
         let answer = try Self.infer(server, #"{"inputs":[{"name":"input","shape":[1],"datatype":"FP32","data":\#(data)}]}"#)
@@ -54,8 +54,8 @@ import TestSupport
               (#"{"inputs":[{"name":"image","shape":[1],"datatype":"BYTES","data":["AAAA"]}],"#
                   + #""outputs":[{"name":"logits","parameters":{"classification":-9223372036854775809}}]}"#, "at .outputs[0].parameters.classification"),
           ])
-    func oversizedNumbers(body: String, field: String) throws {
-        let server = try ServeProcess([])
+    func oversizedNumbers(body: String, field: String) async throws {
+        let server = try await ServeProcess.start([])
         defer { server.stop() }
         let answer = try Self.infer(server, body)
         #expect(HostileRequestTests.status(answer) == 400, "\(answer.prefix(400))")
@@ -66,7 +66,7 @@ import TestSupport
     @Test("a Content-Length no integer holds, or a negative one, is refused or cut off, and the server keeps serving",
           arguments: ["99999999999999999999999999", "9223372036854775807", "9223372036854775808", "-1", "1e9"])
     func hugeContentLength(length: String) async throws {
-        let server = try ServeProcess([])
+        let server = try await ServeProcess.start([])
         defer { server.stop() }
         let socket = try ClientSocket(port: server.port)
         try socket.send(Array(("POST /v2/models/resnet18/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
@@ -79,8 +79,8 @@ import TestSupport
 
     @Test("multipart bodies with boundaries of odd, extreme or missing length are answered 4xx or read, never a crash",
           arguments: [1, 3, 69, 70, 71, 201])
-    func multipartBoundaryLengths(length: Int) throws {
-        let server = try ServeProcess([])
+    func multipartBoundaryLengths(length: Int) async throws {
+        let server = try await ServeProcess.start([])
         defer { server.stop() }
         let boundary = String(repeating: "b", count: length)
         let head = "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.jpg\"\r\n\r\n"
@@ -100,8 +100,8 @@ import TestSupport
     }
 
     @Test("a BYTES element that is an object without \"b64\" is 400 naming it, not skipped")
-    func objectWithoutBase64() throws {
-        let server = try ServeProcess([])
+    func objectWithoutBase64() async throws {
+        let server = try await ServeProcess.start([])
         defer { server.stop() }
         let answer = try Self.infer(server, #"{"inputs":[{"name":"image","shape":[2],"datatype":"BYTES","data":[{"base64":"AAAA"},"AAAA"]}]}"#)
         #expect(HostileRequestTests.status(answer) == 400, "\(answer.prefix(400))")

@@ -21,9 +21,9 @@ import TestSupport
               (["--max-pixels", "9223372036854775807"], "--max-pixels"),
               (["--max-pixels", "0"], "--max-pixels"),
           ])
-    func serveRefusesHugeNumbers(option: [String], flag: String) throws {
+    func serveRefusesHugeNumbers(option: [String], flag: String) async throws {
         let serve = try RunningCommand(["serve", "--port", "0", "--db", "none"] + option + weights)
-        let said = serve.wait(seconds: 60) { $0.stderr.contains(flag) && !$0.process.isRunning }
+        let said = await serve.wait(seconds: 60) { $0.stderr.contains(flag) && !$0.process.isRunning }
         let status = serve.stop()
         #expect(said, "\(option): status \(status), stderr \(serve.stderr)")
         #expect(status == 64, "\(option): status \(status) (64 is a usage error; 132/133 a trap), stderr \(serve.stderr)")
@@ -31,15 +31,15 @@ import TestSupport
     }
 
     @Test("watch refuses a --max-backoff no Duration holds, naming the flag", arguments: ["1e300", "inf"])
-    func watchRefusesHugeBackoff(value: String) throws {
-        let outcome = try Command.run(["watch", "rtsp://127.0.0.1:1/x", "--max-backoff", value] + weights)
+    func watchRefusesHugeBackoff(value: String) async throws {
+        let outcome = try await Command.run(["watch", "rtsp://127.0.0.1:1/x", "--max-backoff", value] + weights)
         #expect(outcome.status == 64, "status \(outcome.status), stderr \(outcome.stderr)")
         #expect(outcome.stderr.contains("--max-backoff"), "\(outcome.stderr)")
     }
 
     @Test("bench refuses a batch no engine call can hold, naming the limit", arguments: ["99999999999", "1,2048"])
-    func benchRefusesHugeBatch(value: String) throws {
-        let outcome = try Command.run(["bench", "--batch", value, "--runs", "1"] + weights)
+    func benchRefusesHugeBatch(value: String) async throws {
+        let outcome = try await Command.run(["bench", "--batch", value, "--runs", "1"] + weights)
         #expect(outcome.status == 64, "status \(outcome.status) (132/133 a trap), stderr \(outcome.stderr)")
         #expect(outcome.stderr.contains("--batch") && outcome.stderr.contains("at most 1024"), "\(outcome.stderr)")
     }

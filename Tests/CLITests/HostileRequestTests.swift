@@ -18,8 +18,8 @@ import TestSupport
           arguments: [
               "[100000000000000,3,224,224]", "[9223372036854775807,3,224,224]", "[-1,3,224,224]",
           ])
-    func overflowingShape(shape: String) throws {
-        let server = try ServeProcess([])
+    func overflowingShape(shape: String) async throws {
+        let server = try await ServeProcess.start([])
         defer { server.stop() }
         let body = #"{"inputs":[{"name":"input","shape":\#(shape),"datatype":"FP32","data":[0.5,0.5]}]}"#
         let answer = try ClientSocket(port: server.port).request(
@@ -32,8 +32,8 @@ import TestSupport
     }
 
     @Test("a KServe BYTES shape whose element count overflows is 400, and the server keeps serving")
-    func overflowingBytesShape() throws {
-        let server = try ServeProcess([])
+    func overflowingBytesShape() async throws {
+        let server = try await ServeProcess.start([])
         defer { server.stop() }
         let body = #"{"inputs":[{"name":"image","shape":[4294967296,4294967296],"datatype":"BYTES","data":["AAAA"]}]}"#
         let answer = try ClientSocket(port: server.port).request(
@@ -66,8 +66,8 @@ extension HostileRequestTests {
     }
 
     @Test("the per-request image limit holds for cached images too: the count is checked before the cache")
-    func imageLimitBeforeCache() throws {
-        let server = try ServeProcess(["--queue-depth", "4"])
+    func imageLimitBeforeCache() async throws {
+        let server = try await ServeProcess.start(["--queue-depth", "4"])
         defer { server.stop() }
         let photo = try Self.file(Fixtures.images.appendingPathComponent("chelsea-q90.jpg"))
         #expect(Self.status(try ClientSocket(port: server.port).request(photo)) == 200)  // now in the result cache
@@ -80,8 +80,8 @@ extension HostileRequestTests {
     }
 
     @Test("a request of many tiny files that decode to billions of pixels is refused up front, from the headers")
-    func pixelBombRequestRefused() throws {
-        let server = try ServeProcess([])
+    func pixelBombRequestRefused() async throws {
+        let server = try await ServeProcess.start([])
         defer { server.stop() }
         let huge = try Self.file(Self.hostile.appendingPathComponent("huge-lossless.webp"))  // 1.6 kB, 6320x6320
         let form = Self.form(Array(repeating: huge, count: 64))
@@ -96,7 +96,7 @@ extension HostileRequestTests {
     func largeRequestDoesNotStarveOthers() async throws {
         // Decoding is budgeted at --max-pixels (1 million here): each 1000x1000 image takes the whole budget in turn,
         // and the request holds at most two batches (of 2) of the queue (of 8) at a time, not all 8 of its images.
-        let server = try ServeProcess(["--max-pixels", "1000000", "--max-batch", "2", "--queue-depth", "8", "--cache-entries", "0"])
+        let server = try await ServeProcess.start(["--max-pixels", "1000000", "--max-batch", "2", "--queue-depth", "8", "--cache-entries", "0"])
         defer { server.stop() }
         let large = try Self.file(Self.hostile.appendingPathComponent("large-lossless.webp"))
         let photo = try Self.file(Fixtures.images.appendingPathComponent("chelsea-q90.jpg"))
@@ -119,10 +119,10 @@ extension HostileRequestTests {
     }
 
     @Test("history filters decode the query as browsers encode it: '+' is a space (multi-word labels and sources)")
-    func historyQueryPlusIsSpace() throws {
+    func historyQueryPlusIsSpace() async throws {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("resnet18-plus-\(UUID().uuidString).sqlite")
         defer { try? FileManager.default.removeItem(at: database) }
-        let server = try ServeProcess(["--db", database.path])
+        let server = try await ServeProcess.start(["--db", database.path])
         defer { server.stop() }
         let photo = try Self.file(Fixtures.images.appendingPathComponent("chelsea-q90.jpg"))
         let classified = try Self.json(try ClientSocket(port: server.port).request(photo))
@@ -143,10 +143,10 @@ extension HostileRequestTests {
     }
 
     @Test("a KServe FP32 tensor inference is a history row, like every other recognition")
-    func tensorInferenceIsRecorded() throws {
+    func tensorInferenceIsRecorded() async throws {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("resnet18-fp32-\(UUID().uuidString).sqlite")
         defer { try? FileManager.default.removeItem(at: database) }
-        let server = try ServeProcess(["--db", database.path])
+        let server = try await ServeProcess.start(["--db", database.path])
         defer { server.stop() }
         let tensor = try Data(contentsOf: Fixtures.images.appendingPathComponent("chelsea.input.f32"))
         let values = tensor.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }

@@ -25,10 +25,10 @@ import TestSupport
     ]
 
     @Test("serve --weights refuses the file before listening, naming the problem", arguments: cases)
-    func serveRefuses(_ hostile: Case) throws {
+    func serveRefuses(_ hostile: Case) async throws {
         if let marker = hostile.marker { try? FileManager.default.removeItem(atPath: marker) }
         let path = Self.folder.appendingPathComponent(hostile.file).path
-        let outcome = try Command.run(["serve", "--port", "0", "--db", "none", "--weights", path], deadlineSeconds: 120)
+        let outcome = try await Command.run(["serve", "--port", "0", "--db", "none", "--weights", path], deadlineSeconds: 120)
         #expect(outcome.status != 0)
         #expect(outcome.stderr.contains(hostile.mentions), "\(outcome.stderr)")
         #expect(outcome.stderr.contains(hostile.file))
@@ -67,7 +67,11 @@ import TestSupport
 extension Command {
     /// Runs the tool; kills it if it is still running after `deadlineSeconds` (a refusal that never came would
     /// otherwise leave `serve` running for ever).
-    static func run(_ arguments: [String], deadlineSeconds: Double) throws -> Outcome {
+    static func run(_ arguments: [String], deadlineSeconds: Double) async throws -> Outcome {
+        try await offThePool { try runBlocking(arguments, deadlineSeconds: deadlineSeconds) }
+    }
+
+    private static func runBlocking(_ arguments: [String], deadlineSeconds: Double) throws -> Outcome {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments

@@ -20,9 +20,9 @@ import TestSupport
     }
 
     @Test("classify good.jpg missing.jpg classifies the good one, prints one line for the missing one, exits 1")
-    func missingPathAmongGoodOnes() throws {
+    func missingPathAmongGoodOnes() async throws {
         let missing = "/nonexistent-\(UUID().uuidString)/missing.jpg"
-        let outcome = try Command.run(["classify", photo("chelsea.png"), missing, "--json"] + weights)
+        let outcome = try await Command.run(["classify", photo("chelsea.png"), missing, "--json"] + weights)
         #expect(outcome.status == 1, "\(outcome.stderr)")
         let lines = try Command.jsonLines(outcome.stdout)
         #expect(lines.count == 1)
@@ -34,11 +34,11 @@ import TestSupport
     }
 
     @Test("classify on a folder without images says none were found and which extensions are read, exit non-zero")
-    func emptyFolder() throws {
+    func emptyFolder() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         try Data("notes".utf8).write(to: folder.appendingPathComponent("notes.txt"))
-        let outcome = try Command.run(["classify", folder.path] + weights)
+        let outcome = try await Command.run(["classify", folder.path] + weights)
         #expect(outcome.status != 0)
         #expect(outcome.stdout.isEmpty)
         #expect(outcome.stderr.contains("\(folder.path): no images found"), "\(outcome.stderr)")
@@ -46,9 +46,9 @@ import TestSupport
     }
 
     @Test("eval on a missing folder says so in one line; eval with unreadable images exits 1 (and says \"1 image\")")
-    func evalFailures() throws {
+    func evalFailures() async throws {
         let missing = "/nonexistent-\(UUID().uuidString)"
-        let outcome = try Command.run(["eval", missing] + weights)
+        let outcome = try await Command.run(["eval", missing] + weights)
         #expect(outcome.status != 0)
         let lines = outcome.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(outcome.stderr)")
@@ -62,7 +62,7 @@ import TestSupport
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: Fixtures.images.appendingPathComponent("rocket.jpg"), to: folder.appendingPathComponent("rocket.jpg"))
         try Data("not an image".utf8).write(to: folder.appendingPathComponent("broken.jpg"))
-        let eval = try Command.run(["eval", root.path] + weights)
+        let eval = try await Command.run(["eval", root.path] + weights)
         #expect(eval.status == 1, "\(eval.stderr)")
         #expect(eval.stdout.contains("1 image: top-1 100.00 %"), "\(eval.stdout)")
         #expect(eval.stdout.contains("1 image could not be read and is not counted"), "\(eval.stdout)")
@@ -70,14 +70,14 @@ import TestSupport
     }
 
     /// Writes `text` to a file in `folder` and classifies rocket.jpg with it as --labels.
-    func classifyWithLabels(_ text: String, in folder: URL, name: String = "labels.json") throws -> Command.Outcome {
+    func classifyWithLabels(_ text: String, in folder: URL, name: String = "labels.json") async throws -> Command.Outcome {
         let file = folder.appendingPathComponent(name)
         try Data(text.utf8).write(to: file)
-        return try Command.run(["classify", photo("rocket.jpg"), "--json", "--labels", file.path] + weights)
+        return try await Command.run(["classify", photo("rocket.jpg"), "--json", "--labels", file.path] + weights)
     }
 
     @Test("--labels reads an object keyed by index (imagenet_classes.json) and PyTorch's imagenet_class_index.json")
-    func labelObjects() throws {
+    func labelObjects() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let classes = try imageNetClasses()
@@ -87,14 +87,14 @@ import TestSupport
         // {"0": "tench, Tinca tinca", ...}, pretty-printed one class a line as json.dump(indent=...) writes it.
         let byIndex = "{\n" + classes.enumerated().map { "  \(quoted(String($0.offset))): \(quoted("custom \($0.offset) " + $0.element.name))" }
             .joined(separator: ",\n") + "\n}\n"
-        let named = try classifyWithLabels(byIndex, in: folder)
+        let named = try await classifyWithLabels(byIndex, in: folder)
         #expect(named.status == 0, "\(named.stderr)")
         let first = (try Command.jsonLines(named.stdout).first?["top"] as? [[String: Any]])?.first
         #expect(first?["label"] as? String == "custom \(top) " + classes[top].name)
 
         // {"0": ["n01440764", "tench"], ...} on one line, keys in a shuffled order.
         let pairs = classes.enumerated().shuffled().map { "\(quoted(String($0.offset))): [\(quoted($0.element.wnid)), \(quoted("pt " + $0.element.name))]" }
-        let pytorch = try classifyWithLabels("{" + pairs.joined(separator: ", ") + "}", in: folder)
+        let pytorch = try await classifyWithLabels("{" + pairs.joined(separator: ", ") + "}", in: folder)
         #expect(pytorch.status == 0, "\(pytorch.stderr)")
         let pytorchFirst = (try Command.jsonLines(pytorch.stdout).first?["top"] as? [[String: Any]])?.first
         #expect(pytorchFirst?["label"] as? String == "pt " + classes[top].name)
@@ -102,20 +102,20 @@ import TestSupport
     }
 
     @Test("--labels: malformed JSON says so and where; a duplicate or missing index says which")
-    func labelErrors() throws {
+    func labelErrors() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let malformed = try classifyWithLabels("{\n  \"0\": \"tench\",\n  \"1\": \"goldfish\"\n  \"2\": \"shark\"\n}\n", in: folder)
+        let malformed = try await classifyWithLabels("{\n  \"0\": \"tench\",\n  \"1\": \"goldfish\"\n  \"2\": \"shark\"\n}\n", in: folder)
         #expect(malformed.status != 0)
         #expect(malformed.stderr.contains("is malformed JSON"), "\(malformed.stderr)")
         #expect(malformed.stderr.contains("line 4, column 3"), "\(malformed.stderr)")
         #expect(!malformed.stderr.contains("the label list has"), "\(malformed.stderr)")
 
-        let duplicate = try classifyWithLabels("{\"0\": \"tench\",\n\"1\": \"goldfish\",\n\"1\": \"shark\"}", in: folder)
+        let duplicate = try await classifyWithLabels("{\"0\": \"tench\",\n\"1\": \"goldfish\",\n\"1\": \"shark\"}", in: folder)
         #expect(duplicate.status != 0)
         #expect(duplicate.stderr.contains("lists class 1 twice (lines 2 and 3)"), "\(duplicate.stderr)")
 
-        let gap = try classifyWithLabels("{\"0\": \"tench\", \"2\": \"shark\"}", in: folder)
+        let gap = try await classifyWithLabels("{\"0\": \"tench\", \"2\": \"shark\"}", in: folder)
         #expect(gap.status != 0)
         #expect(gap.stderr.contains("missing 1"), "\(gap.stderr)")
     }
@@ -126,14 +126,14 @@ import TestSupport
     }
 
     @Test("the table aligns CJK labels by display width: every percentage starts in the same column")
-    func cjkTableAlignment() throws {
+    func cjkTableAlignment() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         // Alternating wide and narrow names, so that every top-5 mixes them.
         let names = (0..<1000).map { $0 % 2 == 0 ? "虎斑猫\($0)" : "tabby cat \($0)" }
         let file = folder.appendingPathComponent("labels.txt")
         try names.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
-        let outcome = try Command.run(["classify", photo("chelsea.png"), photo("rocket.jpg"), "--labels", file.path] + weights)
+        let outcome = try await Command.run(["classify", photo("chelsea.png"), photo("rocket.jpg"), "--labels", file.path] + weights)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let rows = outcome.stdout.split(separator: "\n").filter { $0.contains(" %  (class ") }
         #expect(rows.count == 10)
@@ -155,10 +155,10 @@ import TestSupport
     }
 
     @Test("with stderr not a terminal, classify prints no progress line per image: one summary at the end")
-    func progressInALog() throws {
+    func progressInALog() async throws {
         let folder = try photoFolder(4)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let outcome = try Command.run(["classify", folder.path, "--top", "1"] + weights)
+        let outcome = try await Command.run(["classify", folder.path, "--top", "1"] + weights)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let progress = outcome.stderr.split(separator: "\n").filter { $0.contains("classifying") }
         #expect(progress.count == 1, "\(outcome.stderr)")
@@ -194,35 +194,35 @@ import TestSupport
     }
 
     @Test("resnet18 --version prints the version")
-    func version() throws {
-        let outcome = try Command.run(["--version"])
+    func version() async throws {
+        let outcome = try await Command.run(["--version"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines).range(of: #"^\d+\.\d+\.\d+$"#, options: .regularExpression) != nil,
                 "\(outcome.stdout)")
     }
 
     @Test("flags that mean nothing to a subcommand are not offered: --labels, --max-pixels on bench; --precision on quantize")
-    func flagsNotOffered() throws {
+    func flagsNotOffered() async throws {
         for arguments in [["bench", "--labels", "x.txt"], ["bench", "--max-pixels", "100"], ["bench", "--no-exif-orientation"],
                           ["quantize", "--precision", "int8"], ["quantize", "--no-winograd"]] {
-            let outcome = try Command.run(arguments + weights)
+            let outcome = try await Command.run(arguments + weights)
             #expect(outcome.status == 64, "\(arguments): \(outcome.stderr)")
             #expect(outcome.stderr.contains("Unknown option '\(arguments[1])'"), "\(arguments): \(outcome.stderr)")
         }
-        let help = try Command.run(["bench", "--help"])
+        let help = try await Command.run(["bench", "--help"])
         #expect(help.stdout.contains("--precision") && !help.stdout.contains("--labels") && !help.stdout.contains("--max-pixels"))
     }
 
     @Test("bench says \"1 thread\", never \"1 threads\"")
-    func benchGrammar() throws {
-        let outcome = try Command.run(["bench", "--batch", "1", "--runs", "1", "--threads", "1", "--no-winograd"] + weights)
+    func benchGrammar() async throws {
+        let outcome = try await Command.run(["bench", "--batch", "1", "--runs", "1", "--threads", "1", "--no-winograd"] + weights)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout.contains("batch 1 (1 thread, fp32)"), "\(outcome.stdout)")
         #expect(!outcome.stdout.contains("1 threads"))
     }
 
     @Test("a port in use is said first, in one line naming --port, before any configuration line")
-    func portInUse() throws {
+    func portInUse() async throws {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(listener) }
         var address = sockaddr_in()
@@ -238,7 +238,7 @@ import TestSupport
             }
         }
         let port = Int(UInt16(bigEndian: address.sin_port))
-        let outcome = try Command.run(["serve", "--port", String(port), "--db", "none"] + weights)
+        let outcome = try await Command.run(["serve", "--port", String(port), "--db", "none"] + weights)
         #expect(outcome.status != 0)
         #expect(outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
                 == "Error: port \(port) is in use; choose another with --port", "\(outcome.stderr)")
@@ -246,27 +246,27 @@ import TestSupport
     }
 
     @Test("serve --host 0.0.0.0 says it listens on 0.0.0.0, not on 127.0.0.1")
-    func listensWhereBound() throws {
+    func listensWhereBound() async throws {
         let serve = try RunningCommand(["serve", "--host", "0.0.0.0", "--port", "0", "--no-auth", "--db", "none"] + weights)
-        let said = serve.wait(seconds: 120) { $0.stdout.range(of: #"listening on http://0\.0\.0\.0:\d+/"#, options: .regularExpression) != nil }
+        let said = await serve.wait(seconds: 120) { $0.stdout.range(of: #"listening on http://0\.0\.0\.0:\d+/"#, options: .regularExpression) != nil }
         _ = serve.stop()
         #expect(said, "\(serve.stdout)\n\(serve.stderr)")
         #expect(!serve.stdout.contains("listening on http://127.0.0.1"))
     }
 
     @Test("user add says which database it wrote to; serve's hint names the --db it uses")
-    func databaseNamed() throws {
+    func databaseNamed() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let db = folder.appendingPathComponent("my users.sqlite").path
         let serve = try RunningCommand(["serve", "--port", "0", "--db", db, "--threads", "1"] + weights)
-        let listening = serve.wait(seconds: 120) { $0.stdout.contains("listening on") }
+        let listening = await serve.wait(seconds: 120) { $0.stdout.contains("listening on") }
         _ = serve.stop()
         #expect(listening, "\(serve.stderr)")
         #expect(serve.stdout.contains("`resnet18 user add NAME --role admin --db '\(db)'`"), "\(serve.stdout)")
         #expect(serve.stdout.contains("engine: 1 thread,"), "\(serve.stdout)")
 
-        let add = try UserCommandTests.run(["user", "add", "ada", "--role", "admin", "--password-stdin", "--bcrypt-cost", "4", "--db", db],
+        let add = try await UserCommandTests.run(["user", "add", "ada", "--role", "admin", "--password-stdin", "--bcrypt-cost", "4", "--db", db],
                                            input: "correct horse\n")
         #expect(add.status == 0, "\(add.stderr)")
         #expect(add.stdout.contains("added admin ada to SQLite \(db)"), "\(add.stdout)")
@@ -292,7 +292,7 @@ import TestSupport
     """#
 
     @Test("weights fetch ends its progress at 100 % and gives the rate with its unit")
-    func fetchProgress() throws {
+    func fetchProgress() async throws {
         let server = Process()
         let output = Pipe()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -303,7 +303,7 @@ import TestSupport
         let port = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let outcome = try Command.run(["weights", "fetch", "--url", "http://127.0.0.1:\(port)/good", "--sha256-prefix", "b0924803",
+        let outcome = try await Command.run(["weights", "fetch", "--url", "http://127.0.0.1:\(port)/good", "--sha256-prefix", "b0924803",
                                        "--output", folder.appendingPathComponent("w.pth").path])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let last = outcome.stderr.split(separator: "\n").last { $0.hasPrefix("downloading [") }

@@ -7,8 +7,8 @@ import TestSupport
     let weights = ["--weights", Fixtures.seededPth.path]
 
     @Test("labels dog lists the 118 breeds with index, wnid and name under the category's lemmas")
-    func labelsDog() throws {
-        let outcome = try Command.run(["labels", "dog"])
+    func labelsDog() async throws {
+        let outcome = try await Command.run(["labels", "dog"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let lines = outcome.stdout.split(separator: "\n")
         #expect(lines.first == "dog: category n02084071 (dog, domestic dog, Canis familiaris), 118 classes")
@@ -19,37 +19,37 @@ import TestSupport
     }
 
     @Test("labels --json resolves categories by lemma (words joined, any case) and wnid, and classes by name or index")
-    func labelsJSON() throws {
-        func resolve(_ words: [String]) throws -> [String: Any] {
-            let outcome = try Command.run(["labels"] + words + ["--json"])
+    func labelsJSON() async throws {
+        func resolve(_ words: [String]) async throws -> [String: Any] {
+            let outcome = try await Command.run(["labels"] + words + ["--json"])
             #expect(outcome.status == 0, "\(words): \(outcome.stderr)")
             return try #require(try Command.jsonLines(outcome.stdout).first)
         }
-        let cat = try resolve(["Domestic", "Cat"])
+        let cat = try await resolve(["Domestic", "Cat"])
         #expect(cat["kind"] as? String == "category" && cat["wnid"] as? String == "n02121808")
         let members = try #require(cat["classes"] as? [[String: Any]])
         #expect(members.map { $0["index"] as? Int } == [281, 282, 283, 284, 285])
         #expect(members.first?["wnid"] as? String == "n02123045" && members.first?["name"] as? String == "tabby")
-        #expect((try resolve(["n01503061"])["classes"] as? [Any])?.count == 59)
-        #expect((try resolve(["car"])["classes"] as? [Any])?.count == 10)
-        let tabby = try resolve(["281"])
+        #expect((try await resolve(["n01503061"])["classes"] as? [Any])?.count == 59)
+        #expect((try await resolve(["car"])["classes"] as? [Any])?.count == 10)
+        let tabby = try await resolve(["281"])
         #expect(tabby["kind"] as? String == "class" && tabby["name"] as? String == "tabby")
         #expect(tabby["lemmas"] as? [String] == ["tabby", "tabby cat"])
-        let alternatives = try #require(try resolve(["cat"])["alternatives"] as? [[String: Any]])
+        let alternatives = try #require(try await resolve(["cat"])["alternatives"] as? [[String: Any]])
         #expect(alternatives.map { $0["wnid"] as? String } == ["n02127808"])
     }
 
     @Test("an unknown name exits non-zero suggesting close names: doggo → dog; a tie lists its choices")
-    func labelsUnknown() throws {
-        let doggo = try Command.run(["labels", "doggo"])
+    func labelsUnknown() async throws {
+        let doggo = try await Command.run(["labels", "doggo"])
         #expect(doggo.status != 0)
         #expect(doggo.stdout.isEmpty)
         #expect(doggo.stderr.contains("no class or category is called \"doggo\"") && doggo.stderr.contains("did you mean \"dog\""),
                 "\(doggo.stderr)")
-        let panda = try Command.run(["labels", "panda"])
+        let panda = try await Command.run(["labels", "panda"])
         #expect(panda.status != 0)
         #expect(panda.stderr.contains("giant panda (class 388, n02510455)"), "\(panda.stderr)")
-        let cat = try Command.run(["labels", "cat"])
+        let cat = try await Command.run(["labels", "cat"])
         #expect(cat.status == 0)
         #expect(cat.stderr.contains("big cat, cat (n02127808, 6 classes)"), "\(cat.stderr)")
     }
@@ -77,7 +77,7 @@ import TestSupport
     }
 
     @Test("classify --group reports each group's summed probability beside the top-5, in JSON and in the table")
-    func classifyGroups() throws {
+    func classifyGroups() async throws {
         let photo = Fixtures.images.appendingPathComponent("chelsea.png").path
         let logits = try Fixtures.referenceLogits(for: "chelsea.png").map(Double.init)
         let largest = logits.max()!
@@ -85,7 +85,7 @@ import TestSupport
         let probability = { (indices: ClosedRange<Int>) in indices.reduce(0.0) { $0 + exp(logits[$1] - largest) / total } }
         let dog = probability(151...268), tabby = probability(281...281)
 
-        let outcome = try Command.run(["classify", photo, "--json", "--group", "dog", "--group", "tabby"] + weights)
+        let outcome = try await Command.run(["classify", photo, "--json", "--group", "dog", "--group", "tabby"] + weights)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let line = try #require(try Command.jsonLines(outcome.stdout).first)
         #expect(line["logits"] == nil)
@@ -97,7 +97,7 @@ import TestSupport
         #expect(probabilities.count == 2)
         #expect(abs(probabilities[0] - dog) < 1e-4 && abs(probabilities[1] - tabby) < 1e-5, "\(probabilities) vs \(dog), \(tabby)")
 
-        let table = try Command.run(["classify", photo, "--group", "dog"] + weights)
+        let table = try await Command.run(["classify", photo, "--group", "dog"] + weights)
         #expect(table.status == 0, "\(table.stderr)")
         let row = try #require(table.stdout.split(separator: "\n").first { $0.contains("category n02084071") })
         #expect(row.contains("dog") && row.contains("118 classes"), "\(row)")
@@ -106,9 +106,9 @@ import TestSupport
     }
 
     @Test("classify --group with an unknown name fails before classifying, naming the closest group")
-    func classifyUnknownGroup() throws {
+    func classifyUnknownGroup() async throws {
         let photo = Fixtures.images.appendingPathComponent("chelsea.png").path
-        let outcome = try Command.run(["classify", photo, "--group", "doggo"] + weights)
+        let outcome = try await Command.run(["classify", photo, "--group", "doggo"] + weights)
         #expect(outcome.status != 0)
         #expect(outcome.stdout.isEmpty)
         #expect(outcome.stderr.contains("did you mean \"dog\""), "\(outcome.stderr)")

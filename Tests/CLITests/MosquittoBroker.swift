@@ -17,7 +17,7 @@ final class MosquittoBroker: @unchecked Sendable {
     private var process: Process?
     private let log = OutputLog()
 
-    init(users: [String: String] = [:], tls: Bool = false) throws {
+    init(users: [String: String] = [:], tls: Bool = false) async throws {
         self.users = users
         folder = try Fixtures.temporaryDirectory()
         port = FFmpeg.freePort()
@@ -27,7 +27,7 @@ final class MosquittoBroker: @unchecked Sendable {
                      "user \(String(cString: getpwuid(getuid()).pointee.pw_name))"]
         if let certificate {
             let key = folder.appendingPathComponent("broker.key").path
-            try Self.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate.path,
+            try await Self.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate.path,
                                               "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
             lines += ["certfile \(certificate.path)", "keyfile \(key)"]
         }
@@ -36,12 +36,12 @@ final class MosquittoBroker: @unchecked Sendable {
         } else {
             let passwords = folder.appendingPathComponent("passwords").path
             for (position, (user, password)) in users.sorted(by: { $0.key < $1.key }).enumerated() {
-                try Self.run(Self.tool("mosquitto_passwd"), (position == 0 ? ["-c"] : []) + ["-b", passwords, user, password])
+                try await Self.run(Self.tool("mosquitto_passwd"), (position == 0 ? ["-c"] : []) + ["-b", passwords, user, password])
             }
             lines += ["allow_anonymous false", "password_file \(passwords)"]
         }
         try (lines.joined(separator: "\n") + "\n").write(to: folder.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
-        try start()
+        try await start()
     }
 
     deinit {
@@ -65,7 +65,7 @@ final class MosquittoBroker: @unchecked Sendable {
     }
 
     /// Starts the broker and waits until it takes connections.
-    func start() throws {
+    func start() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.tool("mosquitto"))
         process.arguments = ["-c", folder.appendingPathComponent("mosquitto.conf").path]
@@ -85,7 +85,7 @@ final class MosquittoBroker: @unchecked Sendable {
         for _ in 0..<600 {
             if (try? ClientSocket(port: port)) != nil { return }
             guard process.isRunning else { break }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         throw ClientSocket.Failure(description: "mosquitto did not start:\n\(log.text)")
     }
@@ -107,12 +107,12 @@ final class MosquittoBroker: @unchecked Sendable {
         return name
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws {
+    static func run(_ executable: String, _ arguments: [String]) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         try process.run()
-        while process.isRunning { usleep(10_000) }  // corelibs-foundation's waitUntilExit can spin forever off the main thread
+        await process.exited(pollMilliseconds: 10)
         guard process.terminationStatus == 0 else {
             throw ClientSocket.Failure(description: "\(executable) \(arguments.first ?? "") exited with \(process.terminationStatus)")
         }
@@ -188,20 +188,20 @@ final class MQTTSubscriber: @unchecked Sendable {
     var printed: String { log.text }
 
     /// Waits (polling) until `condition` holds, at most `seconds`.
-    func wait(seconds: Double = 90, until condition: (MQTTSubscriber) -> Bool) -> Bool {
+    func wait(seconds: Double = 90, until condition: (MQTTSubscriber) -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition(self) { return true }
-            usleep(50_000)
+            try? await Task.sleep(for: .milliseconds(50))
         }
         return false
     }
 
     /// Publishes on `topic` with `mosquitto_pub` until this subscriber has it: it is then subscribed.
-    func waitUntilSubscribed(probe topic: String) throws -> Bool {
+    func waitUntilSubscribed(probe topic: String) async throws -> Bool {
         for _ in 0..<100 {
-            try MosquittoBroker.run(MosquittoBroker.tool("mosquitto_pub"), broker.clientArguments + ["-t", topic, "-m", "probe"])
-            if wait(seconds: 0.5, until: { !$0.messages(on: topic).isEmpty }) { return true }
+            try await MosquittoBroker.run(MosquittoBroker.tool("mosquitto_pub"), broker.clientArguments + ["-t", topic, "-m", "probe"])
+            if await wait(seconds: 0.5, until: { !$0.messages(on: topic).isEmpty }) { return true }
         }
         return false
     }

@@ -10,7 +10,7 @@ import TestSupport
 @Suite(.serialized) struct ServerFaultTests {
     @Test("a client sending one byte a second is cut off after --request-timeout; others are served meanwhile")
     func slowClientIsCutOff() async throws {
-        let server = try ServeProcess(["--request-timeout", "2"])
+        let server = try await ServeProcess.start(["--request-timeout", "2"])
         defer { server.stop() }
         let photo = try [UInt8](Data(contentsOf: Fixtures.images.appendingPathComponent("chelsea-q90.jpg")))
 
@@ -37,8 +37,8 @@ import TestSupport
     }
 
     @Test("clients hanging up mid-upload or before their answer leave no descriptor behind, and memory stays flat")
-    func disconnectsLeakNothing() throws {
-        let server = try ServeProcess(["--cache-entries", "0"])
+    func disconnectsLeakNothing() async throws {
+        let server = try await ServeProcess.start(["--cache-entries", "0"])
         defer { server.stop() }
         let photo = try [UInt8](Data(contentsOf: Fixtures.images.appendingPathComponent("chelsea-q90.jpg")))
         let head = Array("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: \(photo.count)\r\n\r\n".utf8)
@@ -76,7 +76,7 @@ import TestSupport
         // Closing is asynchronous on the server's side: give it a moment to see every hang-up.
         var descriptorsAfter = server.openDescriptors()
         for _ in 0..<100 where descriptorsAfter > descriptorsBefore {
-            usleep(100_000)
+            try await Task.sleep(for: .milliseconds(100))
             descriptorsAfter = server.openDescriptors()
         }
         print("disconnects: descriptors \(descriptorsBefore) -> \(descriptorsAfter), RSS after each wave of 300 (kB): \(resident)")
@@ -96,7 +96,12 @@ final class ServeProcess: @unchecked Sendable {
     let port: Int
     private let output = Pipe()
 
-    init(_ arguments: [String]) throws {
+    /// Starts the server and waits (off the shared thread pool) until it says where it listens.
+    static func start(_ arguments: [String]) async throws -> ServeProcess {
+        try await offThePool { try ServeProcess(arguments) }
+    }
+
+    private init(_ arguments: [String]) throws {
         process.executableURL = Command.binary
         // No history unless a test asks for it: these tests are about connections, and without --db the server
         // would write to the user's own history file ($XDG_DATA_HOME/resnet18/history.sqlite).

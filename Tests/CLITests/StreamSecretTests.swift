@@ -48,13 +48,13 @@ import TestSupport
     }
 
     @Test("a camera's password and a webhook's token are masked in answers and the log, kept out of ffmpeg's command line, and still used")
-    func credentialsMasked() throws {
+    func credentialsMasked() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("resnet18-secret-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         _ = try TestVideo.make([("chelsea.png", 20)], in: folder, name: "camera.mkv")
         let camera = try AuthenticatingServer(serving: folder)
-        let server = try ServeProcess([])
+        let server = try await ServeProcess.start([])
         defer { server.stop() }
 
         let source = "HTTP://cam:s3cret-pw@127.0.0.1:\(camera.port)/camera.mkv"
@@ -75,7 +75,7 @@ import TestSupport
                 #expect(!commandLine.contains("cam:"), "ffmpeg's command line: \(commandLine)")
                 sawCommandLine = sawCommandLine || commandLine.contains("ffmpeg")
             }
-            usleep(100_000)
+            try await Task.sleep(for: .milliseconds(100))
             stream = try Self.stream(server, id)
         }
         #expect(((stream.object["frames"] as? Int) ?? 0) >= 2, "\(stream.text)")
@@ -90,13 +90,13 @@ import TestSupport
     }
 
     @Test("a wrong camera password is reported as such, without the password")
-    func wrongPasswordReported() throws {
+    func wrongPasswordReported() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("resnet18-secret-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         _ = try TestVideo.make([("chelsea.png", 2)], in: folder, name: "camera.mkv")
         let camera = try AuthenticatingServer(serving: folder)
-        let server = try ServeProcess([])
+        let server = try await ServeProcess.start([])
         defer { server.stop() }
         let request = #"{"name": "wrong-password", "source": "http://cam:wrong-pw-123@127.0.0.1:\#(camera.port)/camera.mkv", "fps": 2}"#
         let created = try ClientSocket(port: server.port).request(
@@ -104,7 +104,7 @@ import TestSupport
         let id = try #require(try HostileRequestTests.json(created)["id"] as? String)
         var stream = try Self.stream(server, id)
         for _ in 0..<1200 where stream.object["last_error"] == nil || stream.object["last_error"] is NSNull {
-            usleep(100_000)
+            try await Task.sleep(for: .milliseconds(100))
             stream = try Self.stream(server, id)
         }
         let message = (stream.object["last_error"] as? String) ?? ""

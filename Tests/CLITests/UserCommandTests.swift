@@ -6,7 +6,11 @@ import TestSupport
 /// `resnet18 user add|remove|list|passwd` on a real database, as an operator runs them.
 @Suite(.serialized) struct UserCommandTests {
     /// Runs the tool with `input` on stdin (not a terminal).
-    static func run(_ arguments: [String], input: String? = nil) throws -> Command.Outcome {
+    static func run(_ arguments: [String], input: String? = nil) async throws -> Command.Outcome {
+        try await offThePool { try runBlocking(arguments, input: input) }
+    }
+
+    private static func runBlocking(_ arguments: [String], input: String?) throws -> Command.Outcome {
         let process = Process()
         process.executableURL = Command.binary
         process.arguments = arguments
@@ -52,12 +56,12 @@ import TestSupport
     @Test("add, list, passwd and remove, with the password on stdin", arguments: TestDatabases.backends)
     func lifecycle(backend: TestDatabases.Backend) async throws {
         try await Self.withDatabase(backend) { db in
-            let add = try Self.run(["user", "add", "ada", "--role", "admin", "--password-stdin", "--bcrypt-cost", "4", "--db", db], input: "correct horse\n")
+            let add = try await Self.run(["user", "add", "ada", "--role", "admin", "--password-stdin", "--bcrypt-cost", "4", "--db", db], input: "correct horse\n")
             #expect(add.status == 0, "\(add.stderr)")
             #expect(add.stdout.contains("added admin ada"))
-            #expect(try Self.run(["user", "add", "vic", "--password-stdin", "--bcrypt-cost", "4", "--db", db], input: "battery staple\n").status == 0)
+            #expect(try await Self.run(["user", "add", "vic", "--password-stdin", "--bcrypt-cost", "4", "--db", db], input: "battery staple\n").status == 0)
 
-            let list = try Self.run(["user", "list", "--json", "--db", db])
+            let list = try await Self.run(["user", "list", "--json", "--db", db])
             #expect(list.status == 0)
             let users = try Command.jsonLines(list.stdout)
             #expect(users.map { $0["name"] as? String } == ["ada", "vic"])
@@ -70,53 +74,53 @@ import TestSupport
             #expect(hash.hasPrefix("$2b$04$"))
             #expect(!hash.contains("correct horse"))
 
-            let duplicate = try Self.run(["user", "add", "ada", "--password-stdin", "--bcrypt-cost", "4", "--db", db], input: "another one\n")
+            let duplicate = try await Self.run(["user", "add", "ada", "--password-stdin", "--bcrypt-cost", "4", "--db", db], input: "another one\n")
             #expect(duplicate.status != 0)
             #expect(duplicate.stderr.contains("already exists"))
 
-            let passwd = try Self.run(["user", "passwd", "ada", "--password-stdin", "--bcrypt-cost", "4", "--db", db], input: "new horse battery\n")
+            let passwd = try await Self.run(["user", "passwd", "ada", "--password-stdin", "--bcrypt-cost", "4", "--db", db], input: "new horse battery\n")
             #expect(passwd.status == 0, "\(passwd.stderr)")
             let changed = try #require(try await DatabaseCredentialStore(database: database).user(named: "ada")?.passwordHash)
             #expect(changed != hash)
             await database.close()
 
-            let lastAdmin = try Self.run(["user", "remove", "ada", "--db", db])
+            let lastAdmin = try await Self.run(["user", "remove", "ada", "--db", db])
             #expect(lastAdmin.status != 0)
             #expect(lastAdmin.stderr.contains("last admin"))
-            #expect(try Self.run(["user", "remove", "vic", "--db", db]).status == 0)
-            #expect(try Self.run(["user", "remove", "ada", "--db", db]).status == 0)
-            let missing = try Self.run(["user", "remove", "ada", "--db", db])
+            #expect(try await Self.run(["user", "remove", "vic", "--db", db]).status == 0)
+            #expect(try await Self.run(["user", "remove", "ada", "--db", db]).status == 0)
+            let missing = try await Self.run(["user", "remove", "ada", "--db", db])
             #expect(missing.status != 0)
             #expect(missing.stderr.contains("there is no user ada"))
-            #expect(try Self.run(["user", "list", "--json", "--db", db]).stdout.isEmpty)
+            #expect(try await Self.run(["user", "list", "--json", "--db", db]).stdout.isEmpty)
         }
     }
 
     @Test("Passwords never come from argv; without a terminal --password-stdin is required; weak ones are refused")
     func passwordSources() async throws {
         try await Self.withDatabase(.sqlite) { db in
-            let argv = try Self.run(["user", "add", "ada", "--password", "secret-secret", "--db", db])
+            let argv = try await Self.run(["user", "add", "ada", "--password", "secret-secret", "--db", db])
             #expect(argv.status != 0)
             #expect(argv.stderr.contains("--password"))
-            let noTerminal = try Self.run(["user", "add", "ada", "--db", db], input: "secret-secret\n")
+            let noTerminal = try await Self.run(["user", "add", "ada", "--db", db], input: "secret-secret\n")
             #expect(noTerminal.status != 0)
             #expect(noTerminal.stderr.contains("--password-stdin"))
-            let short = try Self.run(["user", "add", "ada", "--password-stdin", "--bcrypt-cost", "4", "--db", db], input: "short\n")
+            let short = try await Self.run(["user", "add", "ada", "--password-stdin", "--bcrypt-cost", "4", "--db", db], input: "short\n")
             #expect(short.status != 0)
             #expect(short.stderr.contains("at least 8 characters"))
-            let long = try Self.run(["user", "add", "ada", "--password-stdin", "--bcrypt-cost", "4", "--db", db], input: String(repeating: "x", count: 80) + "\n")
+            let long = try await Self.run(["user", "add", "ada", "--password-stdin", "--bcrypt-cost", "4", "--db", db], input: String(repeating: "x", count: 80) + "\n")
             #expect(long.status != 0)
             #expect(long.stderr.contains("at most 72 bytes"))
-            let badName = try Self.run(["user", "add", "a b", "--password-stdin", "--db", db], input: "secret-secret\n")
+            let badName = try await Self.run(["user", "add", "a b", "--password-stdin", "--db", db], input: "secret-secret\n")
             #expect(badName.status != 0)
-            #expect(try Self.run(["user", "list", "--json", "--db", db]).stdout.isEmpty, "nothing was added")
+            #expect(try await Self.run(["user", "list", "--json", "--db", db]).stdout.isEmpty, "nothing was added")
         }
     }
 
     @Test("serve refuses 0.0.0.0 without users, saying to run `resnet18 user add`")
     func serveRefusesWithoutUsers() async throws {
         try await Self.withDatabase(.sqlite) { db in
-            let serve = try Self.run(["serve", "--host", "0.0.0.0", "--port", "0", "--db", db, "--weights", Fixtures.seededPth.path])
+            let serve = try await Self.run(["serve", "--host", "0.0.0.0", "--port", "0", "--db", db, "--weights", Fixtures.seededPth.path])
             #expect(serve.status != 0)
             #expect(serve.stderr.contains("resnet18 user add"))
             #expect(serve.stderr.contains("--no-auth"))

@@ -37,11 +37,11 @@ final class RunningCommand: @unchecked Sendable {
     var stderr: String { lock.lock(); defer { lock.unlock() }; return String(decoding: errors, as: UTF8.self) }
 
     /// Waits (polling) until `condition` holds, at most `seconds`.
-    func wait(seconds: Double = 90, until condition: (RunningCommand) -> Bool) -> Bool {
+    func wait(seconds: Double = 90, until condition: (RunningCommand) -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition(self) { return true }
-            usleep(50_000)
+            try? await Task.sleep(for: .milliseconds(50))
         }
         return false
     }
@@ -56,15 +56,18 @@ final class RunningCommand: @unchecked Sendable {
     }
 
     /// Sends SIGTERM and waits for the exit status.
+    /// (Blocking, for `defer`: a watcher exits within a second of SIGTERM.)
     func stop() -> Int32 {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        return finish()
+        while process.isRunning { usleep(20_000) }
+        usleep(100_000)  // the reader threads drain the pipes
+        return process.terminationStatus
     }
 
     /// Waits for the command to exit by itself.
-    func finish() -> Int32 {
-        while process.isRunning { usleep(20_000) }
-        usleep(100_000)  // the reader threads drain the pipes
+    func finish() async -> Int32 {
+        await process.exited()
+        try? await Task.sleep(for: .milliseconds(100))  // the reader threads drain the pipes
         return process.terminationStatus
     }
 }
@@ -80,11 +83,11 @@ final class RunningCommand: @unchecked Sendable {
     }
 
     @Test("watch --json on a video file prints one alert per appearance of the label, with time, source, label, probability, frame, and exits 0 at its end")
-    func watchFileJSON() throws {
+    func watchFileJSON() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let video = try TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 3), ("astronaut.png", 3)], in: folder)
-        let outcome = try Command.run(["watch", video.path, "--json"] + rule() + weights)
+        let outcome = try await Command.run(["watch", video.path, "--json"] + rule() + weights)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let alerts = try Command.jsonLines(outcome.stdout)
         #expect(alerts.count == 2, "\(outcome.stdout)")
@@ -105,11 +108,11 @@ final class RunningCommand: @unchecked Sendable {
     }
 
     @Test("without weights, every alert says trained: false and stderr warns that the labels are meaningless")
-    func watchUntrained() throws {
+    func watchUntrained() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let video = try TestVideo.make([("chelsea.png", 1)], in: folder)
-        let outcome = try Command.run(["watch", video.path, "--json", "--alert", "0", "--threshold", "0.00001"],
+        let outcome = try await Command.run(["watch", video.path, "--json", "--alert", "0", "--threshold", "0.00001"],
                                       environment: ["XDG_CACHE_HOME": folder.path, "HOME": folder.path])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let alerts = try Command.jsonLines(outcome.stdout)
@@ -119,34 +122,34 @@ final class RunningCommand: @unchecked Sendable {
     }
 
     @Test("bad sources and unknown labels stop watch with a message saying what to give")
-    func watchRefusals() throws {
-        let missing = try Command.run(["watch", "/no/such/video.mkv"] + weights)
+    func watchRefusals() async throws {
+        let missing = try await Command.run(["watch", "/no/such/video.mkv"] + weights)
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("no such video file"), "\(missing.stderr)")
-        let scheme = try Command.run(["watch", "ftp://camera/x"] + weights)
+        let scheme = try await Command.run(["watch", "ftp://camera/x"] + weights)
         #expect(scheme.stderr.contains("use rtsp://"), "\(scheme.stderr)")
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let video = try TestVideo.make([("chelsea.png", 1)], in: folder)
-        let label = try Command.run(["watch", video.path, "--alert", "doggo"] + weights)
+        let label = try await Command.run(["watch", video.path, "--alert", "doggo"] + weights)
         #expect(label.status != 0)
         #expect(label.stderr.contains("no class or category is called \"doggo\""), "\(label.stderr)")
         #expect(label.stderr.contains("did you mean \"dog\""), "\(label.stderr)")
     }
 
     @Test("killing the camera's ffmpeg mid-stream: watch restarts with backoff and reports each appearance once")
-    func watchCameraKilled() throws {
+    func watchCameraKilled() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let video = try TestVideo.make(KilledStreamVideo.segments, in: folder)
         let camera = TestCamera(video: video, sessions: 2)
         defer { camera.stop() }
         let watch = try RunningCommand(["watch", camera.url, "--json", "--max-backoff", "2"] + rule() + weights)
-        #expect(watch.wait { $0.stdout.contains("\"frame\"") }, "\(watch.stderr)")
+        #expect(await watch.wait { $0.stdout.contains("\"frame\"") }, "\(watch.stderr)")
         camera.killCurrent()
         // The second session plays the video from the start: two more appearances.
-        #expect(watch.wait { $0.stdout.split(separator: "\n").count >= 3 }, "\(watch.stderr)")
-        #expect(watch.wait(seconds: 30) { $0.stderr.components(separatedBy: "restarting in").count >= 3 })
+        #expect(await watch.wait { $0.stdout.split(separator: "\n").count >= 3 }, "\(watch.stderr)")
+        #expect(await watch.wait(seconds: 30) { $0.stderr.components(separatedBy: "restarting in").count >= 3 })
         #expect(watch.stop() == 0)
         // Three restarts: the second session has ended, so every alert is out. Session 1 gave the first appearance
         // (and the second too when classification lagged and the frames read before the kill held it); session 2
@@ -160,21 +163,21 @@ final class RunningCommand: @unchecked Sendable {
     }
 
     @Test("killing watch's own ffmpeg mid-stream restarts it; alerts after the restart still come")
-    func watchReaderKilled() throws {
+    func watchReaderKilled() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let video = try TestVideo.make(KilledStreamVideo.segments, in: folder)
         let camera = TestCamera(video: video, sessions: 2)
         defer { camera.stop() }
         let watch = try RunningCommand(["watch", camera.url, "--json", "--max-backoff", "2"] + rule() + weights)
-        #expect(watch.wait { $0.stdout.contains("\"frame\"") }, "\(watch.stderr)")
+        #expect(await watch.wait { $0.stdout.contains("\"frame\"") }, "\(watch.stderr)")
         let readers = watch.children
         #expect(readers.count == 1)
         for reader in readers { kill(reader, SIGKILL) }
-        #expect(watch.wait { $0.stderr.contains("ffmpeg was killed (signal 9); restarting in") }, "\(watch.stderr)")
-        #expect(watch.wait { $0.stdout.split(separator: "\n").count >= 3 }, "\(watch.stderr)")
+        #expect(await watch.wait { $0.stderr.contains("ffmpeg was killed (signal 9); restarting in") }, "\(watch.stderr)")
+        #expect(await watch.wait { $0.stdout.split(separator: "\n").count >= 3 }, "\(watch.stderr)")
         // The second session ends (a restart after the kill's), so every alert is out.
-        #expect(watch.wait(seconds: 40) { $0.stderr.components(separatedBy: "restarting in").count >= 3 }, "\(watch.stderr)")
+        #expect(await watch.wait(seconds: 40) { $0.stderr.components(separatedBy: "restarting in").count >= 3 }, "\(watch.stderr)")
         #expect(watch.stop() == 0)
         let frames = try Command.jsonLines(watch.stdout).compactMap { $0["frame"] as? Int }
         // 1 or 2 from the killed run (frames read before the kill are still classified), 2 after the restart.
@@ -187,7 +190,7 @@ final class RunningCommand: @unchecked Sendable {
         defer { try? FileManager.default.removeItem(at: folder) }
         let video = try TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 3), ("astronaut.png", 3)], in: folder)
         let path = folder.appendingPathComponent("history.sqlite").path
-        let outcome = try Command.run(["watch", video.path, "--json", "--db", path] + rule() + weights)
+        let outcome = try await Command.run(["watch", video.path, "--json", "--db", path] + rule() + weights)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let printed = try Command.jsonLines(outcome.stdout).compactMap { $0["frame"] as? Int }
         let database = try await Database.open(.sqlite(path: path))
@@ -205,13 +208,13 @@ final class RunningCommand: @unchecked Sendable {
     }
 
     @Test("watch --webhook POSTs each alert as JSON, retrying a receiver that fails")
-    func watchWebhookRetries() throws {
+    func watchWebhookRetries() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let video = try TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 3), ("astronaut.png", 3)], in: folder)
         let receiver = try WebhookReceiver(failures: 2)
         defer { receiver.stop() }
-        let outcome = try Command.run(["watch", video.path, "--json", "--webhook", receiver.url] + rule() + weights)
+        let outcome = try await Command.run(["watch", video.path, "--json", "--webhook", receiver.url] + rule() + weights)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(receiver.received.count == 2, "\(outcome.stderr)")
         #expect(receiver.requests == 4)
@@ -222,14 +225,14 @@ final class RunningCommand: @unchecked Sendable {
     }
 
     @Test("watch --webhook-secret signs each POST: a receiver checking the HMAC-SHA256 of the body accepts them; each alert keeps its event id across retries")
-    func watchWebhookSigned() throws {
+    func watchWebhookSigned() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let video = try TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 3), ("astronaut.png", 3)], in: folder)
         let receiver = try SigningWebhookReceiver(secret: "hook-s3cret-4242", failures: 1)
         defer { receiver.stop() }
         // The secret from the environment (kept out of ps), as a deployment would give it.
-        let outcome = try Command.run(["watch", video.path, "--json", "--webhook", receiver.url] + rule() + weights,
+        let outcome = try await Command.run(["watch", video.path, "--json", "--webhook", receiver.url] + rule() + weights,
                                       environment: ["RESNET18_WEBHOOK_SECRET": "hook-s3cret-4242"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let printed = try Command.jsonLines(outcome.stdout)
@@ -256,23 +259,23 @@ final class RunningCommand: @unchecked Sendable {
     }
 
     @Test("--cooldown and --settle: a video showing the label three times, 3 s apart, alerts once within a 20 s cooldown and says the others were held back")
-    func watchCooldown() throws {
+    func watchCooldown() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let video = try TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 3), ("astronaut.png", 3),
                                         ("chelsea.png", 3), ("astronaut.png", 3)], in: folder)
         let astronaut = try Fixtures.referenceTop5(for: "astronaut.png"), chelsea = try Fixtures.referenceTop5(for: "chelsea.png")
         let threshold = String((astronaut[0].probability + chelsea[4].probability) / 2)
-        let outcome = try Command.run(["watch", video.path, "--json", "--alert", String(astronaut[0].index), "--threshold", threshold,
+        let outcome = try await Command.run(["watch", video.path, "--json", "--alert", String(astronaut[0].index), "--threshold", threshold,
                                        "--window", "2/3", "--cooldown", "20", "--settle", "1"] + weights)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(try Command.jsonLines(outcome.stdout).count == 1, "\(outcome.stdout)")
         #expect(outcome.stderr.components(separatedBy: "s cooldown of rule 1: not alerted").count == 3, "\(outcome.stderr)")
         // Without a cooldown, each appearance alerts.
-        let free = try Command.run(["watch", video.path, "--json", "--alert", String(astronaut[0].index), "--threshold", threshold,
+        let free = try await Command.run(["watch", video.path, "--json", "--alert", String(astronaut[0].index), "--threshold", threshold,
                                     "--window", "2/3", "--cooldown", "0", "--settle", "1"] + weights)
         #expect(try Command.jsonLines(free.stdout).count == 3, "\(free.stdout)")
-        let refused = try Command.run(["watch", video.path, "--cooldown=-1"] + weights)
+        let refused = try await Command.run(["watch", video.path, "--cooldown=-1"] + weights)
         #expect(refused.status != 0 && refused.stderr.contains("--cooldown must be"), "\(refused.stderr)")
     }
 }
