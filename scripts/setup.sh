@@ -3,6 +3,7 @@
 # Usage: scripts/setup.sh [--test] [--debug]
 #   --test   also the test tools: chromium + chromium-driver, PostgreSQL (a throwaway server for the history tests),
 #            mosquitto + mosquitto-clients (a broker on loopback for the MQTT tests),
+#            GStreamer's RTSP server with python3-gi and the H.264 plugins (a camera on loopback for the RTSP tests),
 #            eslint (the pages' JavaScript), Python venv with selenium, schemathesis, openapi-spec-validator and
 #            tritonclient[http] (the Triton client, against the KServe v2 routes)
 #   --debug  build the debug configuration (what `swift test` uses) instead of release
@@ -21,7 +22,8 @@ done
 
 packages=(libdnnl-dev libturbojpeg0-dev libspng-dev libwebp-dev libsqlite3-dev pkg-config python3 python3-venv ca-certificates ffmpeg)
 if [ "$want_test" = 1 ]; then
-  packages+=(chromium chromium-driver wrk postgresql sqlite3 eslint mosquitto mosquitto-clients)
+  packages+=(chromium chromium-driver wrk postgresql sqlite3 eslint mosquitto mosquitto-clients
+             gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -135,7 +135,17 @@ struct RuleWindow: Sendable {
     /// When the rule last alerted.
     private var lastAlert: Double?
 
-    init(rule: AlertRule) { self.rule = rule }
+    /// With `lastAlertSeconds`, the rule carries on from an alert it gave before (a restart of the service): as if
+    /// the condition still held since, it does not alert again until it has stopped holding for the settle time and
+    /// the cooldown has passed.
+    init(rule: AlertRule, lastAlertSeconds: Double? = nil) {
+        self.rule = rule
+        if let lastAlertSeconds {
+            lastAlert = lastAlertSeconds
+            holding = true
+            armed = false
+        }
+    }
 
     /// Takes a frame's probabilities (all classes) and its time; says whether this frame makes the condition start
     /// to hold, with the label of the highest probability, and whether that alerts.

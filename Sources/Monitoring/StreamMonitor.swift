@@ -8,6 +8,10 @@ public struct StreamConfiguration: Sendable {
     /// Frames per second taken from the source (ffmpeg's `fps` filter).
     public var fps: Double = 2
     public var rules: [AlertRule] = []
+    /// When each rule (by position) last alerted before this monitor: a service restart or a change of the stream
+    /// carries on from there (no alert again within the cooldown, nor while the condition keeps holding). Live
+    /// sources only: a file's rules run on the video's own clock.
+    public var lastAlerts: [Int: Date] = [:]
     public var backoff = Backoff()
     /// A network source silent for this long ends ffmpeg, and the stream restarts.
     public var networkTimeoutSeconds = 10
@@ -62,7 +66,9 @@ public struct StreamMonitor: Sendable {
                     onProcess: @escaping @Sendable (Int32) async -> Void = { _ in }) async {
         let configuration = self.configuration
         let labels = self.labels
-        var windows = configuration.rules.map(RuleWindow.init)
+        var windows = configuration.rules.enumerated().map { position, rule in
+            RuleWindow(rule: rule, lastAlertSeconds: configuration.source.isLive ? configuration.lastAlerts[position]?.timeIntervalSince1970 : nil)
+        }
         var backoff = configuration.backoff
         var frameNumber = 0
         while !Task.isCancelled {

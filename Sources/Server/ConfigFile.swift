@@ -23,6 +23,7 @@ public struct ConfigFile: Sendable, Equatable {
     /// The `serve:` options the file gives (nil: not given).
     public var host: String?
     public var port: Int?
+    public var publicURL: String?
     public var database: String?
     public var maxStreams: Int?
     public var streamMaxBackoffSeconds: Int?
@@ -35,7 +36,7 @@ public struct ConfigFile: Sendable, Equatable {
 
     static let topKeys: Set<String> = ["serve", "mqtt", "cameras"]
     static let mqttKeys: Set<String> = ["url", "prefix", "discovery", "ca"]
-    static let serveKeys: Set<String> = ["host", "port", "db", "max_streams", "stream_max_backoff", "thumbnails", "log_level"]
+    static let serveKeys: Set<String> = ["host", "port", "public_url", "db", "max_streams", "stream_max_backoff", "thumbnails", "log_level"]
     static let cameraKeys: Set<String> = ["source", "fps", "enabled", "rules", "webhook"]
     static let ruleKeys: Set<String> = ["labels", "threshold", "window", "cooldown", "settle"]
     static let webhookKeys: Set<String> = ["url", "secret"]
@@ -65,6 +66,11 @@ public struct ConfigFile: Sendable, Equatable {
             let options = try reader.mapping(serve, "serve", keys: Self.serveKeys)
             host = try options["host"].map { node throws(ConfigFileError) in try reader.string(node, "serve.host") }
             port = try options["port"].map { node throws(ConfigFileError) in try reader.int(node, "serve.port", in: 0...65535) }
+            publicURL = try options["public_url"].map { node throws(ConfigFileError) in
+                let url = try reader.string(node, "serve.public_url")
+                if let problem = ServerConfiguration.publicURLProblem(url) { throw reader.error(node, "serve.public_url \(problem)") }
+                return url
+            }
             database = try options["db"].map { node throws(ConfigFileError) in try reader.string(node, "serve.db") }
             maxStreams = try options["max_streams"].map { node throws(ConfigFileError) in try reader.int(node, "serve.max_streams", in: 0...1000) }
             streamMaxBackoffSeconds = try options["stream_max_backoff"].map { node throws(ConfigFileError) in

@@ -14,7 +14,7 @@ actor MQTTBridge {
     }
 
     /// Publishes a stream's alert or change of state (frames are not published).
-    func publish(_ event: StreamEvent, stream name: String) async {
+    func publish(_ event: StreamEvent, stream name: String, extra: [String: String] = [:]) async {
         if case .frame = event { return }
         if case .suppressed = event { return }
         let publisher: MQTTPublisher
@@ -31,7 +31,7 @@ actor MQTTBridge {
             publishers[name] = publisher
             await publisher.start()
         }
-        await publisher.publish(event, extra: ["stream": name])
+        await publisher.publish(event, extra: extra.merging(["stream": name]) { $1 })
         if case let .status(status) = event, !status.isActive {
             publishers[name] = nil
             await publisher.stop(within: .seconds(2))

@@ -46,6 +46,7 @@ public struct RecognitionServer: Sendable {
         router.add(middleware: AuthenticationMiddleware(gate: gate, credentials: parts.credentials))
         parts.routes.register(on: router)
         let logger = self.logger
+        let streams = parts.streams
 
         let requestTimeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeoutSeconds * 1_000_000_000))
         var application = Application(
@@ -54,7 +55,11 @@ public struct RecognitionServer: Sendable {
                 additionalChannelHandlers: [RequestDeadlineHandler(timeout: requestTimeout)], idleTimeout: requestTimeout)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "resnet18"),
             services: parts.services,
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+            onServerRunning: { [configuration] channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                await streams.setBaseURL(configuration.snapshotBase(boundPort: port))
+                await onListening(port)
+            },
             logger: logger)
         let recognizer = self.recognizer
         let maxBatch = configuration.maxBatch
@@ -80,6 +85,7 @@ public struct RecognitionServer: Sendable {
         let metrics: ServiceMetrics
         let gate: AuthenticationGate
         let credentials: CredentialService?
+        let streams: StreamSupervisor
     }
 
     /// The batcher, cache, history writer and stream supervisor, and the routes over them.
@@ -115,6 +121,7 @@ public struct RecognitionServer: Sendable {
                                        }, store: history.map { StreamStore(database: $0.database) },
                                        configured: configuration.cameras.map(\.request), configFile: configuration.configFile,
                                        mqtt: configuration.mqtt.map { MQTTBridge(settings: $0, log: { logger.info("\($0)") }) },
+                                       history: history,
                                        log: { logger.info("\($0)") })
         services.append(StreamSupervisorService(supervisor: streams))
 
@@ -138,7 +145,7 @@ public struct RecognitionServer: Sendable {
                         streams: streams, historyEnabled: history != nil).register(on: routes)
         HistoryRoutes(store: history, writer: writer).register(on: routes)
         StreamRoutes(supervisor: streams, uploads: uploads).register(on: routes)
-        return Assembly(routes: routes, services: services, metrics: metrics, gate: gate, credentials: credentials)
+        return Assembly(routes: routes, services: services, metrics: metrics, gate: gate, credentials: credentials, streams: streams)
     }
 
     /// Serves until SIGINT or SIGTERM, then stops accepting connections and lets in-flight requests finish.

@@ -1,3 +1,4 @@
+import Foundation
 import Monitoring
 import Storage
 
@@ -7,6 +8,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var host = "127.0.0.1"
     /// Port to bind; 0 picks a free one (the bound port is printed).
     public var port = 8080
+    /// How alert receivers reach this service (`--public-url`, e.g. https://resnet18.example.org behind a proxy): the
+    /// base of the `snapshot_url` of alerts. nil: http://HOST:PORT as listening (the machine's name for 0.0.0.0).
+    public var publicURL: String?
     /// Images per engine call, at most.
     public var maxBatch = 8
     /// How long the first image of a batch waits for images still being decoded to join it, in milliseconds.
@@ -71,8 +75,26 @@ public struct ServerConfiguration: Sendable, Equatable {
     public static let largestBatch = 1024
 
     /// Checks the values together; the message names the flag to fix.
+    /// Why `url` cannot be a public URL (nil: it can).
+    public static func publicURLProblem(_ url: String) -> String? {
+        guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
+              !(components.host ?? "").isEmpty, components.user == nil, components.password == nil,
+              components.query == nil, components.fragment == nil else {
+            return "must be an http:// or https:// URL with a host and no credentials or query (the address alert receivers use, e.g. https://resnet18.example.org), not \(Redaction.url(url))"
+        }
+        return nil
+    }
+
+    /// The base of snapshot URLs: `publicURL` without a trailing slash, else this address as listening on `boundPort`.
+    public func snapshotBase(boundPort: Int) -> String {
+        if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
+        let name = ["0.0.0.0", "::", ""].contains(host) ? ProcessInfo.processInfo.hostName : host
+        return "http://\(name.contains(":") ? "[\(name)]" : name):\(boundPort)"
+    }
+
     public func validate() throws(ServerConfigurationError) {
         guard (0...65535).contains(port) else { throw .invalid("--port must be between 0 and 65535, not \(port)") }
+        if let publicURL, let problem = Self.publicURLProblem(publicURL) { throw .invalid("--public-url \(problem)") }
         guard maxBatch >= 1 else { throw .invalid("--max-batch must be at least 1") }
         // Upper bounds too: past them the engine's plans and the durations made of these numbers overflow (a trap).
         guard maxBatch <= Self.largestBatch else { throw .invalid("--max-batch must be at most \(Self.largestBatch), not \(maxBatch)") }

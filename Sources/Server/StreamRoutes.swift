@@ -39,6 +39,12 @@ struct StreamRoutes: Sendable {
             return Response(status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: jpeg)))
         }
+        router.get("/v1/streams/{name}/alerts/{id}/snapshot") { _, context in
+            let jpeg = try await supervisor.snapshotJPEG(name: context.parameters.get("name") ?? "",
+                                                         alertID: context.parameters.get("id") ?? "")
+            return Response(status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "private, max-age=86400"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: jpeg)))
+        }
         router.delete("/v1/streams/{name}") { _, context in
             try await supervisor.remove(name: context.parameters.get("name") ?? "")
             return Response(status: .noContent)

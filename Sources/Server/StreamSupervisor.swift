@@ -27,8 +27,11 @@ actor StreamSupervisor {
         var frames = 0
         var restarts = 0
         var latest: ClassifiedFrame?
-        var latestJPEG: [UInt8]?
+        /// The latest frame as a JPEG, made when first asked for (most frames are never looked at).
+        var latestJPEG: (frame: Int, jpeg: [UInt8])?
         var events: [Alert] = []
+        /// The frames of the latest alerts (`eventsKept`), by alert id: what `snapshot_url` serves.
+        var snapshots: [(id: String, jpeg: [UInt8])] = []
         var alertCount = 0
         /// Rising edges within a rule's cooldown, not alerted.
         var suppressedAlerts = 0
@@ -37,6 +40,9 @@ actor StreamSupervisor {
         var webhook: WebhookSender?
         /// From the config file: shown, not changed or deleted through the API, not stored.
         var fromConfig = false
+        /// When each rule last alerted, by the rule's summary (a changed rule starts afresh; an unchanged one
+        /// carries on across changes of the stream and restarts of the service).
+        var lastAlerts: [String: Date] = [:]
     }
 
     static let eventsKept = 50
@@ -53,6 +59,8 @@ actor StreamSupervisor {
     let configFile: String?
     /// Publishes each stream's alerts and state to MQTT (`--mqtt`); nil without a broker.
     let mqtt: MQTTBridge?
+    /// Where restored streams find when their rules last alerted; nil without a history.
+    let history: HistoryStore?
     private let log: @Sendable (String) -> Void
     private var streams: [String: Entry] = [:]
     private var order: [String] = []
@@ -63,7 +71,8 @@ actor StreamSupervisor {
 
     init(recognizer: Recognizer, batcher: Batcher, maxStreams: Int, maxBackoff: Duration = .seconds(30),
          recorder: (any AlertRecorder)? = nil, store: StreamStore? = nil, configured: [StreamRequest] = [], configFile: String? = nil,
-         mqtt: MQTTBridge? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
+         mqtt: MQTTBridge? = nil, history: HistoryStore? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.history = history
         self.configured = configured
         self.configFile = configFile
         self.recognizer = recognizer
@@ -126,7 +135,7 @@ actor StreamSupervisor {
     /// up to `maxStreams`.
     func restore() async {
         for request in configured where streams[request.name] == nil && !stopping {
-            bringBack(request, created: Date(), fromConfig: true)
+            bringBack(request, created: Date(), fromConfig: true, lastAlerts: await lastAlerts(of: request.name))
         }
         guard let store else { return }
         let stored: [StoredStream]
@@ -143,16 +152,38 @@ actor StreamSupervisor {
             }
             do {
                 let request = try JSONDecoder().decode(StreamRequest.self, from: Data(record.requestJSON.utf8))
-                bringBack(request, created: record.createdAt, fromConfig: false)
+                bringBack(request, created: record.createdAt, fromConfig: false, lastAlerts: await lastAlerts(of: request.name))
             } catch {
                 log("stream \(record.name): its stored request cannot be read (\(error)); not started")
             }
         }
     }
 
-    private func bringBack(_ request: StreamRequest, created: Date, fromConfig: Bool) {
+    /// When the stream's rules last alerted before this start of the service, by rule summary, from the history's
+    /// alert rows ("frame 42: tabby 0.7312 (rule 1: SUMMARY)").
+    private func lastAlerts(of name: String) async -> [String: Date] {
+        guard let history else { return [:] }
+        let page: HistoryPage
+        do {
+            page = try await history.query(HistoryFilter(source: "stream:\(name)", alertsOnly: true), page: HistoryPageRequest(limit: 200))
+        } catch {
+            log("stream \(name): when its rules last alerted could not be read (\(error)); they start afresh")
+            return [:]
+        }
+        var last: [String: Date] = [:]
+        for entry in page.entries {
+            guard let text = entry.record.alert, let open = text.range(of: " (rule "), text.hasSuffix(")"),
+                  let colon = text[open.upperBound...].range(of: ": ") else { continue }
+            let summary = String(text[colon.upperBound..<text.index(before: text.endIndex)])
+            if entry.record.time > last[summary] ?? .distantPast { last[summary] = entry.record.time }
+        }
+        return last
+    }
+
+    private func bringBack(_ request: StreamRequest, created: Date, fromConfig: Bool, lastAlerts: [String: Date]) {
         var entry = Entry(name: request.name, request: request, configuration: nil, created: created)
         entry.fromConfig = fromConfig
+        entry.lastAlerts = lastAlerts
         do {
             entry.configuration = try configuration(for: request)
             if request.isEnabled { try checkRoom() }
@@ -190,12 +221,40 @@ actor StreamSupervisor {
 
     /// The latest frame as a JPEG, if one came yet.
     func frameJPEG(name: String) throws(APIError) -> [UInt8] {
-        guard let entry = streams[name] else { throw Self.noSuchStream(name) }
-        guard let jpeg = entry.latestJPEG else {
+        guard var entry = streams[name] else { throw Self.noSuchStream(name) }
+        guard let latest = entry.latest else {
             throw .noFrameYet("stream \(name) has no frame yet (status: \(entry.status.state.rawValue)\(entry.status.message.map { ": \($0)" } ?? "")); try again shortly")
         }
+        if let made = entry.latestJPEG, made.frame == latest.number { return made.jpeg }
+        guard let jpeg = try? JPEGEncoder.encode(latest.image.scaledDown(toFit: Self.pictureSide), quality: 80) else {
+            throw .noFrameYet("stream \(name)'s latest frame could not be encoded; try again shortly")
+        }
+        entry.latestJPEG = (latest.number, jpeg)
+        streams[name] = entry
         return jpeg
     }
+
+    /// The frame of one of the stream's latest alerts, as a JPEG.
+    func snapshotJPEG(name: String, alertID: String) throws(APIError) -> [UInt8] {
+        guard let entry = streams[name] else { throw Self.noSuchStream(name) }
+        guard let snapshot = entry.snapshots.first(where: { $0.id == alertID }) else {
+            throw .notFound("stream \(name) keeps the frames of its latest \(Self.eventsKept) alerts, and alert \(alertID) is not one of them; every alert's frame is in the history (/v1/history?alerts=true)")
+        }
+        return snapshot.jpeg
+    }
+
+    /// Where alert receivers fetch snapshots: `--public-url`, or the address the server listens on.
+    private var baseURL = ""
+
+    func setBaseURL(_ url: String) { baseURL = url }
+
+    /// The alert's snapshot URL.
+    func snapshotURL(stream: String, alertID: String) -> String {
+        "\(baseURL)/v1/streams/\(stream)/alerts/\(alertID)/snapshot"
+    }
+
+    /// Longest side of the frames served (latest frame, alert snapshots).
+    static let pictureSide = 640
 
     /// The ffmpeg process reading a stream now (operators, fault tests).
     func processID(name: String) -> Int32? { streams[name]?.processID }
@@ -285,7 +344,10 @@ actor StreamSupervisor {
 
     /// Starts an entry's monitor when it is enabled; a disabled one gets status `disabled`.
     private func start(_ entry: inout Entry) {
-        guard let configuration = entry.configuration else { return }
+        guard var configuration = entry.configuration else { return }
+        for (position, rule) in configuration.rules.enumerated() {
+            configuration.lastAlerts[position] = entry.lastAlerts[rule.summary]
+        }
         let secret = entry.request.webhookSecret
         entry.webhook = entry.request.webhook.flatMap { [log] url in try? WebhookSender(url: url, secret: secret, log: { log($0) }) }
         guard entry.request.isEnabled else {
@@ -307,20 +369,26 @@ actor StreamSupervisor {
 
     private func handle(_ event: StreamEvent, for name: String) async {
         // First, so that a removed stream's last state (stopped) goes out too.
-        await mqtt?.publish(event, stream: name)
+        var alertExtra: [String: String] = [:]
+        if case let .alert(alert, _) = event { alertExtra["snapshot_url"] = snapshotURL(stream: name, alertID: alert.id) }
+        await mqtt?.publish(event, stream: name, extra: alertExtra)
         guard var entry = streams[name] else { return }
         switch event {
         case let .frame(frame):
             entry.frames = frame.number
             entry.latest = frame
-            entry.latestJPEG = try? JPEGEncoder.encode(frame.image.scaledDown(toFit: 640), quality: 80)
             streams[name] = entry
         case let .alert(alert, snapshot):
             entry.alertCount += 1
+            if let rules = entry.configuration?.rules, alert.rule < rules.count { entry.lastAlerts[rules[alert.rule].summary] = alert.time }
             entry.events.append(alert)
             if entry.events.count > Self.eventsKept { entry.events.removeFirst() }
+            if let jpeg = try? JPEGEncoder.encode(snapshot.scaledDown(toFit: Self.pictureSide), quality: 85) {
+                entry.snapshots.append((alert.id, jpeg))
+                if entry.snapshots.count > Self.eventsKept { entry.snapshots.removeFirst() }
+            }
             streams[name] = entry
-            let line = alert.jsonLine(extra: ["stream": name])
+            let line = alert.jsonLine(extra: alertExtra.merging(["stream": name]) { $1 })
             broadcast(ServerSentEvent(event: "alert", data: line))
             await entry.webhook?.send(line, eventID: alert.id)
             if let recorder, let rules = entry.configuration?.rules, alert.rule < rules.count {

@@ -25,6 +25,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one. Default: 8080.")
     var port: Int?
 
+    @Option(name: .customLong("public-url"), help: ArgumentHelp(
+        "The address alert receivers reach this service at (behind a proxy, say): the base of each alert's snapshot_url. Default: http://HOST:PORT as listening.",
+        valueName: "url"))
+    var publicURL: String?
+
     @Option(help: "Images per engine call, at most.")
     var maxBatch = 8
 
@@ -121,6 +126,7 @@ struct Serve: AsyncParsableCommand {
             let file = try configFile
             configuration.host = host ?? file?.host ?? "127.0.0.1"
             configuration.port = port ?? file?.port ?? 8080
+            configuration.publicURL = publicURL ?? file?.publicURL
             configuration.cameras = file?.cameras ?? []
             configuration.configFile = file?.path
             configuration.maxBatch = maxBatch

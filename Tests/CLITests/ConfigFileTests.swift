@@ -21,6 +21,7 @@ import TestSupport
         let good = try Self.write("""
             serve:
               host: 127.0.0.1
+              public_url: https://resnet18.example.org
               max_streams: 2
               thumbnails: off
             mqtt:
@@ -53,6 +54,7 @@ import TestSupport
             ("cameras:\n  porch:\n    source: rtsp://cam/1\n    fsp: 2\n", ":4: unknown key \"fsp\" in camera porch"),
             ("serve:\n  port: 80800\n", ":2: serve.port must be a whole number from 0 to 65535"),
             ("serve:\n  colour: blue\n", ":2: unknown key \"colour\" in serve"),
+            ("serve:\n  public_url: ftp://user:pw@x\n", ":2: serve.public_url must be an http:// or https:// URL with a host and no credentials"),
             ("cameras:\n  porch:\n    source: rtsp://cam/1\n    rules:\n      - labels: [doggo]\n", ":3: camera porch: no class or category is called \"doggo\""),
             ("cameras:\n  Porch Door:\n    source: rtsp://cam/1\n", ":2: camera Porch Door: the stream's name must be 1 to 64"),
             ("cameras:\n  porch:\n    fps: 2\n", ":3: camera porch needs a source"),

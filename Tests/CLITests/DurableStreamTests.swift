@@ -118,4 +118,40 @@ import TestSupport
         await reopened.close()
         #expect(left.map(\.name) == ["garage"] && left.first?.enabled == false)
     }
+
+    @Test("a rule that alerted before kill -9 carries on after the restart: the sight still in view does not alert again")
+    func ruleCarriesOnAcrossRestart() async throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let camera = TestCamera(video: try TestVideo.make([("astronaut.png", 40)], in: folder), sessions: 10)
+        defer { camera.stop() }
+        let database = folder.appendingPathComponent("streams.sqlite").path
+        let astronaut = try Fixtures.referenceTop5(for: "astronaut.png"), chelsea = try Fixtures.referenceTop5(for: "chelsea.png")
+        let threshold = (astronaut[0].probability + chelsea[4].probability) / 2
+        let porch = """
+            {"name": "porch", "source": "\(camera.url)", "fps": 2,
+             "rules": [{"labels": ["\(astronaut[0].index)"], "threshold": \(threshold), "window": "1/1", "cooldown": 600, "settle": 0}]}
+            """
+        var server = try await ServeProcess.start(["--db", database])
+        #expect(try Self.call(server, "POST", "/v1/streams", porch).status == 201)
+        let alerted = try await Self.poll(server, "porch") { ($0["alerts"] as? Int ?? 0) >= 1 }
+        #expect(alerted["alerts"] as? Int == 1, "\(alerted)")
+        // The alert's history row is committed (it is what the restarted server reads).
+        var rows = 0
+        for _ in 0..<100 where rows == 0 {
+            rows = (try Self.call(server, "GET", "/v1/history?alerts=true&source=stream:porch").object["entries"] as? [[String: Any]])?.count ?? 0
+            if rows == 0 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(rows == 1)
+
+        kill(server.process.processIdentifier, SIGKILL)
+        await server.process.exited()
+        server = try await ServeProcess.start(["--db", database])
+        defer { server.stop() }
+        // Ten frames of the same sight after the restart: no alert, none suppressed (the condition never stopped).
+        let restored = try await Self.poll(server, "porch") { ($0["frames"] as? Int ?? 0) >= 10 }
+        #expect((restored["frames"] as? Int ?? 0) >= 10, "\(restored)")
+        #expect(restored["alerts"] as? Int == 0 && restored["suppressed_alerts"] as? Int == 0, "\(restored)")
+        #expect(server.printed.contains("stream porch: restored"), "\(server.printed)")
+    }
 }

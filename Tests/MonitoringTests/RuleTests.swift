@@ -75,6 +75,17 @@ import Testing
         #expect(marks == "A..s..s....A.")
     }
 
+    @Test("a rule carried on from an alert before a service restart: the sight still there does not alert; gone and back within the cooldown is suppressed; after it, one alert")
+    func carriedOnAfterRestart() throws {
+        // It alerted at 100; the service restarts and the rule starts at 103 with the label still in view.
+        var still = RuleWindow(rule: try rule(1, 1, cooldown: 10, settle: 1), lastAlertSeconds: 100)
+        #expect(run(&still, [0.9, 0.9, 0.1, 0.1, 0.9], start: 103) == "....s")
+        #expect(run(&still, [0.1, 0.1, 0.9], start: 111) == "..A")
+        // Without the carried-on alert the same frames alert at once: what a restart did before.
+        var fresh = RuleWindow(rule: try rule(1, 1, cooldown: 10, settle: 1))
+        #expect(run(&fresh, [0.9, 0.9], start: 103) == "A.")
+    }
+
     @Test("defaults: cooldown 60 s, settle 10 s; out-of-range values are refused")
     func cooldownDefaults() throws {
         let rule = try AlertRule(classes: [1], names: ["x"], threshold: 0.5, k: 1, n: 1)

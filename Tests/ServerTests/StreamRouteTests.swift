@@ -4,6 +4,7 @@ import Glibc
 #endif
 import HTTPTypes
 import Hummingbird
+import Imaging
 import HummingbirdTesting
 import NIOCore
 import Server
@@ -181,6 +182,20 @@ extension ServerTests {
                 let hooked = try receiver.received.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
                 #expect(hooked.compactMap { $0["frame"] as? Int } == frames)
                 #expect(receiver.requests == count + 1)
+                // Each alert names its frame's snapshot at this server's address; fetching it gives that JPEG.
+                for (alert, hook) in zip(alerts, hooked) {
+                    let alertID = try #require(alert["id"] as? String)
+                    #expect(hook["snapshot_url"] as? String == "http://127.0.0.1:\(port)/v1/streams/\(id)/alerts/\(alertID)/snapshot", "\(hook)")
+                }
+                #expect(pushed.allSatisfy { ($0["snapshot_url"] as? String)?.hasPrefix("http://127.0.0.1:\(port)/v1/streams/\(id)/alerts/") == true })
+                let snapshotPath = try #require((hooked.first?["snapshot_url"] as? String).map { String($0.dropFirst("http://127.0.0.1:\(port)".count)) })
+                let snapshot = try await client.execute(uri: snapshotPath, method: .get)
+                #expect(snapshot.status == .ok && snapshot.headers[.contentType] == "image/jpeg")
+                let picture = try ImageDecoder.decode(Array(snapshot.body.readableBytesView))
+                #expect(picture.width == 256 && picture.height == 256)
+                let unknown = try await client.execute(uri: "/v1/streams/\(id)/alerts/no-such-alert/snapshot", method: .get)
+                #expect(unknown.status == .notFound, "\(unknown.text)")
+                #expect((try unknown.object["error"] as? String)?.contains("history") == true, "\(unknown.text)")
 
                 // Each alert is an event in the history, with its snapshot.
                 let history = try await client.execute(uri: "/v1/history?alerts=true&source=stream:\(id)", method: .get).object
