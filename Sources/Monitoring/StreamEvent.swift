@@ -38,6 +38,8 @@ public struct ClassifiedFrame: Sendable {
     public let time: Date
     public let image: RGBImage
     public let top: [Prediction]
+    /// Frames of a live source dropped unclassified since the stream started (classification fell behind).
+    public var dropped = 0
 }
 
 /// Where a stream is in its life.

@@ -71,6 +71,7 @@ public struct StreamMonitor: Sendable {
         }
         var backoff = configuration.backoff
         var frameNumber = 0
+        var droppedBefore = 0
         while !Task.isCancelled {
             await onEvent(.status(StreamStatus(state: .starting)))
             let run: FFmpegRun
@@ -127,12 +128,14 @@ public struct StreamMonitor: Sendable {
                             await onEvent(.suppressed(alert))
                         }
                     }
-                    await onEvent(.frame(ClassifiedFrame(number: frameNumber, time: time, image: image, top: result.top)))
+                    await onEvent(.frame(ClassifiedFrame(number: frameNumber, time: time, image: image, top: result.top,
+                                                         dropped: droppedBefore + run.dropped)))
                 }
             } onCancel: {
                 run.stop()
             }
             let outcome = await run.finish()
+            droppedBefore += run.dropped
             if Task.isCancelled {
                 await onEvent(.status(StreamStatus(state: .stopped, message: "stopped after \(frameNumber) frames")))
                 return

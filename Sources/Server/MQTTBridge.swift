@@ -13,6 +13,17 @@ actor MQTTBridge {
         self.log = log
     }
 
+    /// Each publishing stream's connection, for /metrics.
+    func samples() async -> [String: MQTTSample] {
+        var samples: [String: MQTTSample] = [:]
+        for (name, publisher) in publishers {
+            let client = publisher.client
+            samples[name] = MQTTSample(connected: await client.state == .connected, pending: await client.pending,
+                                       delivered: await client.delivered, dropped: await client.dropped)
+        }
+        return samples
+    }
+
     /// Publishes a stream's alert or change of state (frames are not published).
     func publish(_ event: StreamEvent, stream name: String, extra: [String: String] = [:]) async {
         if case .frame = event { return }

@@ -50,7 +50,7 @@ struct OperationRoutes: Sendable {
         }
         router.get("/metrics") { _, _ in
             metrics.recordQueueDepth(await batcher.waiting)
-            let cameras = StreamMetrics.exposition(await streams.metricSamples())
+            let cameras = StreamMetrics.exposition(await streams.metricSamplesWithMQTT())
             return Self.text(metrics.exposition() + cameras, type: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/openapi.yaml") { _, _ in

@@ -25,6 +25,8 @@ actor StreamSupervisor {
         /// The last failure's words (ffmpeg's last error line), kept after the stream runs again.
         var lastError: String?
         var frames = 0
+        /// Frames read but dropped unclassified (classification fell behind the camera).
+        var droppedFrames = 0
         var restarts = 0
         var latest: ClassifiedFrame?
         /// The latest frame as a JPEG, made when first asked for (most frames are never looked at).
@@ -208,10 +210,19 @@ actor StreamSupervisor {
     /// Each camera's figures for `/metrics`.
     func metricSamples(now: Date = Date()) -> [StreamMetricSample] {
         order.compactMap { streams[$0] }.map { entry in
-            StreamMetricSample(name: entry.name, up: entry.status.state == .running, frames: entry.frames,
+            StreamMetricSample(name: entry.name, up: entry.status.state == .running, frames: entry.frames, droppedFrames: entry.droppedFrames,
                                restarts: entry.restarts, alerts: entry.alertCount, suppressedAlerts: entry.suppressedAlerts,
                                lastFrameAgeSeconds: entry.latest.map { max(0, now.timeIntervalSince($0.time)) })
         }
+    }
+
+    /// `metricSamples` with each camera's MQTT connection.
+    func metricSamplesWithMQTT(now: Date = Date()) async -> [StreamMetricSample] {
+        var samples = metricSamples(now: now)
+        guard let mqtt else { return samples }
+        let connections = await mqtt.samples()
+        for index in samples.indices { samples[index].mqtt = connections[samples[index].name] }
+        return samples
     }
 
     func info(name: String) throws(APIError) -> StreamInfo {
@@ -376,6 +387,7 @@ actor StreamSupervisor {
         switch event {
         case let .frame(frame):
             entry.frames = frame.number
+            entry.droppedFrames = frame.dropped
             entry.latest = frame
             streams[name] = entry
         case let .alert(alert, snapshot):

@@ -189,6 +189,8 @@ struct StreamInfo: Encodable, Sendable {
     /// The ffmpeg process reading the source now, for operators.
     let ffmpegPID: Int32?
     let frames: Int
+    /// Frames read and dropped unclassified (classification fell behind the camera).
+    let droppedFrames: Int
     let alerts: Int
     /// Rising edges within a rule's cooldown: not alerted.
     let suppressedAlerts: Int
@@ -202,7 +204,7 @@ struct StreamInfo: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case name, id, source, fps, rules, webhook, enabled, origin, status, message, restarts, frames, alerts, latest, events, created, weights, warning
-        case webhookSigned = "webhook_signed", suppressedAlerts = "suppressed_alerts"
+        case webhookSigned = "webhook_signed", suppressedAlerts = "suppressed_alerts", droppedFrames = "dropped_frames"
         case lastError = "last_error", retryAt = "retry_at", backoffSeconds = "backoff_seconds", frameURL = "frame_url", ffmpegPID = "ffmpeg_pid"
     }
 
@@ -227,6 +229,7 @@ struct StreamInfo: Encodable, Sendable {
         restarts = entry.restarts
         ffmpegPID = entry.status.state == .starting || entry.status.state == .running ? entry.processID : nil
         frames = entry.frames
+        droppedFrames = entry.droppedFrames
         alerts = entry.alertCount
         suppressedAlerts = entry.suppressedAlerts
         latest = entry.latest.map {

@@ -205,6 +205,11 @@ import TestSupport
         #expect(alert.qos == 1 && alert.json["stream"] as? String == id && alert.json["label"] as? String == "streetcar")
         #expect(subscriber.messages(on: "resnet18/\(id)/state").contains { $0.json["state"] as? String == "running" })
         #expect(subscriber.messages(on: "resnet18/\(id)/availability").first?.payload == "online")
+        #expect((alert.json["snapshot_url"] as? String)?.hasPrefix("http://127.0.0.1:\(server.port)/v1/streams/\(id)/alerts/") == true, "\(alert.json)")
+        // The connection in /metrics: up, the alert acknowledged.
+        let metrics = HostileRequestTests.body(try ClientSocket(port: server.port).request("GET", "/metrics"))
+        #expect(metrics.contains("resnet18_stream_mqtt_connected{camera=\"\(id)\"} 1\n"), "\(metrics)")
+        #expect(metrics.contains("# TYPE resnet18_stream_mqtt_dropped_total counter"), "\(metrics)")
 
         let deleted = try ClientSocket(port: server.port).request("DELETE", "/v1/streams/\(id)")
         #expect(HostileRequestTests.status(deleted) == 204)

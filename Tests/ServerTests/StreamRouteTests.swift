@@ -149,7 +149,7 @@ extension ServerTests {
                 let metrics = try await client.execute(uri: "/metrics", method: .get).text
                 for family in ["resnet18_stream_up", "resnet18_stream_frames_total", "resnet18_stream_restarts_total",
                                "resnet18_stream_alerts_total", "resnet18_stream_alerts_suppressed_total",
-                               "resnet18_stream_last_frame_age_seconds"] {
+                               "resnet18_stream_last_frame_age_seconds", "resnet18_stream_frames_dropped_total"] {
                     #expect(metrics.contains("# HELP \(family) ") && metrics.contains("# TYPE \(family) "), "\(family)")
                     #expect(metrics.contains("\(family){camera=\"camera-1\"} "), "\(family)")
                 }
