@@ -100,6 +100,43 @@ extension ServerTests {
             }
         }
 
+        @Test("a camera sending garbage and a webhook receiver that never answers: each stream says what is wrong, neither holds up the other camera or the API")
+        func misbehavingNeighbours() async throws {
+            let folder = try Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let camera = TestCamera(video: try TestVideo.make([("astronaut.png", 20)], in: folder))
+            defer { camera.stop() }
+            let junk = try MisbehavingServer(.garbage)
+            defer { junk.stop() }
+            let hung = try MisbehavingServer(.silent)
+            defer { hung.stop() }
+            try await TestServer.run(TestServer.configuration { $0.maxStreams = 2 }) { client in
+                let bad = try await client.execute(uri: "/v1/streams", method: .post, headers: Self.jsonHeaders,
+                                                   body: try Self.json(["name": "junk", "source": "http://127.0.0.1:\(junk.port)/cam.mkv", "fps": 2]))
+                #expect(bad.status == .created, "\(bad.text)")
+                let good = try await client.execute(
+                    uri: "/v1/streams", method: .post, headers: Self.jsonHeaders,
+                    body: try Self.json(["name": "porch", "source": camera.url, "fps": 2, "rules": [try Self.rule()],
+                                         "webhook": "http://127.0.0.1:\(hung.port)/hook"]))
+                #expect(good.status == .created, "\(good.text)")
+
+                // The garbage camera restarts, saying why in words.
+                let junked = try await Self.poll(client, "junk") { ($0["restarts"] as? Int ?? 0) >= 1 && $0["last_error"] is String }
+                let reason = junked["last_error"] as? String ?? ""
+                #expect(!reason.isEmpty && junked["frames"] as? Int == 0, "\(junked)")
+                // The other camera alerts although its webhook never answers, and keeps classifying.
+                let porch = try await Self.poll(client, "porch") { ($0["alerts"] as? Int ?? 0) >= 1 && ($0["frames"] as? Int ?? 0) >= 10 }
+                #expect((porch["alerts"] as? Int ?? 0) >= 1 && (porch["frames"] as? Int ?? 0) >= 10, "\(porch)")
+                #expect(porch["status"] as? String == "running", "\(porch)")
+                #expect(hung.connections >= 1)
+                // The API answers throughout.
+                #expect(try await client.execute(uri: "/v1/streams", method: .get).status == .ok)
+                #expect(try await client.stillServes())
+                #expect(try await client.execute(uri: "/v1/streams/porch", method: .delete).status == .noContent)
+                #expect(try await client.execute(uri: "/v1/streams/junk", method: .delete).status == .noContent)
+            }
+        }
+
         @Test("a camera stream: alerts reach /v1/events live, the webhook (retried) and the history (with snapshots), the status and latest frame are served, a killed ffmpeg restarts with no alert lost or repeated")
         func cameraStream() async throws {
             let folder = try Fixtures.temporaryDirectory()

@@ -128,3 +128,73 @@ public final class EventStreamReader: @unchecked Sendable {
 
     public func close() { shutdown(connection, Int32(SHUT_RDWR)) }
 }
+
+/// A server on loopback that misbehaves with every connection: `.garbage` answers 200 and then random bytes for a
+/// few seconds (a camera sending junk), `.silent` reads and never answers (a webhook receiver that hangs).
+public final class MisbehavingServer: @unchecked Sendable {
+    public enum Behaviour: Sendable { case garbage, silent }
+
+    public let port: Int
+    private let listener: Int32
+    private let behaviour: Behaviour
+    private let lock = NSLock()
+    private var held: [Int32] = []
+    private var accepted = 0
+
+    public init(_ behaviour: Behaviour) throws {
+        self.behaviour = behaviour
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        guard bound == 0, listen(listener, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        self.listener = listener
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in serve() }
+    }
+
+    /// Connections taken so far.
+    public var connections: Int { lock.lock(); defer { lock.unlock() }; return accepted }
+
+    public func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        lock.lock()
+        for connection in held { close(connection) }
+        held.removeAll()
+        lock.unlock()
+    }
+
+    private func serve() {
+        while true {
+            let connection = accept(listener, nil, nil)
+            guard connection >= 0 else { return }
+            lock.lock()
+            accepted += 1
+            lock.unlock()
+            switch behaviour {
+            case .silent:
+                lock.lock()
+                held.append(connection)
+                lock.unlock()
+            case .garbage:
+                Thread.detachNewThread {
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    _ = read(connection, &buffer, buffer.count)
+                    let head = "HTTP/1.1 200 OK\r\nContent-Type: video/x-matroska\r\nConnection: close\r\n\r\n"
+                    _ = head.withCString { write(connection, $0, strlen($0)) }
+                    var generator = SystemRandomNumberGenerator()
+                    for _ in 0..<200 {
+                        let junk = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                        guard junk.withUnsafeBytes({ write(connection, $0.baseAddress, $0.count) }) > 0 else { break }
+                        usleep(10_000)
+                    }
+                    close(connection)
+                }
+            }
+        }
+    }
+}
