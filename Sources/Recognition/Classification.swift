@@ -28,6 +28,8 @@ public struct Classification: Sendable {
     public var timings: Timings
     /// How many images shared the engine call.
     public var batchSize: Int
+    /// The 512 pooled features (the input of fc, torchvision's `avgpool` output), when asked for.
+    public var features: [Float]? = nil
 }
 
 extension WeightsIdentity {

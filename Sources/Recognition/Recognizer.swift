@@ -197,19 +197,25 @@ public final class Recognizer: Sendable {
     }
 
     /// Runs prepared images through the engine in one call and returns each one's top-k.
-    public func classify(_ images: [PreparedImage], topK: Int, includeLogits: Bool = false) throws(RecognitionError) -> [Classification] {
+    /// With `includeFeatures`, each answer carries its 512 pooled features (`embed`).
+    public func classify(_ images: [PreparedImage], topK: Int, includeLogits: Bool = false,
+                         includeFeatures: Bool = false) throws(RecognitionError) -> [Classification] {
         guard !images.isEmpty else { return [] }
         let batch = images.count
         var logits = [Float](repeating: 0, count: batch * engine.classCount)
+        let featureCount = ResNet18Engine.featureCount
+        var features = [Float](repeating: 0, count: includeFeatures ? batch * featureCount : 0)
         let start = ContinuousClock.now
         do {
             // Images are normalised straight into the engine's own input buffer as it reaches them (the inference
             // time includes that, about 0.1 ms an image): no batch-sized copy anywhere.
             try logits.withUnsafeMutableBufferPointer { (output) throws(ResNetError) in
-                try engine.logits(batch: batch, into: output) { slots, input in
-                    let count = ResNet18Engine.inputCount
-                    for (index, slot) in slots.enumerated() {
-                        images[slot].write(into: UnsafeMutableBufferPointer(rebasing: input[(index * count)..<((index + 1) * count)]))
+                try features.withUnsafeMutableBufferPointer { (featureOutput) throws(ResNetError) in
+                    try engine.logits(batch: batch, into: output, features: includeFeatures ? featureOutput : nil) { slots, input in
+                        let count = ResNet18Engine.inputCount
+                        for (index, slot) in slots.enumerated() {
+                            images[slot].write(into: UnsafeMutableBufferPointer(rebasing: input[(index * count)..<((index + 1) * count)]))
+                        }
                     }
                 }
             }
@@ -226,7 +232,8 @@ public final class Recognizer: Sendable {
                                       total: image.decodeMilliseconds + image.preprocessMilliseconds + inference)
                 return Classification(top: topPredictions(logits: mine, labels: labels, k: topK),
                                       logits: includeLogits ? Array(mine) : nil,
-                                      weights: weights, timings: timings, batchSize: batch)
+                                      weights: weights, timings: timings, batchSize: batch,
+                                      features: includeFeatures ? Array(features[(slot * featureCount)..<((slot + 1) * featureCount)]) : nil)
             }
         }
     }

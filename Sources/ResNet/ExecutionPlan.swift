@@ -45,6 +45,9 @@ final class ExecutionPlan {
     var imagesPerChunk: Int { min(batch, Self.stemChunk) }
     private var output: DNNLMemory!
     private var scratchpad: DNNLMemory!
+    /// The pooled features (fc's input) copied out as f32 [batch, 512], run only when a caller asks for them:
+    /// fc is the plan's last step, so the pooled activation is still in the arena after a run.
+    private var featureCopy: (primitive: DNNLPrimitive, destination: DNNLMemory)?
     /// The implementation oneDNN chose for each step, in order (for `bench` and tests).
     private(set) var implementations: [String] = []
     /// Convolution steps by index: the convolution's name and the memory it writes (for calibration).
@@ -65,11 +68,20 @@ final class ExecutionPlan {
 
     /// Runs the network on `batch` NCHW images into `batch × classes` logits.
     func run(input inputPointer: UnsafePointer<Float>, output outputPointer: UnsafeMutablePointer<Float>,
+             features: UnsafeMutablePointer<Float>? = nil,
              arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer) throws(ResNetError) {
         try bindPointers(input: UnsafeMutableRawPointer(mutating: inputPointer), wholeBatch: true, output: outputPointer,
                          arena: arena, scratch: scratch)
         for step in steps { try step.execute(on: engine, scratchpad: scratch) }
+        try copyFeatures(into: features)
         try engine.wait()
+    }
+
+    /// Writes the pooled features of the run just made into `features` (batch × 512 floats), when given.
+    private func copyFeatures(into features: UnsafeMutablePointer<Float>?) throws(ResNetError) {
+        guard let features, let featureCopy else { return }
+        try featureCopy.destination.setPointer(UnsafeMutableRawPointer(features))
+        try featureCopy.primitive.execute(on: engine)
     }
 
     /// Runs like `run`, handing each convolution's output to `observe` right after it is written: buffers are
@@ -94,7 +106,7 @@ final class ExecutionPlan {
     /// `fill(range, staging)` writes them (NCHW, normalised) at the start of `staging`, which holds `imagesPerChunk`
     /// images. So a batch needs an input buffer of two images, not of the whole batch.
     func run(staging: UnsafeMutablePointer<Float>, fill: (_ images: Range<Int>, _ staging: UnsafeMutablePointer<Float>) -> Void,
-             output outputPointer: UnsafeMutablePointer<Float>,
+             output outputPointer: UnsafeMutablePointer<Float>, features: UnsafeMutablePointer<Float>? = nil,
              arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer) throws(ResNetError) {
         try bindPointers(input: UnsafeMutableRawPointer(staging), wholeBatch: false, output: outputPointer,
                          arena: arena, scratch: scratch)
@@ -105,6 +117,7 @@ final class ExecutionPlan {
             }
             try step.execute(on: engine, scratchpad: scratch)
         }
+        try copyFeatures(into: features)
         try engine.wait()
     }
 
@@ -162,6 +175,7 @@ final class ExecutionPlan {
         }
         x = try pooling(x, algorithm: dnnl_pooling_avg_exclude_padding, kernel: x.height, stride: x.height, padding: 0)
         try classifier(x, classCount: classCount)
+        try prepareFeatureCopy(x)
 
         placeBuffers()
         let scratchDesc = try MemoryDesc(dims: [max(scratchpadBytes, 1)], type: dnnl_u8, tag: dnnl_a)
@@ -574,6 +588,22 @@ final class ExecutionPlan {
         primitive.bind(DNNLArg.dst, out)
         append(primitive)
         return Activation(memory: out, channels: x.channels, height: outHeight, width: outWidth, scale: x.scale)
+    }
+
+    /// The reorder of the pooled [N, 512, 1, 1] activation (any layout and type) to f32 [N, 512]; u8 features
+    /// (int8) are scaled back to real values.
+    private func prepareFeatureCopy(_ x: Activation) throws(ResNetError) {
+        let destinationDesc = try MemoryDesc(dims: [batch, x.channels, 1, 1], type: dnnl_f32, tag: dnnl_nchw)
+        let destination = try DNNLMemory(destinationDesc, engine: engine, pointer: nil)
+        var pd: dnnl_primitive_desc_t?
+        var src = x.memory.desc.raw, dst = destinationDesc.raw
+        let attr = try DNNLAttributes()
+        if x.memory.desc.dataType == dnnl_u8 { try attr.setOutputScales([1 / x.scale]) }
+        try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &src, engine.engine, &dst, engine.engine, attr.handle), "feature reorder")
+        let primitive = try DNNLPrimitive(DNNLPrimitiveDesc(pd!))
+        primitive.bind(DNNLArg.src, x.memory)
+        primitive.bind(DNNLArg.dst, destination)
+        featureCopy = (primitive, destination)
     }
 
     /// fc on the pooled [N, 512, 1, 1] tensor, in whatever layout pooling left it, into the caller's [N, classes].

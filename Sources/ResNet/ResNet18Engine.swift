@@ -24,6 +24,8 @@ public final class ResNet18Engine: @unchecked Sendable {
     public static let flopsPerImage = ResNet18Architecture.flopsPerImage
     /// Elements of one input image: 3 × 224 × 224.
     public static let inputCount = 3 * ResNet18Architecture.inputSize * ResNet18Architecture.inputSize
+    /// Features per image after global average pooling (the input of fc).
+    public static let featureCount = 512
 
     public init(weights: ResNet18Weights, options: EngineOptions = .init()) throws(ResNetError) {
         if options.precision == .int8 {
@@ -97,11 +99,16 @@ public final class ResNet18Engine: @unchecked Sendable {
     /// reaches them: `fill(images, input)` writes images `images` of the batch (NCHW, 3×224×224 normalised floats
     /// each) at the start of `input`. The buffer holds two images whatever the batch (the stem runs two at a time),
     /// so callers that assemble a batch need no buffer of their own and the engine none of the batch's size.
-    public func logits(batch: Int, into output: UnsafeMutableBufferPointer<Float>,
+    /// With `features`, also the 512 pooled features of each image (fc's input, torchvision's `avgpool` output
+    /// flattened), `batch × 512` floats.
+    public func logits(batch: Int, into output: UnsafeMutableBufferPointer<Float>, features: UnsafeMutableBufferPointer<Float>? = nil,
                        fillingInput fill: (_ images: Range<Int>, _ input: UnsafeMutableBufferPointer<Float>) -> Void) throws(ResNetError) {
         guard batch > 0 else { throw .badInput("a batch holds at least one image, got \(batch)") }
         guard output.count == batch * classCount else {
             throw .badInput("expected room for \(batch) × \(classCount) logits, got \(output.count)")
+        }
+        if let features, features.count != batch * Self.featureCount {
+            throw .badInput("expected room for \(batch) × \(Self.featureCount) features, got \(features.count)")
         }
         lock.lock()
         defer { lock.unlock() }
@@ -116,7 +123,8 @@ public final class ResNet18Engine: @unchecked Sendable {
             try plan.run(staging: staging, fill: { images, staging in
                 fill((images.lowerBound + offset)..<(images.upperBound + offset),
                      UnsafeMutableBufferPointer(start: staging, count: images.count * Self.inputCount))
-            }, output: output.baseAddress! + done * classCount, arena: arena.pointer, scratch: scratch.pointer)
+            }, output: output.baseAddress! + done * classCount, features: features.map { $0.baseAddress! + done * Self.featureCount },
+               arena: arena.pointer, scratch: scratch.pointer)
             done += plan.batch
         }
     }

@@ -54,6 +54,18 @@ public enum Fixtures {
         return (entry["top5"] as! [[String: Any]]).map { ($0["index"] as! Int, $0["probability"] as! Double) }
     }
 
+    /// PyTorch's 512 pooled features (`avgpool`, flattened) for a photo, from tests/reference/features.json (made by
+    /// tests/reference/make_features.py).
+    public static func referenceFeatures(for photo: String) throws -> [Float] {
+        let file = projectRoot.appendingPathComponent("tests/reference/features.json")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as! [String: Any]
+        let refs = json["references"] as! [[String: Any]]
+        guard let entry = refs.first(where: { ($0["image"] as? String) == photo }) else {
+            throw CocoaError(.fileNoSuchFile)
+        }
+        return (entry["features"] as! [Double]).map(Float.init)
+    }
+
     /// A fresh temporary directory, removed by the caller when done.
     public static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("resnet18-test-\(UUID().uuidString)")
