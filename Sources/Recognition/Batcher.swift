@@ -53,6 +53,7 @@ public actor Batcher {
     private struct Job {
         let topK: Int
         let includeLogits: Bool
+        let includeFeatures: Bool
         var results: [Classification?]
         var remaining: Int
         let continuation: CheckedContinuation<[Classification], any Error>
@@ -111,7 +112,7 @@ public actor Batcher {
 
     /// Classifies prepared images in whatever batches they join; results in the order given.
     /// Timings include the time each image waited in the queue. `announced`: these images were announced.
-    public func classify(_ images: [PreparedImage], topK: Int, includeLogits: Bool = false,
+    public func classify(_ images: [PreparedImage], topK: Int, includeLogits: Bool = false, includeFeatures: Bool = false,
                          announced wasAnnounced: Bool = false) async throws -> [Classification] {
         if wasAnnounced { announced = max(0, announced - images.count) }
         // Announced images were admitted already; they only find the door shut when the server is stopping.
@@ -127,7 +128,7 @@ public actor Batcher {
         nextJob += 1
         let now = ContinuousClock.now
         return try await withCheckedThrowingContinuation { continuation in
-            jobs[id] = Job(topK: topK, includeLogits: includeLogits, results: Array(repeating: nil, count: images.count),
+            jobs[id] = Job(topK: topK, includeLogits: includeLogits, includeFeatures: includeFeatures, results: Array(repeating: nil, count: images.count),
                            remaining: images.count, continuation: continuation)
             for (slot, image) in images.enumerated() {
                 pending.append(Entry(job: id, slot: slot, image: image, enqueued: now))
@@ -219,12 +220,13 @@ public actor Batcher {
         let started = ContinuousClock.now
         let topK = live.map { jobs[$0.job]!.topK }.max()!
         let includeLogits = live.contains { jobs[$0.job]!.includeLogits }
+        let includeFeatures = live.contains { jobs[$0.job]!.includeFeatures }
         let recognizer = self.recognizer
         let images = live.map(\.image)
         let outcome: Result<[Classification], RecognitionError> = await withCheckedContinuation { continuation in
             inferenceThread.run {
                 continuation.resume(returning: Result { () throws(RecognitionError) in
-                    try recognizer.classify(images, topK: topK, includeLogits: includeLogits)
+                    try recognizer.classify(images, topK: topK, includeLogits: includeLogits, includeFeatures: includeFeatures)
                 })
             }
         }
@@ -249,6 +251,7 @@ public actor Batcher {
         var result = result
         result.top = Array(result.top.prefix(job.topK))
         if !job.includeLogits { result.logits = nil }
+        if !job.includeFeatures { result.features = nil }
         result.timings.queue = queueMilliseconds
         result.timings.total += queueMilliseconds
         job.results[entry.slot] = result

@@ -27,7 +27,9 @@ struct ClassifyPipeline: Sendable {
 
     /// Classifies uploads in order; the first one that cannot be read fails the request, naming it.
     /// With a `source` (`"POST /v1/classify"`, `"page"`, …) and history on, each answer is recorded.
-    func classify(_ uploads: [Upload], topK: Int, includeLogits: Bool = false,
+    /// With `includeFeatures`, each answer carries the image's 512 pooled features (`/v1/embed`); they are kept in
+    /// the result cache with the logits (2 kB an entry).
+    func classify(_ uploads: [Upload], topK: Int, includeLogits: Bool = false, includeFeatures: Bool = false,
                   source: String? = nil) async throws(APIError) -> [Classified] {
         // Limits first, before the cache: a cached image is answered and recorded like any other.
         try checkLimits(uploads)
@@ -38,12 +40,13 @@ struct ClassifyPipeline: Sendable {
         for (position, upload) in uploads.enumerated() {
             let started = ContinuousClock.now
             let key = ResultCache.key(for: upload.bytes)
-            if var hit = await cache.value(for: key), let logits = hit.logits {
+            if var hit = await cache.value(for: key), let logits = hit.logits, !includeFeatures || hit.features != nil {
                 metrics.cacheHits.increment()
                 hit.top = logits.withUnsafeBufferPointer { topPredictions(logits: $0, labels: recognizer.labels, k: topK) }
                 hit.timings = Timings(total: (ContinuousClock.now - started).milliseconds)
                 if recording { items[position] = .init(classification: hit, sha256: key, bytes: upload.bytes, image: nil) }
                 if !includeLogits { hit.logits = nil }
+                if !includeFeatures { hit.features = nil }
                 answers[position] = Classified(classification: hit, cached: true)
             } else {
                 metrics.cacheMisses.increment()
@@ -59,6 +62,7 @@ struct ClassifyPipeline: Sendable {
             }
             var answer = result
             if !includeLogits { answer.logits = nil }
+            if !includeFeatures { answer.features = nil }
             answers[miss.position] = Classified(classification: answer, cached: false)
         }
         var classified = answers.map { $0! }
@@ -126,7 +130,8 @@ struct ClassifyPipeline: Sendable {
                     let index = groupIndex
                     groupIndex += 1
                     group.addTask { [images] in
-                        let results = try await batcher.classify(images, topK: topK, includeLogits: true, announced: true)
+                        let results = try await batcher.classify(images, topK: topK, includeLogits: true, includeFeatures: true,
+                                                                 announced: true)
                         return (index, Array(zip(results, images)))
                     }
                 }

@@ -57,6 +57,37 @@ struct ClassifyResponse: Encodable, Sendable {
     }
 }
 
+/// The answer of `POST /v1/embed`.
+struct EmbedResponse: Encodable, Sendable {
+    struct ImageResult: Encodable, Sendable {
+        let filename: String?
+        /// torchvision's `avgpool` output, flattened: 512 numbers.
+        let features: [Float]
+        /// Their Euclidean length (cosine similarity is the dot product over both norms).
+        let norm: Double
+        let top: [Prediction]
+        let cached: Bool
+        let timings: Timings
+    }
+
+    let results: [ImageResult]
+    let dimensions: Int
+    let weights: WeightsBody
+    let warning: String?
+
+    init(_ classified: [Classified], uploads: [Upload], weights: WeightsIdentity) {
+        results = zip(classified, uploads).map { item, upload in
+            let features = item.classification.features ?? []
+            return ImageResult(filename: upload.filename, features: features,
+                               norm: features.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot(),
+                               top: item.classification.top, cached: item.cached, timings: item.classification.timings.rounded())
+        }
+        dimensions = ResNet18Engine.featureCount
+        self.weights = WeightsBody(weights)
+        warning = weights.trained ? nil : UntrainedWarning.text
+    }
+}
+
 /// What answers say when the weights are untrained.
 enum UntrainedWarning {
     static let text = "Untrained weights: the labels are meaningless. Start the server with --weights PATH "

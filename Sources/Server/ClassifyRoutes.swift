@@ -21,6 +21,15 @@ struct ClassifyRoutes: Sendable {
             return try JSONBody.response(ClassifyResponse(classified, uploads: images, weights: pipeline.recognizer.weights,
                                                           groups: groups))
         }
+        // The 512 pooled features of each image (the input of the network's classifier): what similarity search
+        // and heads trained on your own categories work on.
+        router.post("/v1/embed") { request, _ in
+            let topK = try TopK.parse(request.formParameters["top_k"].map(String.init), default: defaultTopK,
+                                      classCount: pipeline.recognizer.labels.count)
+            let images = try await uploads.images(in: request)
+            let classified = try await pipeline.classify(images, topK: topK, includeFeatures: true)
+            return try JSONBody.response(EmbedResponse(classified, uploads: images, weights: pipeline.recognizer.weights))
+        }
     }
 }
 

@@ -94,6 +94,40 @@ extension ServerTests {
             }
         }
 
+        @Test("POST /v1/embed answers each image's 512 features within 1e-4 of PyTorch's avgpool, in upload order, and the same from the cache; /v1/classify does not carry them")
+        func embedFeatures() async throws {
+            var form = MultipartBody()
+            for name in ["chelsea.png", "rocket.jpg"] { form.addFile(field: "file", filename: name, try Photos.bytes(name)) }
+            let (body, contentType) = (form.finished(), form.contentType)
+            try await TestServer.run { client in
+                // rocket.jpg classified first: its cache entry then serves the embedding too.
+                _ = try await client.execute(uri: "/v1/classify", method: .post, headers: [.contentType: "image/jpeg"],
+                                             body: ByteBuffer(bytes: try Photos.bytes("rocket.jpg")))
+                let response = try await client.execute(uri: "/v1/embed?top_k=1", method: .post,
+                                                        headers: [.contentType: contentType], body: body)
+                #expect(response.status == .ok, "\(response.text.prefix(300))")
+                #expect(try response.object["dimensions"] as? Int == 512)
+                let results = try #require(try response.object["results"] as? [[String: Any]])
+                #expect(results.map { $0["filename"] as? String } == ["chelsea.png", "rocket.jpg"])
+                for result in results {
+                    let name = try #require(result["filename"] as? String)
+                    let features = try #require(result["features"] as? [Double])
+                    let reference = try Fixtures.referenceFeatures(for: name)
+                    #expect(features.count == 512)
+                    #expect(zip(features, reference).allSatisfy { abs($0 - Double($1)) < 1e-4 }, "\(name)")
+                    #expect((result["top"] as? [[String: Any]])?.count == 1)
+                }
+                let again = try await client.execute(uri: "/v1/embed", method: .post, headers: [.contentType: "image/png"],
+                                                     body: ByteBuffer(bytes: try Photos.bytes("chelsea.png")))
+                let cached = try #require((try again.object["results"] as? [[String: Any]])?.first)
+                #expect(cached["cached"] as? Bool == true)
+                #expect((cached["features"] as? [Double]) == (results[0]["features"] as? [Double]))
+                let classified = try await client.execute(uri: "/v1/classify", method: .post, headers: [.contentType: "image/png"],
+                                                          body: ByteBuffer(bytes: try Photos.bytes("chelsea.png")))
+                #expect((try classified.object["results"] as? [[String: Any]])?.first?["features"] == nil)
+            }
+        }
+
         @Test("the second upload of the same bytes comes from the cache, with the same answer")
         func cacheHit() async throws {
             let (body, headers) = MultipartBody.file(try Photos.bytes("rocket.jpg"), filename: "rocket.jpg")
