@@ -51,7 +51,7 @@ let package = Package(
         // The network: ResNet-18 weights, BatchNorm folding, the oneDNN execution plan and the kernels' steps in it.
         .target(name: "ResNet", dependencies: ["Checkpoint", "CDNNL", "CThreadBinding", "CKernels"]),
         // Labels, the classify pipeline, top-k.
-        .target(name: "Recognition", dependencies: [
+        .target(name: "Recognition", dependencies: ["CKernels", 
             "ResNet", "Imaging", "Checkpoint",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

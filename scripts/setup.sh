@@ -48,7 +48,7 @@ fi
 if [ "$want_test" = 1 ]; then
   venv="$root/.venv-test"
   if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
-  "$venv/bin/pip" install --quiet --disable-pip-version-check selenium schemathesis pytest openapi-spec-validator 'tritonclient[http]'
+  "$venv/bin/pip" install --quiet --disable-pip-version-check selenium schemathesis pytest openapi-spec-validator 'tritonclient[http]' scikit-learn pillow
 fi
 
 echo "==> swift build -c $config"

@@ -59,5 +59,8 @@ SCHEMATHESIS="$root/.venv-test/bin/schemathesis" tests/api/run_schemathesis.sh "
 echo "==> the KServe v2 routes through the Triton client (tritonclient[http], binary tensor data)"
 "$root/.venv-test/bin/python" -m pytest -q tests/api
 
+echo "==> resnet18 train against scikit-learn (the same features, the same regularised fit)"
+"$root/.venv-test/bin/python" -m pytest -q tests/head
+
 echo "==> the page in a real browser (chromium, selenium)"
 "$root/.venv-test/bin/python" -m pytest -q tests/browser

@@ -7,7 +7,7 @@ struct ResNet18Command: AsyncParsableCommand {
         commandName: "resnet18",
         abstract: "Offline ResNet-18 image recognition: torchvision's network on oneDNN.",
         version: ProductVersion.current,
-        subcommands: [Classify.self, Embed.self, Bench.self, Eval.self, Weights.self, Quantize.self, Serve.self, Watch.self, User.self,
+        subcommands: [Classify.self, Embed.self, Train.self, Bench.self, Eval.self, Weights.self, Quantize.self, Serve.self, Watch.self, User.self,
                       LabelsCommand.self, ConfigCommand.self])
 
     static func main() async {
