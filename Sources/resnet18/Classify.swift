@@ -27,6 +27,8 @@ struct Classify: ParsableCommand {
 
     @OptionGroup var engine: EngineOptionGroup
 
+    @OptionGroup var headOptions: HeadOptions
+
     static let winogradFromImages = 128
 
     func validate() throws {
@@ -58,6 +60,7 @@ struct Classify: ParsableCommand {
             return match.group
         }
         let recognizer = try engine.loadRecognizer(winograd: files.count >= Self.winogradFromImages)
+        let heads = try headOptions.load(for: recognizer)
         try recognizer.engine.finishPreparing(batches: [min(batch, files.count), files.count % batch])
         let progress = files.count > 3 ? ProgressBar(total: files.count, title: "classifying", stepLines: false) : nil
         let emit: (() -> Void) -> Void = { body in if let progress { progress.around(body) } else { body() } }
@@ -75,14 +78,16 @@ struct Classify: ParsableCommand {
                 }
             }
             if !prepared.isEmpty {
-                let results = try recognizer.classify(prepared.map(\.image), topK: top, includeLogits: logits || !groups.isEmpty)
+                let results = try recognizer.classify(prepared.map(\.image), topK: top, includeLogits: logits || !groups.isEmpty,
+                                                      includeFeatures: !heads.isEmpty)
                 emit {
                     for (item, var result) in zip(prepared, results) {
                         let probabilities = groups.isEmpty ? [] : softmaxProbabilities(result.logits ?? [])
                         let groupProbabilities = groups.map { (group: $0, probability: $0.probability(in: probabilities)) }
                         if !logits { result.logits = nil }
-                        print(json ? ResultFormat.jsonLine(file: item.file, result, groups: groupProbabilities)
-                                   : ResultFormat.table(file: item.file, result, groups: groupProbabilities))
+                        let custom = heads.map { head in (head: head.name, top: head.top(features: result.features ?? [])) }
+                        print(json ? ResultFormat.jsonLine(file: item.file, result, groups: groupProbabilities, custom: custom)
+                                   : ResultFormat.table(file: item.file, result, groups: groupProbabilities, custom: custom))
                     }
                 }
             }
@@ -137,8 +142,11 @@ enum ImageFiles {
 
 /// How classify prints a result.
 enum ResultFormat {
+    /// A head's answer: its categories by probability.
+    typealias Custom = (head: String, top: [(label: String, probability: Double)])
+
     static func jsonLine(file: String, _ result: Classification,
-                         groups: [(group: LabelGroup, probability: Double)] = []) -> String {
+                         groups: [(group: LabelGroup, probability: Double)] = [], custom: [Custom] = []) -> String {
         var object: [String: Any] = [
             "file": file,
             "weights": result.weights.resultLabel,
@@ -154,11 +162,17 @@ enum ResultFormat {
                 ["name": group.name, "wnid": group.wnid ?? NSNull(), "classes": group.classes.count, "probability": probability]
             }
         }
+        if !custom.isEmpty {
+            object["custom"] = custom.map { answer -> [String: Any] in
+                ["head": answer.head, "top": answer.top.map { ["label": $0.label, "probability": $0.probability] }]
+            }
+        }
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func table(file: String, _ result: Classification, groups: [(group: LabelGroup, probability: Double)] = []) -> String {
+    static func table(file: String, _ result: Classification, groups: [(group: LabelGroup, probability: Double)] = [],
+                      custom: [Custom] = []) -> String {
         var lines = ["\(file)  (\(String(format: "%.1f", result.timings.total)) ms, weights: \(result.weights.resultLabel))"]
         if !result.weights.trained {
             lines.append("   UNTRAINED WEIGHTS: these labels are meaningless")
@@ -176,6 +190,10 @@ enum ResultFormat {
             let members = group.kind == .category ? "category \(group.wnid ?? ""), \(group.classes.count) classes"
                 : "class \(group.classes.map(String.init).joined(separator: ", "))"
             lines.append("   +  \(label) \(percent) %  (\(members))")
+        }
+        for answer in custom {
+            lines.append("   \(answer.head): " + answer.top.prefix(3).map { "\($0.label) \(String(format: "%.2f", $0.probability * 100)) %" }
+                .joined(separator: ", "))
         }
         return lines.joined(separator: "\n")
     }

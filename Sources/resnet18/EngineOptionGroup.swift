@@ -97,3 +97,24 @@ struct EngineOptionGroup: ParsableArguments {
         try execution.loadRecognizer(configuration, winograd: winograd, leanWinogradByDefault: leanWinogradByDefault)
     }
 }
+
+/// `--head FILE` (repeatable): heads trained with `resnet18 train` on the user's own categories.
+struct HeadOptions: ParsableArguments {
+    @Option(name: .customLong("head"), help: ArgumentHelp(
+        "A head made by `resnet18 train`: its categories' probabilities beside the ImageNet top-k (repeatable).", valueName: "file"))
+    var paths: [String] = []
+
+    /// The heads, checked against the weights running (a head made for other weights is refused, saying so).
+    func load(for recognizer: Recognizer) throws -> [LinearHead] {
+        var heads: [LinearHead] = []
+        for path in paths {
+            do { heads.append(try LinearHead.load(path: path, backbone: recognizer.weights)) } catch {
+                throw CommandFailure("--head \(error.description)")
+            }
+        }
+        if let duplicate = Dictionary(grouping: heads, by: { $0.name }).first(where: { $0.value.count > 1 })?.key {
+            throw CommandFailure("--head: two heads are called \(duplicate): give each a name of its own (resnet18 train --name)")
+        }
+        return heads
+    }
+}

@@ -72,7 +72,15 @@ public struct LinearHead: Sendable {
             throw .invalid("the training report is not JSON")
         }
         object["report"] = report
-        object["checksum"] = Self.checksum(categories: categories, parameters: parameters, backbone: backbone, c: c)
+        // Over the numbers as a reader gets them back from the JSON text (the text may not hold every bit).
+        guard let text = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+              let reread = (try? JSONSerialization.jsonObject(with: text)) as? [String: Any],
+              let rows = reread["weights"] as? [[Double]], let bias = reread["bias"] as? [Double], let c = reread["c"] as? Double else {
+            throw .invalid("the head could not be written as JSON")
+        }
+        var written: [Double] = []
+        for (row, value) in zip(rows, bias) { written += row + [value] }
+        object["checksum"] = Self.checksum(categories: categories, parameters: written, backbone: backbone, c: c)
         return object
     }
 
