@@ -73,9 +73,9 @@ public struct AlertRule: Sendable, Equatable {
     }
 
     /// As `init(labels:resolver:...)`, with the WordNet categories when `classLabels` are ImageNet-1k's.
-    public init(labels: [String], in classLabels: Labels, threshold: Double, window: String,
+    public init(labels: [String], in classLabels: Labels, heads: [LinearHead] = [], threshold: Double, window: String,
                 cooldownSeconds: Double = defaultCooldownSeconds, settleSeconds: Double = defaultSettleSeconds) throws(MonitoringError) {
-        try self.init(labels: labels, resolver: LabelResolver(labels: classLabels), threshold: threshold, window: window,
+        try self.init(labels: labels, resolver: LabelResolver(labels: classLabels, heads: heads), threshold: threshold, window: window,
                       cooldownSeconds: cooldownSeconds, settleSeconds: settleSeconds)
     }
 

@@ -12,6 +12,8 @@ public struct StreamConfiguration: Sendable {
     /// carries on from there (no alert again within the cooldown, nor while the condition keeps holding). Live
     /// sources only: a file's rules run on the video's own clock.
     public var lastAlerts: [Int: Date] = [:]
+    /// Heads whose categories rules name (`HEAD/CATEGORY`): frames are then classified with their features.
+    public var heads: [LinearHead] = []
     public var backoff = Backoff()
     /// A network source silent for this long ends ffmpeg, and the stream restarts.
     public var networkTimeoutSeconds = 10
@@ -103,7 +105,8 @@ public struct StreamMonitor: Sendable {
                         break
                     }
                     let time = captured.time
-                    let probabilities = Self.softmax(result.logits ?? [])
+                    let probabilities = LabelResolver.extendedProbabilities(Self.softmax(result.logits ?? []), features: result.features,
+                                                                            heads: configuration.heads)
                     // The rules' clock: when a live source's frame was read; a file's own time (read faster than that).
                     let seconds = configuration.source.isLive ? time.timeIntervalSince1970 : Double(frameNumber - 1) / configuration.fps
                     for position in windows.indices {
@@ -115,7 +118,7 @@ public struct StreamMonitor: Sendable {
                         // A class is named as the labels name it; a category by its lemma and wnid, with its most
                         // probable member as the index.
                         let known = hit.index < labels.count ? labels[hit.index] : nil
-                        let category = hit.group.kind == .category
+                        let category = hit.group.kind == .category || hit.group.kind == .custom
                         let alert = Alert(id: UUID().uuidString.lowercased(), time: time, source: configuration.source.redacted,
                                           label: category ? hit.group.name : known?.name ?? "class \(hit.index)",
                                           index: hit.index, wnid: category ? hit.group.wnid : known?.wnid,

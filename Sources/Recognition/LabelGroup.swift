@@ -4,6 +4,8 @@ public struct LabelGroup: Sendable, Equatable, Hashable {
     public enum Kind: String, Sendable, Codable {
         case `class`
         case category
+        /// A category of a head trained with `resnet18 train` (`HEAD/CATEGORY`): its index is past the classes'.
+        case custom
     }
 
     /// torchvision's class name, or the category's first lemma.
@@ -49,6 +51,7 @@ public struct LabelGroup: Sendable, Equatable, Hashable {
         case .class where classes.count == 1: "\(name) (class \(classes[0])\(wnid.map { ", \($0)" } ?? ""))"
         case .class: "\(name) (classes \(classes.map(String.init).joined(separator: ", ")))"
         case .category: "\(lemmas.joined(separator: ", ")) (\(wnid ?? "category"), \(classes.count) class\(classes.count == 1 ? "" : "es"))"
+        case .custom: "\(name) (a category of your own)"
         }
     }
 }

@@ -25,15 +25,46 @@ public struct LabelResolver: Sendable {
     public let labels: Labels
     /// Nil when the labels are not ImageNet-1k's (a custom head): classes only.
     public let categories: CategoryTable?
+    /// Heads whose categories rules may name as `HEAD/CATEGORY`; their probabilities follow the classes' (see
+    /// `customProbabilities`).
+    public let heads: [LinearHead]
 
-    public init(labels: Labels, categories: CategoryTable = .imageNet) {
+    public init(labels: Labels, categories: CategoryTable = .imageNet, heads: [LinearHead] = []) {
         self.labels = labels
         self.categories = categories.describes(labels) ? categories : nil
+        self.heads = heads
+    }
+
+    /// The probability vector rules read: the classes' softmax, then each head's categories in order.
+    public static func extendedProbabilities(_ classes: [Double], features: [Float]?, heads: [LinearHead]) -> [Double] {
+        guard !heads.isEmpty, let features, features.count == LinearHead.featureCount else { return classes }
+        return classes + heads.flatMap { $0.probabilities(features: features) }
+    }
+
+    /// `HEAD/CATEGORY` as a group whose one index is past the classes'.
+    private func custom(_ wanted: String) throws(LabelError) -> LabelMatch? {
+        guard let slash = wanted.firstIndex(of: "/") else { return nil }
+        let headName = String(wanted[..<slash]), categoryName = String(wanted[wanted.index(after: slash)...])
+        var offset = labels.count
+        for head in heads {
+            if head.name == headName {
+                guard let position = head.categories.firstIndex(where: { $0.lowercased() == categoryName.lowercased() }) else {
+                    throw .unknown(String(wanted.prefix(100)), suggestions: head.categories.map { "\(head.name)/\($0)" },
+                                   categories: false)
+                }
+                return LabelMatch(group: LabelGroup(name: "\(head.name)/\(head.categories[position])", wnid: nil,
+                                                    classes: [offset + position], kind: .custom), alternatives: [])
+            }
+            offset += head.categories.count
+        }
+        throw .unknown(String(wanted.prefix(100)), suggestions: heads.flatMap { head in head.categories.map { "\(head.name)/\($0)" } }.prefix(5).map { $0 },
+                       categories: false)
     }
 
     public func resolve(_ label: String) throws(LabelError) -> LabelMatch {
         let wanted = label.trimmingCharacters(in: .whitespaces)
         guard !wanted.isEmpty else { throw .empty }
+        if !heads.isEmpty, let match = try custom(wanted) { return match }
         if let index = Int(wanted) {
             guard index >= 0, index < labels.count else { throw .indexOutOfRange(index, count: labels.count) }
             return LabelMatch(group: LabelGroup(classIndex: index, in: labels), alternatives: [])

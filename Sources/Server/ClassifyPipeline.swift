@@ -8,6 +8,24 @@ struct Classified: Sendable {
     var cached: Bool
     /// The history row, once committed (nil when history is off or the database is failing).
     var historyID: Int64?
+    /// Each head's categories by probability (`--head`).
+    var custom: [CustomAnswer] = []
+}
+
+/// A head's answer for one image.
+struct CustomAnswer: Encodable, Sendable, Equatable {
+    struct Category: Encodable, Sendable, Equatable {
+        let label: String
+        let probability: Double
+    }
+
+    let head: String
+    let top: [Category]
+
+    init(head: LinearHead, features: [Float]) {
+        self.head = head.name
+        top = head.top(features: features).map { Category(label: $0.label, probability: $0.probability) }
+    }
 }
 
 /// What every image route does with uploaded bytes: the request's limits, the result cache, then decoding on the
@@ -24,6 +42,8 @@ struct ClassifyPipeline: Sendable {
     let maxRequestPixels: Int
     /// Records each answer in the history; nil when history is off.
     var history: HistoryRecorder? = nil
+    /// Heads whose categories each answer carries (`--head`).
+    var heads: [LinearHead] = []
 
     /// Classifies uploads in order; the first one that cannot be read fails the request, naming it.
     /// With a `source` (`"POST /v1/classify"`, `"page"`, …) and history on, each answer is recorded.
@@ -45,9 +65,10 @@ struct ClassifyPipeline: Sendable {
                 hit.top = logits.withUnsafeBufferPointer { topPredictions(logits: $0, labels: recognizer.labels, k: topK) }
                 hit.timings = Timings(total: (ContinuousClock.now - started).milliseconds)
                 if recording { items[position] = .init(classification: hit, sha256: key, bytes: upload.bytes, image: nil) }
+                let custom = heads.map { CustomAnswer(head: $0, features: hit.features ?? []) }
                 if !includeLogits { hit.logits = nil }
                 if !includeFeatures { hit.features = nil }
-                answers[position] = Classified(classification: hit, cached: true)
+                answers[position] = Classified(classification: hit, cached: true, custom: custom)
             } else {
                 metrics.cacheMisses.increment()
                 misses.append((position, key))
@@ -61,11 +82,15 @@ struct ClassifyPipeline: Sendable {
                                              image: image)
             }
             var answer = result
+            let custom = heads.map { CustomAnswer(head: $0, features: result.features ?? []) }
             if !includeLogits { answer.logits = nil }
             if !includeFeatures { answer.features = nil }
-            answers[miss.position] = Classified(classification: answer, cached: false)
+            answers[miss.position] = Classified(classification: answer, cached: false, custom: custom)
         }
         var classified = answers.map { $0! }
+        for answer in classified {
+            for custom in answer.custom { if let top = custom.top.first { metrics.recordCustom(head: custom.head, category: top.label) } }
+        }
         if let history, let source {
             let ids = await history.record(items.map { $0! }, source: source, user: Caller.current?.recordedName)
             for (position, id) in ids.enumerated() { classified[position].historyID = id }

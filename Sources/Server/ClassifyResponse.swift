@@ -31,9 +31,11 @@ struct ClassifyResponse: Encodable, Sendable {
         let historyID: Int64?
         /// Each `group` asked for, with its summed probability; absent when none was asked for.
         let groups: [GroupProbability]?
+        /// Each head's categories (`--head`); absent without heads.
+        let custom: [CustomAnswer]?
 
         enum CodingKeys: String, CodingKey {
-            case filename, top, weights, cached, timings, groups
+            case filename, top, weights, cached, timings, groups, custom
             case batchSize = "batch_size"
             case historyID = "history_id"
         }
@@ -50,7 +52,8 @@ struct ClassifyResponse: Encodable, Sendable {
                         weights: WeightsBody(item.classification.weights), cached: item.cached,
                         timings: item.classification.timings.rounded(),
                         batchSize: item.cached ? 0 : item.classification.batchSize, historyID: item.historyID,
-                        groups: groups.flatMap { $0.isEmpty ? nil : item.classification.logits.map($0.probabilities) })
+                        groups: groups.flatMap { $0.isEmpty ? nil : item.classification.logits.map($0.probabilities) },
+                        custom: item.custom.isEmpty ? nil : item.custom)
         }
         self.weights = WeightsBody(weights)
         warning = weights.trained ? nil : UntrainedWarning.text

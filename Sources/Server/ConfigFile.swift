@@ -1,6 +1,7 @@
 import Foundation
 import Monitoring
 import Recognition
+import ResNet
 import Yams
 
 /// `resnet18 serve --config FILE`: the cameras to watch (as Frigate users write them, `cameras: NAME: ...`) and
@@ -24,6 +25,8 @@ public struct ConfigFile: Sendable, Equatable {
     public var host: String?
     public var port: Int?
     public var publicURL: String?
+    /// `heads:` (as `serve --head`, repeatable): files made by `resnet18 train`, relative to the config file's folder.
+    public var heads: [String]?
     public var database: String?
     public var maxStreams: Int?
     public var streamMaxBackoffSeconds: Int?
@@ -36,7 +39,7 @@ public struct ConfigFile: Sendable, Equatable {
 
     static let topKeys: Set<String> = ["serve", "mqtt", "cameras"]
     static let mqttKeys: Set<String> = ["url", "prefix", "discovery", "ca"]
-    static let serveKeys: Set<String> = ["host", "port", "public_url", "db", "max_streams", "stream_max_backoff", "thumbnails", "log_level"]
+    static let serveKeys: Set<String> = ["host", "port", "public_url", "heads", "db", "max_streams", "stream_max_backoff", "thumbnails", "log_level"]
     static let cameraKeys: Set<String> = ["source", "fps", "enabled", "rules", "webhook"]
     static let ruleKeys: Set<String> = ["labels", "threshold", "window", "cooldown", "settle"]
     static let webhookKeys: Set<String> = ["url", "secret"]
@@ -70,6 +73,15 @@ public struct ConfigFile: Sendable, Equatable {
                 let url = try reader.string(node, "serve.public_url")
                 if let problem = ServerConfiguration.publicURLProblem(url) { throw reader.error(node, "serve.public_url \(problem)") }
                 return url
+            }
+            heads = try options["heads"].map { node throws(ConfigFileError) in
+                guard let items = node.sequence else { throw reader.error(node, "serve.heads must be a list of head files ([gate.json, ...])") }
+                var paths: [String] = []
+                for item in items {
+                    let text = try reader.string(item, "each of serve.heads")
+                    paths.append(text.hasPrefix("/") ? text : (URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(text).path))
+                }
+                return paths
             }
             database = try options["db"].map { node throws(ConfigFileError) in try reader.string(node, "serve.db") }
             maxStreams = try options["max_streams"].map { node throws(ConfigFileError) in try reader.int(node, "serve.max_streams", in: 0...1000) }
@@ -105,10 +117,21 @@ public struct ConfigFile: Sendable, Equatable {
     }
 
     /// Checks what only the engine and the machine can tell: each camera's labels, source, rules and webhook.
-    public func check(labels: Labels, maxPixels: Int = 40_000_000) throws(ConfigFileError) {
+    /// The heads of `serve.heads`, read and checked (against `backbone` when given).
+    public func loadHeads(backbone: WeightsIdentity? = nil) throws(ConfigFileError) -> [LinearHead] {
+        var loaded: [LinearHead] = []
+        for head in heads ?? [] {
+            do { loaded.append(try LinearHead.load(path: head, backbone: backbone)) } catch {
+                throw .invalid(path: path, line: nil, message: "serve.heads: \(error)")
+            }
+        }
+        return loaded
+    }
+
+    public func check(labels: Labels, heads: [LinearHead] = [], maxPixels: Int = 40_000_000) throws(ConfigFileError) {
         for camera in cameras {
             do {
-                _ = try camera.request.configuration(labels: labels, maxPixels: maxPixels, maxBackoff: .seconds(30))
+                _ = try camera.request.configuration(labels: labels, heads: heads, maxPixels: maxPixels, maxBackoff: .seconds(30))
             } catch {
                 throw .invalid(path: path, line: camera.line, message: "camera \(camera.name): \(error.description)")
             }

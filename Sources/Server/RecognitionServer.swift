@@ -100,6 +100,7 @@ public struct RecognitionServer: Sendable {
                                         metrics: metrics, retryAfterSeconds: configuration.retryAfterSeconds,
                                         decodeBudget: DecodeBudget(capacityPixels: recognizer.decodeOptions.maxPixels),
                                         maxRequestPixels: max(configuration.maxRequestPixels, recognizer.decodeOptions.maxPixels))
+        pipeline.heads = configuration.heads
         var services: [any Service] = [BatcherService(batcher: batcher)]
         var writer: HistoryWriter?
         if let history {
@@ -121,7 +122,7 @@ public struct RecognitionServer: Sendable {
                                        }, store: history.map { StreamStore(database: $0.database) },
                                        configured: configuration.cameras.map(\.request), configFile: configuration.configFile,
                                        mqtt: configuration.mqtt.map { MQTTBridge(settings: $0, log: { logger.info("\($0)") }) },
-                                       history: history,
+                                       history: history, heads: configuration.heads,
                                        log: { logger.info("\($0)") })
         services.append(StreamSupervisorService(supervisor: streams))
 

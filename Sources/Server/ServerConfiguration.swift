@@ -1,5 +1,6 @@
 import Foundation
 import Monitoring
+import Recognition
 import Storage
 
 /// How `resnet18 serve` listens, batches and limits: one struct fed by flags, printed once at start-up.
@@ -11,6 +12,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// How alert receivers reach this service (`--public-url`, e.g. https://resnet18.example.org behind a proxy): the
     /// base of the `snapshot_url` of alerts. nil: http://HOST:PORT as listening (the machine's name for 0.0.0.0).
     public var publicURL: String?
+    /// Heads (`--head`, `heads:` in the config file) whose categories answers carry and rules may name.
+    public var heads: [LinearHead] = []
     /// Images per engine call, at most.
     public var maxBatch = 8
     /// How long the first image of a batch waits for images still being decoded to join it, in milliseconds.

@@ -74,6 +74,12 @@ final class ServiceMetrics: Sendable {
             .record(duration: duration)
     }
 
+    /// Counts an image whose most probable category of a head (`--head`) is `category`.
+    func recordCustom(head: String, category: String) {
+        Metrics.Counter(label: "resnet18_custom_top_total", dimensions: [("head", head), ("category", category)], factory: factory)
+            .increment()
+    }
+
     /// Records one engine call.
     func recordBatch(_ report: Batcher.BatchReport) {
         batches.increment()
@@ -102,6 +108,7 @@ final class ServiceMetrics: Sendable {
     }
 
     static let help: [String: String] = [
+        "resnet18_custom_top_total": "Images answered whose most probable category of a head (--head) was this one, by head and category.",
         "resnet18_http_requests_total": "HTTP requests answered, by route, method and status.",
         "resnet18_http_request_duration_seconds": "Time from a request's head to its answer, by route.",
         "resnet18_queue_depth": "Images waiting for the engine when scraped.",

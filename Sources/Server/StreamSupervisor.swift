@@ -63,6 +63,8 @@ actor StreamSupervisor {
     let mqtt: MQTTBridge?
     /// Where restored streams find when their rules last alerted; nil without a history.
     let history: HistoryStore?
+    /// Heads whose categories rules may name (`HEAD/CATEGORY`).
+    let heads: [LinearHead]
     private let log: @Sendable (String) -> Void
     private var streams: [String: Entry] = [:]
     private var order: [String] = []
@@ -73,8 +75,10 @@ actor StreamSupervisor {
 
     init(recognizer: Recognizer, batcher: Batcher, maxStreams: Int, maxBackoff: Duration = .seconds(30),
          recorder: (any AlertRecorder)? = nil, store: StreamStore? = nil, configured: [StreamRequest] = [], configFile: String? = nil,
-         mqtt: MQTTBridge? = nil, history: HistoryStore? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
+         mqtt: MQTTBridge? = nil, history: HistoryStore? = nil, heads: [LinearHead] = [],
+         log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.history = history
+        self.heads = heads
         self.configured = configured
         self.configFile = configFile
         self.recognizer = recognizer
@@ -88,7 +92,7 @@ actor StreamSupervisor {
     }
 
     private func configuration(for request: StreamRequest) throws(APIError) -> StreamConfiguration {
-        try request.configuration(labels: recognizer.labels, maxPixels: recognizer.decodeOptions.maxPixels, maxBackoff: maxBackoff)
+        try request.configuration(labels: recognizer.labels, heads: heads, maxPixels: recognizer.decodeOptions.maxPixels, maxBackoff: maxBackoff)
     }
 
     private var running: Int { streams.values.filter { $0.status.isActive }.count }
@@ -366,8 +370,9 @@ actor StreamSupervisor {
             return
         }
         entry.status = StreamStatus(state: .starting)
+        let withFeatures = !configuration.heads.isEmpty
         let monitor = StreamMonitor(configuration: configuration, labels: recognizer.labels) { [recognizer, batcher] image in
-            try await batcher.classify([recognizer.prepare(image)], topK: 5, includeLogits: true)[0]
+            try await batcher.classify([recognizer.prepare(image)], topK: 5, includeLogits: true, includeFeatures: withFeatures)[0]
         }
         let name = entry.name
         entry.task = Task {

@@ -48,7 +48,7 @@ struct StreamRequest: Codable, Sendable, Equatable {
     }
 
     /// Checks everything a client can get wrong before any ffmpeg is started.
-    func configuration(labels: Labels, maxPixels: Int, maxBackoff: Duration) throws(APIError) -> StreamConfiguration {
+    func configuration(labels: Labels, heads: [LinearHead] = [], maxPixels: Int, maxBackoff: Duration) throws(APIError) -> StreamConfiguration {
         try Self.validate(name: name)
         do {
             var configuration = StreamConfiguration(source: try VideoSource(source, allowFiles: false))
@@ -62,10 +62,11 @@ struct StreamRequest: Codable, Sendable, Equatable {
                 guard rule.labels.count <= Self.maxLabelsPerRule else {
                     throw .badRule("at most \(Self.maxLabelsPerRule) labels per rule")
                 }
-                return try AlertRule(labels: rule.labels, in: labels, threshold: rule.threshold ?? 0.5, window: rule.window ?? "1/1",
+                return try AlertRule(labels: rule.labels, in: labels, heads: heads, threshold: rule.threshold ?? 0.5, window: rule.window ?? "1/1",
                                      cooldownSeconds: rule.cooldown ?? AlertRule.defaultCooldownSeconds,
                                      settleSeconds: rule.settle ?? AlertRule.defaultSettleSeconds)
             }
+            configuration.heads = heads
             if let webhook { try WebhookSender.validate(webhook) }
             if let webhookSecret {
                 guard webhook != nil else { throw MonitoringError.badRule("webhook_secret signs webhook posts: give a webhook too") }

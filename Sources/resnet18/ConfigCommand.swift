@@ -22,7 +22,7 @@ struct ConfigCommand: ParsableCommand {
             let config: ConfigFile
             do {
                 config = try ConfigFile.load(path: file)
-                try config.check(labels: Labels.imageNet)
+                try config.check(labels: Labels.imageNet, heads: try config.loadHeads())
             } catch {
                 throw CommandFailure(error.description)
             }

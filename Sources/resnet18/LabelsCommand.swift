@@ -57,6 +57,9 @@ struct LabelsCommand: ParsableCommand {
             print("\(group.name): class \(indices)\(group.wnid.map { ", \($0)" } ?? "")\(lemmas)")
         case .category:
             print("\(group.name): category \(group.wnid ?? "")\(lemmas), \(group.classes.count) classes")
+        case .custom:
+            print("\(group.name): a category of your own")
+            return
         }
         for index in group.classes {
             print("  \(String(index).leftPadding(to: 3))  \(labels[index].wnid ?? "-")  \(labels[index].name)")

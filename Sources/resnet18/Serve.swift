@@ -120,6 +120,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var engine: EngineOptionGroup
 
+    @OptionGroup var headOptions: HeadOptions
+
     var serverConfiguration: ServerConfiguration {
         get throws {
             var configuration = ServerConfiguration()
@@ -194,7 +196,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         ArgumentMasking.maskURLPasswords()
-        let configuration = try serverConfiguration
+        var configuration = try serverConfiguration
         // Before the database, the weights and the configuration lines: a port in use is said first and alone.
         if PortProbe.inUse(host: configuration.host, port: configuration.port) {
             throw CommandFailure(PortProbe.inUseMessage(port: configuration.port))
@@ -216,9 +218,16 @@ struct Serve: AsyncParsableCommand {
             throw CommandFailure(error.description)
         }
         let recognizer = try engine.loadRecognizer(leanWinogradByDefault: true)
+        // Heads: --head, else the config file's; each checked against the weights running.
+        do {
+            configuration.heads = headOptions.paths.isEmpty ? try configFile?.loadHeads(backbone: recognizer.weights) ?? []
+                : try headOptions.load(for: recognizer)
+        } catch let error as ConfigFileError {
+            throw CommandFailure(error.description)
+        }
         // The cameras' labels, sources and rules: a bad one refuses to start, naming its line.
         do {
-            try configFile?.check(labels: recognizer.labels, maxPixels: recognizer.decodeOptions.maxPixels)
+            try configFile?.check(labels: recognizer.labels, heads: configuration.heads, maxPixels: recognizer.decodeOptions.maxPixels)
         } catch let error as ValidationError {
             throw CommandFailure(error.message)
         } catch let error as ConfigFileError {
@@ -231,6 +240,7 @@ struct Serve: AsyncParsableCommand {
         let winograd = options.precision != .fp32 || !options.winograd ? "off" : options.leanWinograd ? "lean" : "on"
         say("engine: \(counted(recognizer.engine.threads, "thread")), \(options.precision.rawValue), Winograd \(winograd), max pixels \(recognizer.decodeOptions.maxPixels)")
         for line in configuration.summary { say(line) }
+        for head in configuration.heads { say("head \(head.name): \(head.categories.joined(separator: ", "))") }
         say(authentication)
         let server = RecognitionServer(recognizer: recognizer, configuration: configuration, logger: logger,
                                        history: database.map { HistoryStore(database: $0) }, credentialStore: credentials)

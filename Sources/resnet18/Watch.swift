@@ -86,6 +86,8 @@ struct Watch: AsyncParsableCommand {
 
     @OptionGroup var engine: EngineOptionGroup
 
+    @OptionGroup var headOptions: HeadOptions
+
     func validate() throws {
         do {
             var configuration = StreamConfiguration(source: try VideoSource(source))
@@ -128,13 +130,15 @@ struct Watch: AsyncParsableCommand {
     func run() async throws {
         ArgumentMasking.maskURLPasswords()
         let recognizer = try engine.loadRecognizer()
+        let heads = try headOptions.load(for: recognizer)
         var configuration = StreamConfiguration(source: try VideoSource(source))
+        configuration.heads = heads
         configuration.fps = fps
         configuration.maxPixels = recognizer.decodeOptions.maxPixels
         configuration.backoff = Backoff(initial: .seconds(1), maximum: .milliseconds(Int64(maxBackoffSeconds * 1000)))
         if !alerts.isEmpty {
             do {
-                configuration.rules = [try AlertRule(labels: alerts, in: recognizer.labels, threshold: threshold, window: window,
+                configuration.rules = [try AlertRule(labels: alerts, in: recognizer.labels, heads: heads, threshold: threshold, window: window,
                                                      cooldownSeconds: cooldown, settleSeconds: settle)]
             } catch {
                 throw ValidationError(error.description)
@@ -165,7 +169,7 @@ struct Watch: AsyncParsableCommand {
         let batcherTask = Task { await batcher.run() }
         let output = WatchOutput(json: json, rules: configuration.rules)
         let monitor = StreamMonitor(configuration: configuration, labels: recognizer.labels) { image in
-            try await batcher.classify([recognizer.prepare(image)], topK: 5, includeLogits: true)[0]
+            try await batcher.classify([recognizer.prepare(image)], topK: 5, includeLogits: true, includeFeatures: !heads.isEmpty)[0]
         }
         if !recognizer.weights.trained {
             printError("watch: UNTRAINED WEIGHTS: every label and alert below is meaningless (\"trained\": false in each alert)")

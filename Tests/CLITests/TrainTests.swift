@@ -72,6 +72,41 @@ import TestSupport
         #expect(hand.status != 0 && hand.stderr.contains("checksum does not match"), "\(hand.stderr)")
     }
 
+    @Test("a rule on a category of your own (HEAD/CATEGORY) alerts on a video where it appears; serve --head answers it beside the top-5 and counts it in /metrics")
+    func customCategoryAlertsAndServes() async throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let root = try examples(in: folder)
+        let head = folder.appendingPathComponent("scenes.json").path
+        let trained = try await Command.run(["train", root.path, "--output", head, "--augment", "flip", "--c", "10"] + weights)
+        #expect(trained.status == 0, "\(trained.stderr)")
+
+        // Three folders, three commands: train, then watch with a rule on the new category.
+        let video = try TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 2)], in: folder)
+        let watched = try await Command.run(["watch", video.path, "--json", "--head", head, "--alert", "scenes/space",
+                                             "--threshold", "0.8", "--window", "2/3", "--cooldown", "0", "--settle", "0"] + weights)
+        #expect(watched.status == 0, "\(watched.stderr)")
+        let alerts = try Command.jsonLines(watched.stdout)
+        #expect(alerts.count == 1, "\(watched.stdout)")
+        #expect(alerts.first?["label"] as? String == "scenes/space")
+        #expect((alerts.first?["probability"] as? Double ?? 0) >= 0.8)
+        let unknown = try await Command.run(["watch", video.path, "--head", head, "--alert", "scenes/van"] + weights)
+        #expect(unknown.status != 0 && unknown.stderr.contains("scenes/space"), "\(unknown.stderr)")
+
+        let server = try await ServeProcess.start(["--head", head])
+        defer { server.stop() }
+        #expect(server.printed.contains("head scenes: cat, space, things"), "\(server.printed)")
+        let answer = try ClientSocket(port: server.port).request("POST", "/v1/classify", headers: ["Content-Type": "image/jpeg"],
+                                                                 body: [UInt8](try Data(contentsOf: Fixtures.images.appendingPathComponent("rocket.jpg"))))
+        let result = try #require((try HostileRequestTests.json(answer)["results"] as? [[String: Any]])?.first)
+        let custom = try #require((result["custom"] as? [[String: Any]])?.first)
+        #expect(custom["head"] as? String == "scenes")
+        #expect(((custom["top"] as? [[String: Any]])?.first?["label"] as? String) == "space", "\(custom)")
+        let metrics = HostileRequestTests.body(try ClientSocket(port: server.port).request("GET", "/metrics"))
+        #expect(metrics.contains(#"resnet18_custom_top_total{category="space",head="scenes"} 1"#)
+                || metrics.contains(#"resnet18_custom_top_total{head="scenes",category="space"} 1"#), "\(metrics)")
+    }
+
     @Test("train refuses one category, an empty one and a name with control characters; skips and lists unreadable images; warns of an image in two categories; writes nothing when it refuses")
     func trainRefusals() async throws {
         let folder = try Fixtures.temporaryDirectory()

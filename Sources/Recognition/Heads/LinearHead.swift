@@ -5,7 +5,7 @@ import Foundation
 /// A classifier of the user's own categories on the network's 512 pooled features: multinomial logistic
 /// regression (one weight row and bias per category), trained by `HeadTrainer` and kept in a JSON file with the
 /// backbone it was made for, the preprocessing, the training report and a checksum.
-public struct LinearHead: Sendable {
+public struct LinearHead: Sendable, Equatable {
     public static let format = "resnet18-head"
     public static let version = 1
     public static let featureCount = 512
