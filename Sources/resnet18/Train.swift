@@ -87,6 +87,7 @@ struct Train: ParsableCommand {
         var files: [String] = []
         let progress = ProgressBar(total: examples.count, title: "embedding", stepLines: false)
         var batch: [(image: Int, category: Int, original: Bool, prepared: PreparedImage)] = []
+        let embeddingStarted = ContinuousClock.now
         func flush() throws {
             guard !batch.isEmpty else { return }
             let results = try recognizer.classify(batch.map(\.prepared), topK: 1, includeFeatures: true)
@@ -114,6 +115,7 @@ struct Train: ParsableCommand {
         }
         try flush()
         progress.finish()
+        let embeddingSeconds = (ContinuousClock.now - embeddingStarted).milliseconds / 1000
         let counts = categories.indices.map { category in Set(samples.filter { $0.category == category }.map(\.image)).count }
         if let empty = counts.firstIndex(where: { $0 < 2 }) {
             throw CommandFailure("category \(categories[empty]) has \(counts[empty]) readable image\(counts[empty] == 1 ? "" : "s"): each needs at least 2 (a few dozen train a useful head); nothing was written")
@@ -121,6 +123,7 @@ struct Train: ParsableCommand {
         let folds = min(self.folds, counts.min() ?? 2)
 
         // Cross-validation over the grid (or at the one C given), warm-started along it.
+        let trainingStarted = ContinuousClock.now
         let grid = fixedC.map { [$0] } ?? HeadTrainer.defaultGrid
         var starts = [[Double]?](repeating: nil, count: folds)
         var scores: [(c: Double, logLoss: Double, accuracy: Double, heldOut: [HeadTrainer.HeldOut])] = []
@@ -131,11 +134,17 @@ struct Train: ParsableCommand {
         }
         let best = scores.min { $0.logLoss < $1.logLoss }!
         let parameters = HeadTrainer.fit(samples, categories: categories.count, c: best.c)
+        let trainingSeconds = (ContinuousClock.now - trainingStarted).milliseconds / 1000
+        if !json {
+            printError(String(format: "embedded %d images (%d samples) in %.2f s; cross-validated %d values of C × %d folds and fitted in %.2f s",
+                              files.count, samples.count, embeddingSeconds, grid.count, folds, trainingSeconds))
+        }
 
         let report = TrainingReport(categories: categories, counts: counts, augmentations: augmentations.map(\.rawValue),
                                     samples: samples.count, folds: folds, c: best.c,
                                     grid: scores.map { .init(c: $0.c, logLoss: $0.logLoss, accuracy: $0.accuracy) },
-                                    heldOut: best.heldOut, files: files, skipped: unreadable, weights: recognizer.weights)
+                                    heldOut: best.heldOut, files: files, skipped: unreadable, weights: recognizer.weights,
+                                    embeddingSeconds: embeddingSeconds, trainingSeconds: trainingSeconds)
         let reportData = try JSONEncoder.sorted.encode(report)
         let headName = name ?? URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
         let head = LinearHead(name: headName, categories: categories, parameters: parameters, backbone: recognizer.weights,
@@ -289,14 +298,20 @@ struct TrainingReport: Codable {
     let skipped: [String]
     let weights: String
     let method: String
+    /// Seconds spent embedding the images (and variants), and cross-validating and fitting on the features.
+    let embeddingSeconds: Double
+    let trainingSeconds: Double
 
     enum CodingKeys: String, CodingKey {
         case categories, confusion, accuracy, c, folds, grid, augmentations, samples, skipped, weights, method
-        case heldOut = "held_out"
+        case heldOut = "held_out", embeddingSeconds = "embedding_seconds", trainingSeconds = "training_seconds"
     }
 
     init(categories names: [String], counts: [Int], augmentations: [String], samples: Int, folds: Int, c: Double,
-         grid: [GridPoint], heldOut: [HeadTrainer.HeldOut], files: [String], skipped: [String], weights: WeightsIdentity) {
+         grid: [GridPoint], heldOut: [HeadTrainer.HeldOut], files: [String], skipped: [String], weights: WeightsIdentity,
+         embeddingSeconds: Double, trainingSeconds: Double) {
+        self.embeddingSeconds = embeddingSeconds
+        self.trainingSeconds = trainingSeconds
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: names.count), count: names.count)
         for prediction in heldOut {
             let predicted = prediction.probabilities.indices.max { prediction.probabilities[$0] < prediction.probabilities[$1] } ?? 0

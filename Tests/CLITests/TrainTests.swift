@@ -38,6 +38,9 @@ import TestSupport
         let report = try #require(file["report"] as? [String: Any])
         #expect((report["confusion"] as? [[Int]])?.flatMap { $0 }.reduce(0, +) == 6)
         #expect(try !FileManager.default.contentsOfDirectory(atPath: folder.path).contains { $0.hasSuffix(".partial") })
+        // Trained again into the same file: replaced.
+        let again = try await Command.run(["train", root.path, "--output", head, "--augment", "none", "--c", "1"] + weights)
+        #expect(again.status == 0, "\(again.stderr)")
 
         // Each photo's own category comes first for the head trained on it.
         let classified = try await Command.run(["classify", Fixtures.images.appendingPathComponent("rocket.jpg").path, "--json", "--head", head] + weights)
