@@ -126,7 +126,7 @@ struct Serve: AsyncParsableCommand {
         get throws {
             var configuration = ServerConfiguration()
             let file = try configFile
-            configuration.host = host ?? file?.host ?? "127.0.0.1"
+            configuration.host = host ?? file?.host ?? ProcessInfo.processInfo.environment["RESNET18_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
             configuration.port = port ?? file?.port ?? 8080
             configuration.publicURL = publicURL ?? file?.publicURL
             configuration.cameras = file?.cameras ?? []
@@ -210,6 +210,7 @@ struct Serve: AsyncParsableCommand {
             database = try await Database.open(configuration.database, logger: logger)
         }
         let credentials = database.map { DatabaseCredentialStore(database: $0) }
+        if let credentials { try await FirstAdmin.createIfAsked(in: credentials, bcryptCost: configuration.bcryptCost, say: say) }
         // Before the weights are loaded: a refusal to start (no users on a public address) comes at once.
         let authentication: String
         do {

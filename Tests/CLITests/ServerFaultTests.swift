@@ -97,11 +97,11 @@ final class ServeProcess: @unchecked Sendable {
     private let output = Pipe()
 
     /// Starts the server and waits (off the shared thread pool) until it says where it listens.
-    static func start(_ arguments: [String]) async throws -> ServeProcess {
-        try await offThePool { try ServeProcess(arguments) }
+    static func start(_ arguments: [String], environment: [String: String] = [:]) async throws -> ServeProcess {
+        try await offThePool { try ServeProcess(arguments, environment: environment) }
     }
 
-    private init(_ arguments: [String]) throws {
+    private init(_ arguments: [String], environment: [String: String]) throws {
         process.executableURL = Command.binary
         // No history unless a test asks for it: these tests are about connections, and without --db the server
         // would write to the user's own history file ($XDG_DATA_HOME/resnet18/history.sqlite).
@@ -109,6 +109,7 @@ final class ServeProcess: @unchecked Sendable {
         process.arguments = ["serve", "--port", "0", "--weights", Fixtures.seededPth.path] + history + arguments
         var env = ProcessInfo.processInfo.environment
         env["RESNET18_WEIGHTS"] = nil
+        for (key, value) in environment { env[key] = value }
         process.environment = env
         process.standardOutput = output
         process.standardError = output

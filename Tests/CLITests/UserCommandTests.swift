@@ -126,4 +126,30 @@ import TestSupport
             #expect(serve.stderr.contains("--no-auth"))
         }
     }
+
+    @Test("serve adds the first admin from RESNET18_ADMIN_USER and a password file, only while the database has no user; a missing password refuses to start")
+    func firstAdminFromEnvironment() async throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("users.sqlite").path
+        let secret = folder.appendingPathComponent("admin-password").path
+        try "correct horse battery\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        let environment = ["RESNET18_ADMIN_USER": "ada", "RESNET18_ADMIN_PASSWORD_FILE": secret]
+        let first = try await ServeProcess.start(["--db", db, "--bcrypt-cost", "4"], environment: environment)
+        #expect(first.printed.contains("added admin ada from RESNET18_ADMIN_USER"), "\(first.printed)")
+        #expect(!first.printed.contains("correct horse"))
+        first.stop()
+        let list = try await Self.run(["user", "list", "--json", "--db", db])
+        #expect(list.stdout.contains("\"ada\"") && list.stdout.contains("admin"), "\(list.stdout)")
+
+        // A second start with another password changes nothing.
+        try "another password 1\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        let second = try await ServeProcess.start(["--db", db, "--bcrypt-cost", "4"], environment: environment)
+        #expect(!second.printed.contains("added admin"), "\(second.printed)")
+        second.stop()
+
+        let missing = try await Command.run(["serve", "--port", "0", "--db", folder.appendingPathComponent("other.sqlite").path],
+                                            environment: ["RESNET18_ADMIN_USER": "ada"])
+        #expect(missing.status != 0 && missing.stderr.contains("RESNET18_ADMIN_PASSWORD_FILE"), "\(missing.stderr)")
+    }
 }
