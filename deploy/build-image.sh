@@ -38,6 +38,7 @@ mmdebstrap --variant=minbase --include="$packages" --quiet \
 
 echo "==> podman import $tag"
 podman import \
+  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'ENV RESNET18_HOST=0.0.0.0' \
   --change 'ENV RESNET18_DB=/var/lib/resnet18/history.sqlite' \
   --change 'ENV XDG_CACHE_HOME=/var/lib/resnet18/cache' \
@@ -45,7 +46,7 @@ podman import \
   --change 'WORKDIR /var/lib/resnet18' \
   --change 'VOLUME /var/lib/resnet18' \
   --change 'EXPOSE 8080' \
-  --change 'ENTRYPOINT ["resnet18"]' \
+  --change 'ENTRYPOINT ["/usr/local/bin/resnet18"]' \
   --change 'CMD ["serve"]' \
   "$work/rootfs.tar" "$tag" >/dev/null
 podman image inspect "$tag" --format '{{.Id}} {{.Size}}' | awk '{printf "built %s: %.0f MB\n", $1, $2 / 1e6}'

@@ -62,5 +62,8 @@ echo "==> the KServe v2 routes through the Triton client (tritonclient[http], bi
 echo "==> resnet18 train against scikit-learn (the same features, the same regularised fit)"
 "$root/.venv-test/bin/python" -m pytest -q tests/head
 
+echo "==> the Kubernetes and KServe manifests (kubernetes-validate, strict)"
+"$root/.venv-test/bin/python" -m pytest -q tests/deploy
+
 echo "==> the page in a real browser (chromium, selenium)"
 "$root/.venv-test/bin/python" -m pytest -q tests/browser
