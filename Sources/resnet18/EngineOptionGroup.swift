@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Monitoring
 import Recognition
 import ResNet
 
@@ -116,5 +118,33 @@ struct HeadOptions: ParsableArguments {
             throw CommandFailure("--head: two heads are called \(duplicate): give each a name of its own (resnet18 train --name)")
         }
         return heads
+    }
+}
+
+/// `--mqtt` and its companions, as `serve` and `watch` take them.
+struct MQTTOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Publish alerts, state and availability of each camera to this MQTT broker (QoS 1; queued while it is away). Also RESNET18_MQTT.",
+        valueName: "mqtt[s]://[user:password@]host[:port]"))
+    var mqtt: String?
+
+    @Option(name: .customLong("mqtt-prefix"), help: "First level of the MQTT topics: PREFIX/CAMERA/alert, PREFIX/CAMERA/state (CAMERA: the stream's or --name's name).")
+    var mqttPrefix = "resnet18"
+
+    @Option(name: .customLong("mqtt-ca"), help: ArgumentHelp("PEM certificates to trust for an mqtts:// broker besides the system's (its own CA).", valueName: "file"))
+    var mqttCertificateAuthority: String?
+
+    @Flag(name: .customLong("mqtt-discovery"), help: "Also publish a Home Assistant discovery message per camera (its last alert as a sensor).")
+    var mqttDiscovery = false
+
+    /// `--mqtt`, else RESNET18_MQTT (which keeps a password off the command line), checked with the prefix; nil
+    /// when neither is given.
+    func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> MQTTSettings? {
+        guard let url = mqtt ?? environment["RESNET18_MQTT"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        do {
+            return try MQTTSettings(url: url, prefix: mqttPrefix, discovery: mqttDiscovery, certificateAuthorityFile: mqttCertificateAuthority)
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 }

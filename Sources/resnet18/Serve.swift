@@ -66,19 +66,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("stream-max-backoff"), help: "Longest wait, in seconds, between restarts of a stream whose source dropped. Default: 30.")
     var streamMaxBackoffSeconds: Int?
 
-    @Option(help: ArgumentHelp(
-        "Publish every stream's alerts, state and availability to this MQTT broker (QoS 1; queued while it is away). Also RESNET18_MQTT.",
-        valueName: "mqtt[s]://[user:password@]host[:port]"))
-    var mqtt: String?
-
-    @Option(name: .customLong("mqtt-prefix"), help: "First level of the MQTT topics: PREFIX/CAMERA/alert, PREFIX/CAMERA/state (CAMERA: the stream's name).")
-    var mqttPrefix = "resnet18"
-
-    @Option(name: .customLong("mqtt-ca"), help: ArgumentHelp("PEM certificates to trust for an mqtts:// broker besides the system's (its own CA).", valueName: "file"))
-    var mqttCertificateAuthority: String?
-
-    @Flag(name: .customLong("mqtt-discovery"), help: "Also publish a Home Assistant discovery message per stream (its last alert as a sensor).")
-    var mqttDiscovery = false
+    @OptionGroup var mqttOptions: MQTTOptions
 
     @Option(name: .customLong("db"), help: ArgumentHelp(
         "Recognition history: a SQLite file path, postgres://user:password@host:port/database, or none.",
@@ -160,16 +148,8 @@ struct Serve: AsyncParsableCommand {
             } else {
                 configuration.database = DatabaseLocation.defaultSQLite()
             }
-            if let url = mqtt ?? ProcessInfo.processInfo.environment["RESNET18_MQTT"].flatMap({ $0.isEmpty ? nil : $0 }) {
-                do {
-                    configuration.mqtt = try MQTTSettings(url: url, prefix: mqttPrefix, discovery: mqttDiscovery,
-                                                          certificateAuthorityFile: mqttCertificateAuthority)
-                } catch {
-                    throw ValidationError(error.description)
-                }
-            } else {
-                configuration.mqtt = file?.mqtt
-            }
+            // --mqtt (or RESNET18_MQTT) wins over the file's mqtt:.
+            configuration.mqtt = try mqttOptions.settings() ?? file?.mqtt
             configuration.historyMaxAgeDays = historyMaxAgeDays
             configuration.historyMaxRows = historyMaxRows
             configuration.historyWaitSeconds = historyWaitSeconds

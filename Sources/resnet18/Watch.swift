@@ -53,19 +53,7 @@ struct Watch: AsyncParsableCommand {
         webhookSecret ?? ProcessInfo.processInfo.environment["RESNET18_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    @Option(help: ArgumentHelp(
-        "Publish alerts, state and availability to this MQTT broker (QoS 1; queued while it is away). Also RESNET18_MQTT.",
-        valueName: "mqtt[s]://[user:password@]host[:port]"))
-    var mqtt: String?
-
-    @Option(name: .customLong("mqtt-prefix"), help: "First level of the MQTT topics: PREFIX/NAME/alert, PREFIX/NAME/state.")
-    var mqttPrefix = "resnet18"
-
-    @Option(name: .customLong("mqtt-ca"), help: ArgumentHelp("PEM certificates to trust for an mqtts:// broker besides the system's (its own CA).", valueName: "file"))
-    var mqttCertificateAuthority: String?
-
-    @Flag(name: .customLong("mqtt-discovery"), help: "Also publish a Home Assistant discovery message (the camera's last alert as a sensor).")
-    var mqttDiscovery = false
+    @OptionGroup var mqttOptions: MQTTOptions
 
     @Option(help: "The camera's name in MQTT topics: a-z, 0-9, _ and - (default: from the source's host and path).")
     var name: String?
@@ -118,13 +106,8 @@ struct Watch: AsyncParsableCommand {
         }
     }
 
-    /// `--mqtt`, else RESNET18_MQTT (which keeps a password off the command line), checked with the prefix.
     var mqttSettings: MQTTSettings? {
-        get throws {
-            let environment = ProcessInfo.processInfo.environment["RESNET18_MQTT"].flatMap { $0.isEmpty ? nil : $0 }
-            return try (mqtt ?? environment).map { try MQTTSettings(url: $0, prefix: mqttPrefix, discovery: mqttDiscovery,
-                                                         certificateAuthorityFile: mqttCertificateAuthority) }
-        }
+        get throws { try mqttOptions.settings() }
     }
 
     func run() async throws {
