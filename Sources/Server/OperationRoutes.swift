@@ -30,9 +30,16 @@ struct OperationRoutes: Sendable {
         let history: Bool
         /// Whether history rows keep a thumbnail.
         let thumbnails: Bool
+        /// The heads answers carry (`--head`), with their categories (rules name them HEAD/CATEGORY).
+        let heads: [HeadInfo]
+
+        struct HeadInfo: Encodable {
+            let name: String
+            let categories: [String]
+        }
 
         enum CodingKeys: String, CodingKey {
-            case model, version, weights, warning, labels, classes, threads, precision, history, thumbnails
+            case model, version, weights, warning, labels, classes, threads, precision, history, thumbnails, heads
             case maxBatch = "max_batch", maxUploadBytes = "max_upload_bytes", maxPixels = "max_pixels"
         }
     }
@@ -46,7 +53,8 @@ struct OperationRoutes: Sendable {
                 threads: recognizer.engine.threads, precision: recognizer.engine.options.precision.rawValue,
                 maxBatch: configuration.maxBatch, maxUploadBytes: configuration.maxUploadBytes,
                 maxPixels: recognizer.decodeOptions.maxPixels,
-                history: historyEnabled, thumbnails: historyEnabled && configuration.thumbnails))
+                history: historyEnabled, thumbnails: historyEnabled && configuration.thumbnails,
+                heads: configuration.heads.map { ModelInfo.HeadInfo(name: $0.name, categories: $0.categories) }))
         }
         router.get("/metrics") { _, _ in
             metrics.recordQueueDepth(await batcher.waiting)

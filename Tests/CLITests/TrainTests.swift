@@ -105,6 +105,8 @@ import TestSupport
         let custom = try #require((result["custom"] as? [[String: Any]])?.first)
         #expect(custom["head"] as? String == "scenes")
         #expect(((custom["top"] as? [[String: Any]])?.first?["label"] as? String) == "space", "\(custom)")
+        let model = try HostileRequestTests.json(try ClientSocket(port: server.port).request("GET", "/v1/model"))
+        #expect((model["heads"] as? [[String: Any]])?.first?["categories"] as? [String] == ["cat", "space", "things"], "\(model)")
         let metrics = HostileRequestTests.body(try ClientSocket(port: server.port).request("GET", "/metrics"))
         #expect(metrics.contains(#"resnet18_custom_top_total{category="space",head="scenes"} 1"#)
                 || metrics.contains(#"resnet18_custom_top_total{head="scenes",category="space"} 1"#), "\(metrics)")

@@ -102,6 +102,15 @@
       const model = await (await fetch("/v1/model")).json();
       $("untrained-banner").hidden = model.weights.trained;
       $("weights-notice").hidden = !model.weights.trained || model.weights.official;
+      // The categories of the heads the server runs, offered as HEAD/CATEGORY beside WordNet's.
+      for (const head of model.heads || []) {
+        for (const category of head.categories) {
+          const option = document.createElement("option");
+          option.value = head.name + "/" + category;
+          option.textContent = "your category (" + head.name + ")";
+          $("label-suggestions").appendChild(option);
+        }
+      }
     } catch (error) { /* the stream list reports the server being unreachable */ }
   }
 
