@@ -78,7 +78,7 @@ let package = Package(
         ]),
         // The HTTP service: routes, API types, KServe v2, metrics, the web page.
         .target(name: "Server", dependencies: [
-            "Recognition", "ResNet", "Storage", "Monitoring", "Imaging",
+            "Recognition", "ResNet", "Storage", "Monitoring", "Imaging", "CKernels",
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),

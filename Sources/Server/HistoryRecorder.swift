@@ -64,7 +64,8 @@ struct HistoryRecorder: Sendable {
             weights: RecordedWeights(name: result.weights.name, sha256Prefix: result.weights.sha256Prefix, trained: result.weights.trained),
             timings: RecordedTimings(decodeMilliseconds: timings.decode, preprocessMilliseconds: timings.preprocess,
                                      queueMilliseconds: timings.queue, inferenceMilliseconds: timings.inference,
-                                     totalMilliseconds: timings.total))
+                                     totalMilliseconds: timings.total),
+            embedding: result.features.map(EmbeddingCode.encode))
         return (record, makeThumbnail)
     }
 }

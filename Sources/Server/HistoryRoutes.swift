@@ -8,6 +8,8 @@ import Storage
 struct HistoryRoutes: Sendable {
     let store: HistoryStore?
     let writer: HistoryWriter?
+    /// The rows' embeddings in memory, for `/v1/history/{id}/similar`.
+    var similarity: SimilarityIndex? = nil
 
     func register(on router: RouteTable) {
         router.get("/v1/history") { request, _ in
@@ -46,6 +48,31 @@ struct HistoryRoutes: Sendable {
                 throw APIError.notFound("no history row \(id): it was never recorded or retention deleted it")
             }
             return try JSONBody.response(HistoryEntryBody(entry))
+        }
+        // The rows most like this one (cosine similarity of the images' features), best first.
+        router.get("/v1/history/{id}/similar") { request, context in
+            let store = try available()
+            let id = try HistoryQuery.id(context.parameters.get("id"))
+            let limitText = request.formParameters["limit"].map(String.init) ?? "20"
+            guard let limit = Int(limitText), (1...100).contains(limit) else {
+                throw APIError.badRequest("limit must be a whole number from 1 to 100, not \"\(limitText.prefix(40))\"")
+            }
+            guard try await Self.storage({ () async throws(StorageError) in try await store.entry(id: id) }) != nil else {
+                throw APIError.notFound("no history row \(id): it was never recorded or retention deleted it")
+            }
+            guard let code = try await Self.storage({ () async throws(StorageError) in try await store.embedding(id: id) }),
+                  let query = EmbeddingCode.values(code), let similarity else {
+                throw APIError.notFound("history row \(id) has no features kept (recorded before they were, or from a KServe tensor or a stream alert): nothing to compare")
+            }
+            try await Self.storage { () async throws(StorageError) in try await similarity.refresh() }
+            let nearest = await similarity.nearest(to: query, limit: limit, excluding: id)
+            var found: [SimilarBody.Match] = []
+            for match in nearest {
+                // A row retention deleted since the index read it is left out.
+                guard let entry = try await Self.storage({ () async throws(StorageError) in try await store.entry(id: match.id) }) else { continue }
+                found.append(SimilarBody.Match(similarity: match.similarity, entry: HistoryEntryBody(entry)))
+            }
+            return try JSONBody.response(SimilarBody(id: id, searched: await similarity.count, similar: found))
         }
         router.get("/v1/history/{id}/thumbnail") { _, context in
             let store = try available()
@@ -206,4 +233,18 @@ enum RFC3339 {
         let seconds = Double(hour * 3600 + minute * 60 + min(second, 59)) + (second == 60 ? 0.999 : fraction) - Double(offsetSeconds)
         return midnight.addingTimeInterval(seconds)
     }
+}
+
+/// The answer of `GET /v1/history/{id}/similar`.
+struct SimilarBody: Encodable {
+    struct Match: Encodable {
+        /// Cosine similarity of the two images' features, from -1 to 1 (1: the same features).
+        let similarity: Double
+        let entry: HistoryEntryBody
+    }
+
+    let id: Int64
+    /// Rows compared (every row with features kept).
+    let searched: Int
+    let similar: [Match]
 }

@@ -144,7 +144,7 @@ public struct RecognitionServer: Sendable {
         KServeRoutes(pipeline: pipeline, uploads: uploads).register(on: routes)
         OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher,
                         streams: streams, historyEnabled: history != nil).register(on: routes)
-        HistoryRoutes(store: history, writer: writer).register(on: routes)
+        HistoryRoutes(store: history, writer: writer, similarity: history.map { SimilarityIndex(store: $0) }).register(on: routes)
         StreamRoutes(supervisor: streams, uploads: uploads).register(on: routes)
         return Assembly(routes: routes, services: services, metrics: metrics, gate: gate, credentials: credentials, streams: streams)
     }

@@ -50,6 +50,26 @@ public final class HistoryStore: Sendable {
     }
 
     /// The JPEG thumbnail of a row; nil when the row is gone or was stored without one.
+    /// A row's embedding (`EmbeddingCode`), nil when the row has none; throws nothing for a missing row (nil).
+    public func embedding(id: Int64) async throws(StorageError) -> [UInt8]? {
+        let rows = try await database.read(SQLStatement("SELECT embedding FROM recognitions WHERE id = ?", [.integer(id)]))
+        return rows.first?.optionalBytes("embedding")
+    }
+
+    /// Rows with an embedding and an id above `id`, oldest first, at most `limit`: how the similarity index loads
+    /// and then follows the history.
+    public func embeddings(after id: Int64, limit: Int) async throws(StorageError) -> [(id: Int64, embedding: [UInt8])] {
+        let rows = try await database.read(SQLStatement(
+            "SELECT id, embedding FROM recognitions WHERE id > ? AND embedding IS NOT NULL ORDER BY id LIMIT ?",
+            [.integer(id), .integer(Int64(limit))]))
+        var found: [(id: Int64, embedding: [UInt8])] = []
+        for row in rows {
+            guard let rowID = row.optionalInt64("id"), let bytes = row.optionalBytes("embedding") else { continue }
+            found.append((rowID, bytes))
+        }
+        return found
+    }
+
     public func thumbnail(id: Int64) async throws(StorageError) -> [UInt8]? {
         let rows = try await database.read(SQLStatement("SELECT thumbnail_jpeg FROM recognitions WHERE id = ?", [.integer(id)]))
         return rows.first?.optionalBytes("thumbnail_jpeg")
@@ -144,14 +164,14 @@ public final class HistoryStore: Sendable {
         return SQLStatement("""
             INSERT INTO recognitions (time_ms, source, stream_id, user_name, image_sha256, top_index, top_label, \
             top_probability, top5_json, weights_name, weights_sha256, weights_trained, decode_ms, preprocess_ms, queue_ms, \
-            inference_ms, total_ms, alert, thumbnail_jpeg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            inference_ms, total_ms, alert, thumbnail_jpeg, embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """, [
             .integer(record.time.millisecondsSince1970), .text(record.source), .text(record.streamID), .text(record.user),
             .text(record.imageSHA256), .integer(top.index), .text(top.label), .real(top.probability), .text(top5JSON),
             .text(record.weights.name), .text(record.weights.sha256Prefix), .integer(record.weights.trained ? 1 : 0),
             .real(record.timings.decodeMilliseconds), .real(record.timings.preprocessMilliseconds),
             .real(record.timings.queueMilliseconds), .real(record.timings.inferenceMilliseconds),
-            .real(record.timings.totalMilliseconds), .text(record.alert), .blob(record.thumbnailJPEG),
+            .real(record.timings.totalMilliseconds), .text(record.alert), .blob(record.thumbnailJPEG), .blob(record.embedding),
         ])
     }
 

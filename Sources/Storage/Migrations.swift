@@ -45,5 +45,6 @@ public enum Migrations {
         },
         .credentials,
         .streams,
+        .embeddings,
     ]
 }

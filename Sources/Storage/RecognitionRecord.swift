@@ -23,10 +23,14 @@ public struct RecognitionRecord: Sendable, Equatable, Codable {
     public var timings: RecordedTimings
     /// The rule that fired, for stream alerts; nil for plain recognitions.
     public var alert: String?
+    /// The image's 512 features, int8 with a scale (`EmbeddingCode`), for "find frames like this one"; nil when not
+    /// kept (tensors sent to KServe, stream alerts, rows from before embeddings were kept).
+    public var embedding: [UInt8]?
 
     public init(time: Date = Date(), source: String, streamID: String? = nil, user: String? = nil,
                 imageSHA256: String, thumbnailJPEG: [UInt8]? = nil, top5: [RecordedClass],
-                weights: RecordedWeights, timings: RecordedTimings, alert: String? = nil) {
+                weights: RecordedWeights, timings: RecordedTimings, alert: String? = nil, embedding: [UInt8]? = nil) {
+        self.embedding = embedding
         self.time = time
         self.source = source
         self.streamID = streamID

@@ -15,4 +15,9 @@ extension Migration {
             """,
         ]
     }
+
+    /// Each history row's 512 features, int8 with a scale (516 bytes), for "find frames like this one".
+    public static let embeddings = Migration(id: "2026-12-05 embeddings") { d in
+        ["ALTER TABLE recognitions ADD COLUMN embedding \(d.blob)"]
+    }
 }

@@ -64,8 +64,10 @@ struct Train: ParsableCommand {
             throw ValidationError("--c must be a number above 0 and at most 1000000, not \(fixedC)")
         }
         _ = try augmentations
-        if let name, let problem = LinearHead.problem(withCategory: name) {
-            throw ValidationError("--name: " + problem.replacingOccurrences(of: "category", with: "the name"))
+        let headName = name ?? URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
+        if let problem = LinearHead.problem(withCategory: headName) {
+            throw ValidationError((name == nil ? "the head's name (from --output; give --name)" : "--name") + ": "
+                                  + problem.replacingOccurrences(of: "category", with: "the name"))
         }
     }
 
@@ -172,6 +174,9 @@ struct Train: ParsableCommand {
         let categories = entries.filter {
             var directory: ObjCBool = false
             return FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent($0), isDirectory: &directory) && directory.boolValue
+        }
+        guard categories.count <= 256 else {
+            throw CommandFailure("\(folder) has \(categories.count) sub-folders: a head takes at most 256 categories")
         }
         guard categories.count >= 2 else {
             throw CommandFailure("\(folder) has \(categories.count) sub-folder\(categories.count == 1 ? "" : "s"): a head needs at least 2 categories, one sub-folder of example images each")

@@ -73,6 +73,42 @@ extension ServerTests {
             }
         }
 
+        @Test("/v1/history/{id}/similar ranks the other rows by the cosine similarity of their features: the same photo as a JPEG comes first; unknown rows 404, bad limits 400",
+              arguments: TestDatabases.backends)
+        func similarRows(backend: TestDatabases.Backend) async throws {
+            try await withHistoryServer(backend) { client, _ in
+                var ids: [String: Int] = [:]
+                for (name, type) in [("chelsea.png", "image/png"), ("rocket.jpg", "image/jpeg"), ("coffee.png", "image/png"),
+                                     ("chelsea-q90.jpg", "image/jpeg")] {
+                    let response = try await client.execute(uri: "/v1/classify", method: .post, headers: [.contentType: type],
+                                                            body: ByteBuffer(bytes: try Photos.bytes(name)))
+                    ids[name] = try #require((try response.object["results"] as? [[String: Any]])?.first?["history_id"] as? Int)
+                }
+                let chelsea = try #require(ids["chelsea.png"])
+                let answer = try await client.execute(uri: "/v1/history/\(chelsea)/similar?limit=2", method: .get)
+                #expect(answer.status == .ok, "\(answer.text)")
+                let object = try answer.object
+                #expect(object["searched"] as? Int == 4)
+                let similar = try #require(object["similar"] as? [[String: Any]])
+                #expect(similar.count == 2)
+                let first = try #require(similar.first)
+                #expect((first["entry"] as? [String: Any])?["id"] as? Int == ids["chelsea-q90.jpg"], "\(similar)")
+                let scores = similar.compactMap { $0["similarity"] as? Double }
+                #expect(scores.count == 2 && scores[0] > 0.95 && scores[0] >= scores[1], "\(scores)")
+                #expect(!similar.contains { ($0["entry"] as? [String: Any])?["id"] as? Int == chelsea })
+
+                // A row recorded after the first search is found by the next one.
+                _ = try await client.execute(uri: "/v1/classify", method: .post, headers: [.contentType: "image/png"],
+                                             body: ByteBuffer(bytes: try Photos.bytes("astronaut.png")))
+                let again = try await client.execute(uri: "/v1/history/\(chelsea)/similar", method: .get)
+                #expect(try again.object["searched"] as? Int == 5)
+
+                #expect(try await client.execute(uri: "/v1/history/999999/similar", method: .get).status == .notFound)
+                #expect(try await client.execute(uri: "/v1/history/\(chelsea)/similar?limit=0", method: .get).status == .badRequest)
+                #expect(try await client.execute(uri: "/v1/history/\(chelsea)/similar?limit=many", method: .get).status == .badRequest)
+            }
+        }
+
         @Test("the page's uploads, /predict, KServe images and cache hits are recorded under their source")
         func everyRouteIsRecorded() async throws {
             try await withHistoryServer(.sqlite) { client, store in
