@@ -4,9 +4,9 @@ import Storage
 
 /// An image's 512 features as a history row keeps them: a float32 scale (little-endian), then 512 int8 values,
 /// each feature ≈ value × scale (scale = largest |feature| / 127). 516 bytes a row; cosine similarity needs no scale.
-enum EmbeddingCode {
-    static let width = 512
-    static let bytes = 4 + width
+public enum EmbeddingCode {
+    public static let width = 512
+    public static let bytes = 4 + width
 
     static func encode(_ features: [Float]) -> [UInt8] {
         let largest = features.map(abs).max() ?? 0
@@ -26,50 +26,31 @@ enum EmbeddingCode {
     }
 }
 
-/// "Find frames like this one": every history row's embedding in memory (512 bytes a row: 1 million rows are 512 MB),
-/// searched exactly (every row's cosine similarity, int8 dot products on libgomp's threads). Loaded from the
-/// database on first use and then followed (rows added since, by id); rows deleted by retention are dropped from
-/// answers when their entries are read.
-actor SimilarityIndex {
-    private let store: HistoryStore
-    private var ids: [Int64] = []
+/// Rows of int8 embeddings and their norms, searched exactly by cosine similarity (int8 dot products on libgomp's
+/// threads, then the best `limit` kept).
+public struct EmbeddingMatrix: Sendable {
+    public private(set) var ids: [Int64] = []
     private var codes: [Int8] = []
     private var norms: [Float] = []
-    private var lastID: Int64 = 0
     private let threads: Int
 
-    init(store: HistoryStore, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
-        self.store = store
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.threads = max(1, threads)
     }
 
-    var count: Int { ids.count }
+    public var count: Int { ids.count }
 
-    /// Reads the rows recorded since the last call.
-    func refresh() async throws(StorageError) {
-        while true {
-            let page = try await store.embeddings(after: lastID, limit: 10_000)
-            for row in page {
-                lastID = max(lastID, row.id)
-                guard let values = EmbeddingCode.values(row.embedding) else { continue }
-                append(id: row.id, values)
-            }
-            if page.count < 10_000 { return }
-        }
-    }
-
-    /// Adds a row (rows must come in increasing id order).
-    func append(id: Int64, _ values: [Int8]) {
+    /// Adds a row of `EmbeddingCode.width` values.
+    public mutating func append(id: Int64, _ values: [Int8]) {
         ids.append(id)
         codes += values
         norms.append(Self.norm(values))
-        lastID = max(lastID, id)
     }
 
-    /// The `limit` rows most like `query` by cosine similarity, best first, `excluding` one id.
-    func nearest(to query: [Int8], limit: Int, excluding excluded: Int64? = nil) -> [(id: Int64, similarity: Double)] {
+    /// The `limit` rows most like `query`, best first, `excluding` one id.
+    public func nearest(to query: [Int8], limit: Int, excluding excluded: Int64? = nil) -> [(id: Int64, similarity: Double)] {
         let rows = ids.count
-        guard rows > 0, query.count == EmbeddingCode.width else { return [] }
+        guard rows > 0, limit > 0, query.count == EmbeddingCode.width else { return [] }
         var dots = [Int32](repeating: 0, count: rows)
         codes.withUnsafeBufferPointer { matrix in
             query.withUnsafeBufferPointer { query in
@@ -99,7 +80,39 @@ actor SimilarityIndex {
         return best.map { (ids[$0.index], Double($0.similarity)) }
     }
 
-    private static func norm(_ values: [Int8]) -> Float {
+    static func norm(_ values: [Int8]) -> Float {
         Float(values.reduce(0) { $0 + Int($1) * Int($1) }).squareRoot()
+    }
+}
+
+/// "Find frames like this one": every history row's embedding in memory (512 bytes a row: 1 million rows are 512 MB),
+/// searched exactly. Loaded from the database on first use and then followed (rows added since, by id); rows
+/// deleted by retention are dropped from answers when their entries are read.
+actor SimilarityIndex {
+    private let store: HistoryStore
+    private var matrix = EmbeddingMatrix()
+    private var lastID: Int64 = 0
+
+    init(store: HistoryStore) {
+        self.store = store
+    }
+
+    var count: Int { matrix.count }
+
+    /// Reads the rows recorded since the last call.
+    func refresh() async throws(StorageError) {
+        while true {
+            let page = try await store.embeddings(after: lastID, limit: 10_000)
+            for row in page {
+                lastID = max(lastID, row.id)
+                guard let values = EmbeddingCode.values(row.embedding) else { continue }
+                matrix.append(id: row.id, values)
+            }
+            if page.count < 10_000 { return }
+        }
+    }
+
+    func nearest(to query: [Int8], limit: Int, excluding excluded: Int64? = nil) -> [(id: Int64, similarity: Double)] {
+        matrix.nearest(to: query, limit: limit, excluding: excluded)
     }
 }

@@ -20,7 +20,13 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var engine: ExecutionOptions
 
+    @Option(name: .customLong("similar-rows"), help: ArgumentHelp(
+        "Instead of the engine: time /v1/history/{id}/similar's exact search over this many random rows (memory: 512 bytes a row).",
+        valueName: "rows"))
+    var similarRows: Int?
+
     func run() throws {
+        if let similarRows { return try benchSimilar(rows: similarRows) }
         let batches = batch.split(separator: ",").compactMap { Int($0) }
         guard !batches.isEmpty, batches.allSatisfy({ $0 > 0 }) else { throw ValidationError("--batch takes positive numbers, as 1 or 1,8") }
         // The server's own bound on one engine call: far beyond it, a batch's tensors do not fit in memory.
@@ -124,3 +130,33 @@ extension Bench {
 }
 
 private func megabytes(_ bytes: Int) -> Double { (Double(bytes) / 1_048_576 * 10).rounded() / 10 }
+
+extension Bench {
+    /// The similarity search over `rows` random int8 rows: median and p90 of 21 queries (after 3 warm-ups).
+    func benchSimilar(rows: Int) throws {
+        guard (1...50_000_000).contains(rows) else { throw ValidationError("--similar-rows must be from 1 to 50000000, not \(rows)") }
+        var generator = SystemRandomNumberGenerator()
+        var matrix = EmbeddingMatrix(threads: engine.model.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let started = ContinuousClock.now
+        for row in 0..<rows {
+            matrix.append(id: Int64(row + 1), (0..<EmbeddingCode.width).map { _ in Int8.random(in: -127...127, using: &generator) })
+        }
+        printError("similar: \(rows) random rows of \(EmbeddingCode.width) int8 values made in \(String(format: "%.1f", (ContinuousClock.now - started).milliseconds / 1000)) s")
+        var times: [Double] = []
+        for query in 0..<24 {
+            let vector = (0..<EmbeddingCode.width).map { _ in Int8.random(in: -127...127, using: &generator) }
+            let start = ContinuousClock.now
+            let found = matrix.nearest(to: vector, limit: 20)
+            let milliseconds = (ContinuousClock.now - start).milliseconds
+            if query >= 3 { times.append(milliseconds) }
+            precondition(found.count == min(20, rows))
+        }
+        times.sort()
+        let median = times[times.count / 2], p90 = times[Int(Double(times.count - 1) * 0.9)]
+        if json {
+            print(#"{"similar_rows":\#(rows),"median_ms":\#(median),"p90_ms":\#(p90),"threads":\#(engine.model.threads ?? ProcessInfo.processInfo.activeProcessorCount)}"#)
+        } else {
+            print(String(format: "similar over %d rows: median %.1f ms, p90 %.1f ms (limit 20, exact cosine)", rows, median, p90))
+        }
+    }
+}

@@ -78,7 +78,7 @@ import TestSupport
     func serveWithConfig() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let video = try TestVideo.make([("astronaut.png", 30)], in: folder)
+        let video = try await TestVideo.make([("astronaut.png", 30)], in: folder)
         let camera = TestCamera(video: video)
         defer { camera.stop() }
         let path = try Self.write("""

@@ -36,7 +36,7 @@ import TestSupport
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         // A camera that serves only with its password: frames after the restart prove it came back from the database.
-        _ = try TestVideo.make([("astronaut.png", 2), ("chelsea.png", 2)], in: folder, name: "camera.mkv")
+        _ = try await TestVideo.make([("astronaut.png", 2), ("chelsea.png", 2)], in: folder, name: "camera.mkv")
         let camera = try StreamSecretTests.AuthenticatingServer(serving: folder)
         let receiver = try SigningWebhookReceiver(secret: "hook-secret-5150")
         defer { receiver.stop() }
@@ -123,7 +123,7 @@ import TestSupport
     func ruleCarriesOnAcrossRestart() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let camera = TestCamera(video: try TestVideo.make([("astronaut.png", 40)], in: folder), sessions: 10)
+        let camera = TestCamera(video: try await TestVideo.make([("astronaut.png", 40)], in: folder), sessions: 10)
         defer { camera.stop() }
         let database = folder.appendingPathComponent("streams.sqlite").path
         let astronaut = try Fixtures.referenceTop5(for: "astronaut.png"), chelsea = try Fixtures.referenceTop5(for: "chelsea.png")

@@ -23,7 +23,7 @@ import TestSupport
     func watchPublishes() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let video = try TestVideo.make(Self.twoAlerts, in: folder)
+        let video = try await TestVideo.make(Self.twoAlerts, in: folder)
         let broker = try await MosquittoBroker(users: [Self.user: Self.password])
         let subscriber = try MQTTSubscriber(broker, topics: ["resnet18/#", "homeassistant/#"])
         #expect(try await subscriber.waitUntilSubscribed(probe: "resnet18/probe"))
@@ -62,7 +62,7 @@ import TestSupport
     func refusedAndUnreachable() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let video = try TestVideo.make(Self.twoAlerts, in: folder)
+        let video = try await TestVideo.make(Self.twoAlerts, in: folder)
         let broker = try await MosquittoBroker(users: [Self.user: Self.password])
         let wrong = "Zq-8-wrong-pw"
         let refused = try await Command.run(["watch", video.path, "--json", "--mqtt", "mqtt://ada:\(wrong)@127.0.0.1:\(broker.port)"]
@@ -84,7 +84,7 @@ import TestSupport
     func tls() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let video = try TestVideo.make(Self.twoAlerts, in: folder)
+        let video = try await TestVideo.make(Self.twoAlerts, in: folder)
         let broker = try await MosquittoBroker(users: [Self.user: Self.password], tls: true)
         let certificate = try #require(broker.certificate)
         let subscriber = try MQTTSubscriber(broker, topics: ["resnet18/#"])
@@ -105,7 +105,7 @@ import TestSupport
     func lastWill() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let video = try TestVideo.make([("chelsea.png", 60)], in: folder)
+        let video = try await TestVideo.make([("chelsea.png", 60)], in: folder)
         let camera = TestCamera(video: video)
         defer { camera.stop() }
         let broker = try await MosquittoBroker(users: [Self.user: Self.password])
@@ -130,7 +130,7 @@ import TestSupport
     func brokerRestart() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let video = try TestVideo.make([("chelsea.png", 1), ("astronaut.png", 3), ("chelsea.png", 5), ("astronaut.png", 3),
+        let video = try await TestVideo.make([("chelsea.png", 1), ("astronaut.png", 3), ("chelsea.png", 5), ("astronaut.png", 3),
                                         ("chelsea.png", 5), ("astronaut.png", 3), ("chelsea.png", 10)], in: folder)
         let camera = TestCamera(video: video)
         defer { camera.stop() }
@@ -183,7 +183,7 @@ import TestSupport
     func servePublishes() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let video = try TestVideo.make(KilledStreamVideo.segments, in: folder)
+        let video = try await TestVideo.make(KilledStreamVideo.segments, in: folder)
         let camera = TestCamera(video: video)
         defer { camera.stop() }
         let broker = try await MosquittoBroker(users: [Self.user: Self.password])

@@ -194,7 +194,8 @@ final class MQTTSubscriber: @unchecked Sendable {
             if condition(self) { return true }
             try? await Task.sleep(for: .milliseconds(50))
         }
-        return false
+        // Once more: on a loaded machine this task may first run again after the deadline, the condition long true.
+        return condition(self)
     }
 
     /// Publishes on `topic` with `mosquitto_pub` until this subscriber has it: it is then subscribed.

@@ -52,7 +52,7 @@ import TestSupport
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("resnet18-secret-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        _ = try TestVideo.make([("chelsea.png", 20)], in: folder, name: "camera.mkv")
+        _ = try await TestVideo.make([("chelsea.png", 20)], in: folder, name: "camera.mkv")
         let camera = try AuthenticatingServer(serving: folder)
         let server = try await ServeProcess.start([])
         defer { server.stop() }
@@ -94,7 +94,7 @@ import TestSupport
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("resnet18-secret-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        _ = try TestVideo.make([("chelsea.png", 2)], in: folder, name: "camera.mkv")
+        _ = try await TestVideo.make([("chelsea.png", 2)], in: folder, name: "camera.mkv")
         let camera = try AuthenticatingServer(serving: folder)
         let server = try await ServeProcess.start([])
         defer { server.stop() }

@@ -85,7 +85,7 @@ import TestSupport
         #expect(trained.status == 0, "\(trained.stderr)")
 
         // Three folders, three commands: train, then watch with a rule on the new category.
-        let video = try TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 2)], in: folder)
+        let video = try await TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 2)], in: folder)
         let watched = try await Command.run(["watch", video.path, "--json", "--head", head, "--alert", "scenes/space",
                                              "--threshold", "0.8", "--window", "2/3", "--cooldown", "0", "--settle", "0"] + weights)
         #expect(watched.status == 0, "\(watched.stderr)")

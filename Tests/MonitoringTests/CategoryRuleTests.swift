@@ -81,7 +81,7 @@ import TestSupport
     func dogAlertFromRealFrames() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let video = try TestVideo.make([("chelsea.png", 2)], in: folder)
+        let video = try await TestVideo.make([("chelsea.png", 2)], in: folder)
         // With the seeded weights, chelsea's probabilities are spread thin: the breeds sum to about 0.12, each
         // stays under 0.004. A threshold halfway lies far from both.
         let probabilities = softmaxProbabilities(try Fixtures.referenceLogits(for: "chelsea.png"))

@@ -71,7 +71,7 @@ actor EventLog {
     func fileFramesAndAlerts() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let video = try TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 3), ("astronaut.png", 3)], in: folder)
+        let video = try await TestVideo.make([("chelsea.png", 2), ("astronaut.png", 3), ("chelsea.png", 3), ("astronaut.png", 3)], in: folder)
         let (label, index, threshold) = try StreamFixture.rule()
         var configuration = StreamConfiguration(source: try VideoSource(video.path))
         configuration.fps = 2
@@ -109,7 +109,7 @@ actor EventLog {
     func alertTimeIsWhenTheFrameWasRead() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let video = try TestVideo.make([("chelsea.png", 1), ("astronaut.png", 4)], in: folder)
+        let video = try await TestVideo.make([("chelsea.png", 1), ("astronaut.png", 4)], in: folder)
         let camera = TestCamera(video: video)
         defer { camera.stop() }
         let (label, _, threshold) = try StreamFixture.rule()
@@ -143,7 +143,7 @@ actor EventLog {
     func killedFFmpegRestarts() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let video = try TestVideo.make(KilledStreamVideo.segments, in: folder)
+        let video = try await TestVideo.make(KilledStreamVideo.segments, in: folder)
         let camera = TestCamera(video: video, sessions: 2)
         defer { camera.stop() }
         let (label, index, threshold) = try StreamFixture.rule()

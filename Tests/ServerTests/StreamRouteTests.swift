@@ -104,7 +104,7 @@ extension ServerTests {
         func misbehavingNeighbours() async throws {
             let folder = try Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: folder) }
-            let camera = TestCamera(video: try TestVideo.make([("astronaut.png", 20)], in: folder))
+            let camera = TestCamera(video: try await TestVideo.make([("astronaut.png", 20)], in: folder))
             defer { camera.stop() }
             let junk = try MisbehavingServer(.garbage)
             defer { junk.stop() }
@@ -141,7 +141,7 @@ extension ServerTests {
         func cameraStream() async throws {
             let folder = try Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: folder) }
-            let video = try TestVideo.make(KilledStreamVideo.segments, in: folder)
+            let video = try await TestVideo.make(KilledStreamVideo.segments, in: folder)
             let camera = TestCamera(video: video, sessions: 2)
             defer { camera.stop() }
             let receiver = try WebhookReceiver(failures: 1)
@@ -258,10 +258,10 @@ extension ServerTests {
             let folder = try Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: folder) }
             // Each session of a camera plays its video once, then the camera drops and comes back: the stream restarts.
-            let loop = TestCamera(video: try TestVideo.make([("astronaut.png", 3), ("chelsea.png", 4)], in: folder, name: "loop.mkv"),
+            let loop = TestCamera(video: try await TestVideo.make([("astronaut.png", 3), ("chelsea.png", 4)], in: folder, name: "loop.mkv"),
                                   sessions: 40)
             defer { loop.stop() }
-            let still = TestCamera(video: try TestVideo.make([("astronaut.png", 4)], in: folder, name: "still.mkv"), sessions: 40)
+            let still = TestCamera(video: try await TestVideo.make([("astronaut.png", 4)], in: folder, name: "still.mkv"), sessions: 40)
             defer { still.stop() }
             var rule = try Self.rule()
             rule["window"] = "2/3"

@@ -30,7 +30,7 @@ public enum TestVideo {
     }
 
     /// A lossless Matroska video at 10 frames per second: each photo's frame for its seconds, in order.
-    public static func make(_ segments: [(photo: String, seconds: Double)], in folder: URL, name: String = "video.mkv") throws -> URL {
+    public static func make(_ segments: [(photo: String, seconds: Double)], in folder: URL, name: String = "video.mkv") async throws -> URL {
         var list = ""
         for (position, segment) in segments.enumerated() {
             let still = folder.appendingPathComponent("still-\(position).ppm")
@@ -43,7 +43,7 @@ public enum TestVideo {
         try list.write(to: listFile, atomically: true, encoding: .utf8)
         let output = folder.appendingPathComponent(name)
         let total = segments.map(\.seconds).reduce(0, +)
-        try FFmpeg.run(["-f", "concat", "-safe", "0", "-i", listFile.path, "-vf", "fps=10", "-t", String(total),
+        try await FFmpeg.run(["-f", "concat", "-safe", "0", "-i", listFile.path, "-vf", "fps=10", "-t", String(total),
                         "-c:v", "ffv1", "-pix_fmt", "gbrp", output.path])
         return output
     }
@@ -52,7 +52,12 @@ public enum TestVideo {
 /// ffmpeg as the tests run it.
 public enum FFmpeg {
     /// Runs ffmpeg to completion; throws with its stderr when it fails.
-    public static func run(_ arguments: [String]) throws {
+    /// Runs ffmpeg to completion off the shared thread pool; throws with its stderr when it fails.
+    public static func run(_ arguments: [String]) async throws {
+        try await offThePool { try runBlocking(arguments) }
+    }
+
+    private static func runBlocking(_ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"] + arguments
