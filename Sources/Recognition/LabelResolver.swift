@@ -38,7 +38,10 @@ public struct LabelResolver: Sendable {
     /// The probability vector rules read: the classes' softmax, then each head's categories in order.
     public static func extendedProbabilities(_ classes: [Double], features: [Float]?, heads: [LinearHead]) -> [Double] {
         guard !heads.isEmpty, let features, features.count == LinearHead.featureCount else { return classes }
-        return classes + heads.flatMap { $0.probabilities(features: features) }
+        return classes + heads.flatMap { head in
+            let probabilities = head.probabilities(features: features)
+            return probabilities.isEmpty ? [Double](repeating: 0, count: head.categories.count) : probabilities
+        }
     }
 
     /// `HEAD/CATEGORY` as a group whose one index is past the classes'.

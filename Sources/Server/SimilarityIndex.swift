@@ -40,6 +40,13 @@ public struct EmbeddingMatrix: Sendable {
 
     public var count: Int { ids.count }
 
+    /// Room for `rows` rows, so that loading a large history reallocates nothing.
+    public mutating func reserve(rows: Int) {
+        ids.reserveCapacity(rows)
+        codes.reserveCapacity(rows * EmbeddingCode.width)
+        norms.reserveCapacity(rows)
+    }
+
     /// Adds a row of `EmbeddingCode.width` values.
     public mutating func append(id: Int64, _ values: [Int8]) {
         ids.append(id)

@@ -34,8 +34,9 @@ public struct LinearHead: Sendable, Equatable {
         self.reportJSON = reportJSON
     }
 
-    /// Each category's probability for one image's features.
+    /// Each category's probability for one image's features; empty when `features` are not 512 numbers.
     public func probabilities(features: [Float]) -> [Double] {
+        guard features.count == Self.featureCount else { return [] }
         let row = features.map(Double.init)
         let stride = Self.featureCount + 1
         var logits = [Double](repeating: 0, count: categories.count)
