@@ -37,17 +37,7 @@ struct Classify: ParsableCommand {
     }
 
     func run() throws {
-        // A missing path is one failure line, as an unreadable file is; a folder without images is one too.
-        var files: [String] = []
-        var emptyFolders = 0
-        for path in paths {
-            let found = ImageFiles.expand([path])
-            if found.isEmpty {
-                emptyFolders += 1
-                printError("\(path): no images found (\(ImageFiles.readDescription))")
-            }
-            files += found
-        }
+        let (files, emptyFolders) = ImageFiles.collect(paths)
         guard !files.isEmpty else { throw ExitCode(1) }
         // Winograd's weight transforms and first runs cost about 0.6 s and save about 4.5 ms an image:
         // worth it from about 130 images on. Below that, direct convolutions give the first result sooner.
@@ -126,6 +116,22 @@ enum ImageFiles {
             }
         }
         return files
+    }
+
+    /// The files of `paths` (as `expand`), saying on stderr which paths held no image: a missing path is one failure
+    /// line, as an unreadable file is; a folder without images is one too. Also how many paths held none.
+    static func collect(_ paths: [String]) -> (files: [String], emptyPaths: Int) {
+        var files: [String] = []
+        var empty = 0
+        for path in paths {
+            let found = expand([path])
+            if found.isEmpty {
+                empty += 1
+                printError("\(path): no images found (\(readDescription))")
+            }
+            files += found
+        }
+        return (files, empty)
     }
 
     static func read(_ path: String) throws -> [UInt8] {

@@ -33,16 +33,7 @@ struct Embed: ParsableCommand {
     }
 
     func run() throws {
-        var files: [String] = []
-        var emptyFolders = 0
-        for path in paths {
-            let found = ImageFiles.expand([path])
-            if found.isEmpty {
-                emptyFolders += 1
-                printError("\(path): no images found (\(ImageFiles.readDescription))")
-            }
-            files += found
-        }
+        let (files, emptyFolders) = ImageFiles.collect(paths)
         guard !files.isEmpty else { throw ExitCode(1) }
         let recognizer = try engine.loadRecognizer(winograd: files.count >= Classify.winogradFromImages)
         let progress = files.count > 3 ? ProgressBar(total: files.count, title: "embedding", stepLines: false) : nil
