@@ -73,14 +73,7 @@ final class MosquittoBroker: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = output
         try withSignalsUnblocked { try process.run() }
-        let log = self.log
-        Thread.detachNewThread {
-            while true {
-                let data = output.fileHandleForReading.availableData
-                if data.isEmpty { return }
-                log.append(String(decoding: data, as: UTF8.self))
-            }
-        }
+        log.follow(output)
         lock.withLock { self.process = process }
         for _ in 0..<600 {
             if (try? ClientSocket(port: port)) != nil { return }

@@ -48,14 +48,7 @@ final class RTSPCamera: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let log = self.log
-        Thread.detachNewThread {
-            while true {
-                let data = output.fileHandleForReading.availableData
-                if data.isEmpty { return }
-                log.append(String(decoding: data, as: UTF8.self))
-            }
-        }
+        log.follow(output)
         lock.withLock { self.process = process }
         // A port the last run's connections still hold can refuse the new listener for a moment: the script then
         // exits, and is started again.

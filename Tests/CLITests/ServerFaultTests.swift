@@ -168,6 +168,17 @@ final class ServeProcess: @unchecked Sendable {
 
 /// Text appended from one thread and read from another.
 final class OutputLog: @unchecked Sendable {
+    /// Appends everything written to `pipe` until it closes, from a thread of its own.
+    func follow(_ pipe: Pipe) {
+        Thread.detachNewThread { [self] in
+            while true {
+                let data = pipe.fileHandleForReading.availableData
+                if data.isEmpty { return }
+                append(String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+
     private let lock = NSLock()
     private var collected = ""
 
