@@ -46,6 +46,8 @@ enum APIError: Error, CustomStringConvertible {
     case conflict(String)
     /// The history database cannot be read right now (503): the message says why and what to do.
     case historyUnavailable(String)
+    /// Well-formed, but what it asks cannot be done with what there is: training a head from too few examples (422).
+    case unprocessable(String)
 
     var status: HTTPResponse.Status {
         switch self {
@@ -68,6 +70,7 @@ enum APIError: Error, CustomStringConvertible {
         case .forbidden, .csrfRejected: .forbidden
         case .tooManyLogins: .tooManyRequests
         case .conflict: .conflict
+        case .unprocessable: .unprocessableContent
         }
     }
 
@@ -100,6 +103,7 @@ enum APIError: Error, CustomStringConvertible {
         case .tooManyLogins: "too_many_failed_logins"
         case .conflict: "conflict"
         case .historyUnavailable: "history_unavailable"
+        case .unprocessable: "unprocessable"
         }
     }
 
@@ -109,7 +113,7 @@ enum APIError: Error, CustomStringConvertible {
              let .unsupportedContentType(message), let .busy(message, _), let .shuttingDown(message),
              let .notFound(message), let .tooManyStreams(message), let .noFrameYet(message), let .internalError(message),
              let .unauthenticated(message), let .forbidden(message), let .csrfRejected(message), let .tooManyLogins(message, _),
-             let .conflict(message), let .historyUnavailable(message):
+             let .conflict(message), let .historyUnavailable(message), let .unprocessable(message):
             message
         case let .methodNotAllowed(allowed):
             "this route takes \(allowed.joined(separator: ", ")) only: see /openapi.yaml"

@@ -21,8 +21,9 @@ enum AccessPolicy {
     /// login page can be styled.
     static let publicPrefixes = ["/assets/"]
 
-    /// Path prefixes only admins may use: API tokens and the admin page (users are managed with `resnet18 user`).
-    static let adminPrefixes = ["/v1/tokens", "/admin"]
+    /// Path prefixes only admins may use: API tokens, the admin page (users are managed with `resnet18 user`), and
+    /// teaching heads (their examples are history frames and uploads; switching one on changes every answer).
+    static let adminPrefixes = ["/v1/tokens", "/admin", "/v1/heads", "/heads"]
     /// Path prefixes viewers may read but only admins may change (POST, DELETE): the streams. A viewer watches the
     /// cameras and their alerts; adding or stopping one is an admin's.
     static let adminWritePrefixes = ["/v1/streams"]

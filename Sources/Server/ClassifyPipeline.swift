@@ -42,8 +42,8 @@ struct ClassifyPipeline: Sendable {
     let maxRequestPixels: Int
     /// Records each answer in the history; nil when history is off.
     var history: HistoryRecorder? = nil
-    /// Heads whose categories each answer carries (`--head`).
-    var heads: [LinearHead] = []
+    /// Heads whose categories each answer carries (`--head`, and those switched on from the heads page).
+    var heads = HeadRegistry(files: [])
 
     /// Classifies uploads in order; the first one that cannot be read fails the request, naming it.
     /// With a `source` (`"POST /v1/classify"`, `"page"`, …) and history on, each answer is recorded.
@@ -56,6 +56,7 @@ struct ClassifyPipeline: Sendable {
         var answers = [Classified?](repeating: nil, count: uploads.count)
         var items = [HistoryRecorder.Item?](repeating: nil, count: uploads.count)
         let recording = history != nil && source != nil
+        let heads = self.heads.current
         var misses: [(position: Int, key: ResultCache.Key)] = []
         for (position, upload) in uploads.enumerated() {
             let started = ContinuousClock.now

@@ -21,6 +21,9 @@ enum EmbeddedFile {
         "history.js": PackageResources.history_js,
         "streams.js": PackageResources.streams_js,
         "admin.js": PackageResources.admin_js,
+        "heads.html": PackageResources.heads_html,
+        "heads.css": PackageResources.heads_css,
+        "heads.js": PackageResources.heads_js,
     ]
 
     /// The file's bytes. A name not embedded is a programming error (the tests serve every page).

@@ -9,6 +9,7 @@ struct OperationRoutes: Sendable {
     let metrics: ServiceMetrics
     let batcher: Batcher
     let streams: StreamSupervisor
+    let heads: HeadRegistry
     /// Whether the server records recognitions.
     let historyEnabled: Bool
 
@@ -54,7 +55,7 @@ struct OperationRoutes: Sendable {
                 maxBatch: configuration.maxBatch, maxUploadBytes: configuration.maxUploadBytes,
                 maxPixels: recognizer.decodeOptions.maxPixels,
                 history: historyEnabled, thumbnails: historyEnabled && configuration.thumbnails,
-                heads: configuration.heads.map { ModelInfo.HeadInfo(name: $0.name, categories: $0.categories) }))
+                heads: heads.current.map { ModelInfo.HeadInfo(name: $0.name, categories: $0.categories) }))
         }
         router.get("/metrics") { _, _ in
             metrics.recordQueueDepth(await batcher.waiting)

@@ -1,7 +1,7 @@
 import Hummingbird
 import NIOCore
 
-/// The pages (`/`, `/history`, `/streams`, `/admin`) and their scripts and stylesheets (`/assets/NAME`), as the
+/// The pages (`/`, `/history`, `/streams`, `/admin`, `/heads`) and their scripts and stylesheets (`/assets/NAME`), as the
 /// files in `Resources/` are: plain HTML, CSS and JS from the binary (no CDN, no build step: they work offline).
 /// Server-provided strings reach the pages through `textContent` only. (`/login` is `LoginRoutes`'s: each answer
 /// carries a fresh form token.)
@@ -14,9 +14,10 @@ struct PageRoutes: Sendable {
         ("/history", "history.html", [:]),
         ("/streams", "streams.html", [:]),
         ("/admin", "admin.html", [.cacheControl: "no-store"]),
+        ("/heads", "heads.html", [.cacheControl: "no-store"]),
     ]
     /// Served at `/assets/NAME`.
-    static let assets = ["style.css", "history.css", "streams.css", "session.js", "page.js", "history.js", "streams.js", "admin.js"]
+    static let assets = ["style.css", "history.css", "streams.css", "session.js", "page.js", "history.js", "streams.js", "admin.js", "heads.css", "heads.js"]
 
     func register(on router: RouteTable) {
         for page in Self.pages {

@@ -47,6 +47,7 @@ public struct RecognitionServer: Sendable {
         parts.routes.register(on: router)
         let logger = self.logger
         let streams = parts.streams
+        let workshop = parts.workshop
 
         let requestTimeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeoutSeconds * 1_000_000_000))
         var application = Application(
@@ -66,6 +67,8 @@ public struct RecognitionServer: Sendable {
         application.beforeServerStarts {
             // Refuses to start on a non-loopback address without users (unless --no-auth) before anything else.
             try await gate.start()
+            // The heads switched on from the page answer from the first request.
+            await workshop?.restore()
             // Plans up front (the first requests should not pay for building them), then the engine drops the
             // source weights only plan building reads. Plans for batch 1, 2, 4, ... and --max-batch: other sizes
             // run as a few calls of those (3 as 2 + 1). Under load batches are full; a plan for every size
@@ -86,6 +89,7 @@ public struct RecognitionServer: Sendable {
         let gate: AuthenticationGate
         let credentials: CredentialService?
         let streams: StreamSupervisor
+        let workshop: HeadWorkshop?
     }
 
     /// The batcher, cache, history writer and stream supervisor, and the routes over them.
@@ -100,7 +104,8 @@ public struct RecognitionServer: Sendable {
                                         metrics: metrics, retryAfterSeconds: configuration.retryAfterSeconds,
                                         decodeBudget: DecodeBudget(capacityPixels: recognizer.decodeOptions.maxPixels),
                                         maxRequestPixels: max(configuration.maxRequestPixels, recognizer.decodeOptions.maxPixels))
-        pipeline.heads = configuration.heads
+        let heads = HeadRegistry(files: configuration.heads)
+        pipeline.heads = heads
         var services: [any Service] = [BatcherService(batcher: batcher)]
         var writer: HistoryWriter?
         if let history {
@@ -124,7 +129,11 @@ public struct RecognitionServer: Sendable {
                                        mqtt: configuration.mqtt.map { MQTTBridge(settings: $0, log: { logger.info("\($0)") }) },
                                        history: history, heads: configuration.heads,
                                        log: { logger.info("\($0)") })
-        services.append(StreamSupervisorService(supervisor: streams))
+        let workshop = history.map {
+            HeadWorkshop(store: HeadStore(database: $0.database), registry: heads, streams: streams, weights: recognizer.weights,
+                         log: { logger.info("\($0)") })
+        }
+        services.append(StreamSupervisorService(supervisor: streams, beforeRestore: { await workshop?.restore() }))
 
         let gate = AuthenticationGate(store: credentialStore, host: configuration.host, noAuth: configuration.noAuth,
                                       database: configuration.database)
@@ -143,10 +152,12 @@ public struct RecognitionServer: Sendable {
         ClassifyRoutes(pipeline: pipeline, uploads: uploads, defaultTopK: configuration.defaultTopK).register(on: routes)
         KServeRoutes(pipeline: pipeline, uploads: uploads).register(on: routes)
         OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher,
-                        streams: streams, historyEnabled: history != nil).register(on: routes)
+                        streams: streams, heads: heads, historyEnabled: history != nil).register(on: routes)
         HistoryRoutes(store: history, writer: writer, similarity: history.map { SimilarityIndex(store: $0) }).register(on: routes)
         StreamRoutes(supervisor: streams, uploads: uploads).register(on: routes)
-        return Assembly(routes: routes, services: services, metrics: metrics, gate: gate, credentials: credentials, streams: streams)
+        HeadRoutes(workshop: workshop, pipeline: pipeline, uploads: uploads, history: history, registry: heads).register(on: routes)
+        return Assembly(routes: routes, services: services, metrics: metrics, gate: gate, credentials: credentials, streams: streams,
+                        workshop: workshop)
     }
 
     /// Serves until SIGINT or SIGTERM, then stops accepting connections and lets in-flight requests finish.

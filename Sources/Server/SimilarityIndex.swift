@@ -19,6 +19,13 @@ public enum EmbeddingCode {
         return code
     }
 
+    /// The features a code stands for (each value × the scale); nil for a code of the wrong size.
+    static func features(_ code: [UInt8]) -> [Float]? {
+        guard code.count == bytes else { return nil }
+        let scale = Float(bitPattern: UInt32(code[0]) | UInt32(code[1]) << 8 | UInt32(code[2]) << 16 | UInt32(code[3]) << 24)
+        return code[4...].map { Float(Int8(bitPattern: $0)) * scale }
+    }
+
     /// The int8 values of a code (nil for a code of the wrong size).
     static func values(_ code: [UInt8]) -> [Int8]? {
         guard code.count == bytes else { return nil }

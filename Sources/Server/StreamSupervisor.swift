@@ -63,8 +63,8 @@ actor StreamSupervisor {
     let mqtt: MQTTBridge?
     /// Where restored streams find when their rules last alerted; nil without a history.
     let history: HistoryStore?
-    /// Heads whose categories rules may name (`HEAD/CATEGORY`).
-    let heads: [LinearHead]
+    /// Heads whose categories rules may name (`HEAD/CATEGORY`); changed by `use(heads:)`.
+    private(set) var heads: [LinearHead]
     private let log: @Sendable (String) -> Void
     private var streams: [String: Entry] = [:]
     private var order: [String] = []
@@ -295,21 +295,51 @@ actor StreamSupervisor {
             }
             if !updated { log("stream \(name): not in the database any more; stored again on its next change") }
         }
-        guard var current = streams[name] else { throw Self.noSuchStream(name) }
-        let old = current.task
+        guard let current = await restart(name, request: request, configuration: configuration) else { throw Self.noSuchStream(name) }
+        log("stream \(name): changed (\(request.isEnabled ? "running" : "disabled"), fps \(StreamMonitor.format(configuration.fps)), \(configuration.rules.count) rules)")
+        return info(current)
+    }
+
+    /// Stops a stream's monitor and starts it again with this request and configuration; nil when the stream went
+    /// away meanwhile.
+    private func restart(_ name: String, request: StreamRequest, configuration: StreamConfiguration) async -> Entry? {
+        let old = streams[name]?.task
         old?.cancel()
         await old?.value
-        guard var stopped = streams[name] else { throw Self.noSuchStream(name) }
+        guard var stopped = streams[name] else { return nil }
         stopped.request = request
         stopped.configuration = configuration
         stopped.task = nil
         stopped.processID = nil
         start(&stopped)
-        current = stopped
-        streams[name] = current
-        log("stream \(name): changed (\(request.isEnabled ? "running" : "disabled"), fps \(StreamMonitor.format(configuration.fps)), \(configuration.rules.count) rules)")
-        broadcastStatus(current)
-        return info(current)
+        streams[name] = stopped
+        broadcastStatus(stopped)
+        return stopped
+    }
+
+    /// Sets the heads before `restore` (those switched on from the heads page, read from the database).
+    func setHeads(_ heads: [LinearHead]) { self.heads = heads }
+
+    /// Switches to other heads (a head trained on the page replacing its older self): refused, changing nothing,
+    /// when a stream's rule names a category the new heads lack; otherwise every stream starts again on the new ones
+    /// (its frames carry their categories; its rules keep when they last alerted), as a PATCH would restart it.
+    func use(heads newHeads: [LinearHead]) async throws(APIError) {
+        var configurations: [String: StreamConfiguration] = [:]
+        for name in order {
+            guard let entry = streams[name], entry.configuration != nil else { continue }
+            do {
+                configurations[name] = try entry.request.configuration(labels: recognizer.labels, heads: newHeads,
+                                                                       maxPixels: recognizer.decodeOptions.maxPixels, maxBackoff: maxBackoff)
+            } catch {
+                throw .conflict("stream \(name) has a rule the new heads cannot answer (\(error.description)): change or delete that rule first (PATCH /v1/streams/\(name))")
+            }
+        }
+        heads = newHeads
+        for name in order {
+            guard let entry = streams[name], let configuration = configurations[name] else { continue }
+            _ = await restart(name, request: entry.request, configuration: configuration)
+        }
+        if !configurations.isEmpty { log("streams: \(configurations.count) started again with the heads \(newHeads.map(\.name).joined(separator: ", "))") }
     }
 
     /// Stops a stream (its ffmpeg is terminated) and forgets it, in the database too.
@@ -480,8 +510,11 @@ struct ServerSentEvent: Sendable {
 /// ffmpeg and ends the event feeds.
 struct StreamSupervisorService: Service {
     let supervisor: StreamSupervisor
+    /// What the streams need first: the heads switched on from the page, which rules may name.
+    var beforeRestore: @Sendable () async -> Void = {}
 
     func run() async throws {
+        await beforeRestore()
         // The stored streams run again; the others are started by requests, in tasks of their own.
         await supervisor.restore()
         try? await gracefulShutdown()

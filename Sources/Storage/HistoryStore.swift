@@ -49,7 +49,6 @@ public final class HistoryStore: Sendable {
         return try Self.entry(row)
     }
 
-    /// The JPEG thumbnail of a row; nil when the row is gone or was stored without one.
     /// A row's embedding (`EmbeddingCode`), nil when the row has none; throws nothing for a missing row (nil).
     public func embedding(id: Int64) async throws(StorageError) -> [UInt8]? {
         let rows = try await database.read(SQLStatement("SELECT embedding FROM recognitions WHERE id = ?", [.integer(id)]))
@@ -70,6 +69,7 @@ public final class HistoryStore: Sendable {
         return found
     }
 
+    /// The JPEG thumbnail of a row; nil when the row is gone or was stored without one.
     public func thumbnail(id: Int64) async throws(StorageError) -> [UInt8]? {
         let rows = try await database.read(SQLStatement("SELECT thumbnail_jpeg FROM recognitions WHERE id = ?", [.integer(id)]))
         return rows.first?.optionalBytes("thumbnail_jpeg")

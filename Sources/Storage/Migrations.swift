@@ -46,5 +46,6 @@ public enum Migrations {
         .credentials,
         .streams,
         .embeddings,
+        .heads,
     ]
 }

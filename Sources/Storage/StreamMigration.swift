@@ -20,4 +20,33 @@ extension Migration {
     public static let embeddings = Migration(id: "2026-12-05 embeddings") { d in
         ["ALTER TABLE recognitions ADD COLUMN embedding \(d.blob)"]
     }
+
+    /// Heads taught from the page: each example's features (float32, little-endian: the image's 512, then its
+    /// augmented variants' 512 each) and thumbnail under a head and category, so that training again needs no
+    /// network run; and the heads trained from them, the active ones served after a restart too.
+    public static let heads = Migration(id: "2026-12-05 heads") { d in
+        [
+            """
+            CREATE TABLE head_examples (
+                id \(d.autoincrementPrimaryKey),
+                head \(d.text) NOT NULL,
+                category \(d.text) NOT NULL,
+                source \(d.text) NOT NULL,
+                history_id \(d.integer),
+                features \(d.blob) NOT NULL,
+                thumbnail_jpeg \(d.blob),
+                created_at_ms \(d.integer) NOT NULL
+            )
+            """,
+            "CREATE INDEX head_examples_head ON head_examples (head, category)",
+            """
+            CREATE TABLE heads (
+                name \(d.text) PRIMARY KEY NOT NULL,
+                head_json \(d.text) NOT NULL,
+                active \(d.integer) NOT NULL,
+                updated_at_ms \(d.integer) NOT NULL
+            )
+            """,
+        ]
+    }
 }

@@ -44,8 +44,6 @@ struct Train: ParsableCommand {
 
     @OptionGroup var engine: EngineOptionGroup
 
-    enum Augmentation: String, CaseIterable { case flip, crops }
-
     var augmentations: [Augmentation] {
         get throws {
             if augment == "none" { return [] }
@@ -105,7 +103,7 @@ struct Train: ParsableCommand {
                 let index = files.count
                 files.append(example.file)
                 batch.append((index, example.category, true, recognizer.prepare(image)))
-                for variant in Self.variants(of: image, augmentations) {
+                for variant in Augmentation.variants(of: image, augmentations) {
                     batch.append((index, example.category, false, recognizer.prepare(variant)))
                 }
                 if batch.count >= 8 { try flush() }
@@ -124,18 +122,12 @@ struct Train: ParsableCommand {
         }
         let folds = min(self.folds, counts.min() ?? 2)
 
-        // Cross-validation over the grid (or at the one C given), warm-started along it.
+        // Cross-validation over the grid (or at the one C given), then the fit at the chosen C.
         let trainingStarted = ContinuousClock.now
         let grid = fixedC.map { [$0] } ?? HeadTrainer.defaultGrid
-        var starts = [[Double]?](repeating: nil, count: folds)
-        var scores: [(c: Double, logLoss: Double, accuracy: Double, heldOut: [HeadTrainer.HeldOut])] = []
-        for c in grid {
-            let heldOut = HeadTrainer.crossValidate(samples, categories: categories.count, folds: folds, c: c, starts: &starts)
-            scores.append((c, HeadTrainer.logLoss(heldOut), HeadTrainer.accuracy(heldOut), heldOut))
-            if !json { printError("cross-validation, C = \(c): held-out accuracy \(Self.percent(scores.last!.accuracy)), log-loss \(String(format: "%.4f", scores.last!.logLoss))") }
+        let outcome = HeadTrainer.train(samples, categories: categories.count, folds: folds, grid: grid) { done, total, message in
+            if !json, done < total { printError(message) }
         }
-        let best = scores.min { $0.logLoss < $1.logLoss }!
-        let parameters = HeadTrainer.fit(samples, categories: categories.count, c: best.c)
         let trainingSeconds = (ContinuousClock.now - trainingStarted).milliseconds / 1000
         if !json {
             printError(String(format: "embedded %d images (%d samples) in %.2f s; cross-validated %d values of C × %d folds and fitted in %.2f s",
@@ -143,21 +135,20 @@ struct Train: ParsableCommand {
         }
 
         let report = TrainingReport(categories: categories, counts: counts, augmentations: augmentations.map(\.rawValue),
-                                    samples: samples.count, folds: folds, c: best.c,
-                                    grid: scores.map { .init(c: $0.c, logLoss: $0.logLoss, accuracy: $0.accuracy) },
-                                    heldOut: best.heldOut, files: files, skipped: unreadable, weights: recognizer.weights,
+                                    samples: samples.count, folds: folds, c: outcome.c,
+                                    grid: outcome.grid, heldOut: outcome.heldOut, files: files, skipped: unreadable, weights: recognizer.weights,
                                     embeddingSeconds: embeddingSeconds, trainingSeconds: trainingSeconds)
         let reportData = try JSONEncoder.sorted.encode(report)
         let headName = name ?? URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
-        let head = LinearHead(name: headName, categories: categories, parameters: parameters, backbone: recognizer.weights,
-                              c: best.c, reportJSON: String(decoding: reportData, as: UTF8.self))
+        let head = LinearHead(name: headName, categories: categories, parameters: outcome.parameters, backbone: recognizer.weights,
+                              c: outcome.c, reportJSON: String(decoding: reportData, as: UTF8.self))
         if let featuresOut { try writeFeatures(samples, files: files, categories: categories, folds: folds, to: featuresOut) }
         try head.write(to: output)
         if json {
             print(String(decoding: reportData, as: UTF8.self))
         } else {
             print(report.table())
-            print("wrote \(output): head \(headName), \(categories.count) categories, C = \(best.c)")
+            print("wrote \(output): head \(headName), \(categories.count) categories, C = \(outcome.c)")
         }
         if !recognizer.weights.trained || recognizer.weights.name != WeightsLocation.officialFileName {
             printError("note: trained on the features of \(recognizer.weights.resultLabel), not torchvision's ImageNet weights: these features are not semantic, and a head learns only what sets its examples apart visually")
@@ -216,41 +207,6 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// The augmented variants of an image: its mirror image; its top-left and bottom-right 85% crops.
-    static func variants(of image: RGBImage, _ augmentations: [Augmentation]) -> [RGBImage] {
-        var variants: [RGBImage] = []
-        if augmentations.contains(.flip) { variants.append(mirrored(image)) }
-        if augmentations.contains(.crops) {
-            let width = max(1, image.width * 85 / 100), height = max(1, image.height * 85 / 100)
-            variants.append(cropped(image, x: 0, y: 0, width: width, height: height))
-            variants.append(cropped(image, x: image.width - width, y: image.height - height, width: width, height: height))
-        }
-        return variants
-    }
-
-    static func mirrored(_ image: RGBImage) -> RGBImage {
-        var pixels = [UInt8](repeating: 0, count: image.pixels.count)
-        for y in 0..<image.height {
-            for x in 0..<image.width {
-                let from = (y * image.width + x) * 3, to = (y * image.width + image.width - 1 - x) * 3
-                pixels[to] = image.pixels[from]
-                pixels[to + 1] = image.pixels[from + 1]
-                pixels[to + 2] = image.pixels[from + 2]
-            }
-        }
-        return RGBImage(width: image.width, height: image.height, pixels: pixels)
-    }
-
-    static func cropped(_ image: RGBImage, x: Int, y: Int, width: Int, height: Int) -> RGBImage {
-        var pixels: [UInt8] = []
-        pixels.reserveCapacity(width * height * 3)
-        for row in y..<(y + height) {
-            let start = (row * image.width + x) * 3
-            pixels += image.pixels[start..<(start + width * 3)]
-        }
-        return RGBImage(width: width, height: height, pixels: pixels)
-    }
-
     func writeFeatures(_ samples: [TrainingSample], files: [String], categories: [String], folds: Int, to path: String) throws {
         let foldOf = HeadTrainer.fold(of: samples, folds: folds)
         var text = ""
@@ -266,84 +222,7 @@ struct Train: ParsableCommand {
     static func percent(_ value: Double) -> String { String(format: "%.1f %%", value * 100) }
 }
 
-/// What `resnet18 train` learnt about the user's data, from the held-out folds at the chosen C.
-struct TrainingReport: Codable {
-    struct GridPoint: Codable {
-        let c: Double
-        let logLoss: Double
-        let accuracy: Double
-
-        enum CodingKeys: String, CodingKey { case c, accuracy, logLoss = "log_loss" }
-    }
-
-    struct CategoryScore: Codable {
-        let name: String
-        let images: Int
-        let precision: Double
-        let recall: Double
-    }
-
-    struct Prediction: Codable {
-        let file: String
-        let category: String
-        let fold: Int
-        let probabilities: [Double]
-    }
-
-    let categories: [CategoryScore]
-    /// confusion[true][predicted], held-out images.
-    let confusion: [[Int]]
-    let accuracy: Double
-    let c: Double
-    let folds: Int
-    let grid: [GridPoint]
-    let augmentations: [String]
-    let samples: Int
-    let heldOut: [Prediction]
-    let skipped: [String]
-    let weights: String
-    let method: String
-    /// Seconds spent embedding the images (and variants), and cross-validating and fitting on the features.
-    let embeddingSeconds: Double
-    let trainingSeconds: Double
-
-    enum CodingKeys: String, CodingKey {
-        case categories, confusion, accuracy, c, folds, grid, augmentations, samples, skipped, weights, method
-        case heldOut = "held_out", embeddingSeconds = "embedding_seconds", trainingSeconds = "training_seconds"
-    }
-
-    init(categories names: [String], counts: [Int], augmentations: [String], samples: Int, folds: Int, c: Double,
-         grid: [GridPoint], heldOut: [HeadTrainer.HeldOut], files: [String], skipped: [String], weights: WeightsIdentity,
-         embeddingSeconds: Double, trainingSeconds: Double) {
-        self.embeddingSeconds = embeddingSeconds
-        self.trainingSeconds = trainingSeconds
-        var confusion = [[Int]](repeating: [Int](repeating: 0, count: names.count), count: names.count)
-        for prediction in heldOut {
-            let predicted = prediction.probabilities.indices.max { prediction.probabilities[$0] < prediction.probabilities[$1] } ?? 0
-            confusion[prediction.category][predicted] += 1
-        }
-        self.confusion = confusion
-        categories = names.indices.map { index in
-            let predictedAs = confusion.map { $0[index] }.reduce(0, +)
-            let actual = confusion[index].reduce(0, +)
-            return CategoryScore(name: names[index], images: counts[index],
-                                 precision: predictedAs == 0 ? 0 : Double(confusion[index][index]) / Double(predictedAs),
-                                 recall: actual == 0 ? 0 : Double(confusion[index][index]) / Double(actual))
-        }
-        accuracy = HeadTrainer.accuracy(heldOut)
-        self.c = c
-        self.folds = folds
-        self.grid = grid
-        self.augmentations = augmentations
-        self.samples = samples
-        self.heldOut = heldOut.map {
-            Prediction(file: files[$0.image], category: names[$0.category], fold: $0.fold, probabilities: $0.probabilities)
-        }
-        self.skipped = skipped
-        self.weights = weights.resultLabel
-        method = "multinomial logistic regression, L2 (scikit-learn's objective), L-BFGS; C by stratified \(folds)-fold cross-validation (held-out log-loss)"
-    }
-
+extension TrainingReport {
     /// The report as a person reads it.
     func table() -> String {
         let width = max(10, categories.map { DisplayWidth.of($0.name) }.max() ?? 0)

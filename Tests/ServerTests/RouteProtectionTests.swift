@@ -12,7 +12,7 @@ extension ServerTests {
     struct RouteProtectionTests {
         /// Who may call what when login is enforced (`AccessPolicy`): the test's own copy, so a change there is seen.
         static let publicPaths: Set<String> = ["/login", "/logout", "/v2/health/live", "/v2/health/ready", "/openapi.yaml"]
-        static let adminPrefixes = ["/v1/tokens", "/admin"]
+        static let adminPrefixes = ["/v1/tokens", "/admin", "/v1/heads", "/heads"]
         /// Viewers read these; POST and DELETE are for admins.
         static let adminWritePrefixes = ["/v1/streams"]
         /// Server-sent events stay open until the server stops: the authorised loops cannot wait for their end

@@ -77,6 +77,35 @@ public enum HeadTrainer {
         public let probabilities: [Double]
     }
 
+    /// What `train` found: the chosen C, every C's held-out scores, the held-out predictions at the chosen C, and
+    /// the parameters fitted on all samples at it.
+    public struct Outcome: Sendable {
+        public let c: Double
+        public let grid: [TrainingReport.GridPoint]
+        public let heldOut: [HeldOut]
+        public let parameters: [Double]
+    }
+
+    /// Cross-validates every C of `grid` (warm-started along it), keeps the one with the lowest held-out log-loss and
+    /// fits all samples at it. `progress(done, total, message)` follows each (C, fold) fit and the last one.
+    public static func train(_ samples: [TrainingSample], categories k: Int, folds: Int, grid: [Double] = defaultGrid,
+                             progress: (Int, Int, String) -> Void = { _, _, _ in }) -> Outcome {
+        var starts = [[Double]?](repeating: nil, count: folds)
+        var scores: [(point: TrainingReport.GridPoint, heldOut: [HeldOut])] = []
+        let total = grid.count + 1
+        for (position, c) in grid.enumerated() {
+            let heldOut = crossValidate(samples, categories: k, folds: folds, c: c, starts: &starts)
+            let point = TrainingReport.GridPoint(c: c, logLoss: logLoss(heldOut), accuracy: accuracy(heldOut))
+            scores.append((point, heldOut))
+            progress(position + 1, total, String(format: "cross-validation, C = %g: held-out accuracy %.1f %%, log-loss %.4f",
+                                                 c, point.accuracy * 100, point.logLoss))
+        }
+        let best = scores.min { $0.point.logLoss < $1.point.logLoss }!
+        let parameters = fit(samples, categories: k, c: best.point.c)
+        progress(total, total, "fitted on all \(samples.count) samples at C = \(best.point.c)")
+        return Outcome(c: best.point.c, grid: scores.map(\.point), heldOut: best.heldOut, parameters: parameters)
+    }
+
     /// Cross-validation at one C: the held-out predictions of every image (its original only).
     public static func crossValidate(_ samples: [TrainingSample], categories k: Int, folds: Int, c: Double,
                                      starts: inout [[Double]?]) -> [HeldOut] {

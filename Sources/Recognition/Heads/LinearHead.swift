@@ -90,9 +90,7 @@ public struct LinearHead: Sendable, Equatable {
     public func write(to path: String) throws(HeadError) {
         let data: Data
         do {
-            data = try JSONSerialization.data(withJSONObject: try fileObject(), options: [.sortedKeys, .withoutEscapingSlashes])
-        } catch let error as HeadError {
-            throw error
+            data = try encoded()
         } catch {
             throw .unwritable(path: path, reason: "\(error)")
         }
@@ -112,12 +110,22 @@ public struct LinearHead: Sendable, Equatable {
         }
     }
 
+    /// The head file's contents (JSON).
+    public func encoded() throws -> Data {
+        try JSONSerialization.data(withJSONObject: try fileObject(), options: [.sortedKeys, .withoutEscapingSlashes])
+    }
+
     /// Reads and checks a head file; with `backbone`, refuses a head made for other weights.
     public static func load(path: String, backbone: WeightsIdentity? = nil) throws(HeadError) -> LinearHead {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw .unreadable(path: path, reason: error.localizedDescription)
         }
+        return try decode(data, source: path, backbone: backbone)
+    }
+
+    /// Checks and reads a head file's contents; `source` names it in errors (a path, or where it was kept).
+    public static func decode(_ data: Data, source path: String, backbone: WeightsIdentity? = nil) throws(HeadError) -> LinearHead {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw .corrupt(path: path, reason: "not a JSON object (truncated?)")
         }

@@ -69,6 +69,11 @@
       } else {
         picture.append(element("div", "none", "no picture"));
       }
+      const similar = element("button", "plain similar", "Similar");
+      similar.type = "button";
+      similar.title = "Rows whose pictures look most like this one";
+      similar.addEventListener("click", () => toggleSimilar(row, entry.id, similar));
+      picture.append(similar);
       const time = element("td", "mono", new Date(entry.time).toLocaleString());
       time.title = entry.time;
       const best = element("td");
@@ -101,6 +106,46 @@
     $("older").disabled = nextCursor === null;
     $("newer").disabled = cursors.length <= 1;
     if (target) { const row = $("row-" + target); if (row) row.scrollIntoView({ block: "center" }); }
+  }
+
+  // The rows most like one row (cosine similarity of the images' features), as thumbnails in a row of their own.
+  async function toggleSimilar(row, id, button) {
+    const next = row.nextElementSibling;
+    if (next && next.classList.contains("similar-row")) { next.remove(); button.setAttribute("aria-expanded", "false"); return; }
+    const box = element("td");
+    box.colSpan = 6;
+    const holder = element("tr", "similar-row");
+    holder.append(box);
+    row.after(holder);
+    button.setAttribute("aria-expanded", "true");
+    box.append(element("p", "prob", "Looking for rows like row " + id + "…"));
+    let answer;
+    try {
+      answer = await getJSON("/v1/history/" + id + "/similar?limit=12");
+    } catch (error) {
+      box.replaceChildren(element("p", "error", error.message));
+      return;
+    }
+    const strip = element("ul", "similar-strip");
+    strip.setAttribute("aria-label", "Rows like row " + id);
+    for (const match of answer.similar) {
+      const item = element("li");
+      item.dataset.id = String(match.entry.id);
+      if (match.entry.thumbnail_url) {
+        const image = element("img");
+        image.src = match.entry.thumbnail_url;
+        image.alt = "Row " + match.entry.id + ": " + ((match.entry.top[0] || {}).label || "");
+        item.append(image);
+      } else {
+        item.append(element("div", "none", "no picture"));
+      }
+      item.append(element("div", "prob", "row " + match.entry.id + " · " + (match.similarity * 100).toFixed(1) + " %"));
+      item.title = new Date(match.entry.time).toLocaleString() + ": " + ((match.entry.top[0] || {}).label || "");
+      strip.append(item);
+    }
+    box.replaceChildren(element("p", "prob", answer.similar.length === 0
+      ? "No other row with features among " + answer.searched + " rows."
+      : "Most like row " + id + " among " + answer.searched + " rows (cosine similarity of the pictures' features):"), strip);
   }
 
   async function loadPage() {

@@ -36,6 +36,7 @@
     document.getElementById("account-name").textContent = current.user + " (" + current.role + ")";
     document.getElementById("logout-csrf").value = current.csrf_token;
     document.getElementById("admin-link").hidden = current.role !== "admin";
+    document.getElementById("heads-link").hidden = current.role !== "admin";
     account.hidden = false;
   });
 })();
