@@ -180,13 +180,13 @@ struct ClassifyPipeline: Sendable {
 
     /// Classifies ready tensors (KServe FP32 input): no decoding, no cache. With a `source` and history on, each
     /// answer is recorded like an upload's: the SHA-256 of the tensor's float32 bytes, a thumbnail of what it shows.
-    func classify(tensors: [[Float]], topK: Int, source: String? = nil) async throws(APIError) -> [Classification] {
+    func classify(tensors: [[Float]], topK: Int, includeFeatures: Bool = false, source: String? = nil) async throws(APIError) -> [Classification] {
         let images = tensors.map {
             PreparedImage(tensor: $0, width: 224, height: 224, decodeMilliseconds: 0, preprocessMilliseconds: 0)
         }
         let results: [Classification]
         do {
-            results = try await batcher.classify(images, topK: topK, includeLogits: true)
+            results = try await batcher.classify(images, topK: topK, includeLogits: true, includeFeatures: includeFeatures)
         } catch {
             throw APIError(error, retryAfterSeconds: retryAfterSeconds)
         }

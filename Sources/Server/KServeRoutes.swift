@@ -11,6 +11,8 @@ struct KServeRoutes: Sendable {
     static let modelName = "resnet18"
     static let modelVersion = "1"
     static let outputName = "logits"
+    /// The 512 pooled features (the input of the network's classifier), when asked for among the outputs.
+    static let featuresName = "features"
 
     let pipeline: ClassifyPipeline
     let uploads: UploadReader
@@ -71,7 +73,8 @@ struct KServeRoutes: Sendable {
                 .init(name: "input", datatype: "FP32", shape: [-1, 3, 224, 224]),
                 .init(name: "image", datatype: "BYTES", shape: [-1]),
             ],
-            outputs: [.init(name: Self.outputName, datatype: "FP32", shape: [-1, pipeline.recognizer.labels.count])],
+            outputs: [.init(name: Self.outputName, datatype: "FP32", shape: [-1, pipeline.recognizer.labels.count]),
+                      .init(name: Self.featuresName, datatype: "FP32", shape: [-1, ResNet18Engine.featureCount])],
             parameters: weightsParameters)
     }
 
@@ -102,58 +105,81 @@ struct KServeRoutes: Sendable {
         }
         let classCount = pipeline.recognizer.labels.count
         var classification: Int?
-        var binaryOutput = inference.parameters?.binaryDataOutput ?? false
+        let defaultBinary = inference.parameters?.binaryDataOutput ?? false
+        // The outputs asked for, in order, each in binary or not; none named: the logits.
+        var wanted: [(name: String, binary: Bool)] = []
         for output in inference.outputs ?? [] {
-            guard output.name == Self.outputName else {
-                throw APIError.badRequest("unknown output \"\(output.name)\": the only output is \"\(Self.outputName)\"")
+            guard [Self.outputName, Self.featuresName].contains(output.name) else {
+                throw APIError.badRequest("unknown output \"\(output.name)\": the outputs are \"\(Self.outputName)\" and \"\(Self.featuresName)\"")
+            }
+            guard !wanted.contains(where: { $0.name == output.name }) else {
+                throw APIError.badRequest("output \"\(output.name)\" is asked for twice")
             }
             if let k = output.parameters?.classification {
+                guard output.name == Self.outputName else {
+                    throw APIError.badRequest("parameters.classification applies to \"\(Self.outputName)\" only")
+                }
                 guard (1...classCount).contains(k) else {
                     throw APIError.badRequest("parameters.classification must be from 1 to \(classCount), not \(k)")
                 }
                 classification = k
             }
-            binaryOutput = output.parameters?.binaryData ?? binaryOutput
+            wanted.append((output.name, output.parameters?.binaryData ?? defaultBinary))
         }
+        if wanted.isEmpty { wanted = [(Self.outputName, defaultBinary)] }
+        let includeFeatures = wanted.contains { $0.name == Self.featuresName }
         let topK = classification ?? 1
         let source = "POST /v2/models/\(Self.modelName)/infer"
         let results: [Classification]
         switch try Self.tensor(of: input, binary: binary) {
         case let .fp32(values):
-            results = try await pipeline.classify(tensors: try Self.images(in: values, shape: input.shape), topK: topK, source: source)
+            results = try await pipeline.classify(tensors: try Self.images(in: values, shape: input.shape), topK: topK,
+                                                  includeFeatures: includeFeatures, source: source)
         case let .images(images):
-            results = try await pipeline.classify(images, topK: topK, includeLogits: true, source: source).map(\.classification)
-        }
-        let shape = [results.count, classification ?? classCount]
-        let datatype = classification == nil ? "FP32" : "BYTES"
-        let data: KServe.OutputData = if classification != nil {
-            .strings(results.flatMap { result in
-                // The extension's "<value>:<index>:<label>", value as in the output tensor (the logit).
-                result.top.map { "\(result.logits![$0.index]):\($0.index):\($0.label)" }
-            })
-        } else {
-            .numbers(results.flatMap { $0.logits! })
+            results = try await pipeline.classify(images, topK: topK, includeLogits: true, includeFeatures: includeFeatures,
+                                                  source: source).map(\.classification)
         }
         var parameters = weightsParameters
         parameters["batch_size"] = .int(results.map(\.batchSize).max() ?? 0)
-        guard binaryOutput else {
-            let output = KServe.Output(name: Self.outputName, datatype: datatype, shape: shape, data: data, parameters: nil)
-            return try JSONBody.response(KServe.InferenceResponse(
-                modelName: Self.modelName, modelVersion: Self.modelVersion, id: inference.id, parameters: parameters, outputs: [output]))
+        var outputs: [KServe.Output] = []
+        var tail: [UInt8] = []
+        for output in wanted {
+            let (datatype, shape, data) = output.name == Self.featuresName
+                ? ("FP32", [results.count, ResNet18Engine.featureCount], KServe.OutputData.numbers(results.flatMap { $0.features ?? [] }))
+                : Self.logitsOutput(results, classification: classification, classCount: classCount)
+            guard output.binary else {
+                outputs.append(KServe.Output(name: output.name, datatype: datatype, shape: shape, data: data, parameters: nil))
+                continue
+            }
+            let bytes = switch data {
+            case let .numbers(values): KServeBinaryBody.bytes(of: values)
+            case let .strings(strings): KServeBinaryBody.bytes(of: strings)
+            }
+            tail += bytes
+            outputs.append(KServe.Output(name: output.name, datatype: datatype, shape: shape, data: nil,
+                                         parameters: ["binary_data_size": .int(bytes.count)]))
         }
-        let tail = switch data {
-        case let .numbers(values): KServeBinaryBody.bytes(of: values)
-        case let .strings(strings): KServeBinaryBody.bytes(of: strings)
-        }
-        let output = KServe.Output(name: Self.outputName, datatype: datatype, shape: shape, data: nil,
-                                   parameters: ["binary_data_size": .int(tail.count)])
-        let header = try JSONBody.encoder().encode(KServe.InferenceResponse(
-            modelName: Self.modelName, modelVersion: Self.modelVersion, id: inference.id, parameters: parameters, outputs: [output]))
+        let response = KServe.InferenceResponse(modelName: Self.modelName, modelVersion: Self.modelVersion, id: inference.id,
+                                                parameters: parameters, outputs: outputs)
+        guard wanted.contains(where: \.binary) else { return try JSONBody.response(response) }
+        let header = try JSONBody.encoder().encode(response)
         var answer = ByteBuffer(bytes: header)
         answer.writeBytes(tail)
         return Response(status: .ok,
                         headers: [.contentType: "application/octet-stream", Self.headerLengthField: String(header.count)],
                         body: .init(byteBuffer: answer))
+    }
+
+    /// The `logits` output: every class's logit, or with `classification` the top k as the classification
+    /// extension's "<value>:<index>:<label>" strings (value as in the output tensor: the logit).
+    private static func logitsOutput(_ results: [Classification], classification: Int?, classCount: Int)
+        -> (String, [Int], KServe.OutputData) {
+        guard classification != nil else {
+            return ("FP32", [results.count, classCount], .numbers(results.flatMap { $0.logits! }))
+        }
+        return ("BYTES", [results.count, classification!], .strings(results.flatMap { result in
+            result.top.map { "\(result.logits![$0.index]):\($0.index):\($0.label)" }
+        }))
     }
 
     static let headerLengthField = HTTPField.Name(KServeBinaryBody.headerLengthField)!

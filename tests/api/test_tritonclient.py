@@ -55,7 +55,7 @@ def test_health_and_metadata(client):
     assert metadata["name"] == MODEL
     assert [(i["name"], i["datatype"], i["shape"]) for i in metadata["inputs"]] == [
         ("input", "FP32", [-1, 3, 224, 224]), ("image", "BYTES", [-1])]
-    assert metadata["outputs"][0]["shape"] == [-1, 1000]
+    assert [(o["name"], o["shape"]) for o in metadata["outputs"]] == [("logits", [-1, 1000]), ("features", [-1, 512])]
 
 
 def test_binary_fp32_matches_json_and_pytorch(client):
@@ -86,6 +86,32 @@ def test_binary_bytes_image_and_classification(client):
     logits = client.infer(MODEL, [image]).as_numpy("logits")
     assert int(np.argmax(logits[0])) == best
     assert abs(float(top[0][0]) - float(logits[0][best])) < 1e-3
+
+
+def reference_features(image: str) -> np.ndarray:
+    references = json.loads((Path(__file__).resolve().parents[1] / "reference" / "features.json").read_text())["references"]
+    return np.array(next(entry["features"] for entry in references if entry["image"] == image), dtype=np.float64)
+
+
+def test_features_output_beside_the_logits(client):
+    tensor = chelsea_tensor()
+    # Both outputs in binary after the JSON header, in the order asked for.
+    both = client.infer(MODEL, [fp32_input(tensor, binary=True)],
+                        outputs=[httpclient.InferRequestedOutput("features", binary_data=True),
+                                 httpclient.InferRequestedOutput("logits", binary_data=True)])
+    assert [output["name"] for output in both.get_response()["outputs"]] == ["features", "logits"]
+    features = both.as_numpy("features")
+    assert features.shape == (1, 512) and features.dtype == np.float32
+    assert np.abs(features[0].astype(np.float64) - reference_features("chelsea.png")).max() <= 1e-4
+    assert np.abs(both.as_numpy("logits")[0].astype(np.float64) - reference_logits("chelsea.png")).max() < 1e-3
+
+    # An encoded image, features as JSON: the same numbers the photo's tensor gives.
+    photo = (IMAGES / "chelsea.png").read_bytes()
+    image = httpclient.InferInput("image", [1], "BYTES")
+    image.set_data_from_numpy(np.array([photo], dtype=np.object_))
+    as_json = client.infer(MODEL, [image], outputs=[httpclient.InferRequestedOutput("features", binary_data=False)])
+    assert [output["name"] for output in as_json.get_response()["outputs"]] == ["features"]
+    assert np.abs(as_json.as_numpy("features")[0].astype(np.float64) - reference_features("chelsea.png")).max() <= 1e-4
 
 
 def test_refusal_reaches_the_client(client):
