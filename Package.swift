@@ -28,6 +28,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         // The config file (`serve --config`): YAML with line numbers for its errors.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The Open Inference Protocol over gRPC (`serve --grpc-port`); its Swift code is generated once
+        // (scripts/generate-grpc.sh) and committed.
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         // In the graph through async-http-client: TLS for mqtts:// (the MQTT client, Monitoring/MQTT).
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
@@ -77,8 +83,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The HTTP service: routes, API types, KServe v2, metrics, the web page.
+        // The KServe v2 gRPC messages and service, generated from inference.proto.
+        .target(name: "InferenceGRPC", dependencies: [
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], exclude: ["inference.proto"]),
         .target(name: "Server", dependencies: [
-            "Recognition", "ResNet", "Storage", "Monitoring", "Imaging", "CKernels",
+            "Recognition", "ResNet", "Storage", "Monitoring", "Imaging", "CKernels", "InferenceGRPC",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),

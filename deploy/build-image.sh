@@ -45,7 +45,7 @@ podman import \
   --change 'USER 10001' \
   --change 'WORKDIR /var/lib/resnet18' \
   --change 'VOLUME /var/lib/resnet18' \
-  --change 'EXPOSE 8080' \
+  --change 'EXPOSE 8080 8081' \
   --change 'ENTRYPOINT ["/usr/local/bin/resnet18"]' \
   --change 'CMD ["serve"]' \
   "$work/rootfs.tar" "$tag" >/dev/null

@@ -6,7 +6,7 @@
 #            GStreamer's RTSP server with python3-gi and the H.264 plugins (a camera on loopback for the RTSP tests),
 #            eslint (the pages' JavaScript), Python venv with selenium, schemathesis, openapi-spec-validator,
 #            scikit-learn and Pillow (resnet18 train against scikit-learn), kubernetes-validate (the manifests) and
-#            tritonclient[http] (the Triton client, against the KServe v2 routes)
+#            tritonclient[http,grpc] (the Triton clients, against the KServe v2 routes and gRPC service)
 #   --debug  build the debug configuration (what `swift test` uses) instead of release
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,7 +49,7 @@ fi
 if [ "$want_test" = 1 ]; then
   venv="$root/.venv-test"
   if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
-  "$venv/bin/pip" install --quiet --disable-pip-version-check selenium schemathesis pytest openapi-spec-validator 'tritonclient[http]' scikit-learn pillow kubernetes-validate pyyaml
+  "$venv/bin/pip" install --quiet --disable-pip-version-check selenium schemathesis pytest openapi-spec-validator 'tritonclient[http,grpc]' scikit-learn pillow kubernetes-validate pyyaml
 fi
 
 echo "==> swift build -c $config"

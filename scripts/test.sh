@@ -56,7 +56,7 @@ export RESNET18_ARTIFACTS="$root/artifacts"
 echo "==> schemathesis against /openapi.yaml"
 SCHEMATHESIS="$root/.venv-test/bin/schemathesis" tests/api/run_schemathesis.sh "$bin"
 
-echo "==> the KServe v2 routes through the Triton client (tritonclient[http], binary tensor data)"
+echo "==> the KServe v2 routes and gRPC service through the Triton clients (tritonclient[http,grpc])"
 "$root/.venv-test/bin/python" -m pytest -q tests/api
 
 echo "==> resnet18 train against scikit-learn (the same features, the same regularised fit)"

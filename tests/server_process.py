@@ -10,6 +10,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,6 +21,7 @@ IMAGES = FIXTURES / "images"
 SEEDED_WEIGHTS = FIXTURES / "resnet18-seeded.pth"
 ARTIFACTS = Path(os.environ.get("RESNET18_ARTIFACTS", ROOT / "artifacts"))
 LISTENING = re.compile(r"listening on (http://\S+/)")
+GRPC_LISTENING = re.compile(r"^gRPC .* on (\S+:\d+)$")
 
 
 def binary() -> str:
@@ -67,6 +69,18 @@ class Server:
         if self.url is None:
             self.stop()
             raise RuntimeError("resnet18 serve did not print 'listening on ...':\n" + "\n".join(self.output[-40:]))
+
+    @property
+    def grpc_address(self) -> str:
+        """host:port of the gRPC service, as the server printed it (it may print it just after the HTTP line)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            for line in list(self.output):
+                match = GRPC_LISTENING.match(line)
+                if match:
+                    return match.group(1)
+            time.sleep(0.05)
+        raise RuntimeError("resnet18 serve did not print 'gRPC ... on HOST:PORT':\n" + "\n".join(self.output[-40:]))
 
     def stop(self) -> int:
         if self.process.poll() is None:

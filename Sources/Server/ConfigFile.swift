@@ -24,6 +24,8 @@ public struct ConfigFile: Sendable, Equatable {
     /// The `serve:` options the file gives (nil: not given).
     public var host: String?
     public var port: Int?
+    /// `grpc_port:` (as `serve --grpc-port`; 0 turns gRPC off).
+    public var grpcPort: Int?
     public var publicURL: String?
     /// `heads:` (as `serve --head`, repeatable): files made by `resnet18 train`, relative to the config file's folder.
     public var heads: [String]?
@@ -39,7 +41,7 @@ public struct ConfigFile: Sendable, Equatable {
 
     static let topKeys: Set<String> = ["serve", "mqtt", "cameras"]
     static let mqttKeys: Set<String> = ["url", "prefix", "discovery", "ca"]
-    static let serveKeys: Set<String> = ["host", "port", "public_url", "heads", "db", "max_streams", "stream_max_backoff", "thumbnails", "log_level"]
+    static let serveKeys: Set<String> = ["host", "port", "grpc_port", "public_url", "heads", "db", "max_streams", "stream_max_backoff", "thumbnails", "log_level"]
     static let cameraKeys: Set<String> = ["source", "fps", "enabled", "rules", "webhook"]
     static let ruleKeys: Set<String> = ["labels", "threshold", "window", "cooldown", "settle"]
     static let webhookKeys: Set<String> = ["url", "secret"]
@@ -69,6 +71,7 @@ public struct ConfigFile: Sendable, Equatable {
             let options = try reader.mapping(serve, "serve", keys: Self.serveKeys)
             host = try options["host"].map { node throws(ConfigFileError) in try reader.string(node, "serve.host") }
             port = try options["port"].map { node throws(ConfigFileError) in try reader.int(node, "serve.port", in: 0...65535) }
+            grpcPort = try options["grpc_port"].map { node throws(ConfigFileError) in try reader.int(node, "serve.grpc_port", in: 0...65535) }
             publicURL = try options["public_url"].map { node throws(ConfigFileError) in
                 let url = try reader.string(node, "serve.public_url")
                 if let problem = ServerConfiguration.publicURLProblem(url) { throw reader.error(node, "serve.public_url \(problem)") }

@@ -54,7 +54,7 @@ struct KServeRoutes: Sendable {
         }
     }
 
-    private var weightsParameters: [String: KServe.Parameter] {
+    var weightsParameters: [String: KServe.Parameter] {
         let weights = pipeline.recognizer.weights
         var parameters: [String: KServe.Parameter] = [
             "weights_name": .string(weights.name),
@@ -66,7 +66,7 @@ struct KServeRoutes: Sendable {
         return parameters
     }
 
-    private var metadata: KServe.ModelMetadata {
+    var metadata: KServe.ModelMetadata {
         KServe.ModelMetadata(
             name: Self.modelName, versions: [Self.modelVersion], platform: "resnet18-onednn",
             inputs: [
@@ -103,19 +103,74 @@ struct KServeRoutes: Sendable {
         guard inference.inputs.count == 1, let input = inference.inputs.first, let binary = binaryInputs.first else {
             throw APIError.badRequest("send exactly one input: FP32 [N,3,224,224] or BYTES [N] of encoded images")
         }
+        let defaultBinary = inference.parameters?.binaryDataOutput ?? false
+        let asked = (inference.outputs ?? []).map {
+            RequestedOutput(name: $0.name, classification: $0.parameters?.classification, binary: $0.parameters?.binaryData ?? defaultBinary)
+        }
+        let produced = try await run(try Self.tensor(of: input, binary: binary), shape: input.shape, outputs: asked,
+                                     defaultBinary: defaultBinary, source: "POST /v2/models/\(Self.modelName)/infer")
+        var outputs: [KServe.Output] = []
+        var tail: [UInt8] = []
+        for output in produced.outputs {
+            guard output.binary else {
+                outputs.append(KServe.Output(name: output.name, datatype: output.datatype, shape: output.shape, data: output.data, parameters: nil))
+                continue
+            }
+            let bytes = output.bytes
+            tail += bytes
+            outputs.append(KServe.Output(name: output.name, datatype: output.datatype, shape: output.shape, data: nil,
+                                         parameters: ["binary_data_size": .int(bytes.count)]))
+        }
+        let response = KServe.InferenceResponse(modelName: Self.modelName, modelVersion: Self.modelVersion, id: inference.id,
+                                                parameters: produced.parameters, outputs: outputs)
+        guard produced.outputs.contains(where: \.binary) else { return try JSONBody.response(response) }
+        let header = try JSONBody.encoder().encode(response)
+        var answer = ByteBuffer(bytes: header)
+        answer.writeBytes(tail)
+        return Response(status: .ok,
+                        headers: [.contentType: "application/octet-stream", Self.headerLengthField: String(header.count)],
+                        body: .init(byteBuffer: answer))
+    }
+
+    /// An output a request names: `classification` (logits only) asks for the top k as strings.
+    struct RequestedOutput {
+        let name: String
+        let classification: Int?
+        let binary: Bool
+    }
+
+    /// An output tensor made, in the form both protocols send.
+    struct ProducedOutput {
+        let name: String
+        let datatype: String
+        let shape: [Int]
+        let data: KServe.OutputData
+        let binary: Bool
+
+        /// The tensor's raw bytes: FP32 little-endian, BYTES each with its 4-byte little-endian length first.
+        var bytes: [UInt8] {
+            switch data {
+            case let .numbers(values): KServeBinaryBody.bytes(of: values)
+            case let .strings(strings): KServeBinaryBody.bytes(of: strings)
+            }
+        }
+    }
+
+    /// Runs one input through the shared pipeline (cache, batcher, history under `source`) and makes the outputs
+    /// asked for, in their order (none asked: the logits). The answer's parameters name the weights and the batch.
+    func run(_ tensor: Tensor, shape: [Int], outputs asked: [RequestedOutput], defaultBinary: Bool, source: String) async throws
+        -> (outputs: [ProducedOutput], parameters: [String: KServe.Parameter]) {
         let classCount = pipeline.recognizer.labels.count
         var classification: Int?
-        let defaultBinary = inference.parameters?.binaryDataOutput ?? false
-        // The outputs asked for, in order, each in binary or not; none named: the logits.
-        var wanted: [(name: String, binary: Bool)] = []
-        for output in inference.outputs ?? [] {
+        var wanted: [RequestedOutput] = []
+        for output in asked {
             guard [Self.outputName, Self.featuresName].contains(output.name) else {
                 throw APIError.badRequest("unknown output \"\(output.name)\": the outputs are \"\(Self.outputName)\" and \"\(Self.featuresName)\"")
             }
             guard !wanted.contains(where: { $0.name == output.name }) else {
                 throw APIError.badRequest("output \"\(output.name)\" is asked for twice")
             }
-            if let k = output.parameters?.classification {
+            if let k = output.classification {
                 guard output.name == Self.outputName else {
                     throw APIError.badRequest("parameters.classification applies to \"\(Self.outputName)\" only")
                 }
@@ -124,16 +179,15 @@ struct KServeRoutes: Sendable {
                 }
                 classification = k
             }
-            wanted.append((output.name, output.parameters?.binaryData ?? defaultBinary))
+            wanted.append(output)
         }
-        if wanted.isEmpty { wanted = [(Self.outputName, defaultBinary)] }
+        if wanted.isEmpty { wanted = [RequestedOutput(name: Self.outputName, classification: nil, binary: defaultBinary)] }
         let includeFeatures = wanted.contains { $0.name == Self.featuresName }
         let topK = classification ?? 1
-        let source = "POST /v2/models/\(Self.modelName)/infer"
         let results: [Classification]
-        switch try Self.tensor(of: input, binary: binary) {
+        switch tensor {
         case let .fp32(values):
-            results = try await pipeline.classify(tensors: try Self.images(in: values, shape: input.shape), topK: topK,
+            results = try await pipeline.classify(tensors: try Self.images(in: values, shape: shape), topK: topK,
                                                   includeFeatures: includeFeatures, source: source)
         case let .images(images):
             results = try await pipeline.classify(images, topK: topK, includeLogits: true, includeFeatures: includeFeatures,
@@ -141,33 +195,13 @@ struct KServeRoutes: Sendable {
         }
         var parameters = weightsParameters
         parameters["batch_size"] = .int(results.map(\.batchSize).max() ?? 0)
-        var outputs: [KServe.Output] = []
-        var tail: [UInt8] = []
-        for output in wanted {
+        let produced = wanted.map { output in
             let (datatype, shape, data) = output.name == Self.featuresName
                 ? ("FP32", [results.count, ResNet18Engine.featureCount], KServe.OutputData.numbers(results.flatMap { $0.features ?? [] }))
                 : Self.logitsOutput(results, classification: classification, classCount: classCount)
-            guard output.binary else {
-                outputs.append(KServe.Output(name: output.name, datatype: datatype, shape: shape, data: data, parameters: nil))
-                continue
-            }
-            let bytes = switch data {
-            case let .numbers(values): KServeBinaryBody.bytes(of: values)
-            case let .strings(strings): KServeBinaryBody.bytes(of: strings)
-            }
-            tail += bytes
-            outputs.append(KServe.Output(name: output.name, datatype: datatype, shape: shape, data: nil,
-                                         parameters: ["binary_data_size": .int(bytes.count)]))
+            return ProducedOutput(name: output.name, datatype: datatype, shape: shape, data: data, binary: output.binary)
         }
-        let response = KServe.InferenceResponse(modelName: Self.modelName, modelVersion: Self.modelVersion, id: inference.id,
-                                                parameters: parameters, outputs: outputs)
-        guard wanted.contains(where: \.binary) else { return try JSONBody.response(response) }
-        let header = try JSONBody.encoder().encode(response)
-        var answer = ByteBuffer(bytes: header)
-        answer.writeBytes(tail)
-        return Response(status: .ok,
-                        headers: [.contentType: "application/octet-stream", Self.headerLengthField: String(header.count)],
-                        body: .init(byteBuffer: answer))
+        return (produced, parameters)
     }
 
     /// The `logits` output: every class's logit, or with `classification` the top k as the classification
@@ -185,7 +219,7 @@ struct KServeRoutes: Sendable {
     static let headerLengthField = HTTPField.Name(KServeBinaryBody.headerLengthField)!
 
     /// What an input carries, read from its JSON `data` or its binary tensor data.
-    private enum Tensor {
+    enum Tensor {
         case fp32([Float])
         case images([Upload])
     }

@@ -36,9 +36,11 @@ public struct RecognitionServer: Sendable {
     }
 
     /// The Hummingbird application, a `Service`: run it in a `ServiceGroup`, or with `runService()`.
-    /// Once it listens, `onListening` gets the bound port (the one chosen when `port` is 0).
-    public func makeApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let parts = assemble()
+    /// Once it listens, `onListening` gets the bound port (the one chosen when `port` is 0); `onGRPCListening` the
+    /// gRPC port, when `grpcPort` is set.
+    public func makeApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in },
+                                onGRPCListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let parts = assemble(onGRPCListening: onGRPCListening)
         let gate = parts.gate
         let router = Router()
         router.add(middleware: AccessMiddleware(metrics: parts.metrics, retryAfterSeconds: configuration.retryAfterSeconds))
@@ -93,7 +95,7 @@ public struct RecognitionServer: Sendable {
     }
 
     /// The batcher, cache, history writer and stream supervisor, and the routes over them.
-    func assemble() -> Assembly {
+    func assemble(onGRPCListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> Assembly {
         let metrics = ServiceMetrics(maxBatch: configuration.maxBatch)
         let batcher = Batcher(recognizer: recognizer, maxBatch: configuration.maxBatch,
                               maxDelay: .microseconds(Int64(configuration.maxBatchDelayMilliseconds * 1000)),
@@ -150,7 +152,14 @@ public struct RecognitionServer: Sendable {
         TokenRoutes(credentials: credentials).register(on: routes)
         SeedRoutes(pipeline: pipeline, uploads: uploads).register(on: routes)
         ClassifyRoutes(pipeline: pipeline, uploads: uploads, defaultTopK: configuration.defaultTopK).register(on: routes)
-        KServeRoutes(pipeline: pipeline, uploads: uploads).register(on: routes)
+        let kserve = KServeRoutes(pipeline: pipeline, uploads: uploads)
+        kserve.register(on: routes)
+        if let grpcPort = configuration.grpcPort {
+            services.append(GRPCServerService(host: configuration.host, port: grpcPort, maxRequestBytes: configuration.maxUploadBytes,
+                                              services: [InferenceGRPCService(kserve: kserve)],
+                                              interceptors: [GRPCAuthentication(gate: gate, credentials: credentials)],
+                                              onListening: onGRPCListening))
+        }
         OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher,
                         streams: streams, heads: heads, historyEnabled: history != nil).register(on: routes)
         HistoryRoutes(store: history, writer: writer, similarity: history.map { SimilarityIndex(store: $0) }).register(on: routes)
@@ -161,8 +170,9 @@ public struct RecognitionServer: Sendable {
     }
 
     /// Serves until SIGINT or SIGTERM, then stops accepting connections and lets in-flight requests finish.
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await makeApplication(onListening: onListening).runService()
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in },
+                    onGRPCListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await makeApplication(onListening: onListening, onGRPCListening: onGRPCListening).runService()
     }
 }
 

@@ -9,6 +9,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var host = "127.0.0.1"
     /// Port to bind; 0 picks a free one (the bound port is printed).
     public var port = 8080
+    /// Port of the Open Inference Protocol's gRPC service (`--grpc-port`): nil turns it off, 0 picks a free one.
+    public var grpcPort: Int?
     /// How alert receivers reach this service (`--public-url`, e.g. https://resnet18.example.org behind a proxy): the
     /// base of the `snapshot_url` of alerts. nil: http://HOST:PORT as listening (the machine's name for 0.0.0.0).
     public var publicURL: String?

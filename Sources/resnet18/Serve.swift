@@ -25,6 +25,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one. Default: 8080.")
     var port: Int?
 
+    @Option(name: .customLong("grpc-port"), help: ArgumentHelp(
+        "Port of the KServe v2 gRPC service (the Open Inference Protocol, as Triton's clients speak it); 0 turns it off. Default: 8081, or a free port when --port is 0.",
+        valueName: "port"))
+    var grpcPort: Int?
+
     @Option(name: .customLong("public-url"), help: ArgumentHelp(
         "The address alert receivers reach this service at (behind a proxy, say): the base of each alert's snapshot_url. Default: http://HOST:PORT as listening.",
         valueName: "url"))
@@ -116,6 +121,9 @@ struct Serve: AsyncParsableCommand {
             let file = try configFile
             configuration.host = host ?? file?.host ?? ProcessInfo.processInfo.environment["RESNET18_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
             configuration.port = port ?? file?.port ?? 8080
+            let grpc = grpcPort ?? file?.grpcPort
+            if let grpc, !(0...65535).contains(grpc) { throw ValidationError("--grpc-port must be from 0 (off) to 65535, not \(grpc)") }
+            configuration.grpcPort = grpc.map { $0 == 0 ? nil : $0 } ?? (configuration.port == 0 ? 0 : 8081)
             configuration.publicURL = publicURL ?? file?.publicURL
             configuration.cameras = file?.cameras ?? []
             configuration.configFile = file?.path
@@ -181,6 +189,9 @@ struct Serve: AsyncParsableCommand {
         if PortProbe.inUse(host: configuration.host, port: configuration.port) {
             throw CommandFailure(PortProbe.inUseMessage(port: configuration.port))
         }
+        if let grpcPort = configuration.grpcPort, grpcPort != 0, PortProbe.inUse(host: configuration.host, port: grpcPort) {
+            throw CommandFailure("gRPC port \(grpcPort) is in use; choose another with --grpc-port (0 turns gRPC off)")
+        }
         var logger = Logger(label: "resnet18.serve")
         logger.logLevel = Logger.Level(rawValue: try level) ?? .info
         // The database is opened (and migrated) before listening: a bad --db refuses to start, saying why.
@@ -228,9 +239,11 @@ struct Serve: AsyncParsableCommand {
         // The address as bound: 0.0.0.0 (every interface) is said as such, not as the loopback address.
         let shownHost = configuration.host.contains(":") && !configuration.host.hasPrefix("[") ? "[\(configuration.host)]" : configuration.host
         do {
-            try await server.run { port in
+            try await server.run(onListening: { port in
                 say("listening on http://\(shownHost):\(port)/")
-            }
+            }, onGRPCListening: { port in
+                say("gRPC (KServe v2, inference.GRPCInferenceService) on \(shownHost):\(port)")
+            })
         } catch where "\(error)".contains("Address already in use") {
             // Taken between the check above and the bind.
             throw CommandFailure(PortProbe.inUseMessage(port: configuration.port))
