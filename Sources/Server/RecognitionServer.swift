@@ -146,7 +146,8 @@ public struct RecognitionServer: Sendable {
 
         let routes = RouteTable()
         PageRoutes().register(on: routes)
-        LoginRoutes(gate: gate, credentials: credentials, throttle: LoginThrottle(policy: configuration.loginThrottle),
+        LoginRoutes(gate: gate, credentials: credentials, throttle: LoginThrottle(policy: configuration.loginThrottle,
+                                               shared: (credentialStore as? DatabaseCredentialStore).map { LoginFailureStore(database: $0.database) }),
                     sessionLifetimeSeconds: configuration.sessionLifetimeSeconds, secureCookies: configuration.secureCookies)
             .register(on: routes)
         TokenRoutes(credentials: credentials).register(on: routes)

@@ -2,7 +2,7 @@ import Foundation
 
 /// `CredentialStore` in resnet18's database (the tables of `Migration.credentials`), on SQLite or PostgreSQL.
 public struct DatabaseCredentialStore: CredentialStore {
-    let database: Database
+    public let database: Database
 
     public init(database: Database) {
         self.database = database

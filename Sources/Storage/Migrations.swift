@@ -47,5 +47,6 @@ public enum Migrations {
         .streams,
         .embeddings,
         .heads,
+        .loginFailures,
     ]
 }

@@ -49,4 +49,19 @@ extension Migration {
             """,
         ]
     }
+
+    /// Failed logins by user name and by client address (`user:NAME`, `client:ADDRESS`), so that every replica on
+    /// one database counts the same failures and keeps the same lockouts.
+    public static let loginFailures = Migration(id: "2026-12-05 login failures") { d in
+        [
+            """
+            CREATE TABLE login_failures (
+                throttle_key \(d.text) PRIMARY KEY NOT NULL,
+                failures \(d.integer) NOT NULL,
+                last_failure_ms \(d.integer) NOT NULL,
+                locked_until_ms \(d.integer) NOT NULL
+            )
+            """,
+        ]
+    }
 }

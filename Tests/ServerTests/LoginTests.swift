@@ -169,6 +169,26 @@ extension ServerTests {
             }
         }
 
+        @Test("Replicas on one database throttle together: failures on one lock the user out on the other", arguments: TestDatabases.backends)
+        func throttleAcrossReplicas(backend: TestDatabases.Backend) async throws {
+            try await AuthBed.with(backend) { bed in
+                try await bed.run { first in
+                    try await bed.run { second in
+                        // Three failures on one replica and two on the other: five in all.
+                        for _ in 0..<3 { #expect(try await first.postLogin(AuthBed.adminName, "guess-password").status == .unauthorized) }
+                        for _ in 0..<2 { #expect(try await second.postLogin(AuthBed.adminName, "guess-password").status == .unauthorized) }
+                        // Both replicas hold the user back now, though neither saw five failures itself.
+                        let locked = try await first.postLogin(AuthBed.adminName, AuthBed.adminPassword)
+                        #expect(locked.status == .tooManyRequests)
+                        #expect(locked.headers[.retryAfter] != nil)
+                        #expect(try await second.postLogin(AuthBed.adminName, AuthBed.adminPassword).status == .tooManyRequests)
+                    }
+                }
+                let rows = try await bed.database.read(SQLStatement("SELECT failures FROM login_failures WHERE throttle_key = 'user:ada'"))
+                #expect(rows.first?.optionalInt64("failures") == 5)
+            }
+        }
+
         @Test("A successful login does not clear the address's failures: one valid account cannot unlock guessing across user names")
         func successKeepsAddressCount() async throws {
             try await AuthBed.with(.sqlite) { bed in
