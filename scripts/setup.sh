@@ -23,7 +23,7 @@ done
 
 packages=(libdnnl-dev libturbojpeg0-dev libspng-dev libwebp-dev libsqlite3-dev pkg-config python3 python3-venv ca-certificates ffmpeg)
 if [ "$want_test" = 1 ]; then
-  packages+=(chromium chromium-driver wrk postgresql sqlite3 eslint mosquitto mosquitto-clients
+  packages+=(chromium chromium-driver wrk postgresql sqlite3 eslint mosquitto mosquitto-clients haproxy
              gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly)
 fi
 missing=()

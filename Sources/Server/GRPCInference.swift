@@ -225,7 +225,14 @@ struct GRPCServerService: Service {
         let transport = HTTP2ServerTransport.Posix(
             address: host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port),
             transportSecurity: .plaintext,
-            config: .defaults { $0.rpc.maxRequestPayloadSize = maxRequestBytes })
+            config: .defaults {
+                $0.rpc.maxRequestPayloadSize = maxRequestBytes
+                // A 600 kB tensor in one window and few frames, not ten round trips of 64 kB; and each answer
+                // written at once (coalescing flushes helps many small calls, and delays a lone one).
+                $0.http2.targetWindowSize = 16 << 20
+                $0.http2.maxFrameSize = (1 << 24) - 1
+                $0.connection.flushCoalescing = nil
+            })
         let server = GRPCServer(transport: transport, services: services, interceptors: interceptors)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in

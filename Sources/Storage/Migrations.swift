@@ -48,5 +48,6 @@ public enum Migrations {
         .embeddings,
         .heads,
         .loginFailures,
+        .streamLeases,
     ]
 }

@@ -64,4 +64,21 @@ extension Migration {
             """,
         ]
     }
+
+    /// Which replica watches each camera: a lease per stream name that its holder renews (heartbeat) and another
+    /// replica takes over once it has expired; `generation` counts takeovers (a holder renews only its own
+    /// generation); `info_json` is the holder's latest view of the stream, for the other replicas' lists.
+    public static let streamLeases = Migration(id: "2026-12-05 stream leases") { d in
+        [
+            """
+            CREATE TABLE stream_leases (
+                stream_name \(d.text) PRIMARY KEY NOT NULL,
+                holder \(d.text) NOT NULL,
+                generation \(d.integer) NOT NULL,
+                expires_at_ms \(d.integer) NOT NULL,
+                info_json \(d.text)
+            )
+            """,
+        ]
+    }
 }

@@ -6,12 +6,15 @@ public struct StoredStream: Sendable, Equatable {
     public let requestJSON: String
     public let enabled: Bool
     public let createdAt: Date
+    /// When it was last changed (what a replica compares to notice a change made through another).
+    public let updatedAt: Date
 
-    public init(name: String, requestJSON: String, enabled: Bool, createdAt: Date) {
+    public init(name: String, requestJSON: String, enabled: Bool, createdAt: Date, updatedAt: Date? = nil) {
         self.name = name
         self.requestJSON = requestJSON
         self.enabled = enabled
         self.createdAt = createdAt
+        self.updatedAt = updatedAt ?? createdAt
     }
 }
 
@@ -27,12 +30,13 @@ public final class StreamStore: Sendable {
     /// Every stored stream, oldest first.
     public func all() async throws(StorageError) -> [StoredStream] {
         let rows = try await database.read(SQLStatement(
-            "SELECT name, request_json, enabled, created_at_ms FROM streams ORDER BY created_at_ms, name"))
+            "SELECT name, request_json, enabled, created_at_ms, updated_at_ms FROM streams ORDER BY created_at_ms, name"))
         var streams: [StoredStream] = []
         for row in rows {
             streams.append(StoredStream(name: try row.string("name"), requestJSON: try row.string("request_json"),
                                         enabled: try row.int64("enabled") != 0,
-                                        createdAt: Date(timeIntervalSince1970: Double(try row.int64("created_at_ms")) / 1000)))
+                                        createdAt: Date(timeIntervalSince1970: Double(try row.int64("created_at_ms")) / 1000),
+                                        updatedAt: Date(timeIntervalSince1970: Double(try row.int64("updated_at_ms")) / 1000)))
         }
         return streams
     }
