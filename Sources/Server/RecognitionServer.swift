@@ -130,6 +130,8 @@ public struct RecognitionServer: Sendable {
                                        configured: configuration.cameras.map(\.request), configFile: configuration.configFile,
                                        mqtt: configuration.mqtt.map { MQTTBridge(settings: $0, log: { logger.info("\($0)") }) },
                                        history: history, heads: configuration.heads,
+                                       leases: history.map { StreamLeaseStore(database: $0.database) },
+                                       replicaName: configuration.effectiveReplicaName,
                                        log: { logger.info("\($0)") })
         let workshop = history.map {
             HeadWorkshop(store: HeadStore(database: $0.database), registry: heads, streams: streams, weights: recognizer.weights,

@@ -9,6 +9,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var host = "127.0.0.1"
     /// Port to bind; 0 picks a free one (the bound port is printed).
     public var port = 8080
+    /// This replica's name among replicas sharing one database (`--replica-name`): the `holder` of the cameras it
+    /// watches. nil: the host name and `port` (as given: 0 stays 0, so a restart keeps its name).
+    public var replicaName: String?
+    /// The name in use: `replicaName`, or HOST:PORT.
+    public var effectiveReplicaName: String { replicaName ?? "\(ProcessInfo.processInfo.hostName):\(port)" }
     /// Port of the Open Inference Protocol's gRPC service (`--grpc-port`): nil turns it off, 0 picks a free one.
     public var grpcPort: Int?
     /// How alert receivers reach this service (`--public-url`, e.g. https://resnet18.example.org behind a proxy): the
@@ -141,7 +146,8 @@ public struct ServerConfiguration: Sendable, Equatable {
             "sessions: \(Self.describe(seconds: sessionLifetimeSeconds)), cookies HttpOnly SameSite=Lax, Secure \(secureCookies ? "always" : "when X-Forwarded-Proto is https")",
             "failed logins: \(loginThrottle.freeFailures) free per user and per address, then locked out \(Int(loginThrottle.firstLockoutSeconds)) s doubling to \(Int(loginThrottle.maximumLockoutSeconds)) s",
             "streams: at most \(maxStreams) at once, restarts backing off up to \(streamMaxBackoffSeconds) s"
-                + (configFile.map { "; \(Self.counted(cameras.count, "camera")) from \($0)" } ?? ""),
+                + (configFile.map { "; \(Self.counted(cameras.count, "camera")) from \($0)" } ?? "")
+                + (database == .none ? "" : "; replica \(effectiveReplicaName): each camera leased to one replica of the database"),
             "mqtt: \(mqtt.map(\.description) ?? "off")",
             database == .none
                 ? "history: off (--db none)"

@@ -71,7 +71,7 @@ struct StreamRoutes: Sendable {
 
     /// The answer of `GET /v1/streams`.
     struct StreamList: Encodable {
-        let streams: [StreamInfo]
+        let streams: [StreamView]
     }
 
     /// A JSON decoding error in a sentence.

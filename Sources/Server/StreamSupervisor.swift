@@ -73,10 +73,32 @@ actor StreamSupervisor {
     private var subscribers: [UUID: AsyncStream<ServerSentEvent>.Continuation] = [:]
     private var stopping = false
 
+    /// With replicas on one database, which one watches each camera: this replica's name and the leases table
+    /// (nil without a database: this process watches every stream).
+    let replicaName: String
+    let leases: StreamLeaseStore?
+    /// How long a lease lasts unrenewed, and how often the holder renews it: a replica that dies loses its
+    /// cameras `leaseSeconds` after its last heartbeat, and another takes them within a heartbeat after that.
+    static let leaseSeconds: TimeInterval = 15
+    static let heartbeatSeconds: TimeInterval = 5
+    /// A holder stops acting (sending alerts) this long before its lease could expire unrenewed, so that a replica
+    /// cut off from the database never alerts at the same time as the one that took over.
+    static let leaseMarginSeconds: TimeInterval = 3
+    /// The leases held here: their generation, and until when this replica may act on each.
+    private var held: [String: (generation: Int64, trustedUntil: Date)] = [:]
+    /// Streams other replicas watch, as their holders last described them.
+    private var elsewhere: [String: StreamLease] = [:]
+    /// When each stored stream running here was last changed, to notice changes made through another replica.
+    private var storedVersions: [String: Date] = [:]
+    private var heartbeat: Task<Void, Never>?
+
     init(recognizer: Recognizer, batcher: Batcher, maxStreams: Int, maxBackoff: Duration = .seconds(30),
          recorder: (any AlertRecorder)? = nil, store: StreamStore? = nil, configured: [StreamRequest] = [], configFile: String? = nil,
          mqtt: MQTTBridge? = nil, history: HistoryStore? = nil, heads: [LinearHead] = [],
+         leases: StreamLeaseStore? = nil, replicaName: String = "",
          log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.leases = leases
+        self.replicaName = replicaName
         self.history = history
         self.heads = heads
         self.configured = configured
@@ -130,6 +152,13 @@ actor StreamSupervisor {
         }
         guard !stopping else { throw .shuttingDown("the server is shutting down and starts no streams") }
         var entry = Entry(name: name, request: request, configuration: configuration, created: created)
+        // A lease of that name still held elsewhere (a stream of the name deleted a moment ago): the heartbeat
+        // takes it once its holder lets go.
+        guard await acquire(name) else {
+            entry.status = StreamStatus(state: .starting, message: "waiting for its lease: another replica still holds the name; taken within \(Int(Self.heartbeatSeconds)) s of its release")
+            return info(entry)
+        }
+        storedVersions[name] = Self.stamp(created)
         start(&entry)
         streams[name] = entry
         order.append(name)
@@ -140,7 +169,9 @@ actor StreamSupervisor {
     /// At start-up: starts the config file's cameras, then brings back the stored streams; the enabled ones run,
     /// up to `maxStreams`.
     func restore() async {
+        defer { if leases != nil, !stopping { startHeartbeat() } }
         for request in configured where streams[request.name] == nil && !stopping {
+            guard await acquire(request.name) else { continue }
             bringBack(request, created: Date(), fromConfig: true, lastAlerts: await lastAlerts(of: request.name))
         }
         guard let store else { return }
@@ -158,6 +189,8 @@ actor StreamSupervisor {
             }
             do {
                 let request = try JSONDecoder().decode(StreamRequest.self, from: Data(record.requestJSON.utf8))
+                guard await acquire(record.name) else { continue }
+                storedVersions[record.name] = record.updatedAt
                 bringBack(request, created: record.createdAt, fromConfig: false, lastAlerts: await lastAlerts(of: request.name))
             } catch {
                 log("stream \(record.name): its stored request cannot be read (\(error)); not started")
@@ -208,8 +241,11 @@ actor StreamSupervisor {
         .conflict("stream \(name) comes from the config file \(configFile ?? ""): change or remove it there and restart the service")
     }
 
-    /// Every stream, oldest first.
-    func list() -> [StreamInfo] { order.compactMap { streams[$0] }.map(info) }
+    /// Every stream: those watched here, oldest first, then those other replicas watch, by name.
+    func list() -> [StreamView] {
+        order.compactMap { streams[$0] }.map { .local(info($0)) }
+            + elsewhere.values.sorted { $0.name < $1.name }.map { .elsewhere(name: $0.name, holder: $0.holder, json: $0.infoJSON) }
+    }
 
     /// Each camera's figures for `/metrics`.
     func metricSamples(now: Date = Date()) -> [StreamMetricSample] {
@@ -229,13 +265,15 @@ actor StreamSupervisor {
         return samples
     }
 
-    func info(name: String) throws(APIError) -> StreamInfo {
-        guard let entry = streams[name] else { throw Self.noSuchStream(name) }
-        return info(entry)
+    func info(name: String) throws(APIError) -> StreamView {
+        if let entry = streams[name] { return .local(info(entry)) }
+        if let lease = elsewhere[name] { return .elsewhere(name: name, holder: lease.holder, json: lease.infoJSON) }
+        throw Self.noSuchStream(name)
     }
 
     /// The latest frame as a JPEG, if one came yet.
     func frameJPEG(name: String) throws(APIError) -> [UInt8] {
+        try checkNotElsewhere(name)
         guard var entry = streams[name] else { throw Self.noSuchStream(name) }
         guard let latest = entry.latest else {
             throw .noFrameYet("stream \(name) has no frame yet (status: \(entry.status.state.rawValue)\(entry.status.message.map { ": \($0)" } ?? "")); try again shortly")
@@ -251,6 +289,7 @@ actor StreamSupervisor {
 
     /// The frame of one of the stream's latest alerts, as a JPEG.
     func snapshotJPEG(name: String, alertID: String) throws(APIError) -> [UInt8] {
+        try checkNotElsewhere(name)
         guard let entry = streams[name] else { throw Self.noSuchStream(name) }
         guard let snapshot = entry.snapshots.first(where: { $0.id == alertID }) else {
             throw .notFound("stream \(name) keeps the frames of its latest \(Self.eventsKept) alerts, and alert \(alertID) is not one of them; every alert's frame is in the history (/v1/history?alerts=true)")
@@ -276,8 +315,9 @@ actor StreamSupervisor {
 
     /// Changes a stream's rules, fps or whether it runs: stored first, then the stream starts again as changed
     /// (or stops, when disabled).
-    func change(name: String, _ change: StreamChange) async throws(APIError) -> StreamInfo {
+    func change(name: String, _ change: StreamChange) async throws(APIError) -> StreamView {
         guard !stopping else { throw .shuttingDown("the server is shutting down and changes no streams") }
+        if streams[name] == nil, let lease = elsewhere[name] { return try await changeElsewhere(name, change, holder: lease.holder) }
         guard let entry = streams[name] else { throw Self.noSuchStream(name) }
         guard !entry.fromConfig else { throw readOnly(name) }
         guard !busy.contains(name) else { throw .conflict("stream \(name) is being changed: try again") }
@@ -286,18 +326,20 @@ actor StreamSupervisor {
         if request.isEnabled && !entry.status.isActive { try checkRoom() }
         busy.insert(name)
         defer { busy.remove(name) }
+        let changedAt = Date()
         if let store {
             let updated: Bool
             do {
-                updated = try await store.update(name: name, requestJSON: try Self.json(request), enabled: request.isEnabled)
+                updated = try await store.update(name: name, requestJSON: try Self.json(request), enabled: request.isEnabled, at: changedAt)
             } catch {
                 throw Self.notStored(name, error)
             }
             if !updated { log("stream \(name): not in the database any more; stored again on its next change") }
         }
         guard let current = await restart(name, request: request, configuration: configuration) else { throw Self.noSuchStream(name) }
+        storedVersions[name] = Self.stamp(changedAt)
         log("stream \(name): changed (\(request.isEnabled ? "running" : "disabled"), fps \(StreamMonitor.format(configuration.fps)), \(configuration.rules.count) rules)")
-        return info(current)
+        return .local(info(current))
     }
 
     /// Stops a stream's monitor and starts it again with this request and configuration; nil when the stream went
@@ -344,6 +386,7 @@ actor StreamSupervisor {
 
     /// Stops a stream (its ffmpeg is terminated) and forgets it, in the database too.
     func remove(name: String) async throws(APIError) {
+        if streams[name] == nil, elsewhere[name] != nil { return try await removeElsewhere(name) }
         guard let existing = streams[name] else { throw Self.noSuchStream(name) }
         guard !existing.fromConfig else { throw readOnly(name) }
         guard !busy.contains(name) else { throw .conflict("stream \(name) is being changed: try again") }
@@ -352,10 +395,8 @@ actor StreamSupervisor {
             defer { busy.remove(name) }
             do { _ = try await store.delete(name: name) } catch { throw Self.notStored(name, error) }
         }
-        guard let entry = streams.removeValue(forKey: name) else { throw Self.noSuchStream(name) }
-        order.removeAll { $0 == name }
-        entry.task?.cancel()
-        await entry.task?.value
+        guard streams[name] != nil else { throw Self.noSuchStream(name) }
+        await dropLocal(name, release: true)
         log("stream \(name): removed")
         if let data = try? String(decoding: JSONSerialization.data(withJSONObject: ["id": name, "name": name], options: [.sortedKeys]), as: UTF8.self) {
             broadcast(ServerSentEvent(event: "removed", data: data))
@@ -382,9 +423,18 @@ actor StreamSupervisor {
         stopping = true
         for continuation in subscribers.values { continuation.finish() }
         subscribers.removeAll()
+        heartbeat?.cancel()
         let tasks = streams.values.compactMap(\.task)
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
+        // Another replica takes the cameras at its next heartbeat, not after the leases run out.
+        if let leases {
+            for (name, lease) in held {
+                try? await leases.release(name: name, holder: replicaName, generation: lease.generation)
+            }
+            if !held.isEmpty { log("streams: \(held.count) leases released for the other replicas") }
+            held.removeAll()
+        }
     }
 
     /// Starts an entry's monitor when it is enabled; a disabled one gets status `disabled`.
@@ -414,6 +464,11 @@ actor StreamSupervisor {
     private func setProcess(_ pid: Int32, for name: String) { streams[name]?.processID = pid }
 
     private func handle(_ event: StreamEvent, for name: String) async {
+        // A replica whose lease may have run out stays silent: the replica that takes over alerts instead.
+        if case let .alert(alert, _) = event, leases != nil, (held[name]?.trustedUntil ?? .distantPast) < Date() {
+            log("stream \(name): the alert of frame \(alert.frame) is not sent: this replica's lease was not renewed in time")
+            return
+        }
         // First, so that a removed stream's last state (stopped) goes out too.
         var alertExtra: [String: String] = [:]
         if case let .alert(alert, _) = event { alertExtra["snapshot_url"] = snapshotURL(stream: name, alertID: alert.id) }
@@ -470,7 +525,178 @@ actor StreamSupervisor {
     }
 
     private func info(_ entry: Entry) -> StreamInfo {
-        StreamInfo(entry, weights: recognizer.weights)
+        var info = StreamInfo(entry, weights: recognizer.weights)
+        if leases != nil { info.holder = replicaName }
+        return info
+    }
+
+    // MARK: Leases (replicas on one database)
+
+    /// A time as the database keeps it (whole milliseconds), to compare with what it gives back.
+    private static func stamp(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
+    }
+
+    /// Takes the stream's lease for this replica; true when it may run the stream (always without leases).
+    private func acquire(_ name: String) async -> Bool {
+        guard let leases else { return true }
+        let now = Date()
+        do {
+            guard let generation = try await leases.acquire(name: name, holder: replicaName, now: now,
+                                                            until: now.addingTimeInterval(Self.leaseSeconds)) else { return false }
+            held[name] = (generation, now.addingTimeInterval(Self.leaseSeconds - Self.leaseMarginSeconds))
+            elsewhere[name] = nil
+            return true
+        } catch {
+            log("stream \(name): its lease could not be taken (\(error)); tried again at the next heartbeat")
+            return false
+        }
+    }
+
+    private func checkNotElsewhere(_ name: String) throws(APIError) {
+        if streams[name] == nil, let lease = elsewhere[name] {
+            throw .conflict("stream \(name) is watched by replica \(lease.holder): its frames are there (GET /v1/streams/\(name) here shows its state)")
+        }
+    }
+
+    /// Stops a stream running here and forgets it (its lease given up when `release`).
+    private func dropLocal(_ name: String, release: Bool) async {
+        guard let entry = streams.removeValue(forKey: name) else { return }
+        order.removeAll { $0 == name }
+        entry.task?.cancel()
+        await entry.task?.value
+        storedVersions[name] = nil
+        if let lease = held.removeValue(forKey: name), release, let leases {
+            try? await leases.release(name: name, holder: replicaName, generation: lease.generation)
+        }
+    }
+
+    /// A change asked of this replica for a stream another one watches: stored; its holder applies it at its next
+    /// heartbeat.
+    private func changeElsewhere(_ name: String, _ change: StreamChange, holder: String) async throws(APIError) -> StreamView {
+        guard let store else { throw Self.noSuchStream(name) }
+        let record: StoredStream?
+        do { record = try await store.all().first { $0.name == name } } catch { throw Self.notStored(name, error) }
+        guard let record, let stored = try? JSONDecoder().decode(StreamRequest.self, from: Data(record.requestJSON.utf8)) else {
+            throw readOnly(name)
+        }
+        let request = change.applied(to: stored)
+        _ = try configuration(for: request)
+        do {
+            _ = try await store.update(name: name, requestJSON: try Self.json(request), enabled: request.isEnabled)
+        } catch {
+            throw Self.notStored(name, error)
+        }
+        log("stream \(name): changed in the database; replica \(holder) applies it within \(Int(Self.heartbeatSeconds)) s")
+        return .elsewhere(name: name, holder: holder, json: elsewhere[name]?.infoJSON)
+    }
+
+    /// A stream another replica watches, deleted through this one: gone from the database and its lease, its
+    /// holder stops it at its next heartbeat.
+    private func removeElsewhere(_ name: String) async throws(APIError) {
+        guard let store, let leases else { throw Self.noSuchStream(name) }
+        do {
+            guard try await store.delete(name: name) else { throw readOnly(name) }
+            try await leases.remove(name: name)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw Self.notStored(name, error)
+        }
+        elsewhere[name] = nil
+        log("stream \(name): removed (it was watched by another replica)")
+    }
+
+    private func startHeartbeat() {
+        guard heartbeat == nil else { return }
+        heartbeat = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(Self.heartbeatSeconds))
+                guard let self, !Task.isCancelled else { return }
+                await self.beat()
+            }
+        }
+    }
+
+    /// One heartbeat: renews the leases held here (stopping the streams whose lease was lost), applies changes
+    /// and deletions made through other replicas, and takes over the streams whose holder stopped renewing.
+    func beat() async {
+        guard let leases, !stopping else { return }
+        let now = Date()
+        for (name, lease) in held {
+            let json = streams[name].flatMap { try? String(decoding: JSONBody.encoder().encode(info($0)), as: UTF8.self) }
+            do {
+                if try await leases.renew(name: name, holder: replicaName, generation: lease.generation,
+                                          until: now.addingTimeInterval(Self.leaseSeconds), infoJSON: json) {
+                    if held[name]?.generation == lease.generation {
+                        held[name]?.trustedUntil = now.addingTimeInterval(Self.leaseSeconds - Self.leaseMarginSeconds)
+                    }
+                } else {
+                    log("stream \(name): its lease was taken over or removed; this replica stops watching it")
+                    await dropLocal(name, release: false)
+                }
+            } catch {
+                log("stream \(name): its lease could not be renewed (\(error)); alerts stop if it cannot be renewed in time")
+            }
+        }
+        let stored: [StoredStream]
+        let rows: [StreamLease]
+        do {
+            stored = try await store?.all() ?? []
+            rows = try await leases.all()
+        } catch {
+            log("streams: the heartbeat could not read the database (\(error)); tried again in \(Int(Self.heartbeatSeconds)) s")
+            return
+        }
+        let leaseOf = Dictionary(rows.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let storedByName = Dictionary(stored.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // Changes and deletions made through another replica, for the streams running here.
+        for name in order where !busy.contains(name) {
+            guard let entry = streams[name], !entry.fromConfig else { continue }
+            guard let record = storedByName[name] else {
+                log("stream \(name): deleted through another replica; stopped")
+                await dropLocal(name, release: true)
+                continue
+            }
+            if record.updatedAt > storedVersions[name] ?? .distantPast,
+               let request = try? JSONDecoder().decode(StreamRequest.self, from: Data(record.requestJSON.utf8)),
+               let configuration = try? configuration(for: request) {
+                storedVersions[name] = record.updatedAt
+                _ = await restart(name, request: request, configuration: configuration)
+                log("stream \(name): changed through another replica; started again as changed")
+            }
+        }
+        // Every camera: the config file's and the stored ones. Those held elsewhere are listed; free ones taken.
+        var candidates: [(request: StreamRequest, created: Date, fromConfig: Bool, updatedAt: Date)] =
+            configured.map { ($0, now, true, now) }
+        for record in stored {
+            guard let request = try? JSONDecoder().decode(StreamRequest.self, from: Data(record.requestJSON.utf8)) else { continue }
+            candidates.append((request, record.createdAt, false, record.updatedAt))
+        }
+        var others: [String: StreamLease] = [:]
+        for candidate in candidates where streams[candidate.request.name] == nil && !busy.contains(candidate.request.name) && !stopping {
+            let name = candidate.request.name
+            if let lease = leaseOf[name], lease.holder != replicaName, lease.expiresAt > now {
+                others[name] = lease
+                continue
+            }
+            if candidate.request.isEnabled && running >= maxStreams { continue }  // no room here: another replica's
+            busy.insert(name)
+            let previous = leaseOf[name]?.holder
+            if await acquire(name) {
+                storedVersions[name] = candidate.updatedAt
+                bringBack(candidate.request, created: candidate.created, fromConfig: candidate.fromConfig,
+                          lastAlerts: await lastAlerts(of: name))
+                if let previous, previous != replicaName { log("stream \(name): taken over from replica \(previous), whose lease ran out") }
+            }
+            busy.remove(name)
+        }
+        elsewhere = others
+        // Leases of streams that no longer exist, left by a replica that died before it could let go.
+        let names = Set(candidates.map(\.request.name))
+        for lease in rows where !names.contains(lease.name) && lease.expiresAt < now {
+            try? await leases.remove(name: lease.name)
+        }
     }
 
     /// The request as the database keeps it.

@@ -202,9 +202,11 @@ struct StreamInfo: Encodable, Sendable {
     let created: String
     let weights: WeightsBody
     let warning: String?
+    /// The replica watching the stream (`--replica-name`), when replicas share the database.
+    var holder: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, id, source, fps, rules, webhook, enabled, origin, status, message, restarts, frames, alerts, latest, events, created, weights, warning
+        case name, id, source, fps, rules, webhook, enabled, origin, status, message, restarts, frames, alerts, latest, events, created, weights, warning, holder
         case webhookSigned = "webhook_signed", suppressedAlerts = "suppressed_alerts", droppedFrames = "dropped_frames"
         case lastError = "last_error", retryAt = "retry_at", backoffSeconds = "backoff_seconds", frameURL = "frame_url", ffmpegPID = "ffmpeg_pid"
     }
@@ -244,5 +246,62 @@ struct StreamInfo: Encodable, Sendable {
         created = Alert.timestamp(entry.created)
         self.weights = WeightsBody(weights)
         warning = weights.trained ? nil : UntrainedWarning.text
+    }
+}
+
+/// A stream as `GET /v1/streams` shows it: watched here, or by another replica (as its holder last described it).
+enum StreamView: Encodable, Sendable {
+    case local(StreamInfo)
+    /// The holder's own JSON of the stream (refreshed with each heartbeat), or a short note before the first one.
+    case elsewhere(name: String, holder: String, json: String?)
+
+    var name: String {
+        switch self {
+        case let .local(info): info.name
+        case let .elsewhere(name, _, _): name
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case let .local(info):
+            try info.encode(to: encoder)
+        case let .elsewhere(name, holder, json):
+            if let json, let value = try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)) {
+                try value.encode(to: encoder)
+            } else {
+                try JSONValue.object(["name": .string(name), "id": .string(name), "holder": .string(holder),
+                                      "status": .string("starting"),
+                                      "message": .string("watched by replica \(holder), which has not described it yet")]).encode(to: encoder)
+            }
+        }
+    }
+}
+
+/// Any JSON value, to pass another replica's answer through as it is.
+enum JSONValue: Codable, Sendable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let single = try decoder.singleValueContainer()
+        if single.decodeNil() { self = .null }
+        else if let value = try? single.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? single.decode(Double.self) { self = .number(value) }
+        else if let value = try? single.decode(String.self) { self = .string(value) }
+        else if let value = try? single.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try single.decode([String: JSONValue].self)) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var single = encoder.singleValueContainer()
+        switch self {
+        case .null: try single.encodeNil()
+        case let .bool(value): try single.encode(value)
+        case let .number(value):
+            if value.rounded() == value, abs(value) < 1e15 { try single.encode(Int64(value)) } else { try single.encode(value) }
+        case let .string(value): try single.encode(value)
+        case let .array(value): try single.encode(value)
+        case let .object(value): try single.encode(value)
+        }
     }
 }

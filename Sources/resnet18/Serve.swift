@@ -25,6 +25,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one. Default: 8080.")
     var port: Int?
 
+    @Option(name: .customLong("replica-name"), help: ArgumentHelp(
+        "This replica's name among servers sharing one database: each camera is leased to one replica, and GET /v1/streams names it as the stream's holder. Default: HOST:PORT.",
+        valueName: "name"))
+    var replicaName: String?
+
     @Option(name: .customLong("grpc-port"), help: ArgumentHelp(
         "Port of the KServe v2 gRPC service (the Open Inference Protocol, as Triton's clients speak it); 0 turns it off. Default: 8081, or a free port when --port is 0.",
         valueName: "port"))
@@ -125,6 +130,12 @@ struct Serve: AsyncParsableCommand {
             if let grpc, !(0...65535).contains(grpc) { throw ValidationError("--grpc-port must be from 0 (off) to 65535, not \(grpc)") }
             configuration.grpcPort = grpc.map { $0 == 0 ? nil : $0 } ?? (configuration.port == 0 ? 0 : 8081)
             configuration.publicURL = publicURL ?? file?.publicURL
+            if let replicaName {
+                guard (1...100).contains(replicaName.count), !replicaName.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true }) else {
+                    throw ValidationError("--replica-name takes 1 to 100 characters, no control characters")
+                }
+            }
+            configuration.replicaName = replicaName
             configuration.cameras = file?.cameras ?? []
             configuration.configFile = file?.path
             configuration.maxBatch = maxBatch
