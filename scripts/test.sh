@@ -62,6 +62,9 @@ echo "==> the KServe v2 routes and gRPC service through the Triton clients (trit
 echo "==> resnet18 train against scikit-learn (the same features, the same regularised fit)"
 "$root/.venv-test/bin/python" -m pytest -q tests/head
 
+echo "==> three replicas on one PostgreSQL behind HAProxy: shared history, camera leases, failover"
+"$root/.venv-test/bin/python" -m pytest -q -s tests/replicas
+
 echo "==> the Kubernetes and KServe manifests (kubernetes-validate, strict)"
 "$root/.venv-test/bin/python" -m pytest -q tests/deploy
 

@@ -163,3 +163,37 @@ def test_login_enforced_needs_a_bearer_token_in_the_metadata(tmp_path):
         assert client.is_model_ready(MODEL, headers={"authorization": f"Bearer {token}"})
         client.close()
         assert token not in "\n".join(running.output)
+
+
+def test_raw_contents_that_disagree_with_the_shape_are_refused(server, grpc):
+    """A tensor whose declared shape does not match its bytes, and BYTES whose element lengths lie: INVALID_ARGUMENT
+    naming the problem, and the server keeps serving."""
+    import grpc as grpcio
+    import tritonclient.grpc.service_pb2 as pb
+    channel = grpcio.insecure_channel(server.grpc_address)
+    infer = channel.unary_unary("/inference.GRPCInferenceService/ModelInfer",
+                                request_serializer=pb.ModelInferRequest.SerializeToString,
+                                response_deserializer=pb.ModelInferResponse.FromString)
+    short = pb.ModelInferRequest(model_name=MODEL)
+    short.inputs.add(name="input", datatype="FP32", shape=[2, 3, 224, 224])
+    short.raw_input_contents.append(np.zeros((1, 3, 224, 224), dtype="<f4").tobytes())  # one image's bytes for two
+    with pytest.raises(grpcio.RpcError) as refused:
+        infer(short, timeout=30)
+    assert refused.value.code() == grpcio.StatusCode.INVALID_ARGUMENT
+    assert "bytes" in refused.value.details(), refused.value.details()
+
+    lying = pb.ModelInferRequest(model_name=MODEL)
+    lying.inputs.add(name="image", datatype="BYTES", shape=[1])
+    lying.raw_input_contents.append((10_000_000).to_bytes(4, "little") + b"\xff\xd8\xff")  # says 10 MB, brings 3 bytes
+    with pytest.raises(grpcio.RpcError) as refused:
+        infer(lying, timeout=30)
+    assert refused.value.code() == grpcio.StatusCode.INVALID_ARGUMENT
+
+    huge = pb.ModelInferRequest(model_name=MODEL)
+    huge.inputs.add(name="input", datatype="FP32", shape=[2**40, 3, 224, 224])
+    huge.raw_input_contents.append(b"\x00" * 16)
+    with pytest.raises(grpcio.RpcError) as refused:
+        infer(huge, timeout=30)
+    assert refused.value.code() == grpcio.StatusCode.INVALID_ARGUMENT
+    channel.close()
+    assert grpc.is_server_live()
