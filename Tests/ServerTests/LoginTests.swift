@@ -169,6 +169,29 @@ extension ServerTests {
             }
         }
 
+        @Test("Replicas on one database share sessions and tokens: signed in on one, the cookie works on another; a token made on one works on the other; signing out on one ends it on both", arguments: TestDatabases.backends)
+        func sessionsAcrossReplicas(backend: TestDatabases.Backend) async throws {
+            try await AuthBed.with(backend) { bed in
+                try await bed.run { first in
+                    try await bed.run { second in
+                        let admin = try await first.signIn(AuthBed.adminName, AuthBed.adminPassword)
+                        #expect(try await second.execute(uri: "/v1/model", method: .get, headers: admin.headers).status == .ok)
+                        // A state change on the other replica, with the session's CSRF token.
+                        let token = try await second.makeToken("from-second", role: .viewer, as: admin)
+                        let bearer: HTTPFields = [.authorization: "Bearer \(token.secret)"]
+                        #expect(try await first.execute(uri: "/v1/model", method: .get, headers: bearer).status == .ok)
+                        // Signing out on the first replica ends the session on the second.
+                        var form = admin.headers
+                        form[.contentType] = "application/x-www-form-urlencoded"
+                        let out = try await first.execute(uri: "/logout", method: .post, headers: form,
+                                                          body: ByteBuffer(string: "csrf_token=\(admin.csrfToken.formEncoded)"))
+                        #expect(out.status == .seeOther)
+                        #expect(try await second.execute(uri: "/v1/model", method: .get, headers: admin.headers).status == .unauthorized)
+                    }
+                }
+            }
+        }
+
         @Test("Replicas on one database throttle together: failures on one lock the user out on the other", arguments: TestDatabases.backends)
         func throttleAcrossReplicas(backend: TestDatabases.Backend) async throws {
             try await AuthBed.with(backend) { bed in

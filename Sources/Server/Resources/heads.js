@@ -166,7 +166,10 @@
 
   async function loadHistory(reset) {
     if (reset) { historyCursor = null; $("history-frames").replaceChildren(); }
-    const answer = await call("GET", "/v1/history?limit=24" + (historyCursor ? "&cursor=" + historyCursor : ""));
+    renderFrames(await call("GET", "/v1/history?limit=24" + (historyCursor ? "&cursor=" + historyCursor : "")));
+  }
+
+  function renderFrames(answer) {
     historyCursor = answer.next_cursor;
     $("history-more").disabled = historyCursor === null;
     for (const entry of answer.entries) {
