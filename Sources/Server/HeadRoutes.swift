@@ -122,7 +122,9 @@ struct HeadRoutes: Sendable {
         guard let workshop else {
             throw .notFound("heads taught on the page keep their examples in the database, and this server has none (--db none): start it with --db PATH or --db postgres://…")
         }
-        let name = context.parameters.get("name") ?? ""
+        // The router leaves path segments percent-encoded; names are UTF-8 (the page encodes them).
+        let raw = context.parameters.get("name") ?? ""
+        let name = raw.removingPercentEncoding ?? raw
         if let problem = LinearHead.problem(withCategory: name) {
             throw .badRequest("the head's name: " + problem.replacingOccurrences(of: "category", with: "name"))
         }
