@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -77,8 +78,10 @@ def test_sign_in_classify_and_sign_out(server, browser):
 
 def test_wrong_password_stays_on_the_login_page(server, browser):
     sign_in(browser, server, ADMIN, "not-the-password")
-    message = WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "login-message"))
-    assert "Wrong user name or password" in message.text
+    # The form's answer is a new page: the message is read from it, not from the page it replaces (found again on
+    # each try, since the old page's element goes stale when the new one arrives).
+    WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: "Wrong user name or password" in d.find_element(By.ID, "login-message").text)
     save(browser, "login-failed.png")
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(server.url + "v1/model", timeout=30)
