@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import HTTPTypes
 import InferenceGRPC
+import NIOCore
 import Recognition
 import ResNet
 import ServiceLifecycle
@@ -65,6 +66,7 @@ struct InferenceGRPCService: Inference_GRPCInferenceService.SimpleServiceProtoco
             let shape = try Self.shape(input.shape)
             let tensor = try Self.tensor(datatype: input.datatype.uppercased(), shape: shape, raw: request.rawInputContents.first,
                                          contents: input.hasContents ? input.contents : nil)
+            ServerTiming.current?.recordReceived()
             let asked = try request.outputs.map { output throws(APIError) in
                 var classification: Int?
                 if let parameter = output.parameters["classification"] {
@@ -129,11 +131,14 @@ struct InferenceGRPCService: Inference_GRPCInferenceService.SimpleServiceProtoco
         do {
             if let raw {
                 guard contents == nil else { throw APIError.badRequest("the input has both contents and raw_input_contents: send one") }
-                let bytes = ArraySlice([UInt8](raw))
                 if datatype == "FP32" {
                     try KServeInput.checkImageShape(shape)
-                    return .fp32(try KServeBinaryBody.fp32(bytes, shape: shape, field: "raw_input_contents[0]"))
+                    let parsed = raw.withUnsafeBytes { bytes in
+                        Result { () throws(KServeInput.Invalid) in try KServeBinaryBody.fp32(bytes, shape: shape, field: "raw_input_contents[0]") }
+                    }
+                    return .fp32(try parsed.get())
                 }
+                let bytes = ArraySlice([UInt8](raw))
                 let elements = try KServeBinaryBody.elements(bytes, field: "raw_input_contents[0]")
                 try KServeInput.checkBytesShape(shape, count: elements.count)
                 return .images(elements.enumerated().map { Upload(filename: "element \($0.offset)", bytes: Array($0.element)) })
@@ -232,6 +237,11 @@ struct GRPCServerService: Service {
                 $0.http2.targetWindowSize = 16 << 20
                 $0.http2.maxFrameSize = (1 << 24) - 1
                 $0.connection.flushCoalescing = nil
+                // Reads of up to 1 MiB: a tensor comes in a few reads instead of ten or more of NIO's 64 kB.
+                $0.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
+                    channel.setOption(ChannelOptions.recvAllocator,
+                                      value: AdaptiveRecvByteBufferAllocator(minimum: 64 << 10, initial: 256 << 10, maximum: 1 << 20))
+                }
             })
         let server = GRPCServer(transport: transport, services: services, interceptors: interceptors)
         try await withGracefulShutdownHandler {

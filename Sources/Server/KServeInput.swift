@@ -29,6 +29,8 @@ enum KServeInput {
         guard values.count == expected else {
             throw Invalid(message: "input of shape \(shape) needs \(expected) values, got \(values.count)")
         }
+        // A lone image is the tensor itself (no 600 kB copy); several are cut apart.
+        guard shape[0] > 1 else { return [values] }
         return (0..<shape[0]).map { Array(values[($0 * valuesPerImage)..<(($0 + 1) * valuesPerImage)]) }
     }
 

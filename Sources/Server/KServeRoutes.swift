@@ -34,7 +34,10 @@ struct KServeRoutes: Sendable {
             }
             router.post(RouterPath(prefix + "/infer")) { request, context in
                 try checkModel(context)
-                return try await infer(request)
+                let timing = ServerTiming()
+                var response = try await ServerTiming.$current.withValue(timing) { try await infer(request) }
+                response.headers[Self.serverTimingField] = timing.value
+                return response
             }
         }
     }
@@ -107,7 +110,9 @@ struct KServeRoutes: Sendable {
         let asked = (inference.outputs ?? []).map {
             RequestedOutput(name: $0.name, classification: $0.parameters?.classification, binary: $0.parameters?.binaryData ?? defaultBinary)
         }
-        let produced = try await run(try Self.tensor(of: input, binary: binary), shape: input.shape, outputs: asked,
+        let tensor = try Self.tensor(of: input, binary: binary)
+        ServerTiming.current?.recordReceived()
+        let produced = try await run(tensor, shape: input.shape, outputs: asked,
                                      defaultBinary: defaultBinary, source: "POST /v2/models/\(Self.modelName)/infer")
         var outputs: [KServe.Output] = []
         var tail: [UInt8] = []
@@ -185,6 +190,7 @@ struct KServeRoutes: Sendable {
         let includeFeatures = wanted.contains { $0.name == Self.featuresName }
         let topK = classification ?? 1
         let results: [Classification]
+        let handedOver = ContinuousClock.now
         switch tensor {
         case let .fp32(values):
             results = try await pipeline.classify(tensors: try Self.images(in: values, shape: shape), topK: topK,
@@ -193,6 +199,8 @@ struct KServeRoutes: Sendable {
             results = try await pipeline.classify(images, topK: topK, includeLogits: true, includeFeatures: includeFeatures,
                                                   source: source).map(\.classification)
         }
+        ServerTiming.current?.recordEngine(milliseconds: results.first?.timings.inference ?? 0,
+                                           batcher: (ContinuousClock.now - handedOver).milliseconds)
         var parameters = weightsParameters
         parameters["batch_size"] = .int(results.map(\.batchSize).max() ?? 0)
         let produced = wanted.map { output in
@@ -217,6 +225,7 @@ struct KServeRoutes: Sendable {
     }
 
     static let headerLengthField = HTTPField.Name(KServeBinaryBody.headerLengthField)!
+    static let serverTimingField = HTTPField.Name(ServerTiming.headerName)!
 
     /// What an input carries, read from its JSON `data` or its binary tensor data.
     enum Tensor {

@@ -27,6 +27,18 @@ extension ServerTests {
             return (header, Array(bytes[length...]))
         }
 
+        /// `Server-Timing` as metric name to milliseconds ("engine;dur=24.113, total;dur=25.020").
+        static func serverTiming(_ response: TestResponse) throws -> [String: Double] {
+            let value = try #require(response.headers[HTTPField.Name("Server-Timing")!])
+            var metrics: [String: Double] = [:]
+            for metric in value.split(separator: ",") {
+                let parts = metric.trimmingCharacters(in: .whitespaces).split(separator: ";", maxSplits: 1)
+                try #require(parts.count == 2 && parts[1].hasPrefix("dur="), "\(value)")
+                metrics[String(parts[0])] = try #require(Double(parts[1].dropFirst(4)))
+            }
+            return metrics
+        }
+
         static func floats(_ bytes: [UInt8]) -> [Float] {
             stride(from: 0, to: bytes.count, by: 4).map { offset in
                 Float(bitPattern: bytes[offset..<(offset + 4)].reversed().reduce(0) { $0 << 8 | UInt32($1) })
@@ -68,6 +80,11 @@ extension ServerTests {
                 #expect((output["parameters"] as? [String: Any])?["binary_data_size"] as? Int == 4000)
                 #expect(tail.count == 4000)
                 let logits = Self.floats(tail)
+                // Server-Timing: the body's receipt, the batcher, the engine and the whole, each within the whole.
+                let timing = try Self.serverTiming(response)
+                #expect(Set(timing.keys) == ["receive", "batcher", "engine", "total"])
+                #expect(timing["engine"]! > 0 && timing["engine"]! <= timing["batcher"]! && timing["batcher"]! <= timing["total"]!)
+                #expect(timing["receive"]! + timing["batcher"]! <= timing["total"]!)
 
                 let viaJSON = try await client.execute(uri: "/v2/models/resnet18/infer", method: .post,
                                                        headers: [.contentType: "application/json"], body: ByteBuffer(bytes: json))

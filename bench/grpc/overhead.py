@@ -1,17 +1,34 @@
 """What the gRPC path adds to a lone FP32 request over the engine's own time, beside the HTTP (KServe v2 binary)
 path of the same server: sequential [1,3,224,224] requests against one `resnet18 serve --db none` (no history
-row to commit). Added = client round trip - the engine's own time, the mean of the server's
-resnet18_inference_duration_seconds over the same requests (each a batch of one). Prints medians and p90s.
+row to commit). Prints medians and p90s.
 
 Two kinds of client each: tritonclient (what users run; its Python protobuf and numpy work counts in its round
 trip), and the same request serialized once and sent as bytes (grpcio with no serializer; http.client with the
 binary body), which leaves the transport and the server's own work.
 
+For the bytes clients every request is paired with the server's own account of it (its `server-timing` trailer or
+header: the engine's time for that request, and the server's whole time from the request's headers to its answer):
+- server adds = the server's total - the engine's time (what the server's path costs, per request), split into
+  receiving the body whole and parsing it, and the rest (batcher, answer);
+- end to end adds = the client's round trip - the engine's time (the server, the loopback and the Python client).
+tritonclient hides the trailers: its rows subtract the engine's mean over the same requests (from /metrics).
+- on the wire (when tcpdump runs: as root, `apt-get install tcpdump`): the loopback capture's time from the
+  request's first packet to the answer's last, less the engine's time: everything the server does, the kernel's
+  share included, and nothing of the client's but the pace at which it hands its bytes to the kernel.
+A last row sends the same bytes to a do-nothing gRPC server in Python (grpcio, answering 4 kB at once): what
+this client and the loopback cost with no server work at all.
+
 Usage: RESNET18_BIN=.build/release/resnet18 python3 bench/grpc/overhead.py [requests per protocol, default 200]
 """
 import json
+import os
+import shutil
+import signal
 import statistics
+import struct
+import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -32,17 +49,147 @@ def inference_totals(url: str) -> tuple[float, float]:
     return total, calls
 
 
-def run(infer, url: str, count: int) -> dict:
-    tensor = np.fromfile(IMAGES / "chelsea.input.f32", dtype="<f4").reshape(1, 3, 224, 224)
+def timing(value: str) -> dict:
+    """{"engine": ms, "total": ms} from a Server-Timing value such as "engine;dur=24.113, total;dur=25.020"."""
+    parts = (part.strip().split(";dur=") for part in value.split(","))
+    return {name: float(duration) for name, duration in parts}
+
+
+def percentiles(values: list) -> dict:
+    ordered = sorted(values)
+    return {"p50": statistics.median(ordered), "p90": ordered[int(len(ordered) * 0.9) - 1]}
+
+
+class Capture:
+    """tcpdump on the loopback for one TCP port, as a list of (seconds, from_server, payload_bytes)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.path = os.path.join(tempfile.mkdtemp(prefix="overhead-"), "capture.pcap")
+        self.process = subprocess.Popen(["tcpdump", "-Z", "root", "--immediate-mode", "-i", "lo", "-U", "-n", "-s", "128", "--time-stamp-precision=nano",
+                                         "-w", self.path, f"tcp port {port}"], stderr=subprocess.PIPE, text=True)
+        for line in self.process.stderr:  # "listening on lo, ..." once it captures
+            if "listening on" in line:
+                break
+        time.sleep(0.5)  # it says so a moment before packets reach it
+
+    def packets(self) -> list:
+        time.sleep(0.2)
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=30)
+        data = open(self.path, "rb").read()
+        shutil.rmtree(os.path.dirname(self.path))
+        magic = struct.unpack("<I", data[:4])[0]
+        scale = 1e-9 if magic == 0xA1B23C4D else 1e-6
+        link = struct.unpack("<I", data[20:24])[0]
+        offset, packets = 24, []
+        while offset + 16 <= len(data):
+            seconds, fraction, captured, _ = struct.unpack("<IIII", data[offset:offset + 16])
+            frame = data[offset + 16:offset + 16 + captured]
+            offset += 16 + captured
+            ip = frame[14:] if link == 1 else frame[16:] if link == 113 else frame
+            if not ip or ip[0] >> 4 != 4:
+                continue
+            header, total = (ip[0] & 0x0F) * 4, struct.unpack(">H", ip[2:4])[0]
+            source_port = struct.unpack(">H", ip[header:header + 2])[0]
+            payload = total - header - (ip[header + 12] >> 4) * 4
+            packets.append((seconds + fraction * scale, source_port == self.port, payload))
+        return packets
+
+
+def exchanges(packets: list) -> list:
+    """(first request packet, last answer packet) of each sequential request: a request starts with the client's
+    first packet of a burst carrying at least 1,000 bytes (the 600 kB tensor) more than 3 ms after the last one,
+    or the small packet just before it (its headers)."""
+    big = [index for index, (_, from_server, size) in enumerate(packets) if not from_server and size >= 1000]
+    starts = [index for position, index in enumerate(big) if position == 0 or packets[index][0] - packets[big[position - 1]][0] > 0.003]
+    spans = []
+    for position, first_big in enumerate(starts):
+        start = first_big
+        while start > 0 and not packets[start - 1][1] and packets[start - 1][2] > 0 and packets[first_big][0] - packets[start - 1][0] < 0.001:
+            start -= 1  # the HEADERS frame, sent just before the data
+        stop = starts[position + 1] if position + 1 < len(starts) else len(packets)
+        # The answer: the server's first packet of at least 1,000 bytes (not a window update), and what it sends
+        # right after, up to the client's next packet with a payload (a ping's acknowledgement is no answer).
+        answer = next((index for index in range(first_big, stop) if packets[index][1] and packets[index][2] >= 1000), None)
+        if answer is None:
+            continue
+        end = answer
+        for index in range(answer + 1, stop):
+            if packets[index][2] > 0:
+                if not packets[index][1]:
+                    break
+                end = index
+        spans.append((packets[start][0], packets[end][0]))
+    return spans
+
+
+def run_paired(infer, count: int, port: int) -> dict:
+    """infer() -> the server-timing value; per-request pairs of round trip and the server's account."""
     for _ in range(10):  # warm-up
-        infer(tensor)
-    seconds_before, calls_before = inference_totals(url)
+        infer()
+    capture = Capture(port) if shutil.which("tcpdump") and os.geteuid() == 0 else None
+    trips, server_adds, end_to_end, receive, rest, handover, engines = [], [], [], [], [], [], []
+    for _ in range(count):
+        started = time.perf_counter()
+        value = infer()
+        trip = (time.perf_counter() - started) * 1000
+        server = timing(value)
+        trips.append(trip)
+        server_adds.append(server["total"] - server["engine"])
+        end_to_end.append(trip - server["engine"])
+        receive.append(server["receive"])
+        rest.append(server["total"] - server["receive"] - server["engine"])
+        handover.append(server["batcher"] - server["engine"])
+        engines.append(server["engine"])
+        time.sleep(0.005)
+    wire = {}
+    if capture:
+        spans = exchanges(capture.packets())
+        if len(spans) == count:
+            wire = {"wire_adds": percentiles([(stop - start) * 1000 - engine for (start, stop), engine in zip(spans, engines)])}
+        else:
+            print(f"the capture shows {len(spans)} exchanges for {count} requests: no wire figures", file=sys.stderr)
+    return wire | {"round_trip": percentiles(trips), "server_adds": percentiles(server_adds), "end_to_end_adds": percentiles(end_to_end),
+            "server_receive": percentiles(receive), "server_after_receive_less_engine": percentiles(rest),
+            "batcher_less_engine": percentiles(handover)}
+
+
+def floor(request_bytes: bytes, count: int) -> dict:
+    """The same client and bytes against a gRPC server that answers 4 kB at once."""
+    import grpc as grpcio
+    from concurrent import futures
+    answer = b"\0" * 4100
+    server = grpcio.server(futures.ThreadPoolExecutor(max_workers=2), options=[("grpc.max_receive_message_length", 64 << 20)])
+    handler = grpcio.unary_unary_rpc_method_handler(lambda request, context: answer)
+    server.add_generic_rpc_handlers((grpcio.method_handlers_generic_handler("floor.Floor", {"Echo": handler}),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    channel = grpcio.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", 64 << 20)])
+    echo = channel.unary_unary("/floor.Floor/Echo")
+    trips = round_trips(lambda: echo(request_bytes), count)
+    server.stop(None)
+    return {"round_trip": percentiles(trips)}
+
+
+def round_trips(call, count: int) -> list:
+    """Milliseconds of `count` sequential calls, 5 ms apart, after 10 unmeasured ones."""
+    for _ in range(10):
+        call()
     trips = []
     for _ in range(count):
         started = time.perf_counter()
-        infer(tensor)
+        call()
         trips.append((time.perf_counter() - started) * 1000)
         time.sleep(0.005)
+    return trips
+
+
+def run(infer, url: str, count: int) -> dict:
+    tensor = np.fromfile(IMAGES / "chelsea.input.f32", dtype="<f4").reshape(1, 3, 224, 224)
+    infer(tensor)
+    seconds_before, calls_before = inference_totals(url)
+    trips = round_trips(lambda: infer(tensor), count)
     seconds_after, calls_after = inference_totals(url)
     engine = (seconds_after - seconds_before) / max(1, calls_after - calls_before) * 1000
     ordered = sorted(trips)
@@ -78,8 +225,9 @@ def main() -> None:
         channel = grpcio.insecure_channel(server.grpc_address, options=[("grpc.max_receive_message_length", 64 << 20)])
         infer_raw = channel.unary_unary("/inference.GRPCInferenceService/ModelInfer")
 
-        def over_grpc_bytes(_):
-            return infer_raw(request_bytes)
+        def over_grpc_bytes():
+            _, call = infer_raw.with_call(request_bytes)
+            return dict(call.trailing_metadata())["server-timing"]
 
         header = json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 3, 224, 224],
                                          "parameters": {"binary_data_size": tensor.nbytes}}],
@@ -88,18 +236,32 @@ def main() -> None:
         host, port = server.url.removeprefix("http://").rstrip("/").split(":")
         connection = httplib.HTTPConnection(host, int(port))
 
-        def over_http_bytes(_):
+        def over_http_bytes():
             connection.request("POST", "/v2/models/resnet18/infer", body=body,
                                headers={"Inference-Header-Content-Length": str(len(header)),
                                         "Content-Type": "application/octet-stream"})
-            return connection.getresponse().read()
+            response = connection.getresponse()
+            response.read()
+            return response.getheader("server-timing")
 
-        results = {"grpc bytes": run(over_grpc_bytes, server.url, count), "http bytes": run(over_http_bytes, server.url, count),
+        grpc_port = int(server.grpc_address.rsplit(":", 1)[1])
+        results = {"grpc bytes": run_paired(over_grpc_bytes, count, grpc_port), "http bytes": run_paired(over_http_bytes, count, int(port)),
                    "grpc tritonclient": run(over_grpc, server.url, count), "http tritonclient": run(over_http, server.url, count)}
+    results["grpc floor"] = floor(request_bytes, count)
     print(json.dumps(results, indent=2))
     for name, result in results.items():
-        print(f"{name:17s} round trip p50 {result['round_trip']['p50']:.2f} ms, engine mean "
-              f"{result['engine']['p50']:.2f} ms, added p50 {result['overhead']['p50']:.2f} ms / p90 {result['overhead']['p90']:.2f} ms")
+        line = f"{name:17s} round trip p50 {result['round_trip']['p50']:.2f} ms"
+        if "server_adds" in result:
+            line += (f", server adds p50 {result['server_adds']['p50']:.2f} / p90 {result['server_adds']['p90']:.2f} ms"
+                     f" (receive {result['server_receive']['p50']:.2f}, the rest {result['server_after_receive_less_engine']['p50']:.2f}"
+                     f" of which batcher hand-overs {result['batcher_less_engine']['p50']:.2f})")
+            if "wire_adds" in result:
+                line += f", on the wire adds p50 {result['wire_adds']['p50']:.2f} / p90 {result['wire_adds']['p90']:.2f} ms"
+            line += f", end to end adds p50 {result['end_to_end_adds']['p50']:.2f} / p90 {result['end_to_end_adds']['p90']:.2f} ms"
+        elif "engine" in result:
+            line += (f", engine mean {result['engine']['p50']:.2f} ms, end to end adds p50 {result['overhead']['p50']:.2f}"
+                     f" / p90 {result['overhead']['p90']:.2f} ms")
+        print(line)
 
 
 if __name__ == "__main__":

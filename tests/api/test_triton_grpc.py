@@ -197,3 +197,31 @@ def test_raw_contents_that_disagree_with_the_shape_are_refused(server, grpc):
     assert refused.value.code() == grpcio.StatusCode.INVALID_ARGUMENT
     channel.close()
     assert grpc.is_server_live()
+
+
+def test_model_infer_trailers_carry_the_server_timing(server):
+    """ModelInfer's trailing metadata says how long the server held the request and how long the engine took
+    (W3C Server-Timing, milliseconds), so a client can tell the server's overhead from the network's."""
+    import grpc as grpcio
+    import tritonclient.grpc.service_pb2 as pb
+    channel = grpcio.insecure_channel(server.grpc_address, options=[("grpc.max_receive_message_length", 64 << 20)])
+    infer = channel.unary_unary("/inference.GRPCInferenceService/ModelInfer",
+                                request_serializer=pb.ModelInferRequest.SerializeToString,
+                                response_deserializer=pb.ModelInferResponse.FromString)
+    request = pb.ModelInferRequest(model_name=MODEL)
+    request.inputs.add(name="input", datatype="FP32", shape=[1, 3, 224, 224])
+    request.raw_input_contents.append(tensors(["chelsea"]).astype("<f4").tobytes())
+    response, call = infer.with_call(request, timeout=120)
+    assert len(response.raw_output_contents[0]) == 4000
+    value = dict(call.trailing_metadata())["server-timing"]
+    metrics = {name.strip(): float(duration) for name, duration in (part.split(";dur=") for part in value.split(","))}
+    assert set(metrics) == {"receive", "batcher", "engine", "total"}, value
+    assert 0 < metrics["engine"] <= metrics["batcher"] <= metrics["total"], value
+    assert metrics["receive"] + metrics["batcher"] <= metrics["total"], value
+
+    listed = pb.ServerLiveRequest()
+    _, call = channel.unary_unary("/inference.GRPCInferenceService/ServerLive",
+                                  request_serializer=pb.ServerLiveRequest.SerializeToString,
+                                  response_deserializer=pb.ServerLiveResponse.FromString).with_call(listed, timeout=30)
+    assert "server-timing" not in dict(call.trailing_metadata())  # only inference is timed
+    channel.close()
