@@ -4,7 +4,7 @@ import Storage
 /// Decides whether login is enforced. Bound to loopback with no users, the service runs open; bound to any other
 /// address it refuses to start without a user unless `--no-auth` is given. An open loopback service looks for
 /// users again at most once a second, so the first `resnet18 user add` turns login on without a restart;
-/// once on, it stays on until the process ends.
+/// once on, it stays on until the process ends. A look that cannot reach the database changes nothing.
 actor AuthenticationGate {
     enum Mode: Sendable, Equatable {
         /// `--no-auth`: open on purpose, whatever the users.
@@ -73,7 +73,11 @@ actor AuthenticationGate {
         case .openWithoutUsers:
             guard let store, ContinuousClock.now - lastLook >= .seconds(1) else { return false }
             lastLook = .now
-            if try await store.userCount() > 0 {
+            // The database out of reach (PostgreSQL restarting): no user can have been added meanwhile, so the
+            // service stays as open as it was a second ago and looks again in a second, instead of failing every
+            // request that happens to come when it looks.
+            guard let users = try? await store.userCount() else { return false }
+            if users > 0 {
                 mode = .enforced
                 return true
             }

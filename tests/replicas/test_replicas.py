@@ -9,7 +9,8 @@
   against the issue's 30 s), and its rule does not alert again for the sight it already alerted on.
 
 And PostgreSQL stopped and started again under three replicas taking requests: every answered recognition is in
-the history once the database is back, and the replicas serve on.
+the history once the database is back, every request of the outage is answered (classifying needs no
+database), and the replicas serve on.
 
 Starts a throwaway PostgreSQL cluster of its own (scripts/postgres-test-cluster.sh: Debian's postgresql), so that
 it can restart it; needs haproxy and psql (scripts/setup.sh --test installs them).
@@ -287,6 +288,9 @@ def test_postgres_restarted_under_three_replicas_loses_no_answered_recognition(c
         answered_ids = [result["history_id"] for result in outcomes if result and result.get("history_id") is not None]
         answered = sum(1 for result in outcomes if result is not None)
         assert sum(1 for result in first + after if result is None) <= 5, "requests failed outside the outage"
+        # And during it: classifying needs no database (nor does an open service's check for new users).
+        unanswered = sum(1 for result in during if result is None)
+        assert unanswered == 0, f"{unanswered} of the outage's 100 requests unanswered"
         # Every answered recognition reaches the history once the database is back: the queued rows are retried.
         deadline = time.monotonic() + 60
         count = 0
