@@ -428,8 +428,15 @@ final class ExecutionPlan {
     /// channels) from batch 8, in blocks of tiles that stay in L2, where alternating `bench --batch 8` runs measured
     /// the network faster than with oneDNN's 4x3 there; at batch 4 oneDNN's was faster on layer 2, and on layer 3 at
     /// batch 8 (bench/results/engine-plan.md).
+    ///
+    /// With AVX2 alone (oneDNN 2.6 has no Winograd there, so the alternative is its direct convolution), the 8-lane
+    /// kernel on layers 1-3 at every batch size and on layer 4 from batch 2: alternating `bench` runs on a Zen 2
+    /// measured batch 1 at 22.1 ms direct, 20.1 with layer 1 on the kernel, 19.2 with layers 1-2, 18.1 with 1-3, and
+    /// 19.0 with layer 4 too (its 4 tiles do not pay for transforming 9 MB of weights on each call); from batch 2
+    /// layer 4 gains (batch 8: 116.5 ms with layers 1-3, 98.4 with all four, 162.1 direct) (docs/performance.md).
     static func runsOwnWinograd(_ spec: ConvSpec, batch: Int) -> Bool {
-        (spec.inChannels >= 512 && batch >= 4) || (spec.inChannels <= 128 && batch >= 8)
+        if WinogradConvolution.Form.current == .avx2 { return spec.inChannels <= 256 || batch >= 2 }
+        return (spec.inChannels >= 512 && batch >= 4) || (spec.inChannels <= 128 && batch >= 8)
     }
 
     /// conv + folded BatchNorm (+ residual) (+ ReLU) on `WinogradConvolution`, nChw16c in and out.

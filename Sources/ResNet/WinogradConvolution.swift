@@ -1,8 +1,10 @@
 import CDNNL
 import CKernels
 
-/// A 3×3 stride-1 convolution run by the project's own Winograd F(4×4, 3×3) kernel (`CKernels`): layer 4's
-/// small, wide maps in batches of 4 or more, layers 1 and 2 in batches of 8 or more (`ExecutionPlan.runsOwnWinograd`).
+/// A 3×3 stride-1 convolution run by the project's own Winograd F(4×4, 3×3) kernel (`CKernels`): with AVX-512,
+/// layer 4's small, wide maps in batches of 4 or more, layers 1 and 2 in batches of 8 or more; with AVX2 alone, where
+/// oneDNN 2.6 has no Winograd at all, its 8-lane form (`winograd_avx2.c`) on the layers it is faster on
+/// (`ExecutionPlan.runsOwnWinograd`).
 ///
 /// oneDNN's Winograd keeps each convolution's weights transformed, four times their plain size; this kernel keeps
 /// only the plain ABcd16b16a weights (shared with oneDNN's direct convolution in lean plans of batch 1 and 2) and
@@ -20,16 +22,28 @@ final class WinogradConvolution: KernelStep {
     private let relu: Bool
     private let threads: Int
 
-    /// The weights layout the kernel reads.
-    static func weightsDesc(_ spec: ConvSpec) throws(ResNetError) -> MemoryDesc {
-        try MemoryDesc(dims: [spec.outChannels, spec.inChannels, 3, 3], type: dnnl_f32, tag: dnnl_ABcd16b16a)
+    /// Which form of the kernel this CPU runs: AVX-512 on nChw16c, AVX2 on nChw8c (the plan's activation blocks).
+    enum Form {
+        case avx512, avx2
+
+        static let current: Form? = resnet18_winograd_supported() != 0 ? .avx512
+            : resnet18_winograd_avx2_supported() != 0 ? .avx2 : nil
     }
 
-    /// Whether the kernel runs this convolution on this CPU (AVX-512) at this batch size.
+    /// The weights layout the kernel reads.
+    static func weightsDesc(_ spec: ConvSpec) throws(ResNetError) -> MemoryDesc {
+        try MemoryDesc(dims: [spec.outChannels, spec.inChannels, 3, 3], type: dnnl_f32,
+                       tag: Form.current == .avx512 ? dnnl_ABcd16b16a : dnnl_ABcd8b8a)
+    }
+
+    /// Whether the kernel runs this convolution on this CPU at this batch size.
     static func accepts(_ spec: ConvSpec, batch: Int, side: Int) -> Bool {
-        spec.kernel == 3 && spec.stride == 1 && spec.padding == 1
-            && resnet18_winograd_supported() != 0
-            && resnet18_winograd_accepts(Int32(batch), Int32(spec.inChannels), Int32(spec.outChannels), Int32(side), Int32(side)) != 0
+        guard spec.kernel == 3 && spec.stride == 1 && spec.padding == 1, let form = Form.current else { return false }
+        let (b, i, o, s) = (Int32(batch), Int32(spec.inChannels), Int32(spec.outChannels), Int32(side))
+        switch form {
+        case .avx512: return resnet18_winograd_accepts(b, i, o, s, s) != 0
+        case .avx2: return resnet18_winograd_avx2_accepts(b, i, o, s, s) != 0
+        }
     }
 
     init(_ spec: ConvSpec, batch: Int, side: Int, source: DNNLMemory, destination: DNNLMemory, weights: DNNLMemory,
@@ -48,11 +62,11 @@ final class WinogradConvolution: KernelStep {
 
     /// Scratchpad bytes one run needs.
     var scratchpadBytes: Int {
-        resnet18_winograd_scratch_bytes(Int32(batch), Int32(spec.inChannels), Int32(spec.outChannels), Int32(side), Int32(side),
-                                        Int32(threads))
+        let (b, i, o, s, t) = (Int32(batch), Int32(spec.inChannels), Int32(spec.outChannels), Int32(side), Int32(threads))
+        return Form.current == .avx512 ? resnet18_winograd_scratch_bytes(b, i, o, s, s, t) : resnet18_winograd_avx2_scratch_bytes(b, i, o, s, s, t)
     }
 
-    let implementation = "resnet18_wino_4x3_streamed:avx512"
+    var implementation: String { Form.current == .avx512 ? "resnet18_wino_4x3_streamed:avx512" : "resnet18_wino_4x3_streamed:avx2" }
 
     var bound: [DNNLMemory] { [source, destination] }
 
@@ -65,7 +79,7 @@ final class WinogradConvolution: KernelStep {
             weights: UnsafePointer(weights.pointer.assumingMemoryBound(to: Float.self)),
             bias: UnsafePointer(bias.pointer.assumingMemoryBound(to: Float.self)),
             accumulate: accumulate ? 1 : 0, relu: relu ? 1 : 0, scratch: scratchpad, threads: Int32(threads))
-        guard resnet18_winograd_run(&conv) == 0 else {
+        guard (Form.current == .avx512 ? resnet18_winograd_run(&conv) : resnet18_winograd_avx2_run(&conv)) == 0 else {
             throw .engine("the Winograd kernel refused \(spec.conv) at batch \(batch) (scratchpad not 64-byte aligned?)")
         }
     }

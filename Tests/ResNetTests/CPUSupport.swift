@@ -6,6 +6,8 @@ import CKernels
 enum CPUSupport {
     /// oneDNN's AVX-512 kernels (its Winograd, brgconv) and the project's fp32 Winograd kernel (AVX-512F).
     static let avx512 = DNNLInstructionSet.avx512 && resnet18_winograd_supported() != 0
+    /// AVX2 and FMA without AVX-512: the project's fp32 Winograd kernel in its 8-lane form, where oneDNN has none.
+    static let avx2Only = !DNNLInstructionSet.avx512 && resnet18_winograd_supported() == 0 && resnet18_winograd_avx2_supported() != 0
     /// oneDNN's AVX-512 VNNI int8 kernels and the project's: the int8 stem, the 8-bit and the 16-bit Winograd.
     static let avx512VNNI = DNNLInstructionSet.avx512VNNI && resnet18_stem_int8_supported() != 0
         && resnet18_winograd_int8_supported() != 0 && resnet18_winograd_s16_supported() != 0

@@ -26,6 +26,25 @@ import TestSupport
         #expect(bytes[true]! * 10 < bytes[false]! * 17, "\(bytes)")
     }
 
+    @Test("AVX2 alone: the project's 8-lane Winograd on layers 1-3 at batch 1 and on all 13 stride-1 3x3 convolutions from batch 2, weights shared with the direct ones",
+          .enabled(if: CPUSupport.avx2Only, "needs AVX2 without AVX-512 (with AVX-512 the 16-lane kernel and oneDNN's Winograd run)"),
+          arguments: [1, 2, 5])
+    func avx2Winograd(batch: Int) throws {
+        let weights = try FidelityTests.weights(Fixtures.seededPth)
+        var bytes: [Bool: Int] = [:]
+        for winograd in [false, true] {
+            let engine = try ResNet18Engine(weights: weights, options: EngineOptions(threads: 2, winograd: winograd))
+            let implementations = try engine.prepare(batch: batch)
+            let own = implementations.filter { $0 == "resnet18_wino_4x3_streamed:avx2" }.count
+            // Layers 1-3 hold 10 of them (4 + 3 + 3), layer 4 the other 3.
+            #expect(own == (winograd ? (batch >= 2 ? 13 : 10) : 0), "\(implementations)")
+            #expect(!implementations.contains { $0.contains("wino") && !$0.hasPrefix("resnet18_wino") }, "\(implementations)")
+            bytes[winograd] = engine.memory.weights
+        }
+        // The kernel reads the direct convolutions' ABcd8b8a weights and transforms them as it runs: no second copy.
+        #expect(bytes[true] == bytes[false], "\(bytes)")
+    }
+
     @Test("lean: a plan for batch 1 shares oneDNN's 4x3 Winograd weights with batch 4; not lean, it adds its own 2x3 ones",
           .enabled(if: CPUSupport.avx512, "needs AVX-512 (oneDNN's Winograd)"), arguments: [true, false])
     func smallBatchWinogradWeights(lean: Bool) throws {

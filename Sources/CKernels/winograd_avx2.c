@@ -1,0 +1,339 @@
+// Winograd F(4x4, 3x3) for AVX2 + FMA CPUs (no AVX-512): winograd.c's schedule on 8-float vectors, nChw8c
+// activations and ABcd8b8a weights, which is what oneDNN's AVX2 code reads and writes.
+//
+// oneDNN 2.6 has no Winograd below AVX-512, so on these CPUs every 3x3 convolution was its direct one. The steps
+// and their reasons are winograd.c's: (1) the input to V[36][tiles][channels_in]; (2) per block of 16 output
+// channels and chunk of 64 input channels, the weights to U and M[36][tiles][16] += V · U, one small matrix product
+// per Winograd point; (3) M back to 4x4 outputs with the bias, the residual sum and the ReLU. Maps of up to 128x128
+// channels go by blocks of tiles that stay in L2, against all weights transformed once per call; wider ones (layers
+// 3 and 4) keep the whole V and transform their weights a chunk at a time. AVX2 has 16 vector registers (AVX-512:
+// 32), so the products take 6 rows of 16 output channels at a time (12 accumulators) where winograd.c takes 8 of 32.
+#include <immintrin.h>
+#include <stdint.h>
+#include "winograd_avx2.h"
+#include "../CThreadBinding/include/openmp_runtime.h"   // libgomp: the team oneDNN runs on
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+enum { POINTS = 36, LANES = 8, OC_BLOCK = 16, IC_CHUNK = 64, TILE_BLOCK_BYTES = 384 * 1024 };
+
+static int tiles_along(int side) { return (side + 3) / 4; }
+
+static size_t round_up_64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+
+static size_t v_bytes(int batch, int channels_in, int height, int width) {
+    return round_up_64((size_t)POINTS * batch * tiles_along(height) * tiles_along(width) * channels_in * sizeof(float));
+}
+
+static size_t u_bytes(void) { return round_up_64((size_t)POINTS * IC_CHUNK * OC_BLOCK * sizeof(float)); }
+
+static size_t m_bytes(int tiles) { return round_up_64((size_t)POINTS * tiles * OC_BLOCK * sizeof(float)); }
+
+static int uses_tile_blocks(int channels_in, int channels_out) { return channels_in * channels_out <= 128 * 128; }
+
+static size_t u_all_bytes(int channels_in, int channels_out) {
+    return round_up_64((size_t)POINTS * channels_in * channels_out * sizeof(float));
+}
+
+static int block_tiles(int tiles, int channels_in, int threads) {
+    int target = TILE_BLOCK_BYTES / (POINTS * channels_in * (int)sizeof(float));
+    if (target < 6) target = 6;
+    int blocks = (tiles + target - 1) / target;
+    blocks = (blocks + threads - 1) / threads * threads;
+    return (tiles + blocks - 1) / blocks;
+}
+
+static size_t block_bytes(int block, int channels_in) {
+    return round_up_64((size_t)POINTS * block * channels_in * sizeof(float))
+        + round_up_64((size_t)POINTS * block * OC_BLOCK * sizeof(float));
+}
+
+int resnet18_winograd_avx2_supported(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+int resnet18_winograd_avx2_accepts(int batch, int channels_in, int channels_out, int height, int width) {
+    return batch > 0 && height > 0 && width > 0 && channels_in % IC_CHUNK == 0 && channels_out % OC_BLOCK == 0;
+}
+
+size_t resnet18_winograd_avx2_scratch_bytes(int batch, int channels_in, int channels_out, int height, int width, int threads) {
+    int tiles = batch * tiles_along(height) * tiles_along(width);
+    if (threads < 1) threads = 1;
+    if (uses_tile_blocks(channels_in, channels_out)) {
+        int block = block_tiles(tiles, channels_in, threads);
+        return u_all_bytes(channels_in, channels_out) + (size_t)threads * block_bytes(block, channels_in);
+    }
+    return v_bytes(batch, channels_in, height, width) + (size_t)threads * (u_bytes() + m_bytes(tiles));
+}
+
+typedef struct {
+    const resnet18_winograd_conv *conv;
+    int tiles_h, tiles_w, tiles;
+    float *v;           ///< V[36][tiles][channels_in], or with tile blocks U of every weight
+    char *per_thread;
+    int block;          ///< tiles a block, or 0: whole V, weights a chunk at a time
+    int next_block;     ///< the next block a thread takes
+} job;
+
+// (1) B^T d B of one 6x6 tile of 8 channels, into out[point * point_stride].
+AVX2 static void transform_tile(const resnet18_winograd_conv *c, const float *plane, int ty, int tx, float *out,
+                                size_t point_stride) {
+    const int h = c->height, w = c->width;
+    const __m256 zero = _mm256_setzero_ps(), two = _mm256_set1_ps(2), four = _mm256_set1_ps(4), five = _mm256_set1_ps(5);
+    __m256 t[6][6];
+    for (int k = 0; k < 6; k++) {
+        const int x = 4 * tx - 1 + k;
+        __m256 d[6];
+        for (int i = 0; i < 6; i++) {
+            const int y = 4 * ty - 1 + i;
+            d[i] = (y >= 0 && y < h && x >= 0 && x < w) ? _mm256_load_ps(plane + ((size_t)y * w + x) * LANES) : zero;
+        }
+        t[0][k] = _mm256_add_ps(_mm256_fmsub_ps(four, d[0], _mm256_mul_ps(five, d[2])), d[4]);
+        t[1][k] = _mm256_sub_ps(_mm256_add_ps(d[3], d[4]), _mm256_mul_ps(four, _mm256_add_ps(d[1], d[2])));
+        t[2][k] = _mm256_add_ps(_mm256_mul_ps(four, _mm256_sub_ps(d[1], d[2])), _mm256_sub_ps(d[4], d[3]));
+        t[3][k] = _mm256_add_ps(_mm256_mul_ps(two, _mm256_sub_ps(d[3], d[1])), _mm256_sub_ps(d[4], d[2]));
+        t[4][k] = _mm256_add_ps(_mm256_mul_ps(two, _mm256_sub_ps(d[1], d[3])), _mm256_sub_ps(d[4], d[2]));
+        t[5][k] = _mm256_add_ps(_mm256_fmsub_ps(four, d[1], _mm256_mul_ps(five, d[3])), d[5]);
+    }
+    for (int i = 0; i < 6; i++) {
+        const __m256 t0 = t[i][0], t1 = t[i][1], t2 = t[i][2], t3 = t[i][3], t4 = t[i][4], t5 = t[i][5];
+        const __m256 r[6] = {
+            _mm256_add_ps(_mm256_fmsub_ps(four, t0, _mm256_mul_ps(five, t2)), t4),
+            _mm256_sub_ps(_mm256_add_ps(t3, t4), _mm256_mul_ps(four, _mm256_add_ps(t1, t2))),
+            _mm256_add_ps(_mm256_mul_ps(four, _mm256_sub_ps(t1, t2)), _mm256_sub_ps(t4, t3)),
+            _mm256_add_ps(_mm256_mul_ps(two, _mm256_sub_ps(t3, t1)), _mm256_sub_ps(t4, t2)),
+            _mm256_add_ps(_mm256_mul_ps(two, _mm256_sub_ps(t1, t3)), _mm256_sub_ps(t4, t2)),
+            _mm256_add_ps(_mm256_fmsub_ps(four, t1, _mm256_mul_ps(five, t3)), t5),
+        };
+        for (int k = 0; k < 6; k++) _mm256_store_ps(out + (size_t)(i * 6 + k) * point_stride, r[k]);
+    }
+}
+
+// Tiles [first, first + count) (of the index (n, ty, tx)), every input channel, into v[36][stride][channels_in].
+static void transform_tiles(const job *j, int first, int count, float *v, int stride) {
+    const resnet18_winograd_conv *c = j->conv;
+    const int blocks = c->channels_in / LANES;
+    for (int local = 0; local < count; local++) {
+        const int tile = first + local, tx = tile % j->tiles_w, ty = (tile / j->tiles_w) % j->tiles_h;
+        const int n = tile / (j->tiles_w * j->tiles_h);
+        for (int cb = 0; cb < blocks; cb++) {
+            const float *plane = c->src + (size_t)(n * blocks + cb) * c->height * c->width * LANES;
+            transform_tile(c, plane, ty, tx, v + (size_t)local * c->channels_in + cb * LANES, (size_t)stride * c->channels_in);
+        }
+    }
+}
+
+// (2a) G g G^T for input channels [ic, ic + IC_CHUNK) and output channels [oc, oc + 16), into u at ic_stride
+// floats an input channel and point_stride a point.
+AVX2 static void transform_weights(const resnet18_winograd_conv *c, int ic, int oc, float *u, size_t ic_stride,
+                                   size_t point_stride) {
+    const __m256 quarter = _mm256_set1_ps(0.25f), sixth = _mm256_set1_ps(1.0f / 6), twelfth = _mm256_set1_ps(1.0f / 12),
+                 twentyfourth = _mm256_set1_ps(1.0f / 24), zero = _mm256_setzero_ps();
+    for (int i = 0; i < IC_CHUNK; i++) {
+        for (int half = 0; half < 2; half++) {
+            // ABcd8b8a: [oc / 8][ic / 8][kh][kw][8 ic][8 oc]
+            const float *g = c->weights + (((size_t)((oc + half * LANES) / LANES) * (c->channels_in / LANES) + (ic + i) / LANES) * 9 * LANES
+                                           + (ic + i) % LANES) * LANES;
+            __m256 t[6][3];
+            for (int col = 0; col < 3; col++) {
+                const __m256 g0 = _mm256_load_ps(g + (0 * 3 + col) * LANES * LANES);
+                const __m256 g1 = _mm256_load_ps(g + (1 * 3 + col) * LANES * LANES);
+                const __m256 g2 = _mm256_load_ps(g + (2 * 3 + col) * LANES * LANES);
+                const __m256 outer = _mm256_add_ps(g0, g2);
+                const __m256 even = _mm256_fmadd_ps(twentyfourth, g0, _mm256_mul_ps(sixth, g2));
+                t[0][col] = _mm256_mul_ps(quarter, g0);
+                t[1][col] = _mm256_mul_ps(sixth, _mm256_sub_ps(zero, _mm256_add_ps(outer, g1)));
+                t[2][col] = _mm256_mul_ps(sixth, _mm256_sub_ps(g1, outer));
+                t[3][col] = _mm256_fmadd_ps(twelfth, g1, even);
+                t[4][col] = _mm256_fnmadd_ps(twelfth, g1, even);
+                t[5][col] = g2;
+            }
+            for (int row = 0; row < 6; row++) {
+                const __m256 g0 = t[row][0], g1 = t[row][1], g2 = t[row][2];
+                const __m256 outer = _mm256_add_ps(g0, g2);
+                const __m256 even = _mm256_fmadd_ps(twentyfourth, g0, _mm256_mul_ps(sixth, g2));
+                const __m256 r[6] = {
+                    _mm256_mul_ps(quarter, g0),
+                    _mm256_mul_ps(sixth, _mm256_sub_ps(zero, _mm256_add_ps(outer, g1))),
+                    _mm256_mul_ps(sixth, _mm256_sub_ps(g1, outer)),
+                    _mm256_fmadd_ps(twelfth, g1, even),
+                    _mm256_fnmadd_ps(twelfth, g1, even),
+                    g2,
+                };
+                for (int k = 0; k < 6; k++) {
+                    _mm256_store_ps(u + i * ic_stride + (row * 6 + k) * point_stride + half * LANES, r[k]);
+                }
+            }
+        }
+    }
+}
+
+// (2b) M[rows][16] (+)= V[rows][IC_CHUNK] · U[IC_CHUNK][16], rows a compile-time 6, 4, 2 or 1.
+#define GEMM_KERNEL(ROWS)                                                                                        \
+    AVX2 static void gemm_##ROWS(const float *v, size_t v_stride, const float *u, size_t u_stride, float *m, int first) { \
+        __m256 acc[ROWS][2];                                                                                     \
+        for (int r = 0; r < ROWS; r++) {                                                                         \
+            acc[r][0] = first ? _mm256_setzero_ps() : _mm256_load_ps(m + r * OC_BLOCK);                          \
+            acc[r][1] = first ? _mm256_setzero_ps() : _mm256_load_ps(m + r * OC_BLOCK + LANES);                  \
+        }                                                                                                        \
+        for (int k = 0; k < IC_CHUNK; k++) {                                                                     \
+            const __m256 b0 = _mm256_load_ps(u + k * u_stride), b1 = _mm256_load_ps(u + k * u_stride + LANES);   \
+            for (int r = 0; r < ROWS; r++) {                                                                     \
+                const __m256 a = _mm256_broadcast_ss(v + r * v_stride + k);                                      \
+                acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);                                                   \
+                acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);                                                   \
+            }                                                                                                    \
+        }                                                                                                        \
+        for (int r = 0; r < ROWS; r++) {                                                                         \
+            _mm256_store_ps(m + r * OC_BLOCK, acc[r][0]);                                                        \
+            _mm256_store_ps(m + r * OC_BLOCK + LANES, acc[r][1]);                                                \
+        }                                                                                                        \
+    }
+GEMM_KERNEL(6)
+GEMM_KERNEL(4)
+GEMM_KERNEL(2)
+GEMM_KERNEL(1)
+
+// (2b) over `count` rows of V and M: 6 at a time, then what is left in 4, 2 and 1.
+static void gemm_rows(const float *v, size_t v_stride, const float *u, size_t u_stride, float *m, int count, int first) {
+    int row = 0;
+    for (; row + 6 <= count; row += 6) gemm_6(v + (size_t)row * v_stride, v_stride, u, u_stride, m + (size_t)row * OC_BLOCK, first);
+    if (row + 4 <= count) { gemm_4(v + (size_t)row * v_stride, v_stride, u, u_stride, m + (size_t)row * OC_BLOCK, first); row += 4; }
+    if (row + 2 <= count) { gemm_2(v + (size_t)row * v_stride, v_stride, u, u_stride, m + (size_t)row * OC_BLOCK, first); row += 2; }
+    if (row < count) gemm_1(v + (size_t)row * v_stride, v_stride, u, u_stride, m + (size_t)row * OC_BLOCK, first);
+}
+
+// (3) A^T m A for tiles [first, first + count) and output channels [oc, oc + 16), then bias, residual sum and ReLU
+// into dst; m[36][stride][16] from m's tile 0 on.
+AVX2 static void transform_output(const job *j, int oc, const float *m, int first, int count, int stride) {
+    const resnet18_winograd_conv *c = j->conv;
+    const int h = c->height, w = c->width, out_blocks = c->channels_out / LANES;
+    const __m256 zero = _mm256_setzero_ps(), two = _mm256_set1_ps(2), four = _mm256_set1_ps(4), eight = _mm256_set1_ps(8);
+    for (int local = 0; local < count; local++) {
+        const int tile = first + local;
+        const int tx = tile % j->tiles_w, ty = (tile / j->tiles_w) % j->tiles_h, n = tile / (j->tiles_w * j->tiles_h);
+        for (int half = 0; half < 2; half++) {
+            const int block = (oc + half * LANES) / LANES;
+            const __m256 bias = _mm256_loadu_ps(c->bias + oc + half * LANES);
+            __m256 t[4][6];
+            for (int k = 0; k < 6; k++) {
+                __m256 p[6];
+                for (int i = 0; i < 6; i++) p[i] = _mm256_load_ps(m + ((size_t)(i * 6 + k) * stride + local) * OC_BLOCK + half * LANES);
+                const __m256 s12 = _mm256_add_ps(p[1], p[2]), d12 = _mm256_sub_ps(p[1], p[2]);
+                const __m256 s34 = _mm256_add_ps(p[3], p[4]), d34 = _mm256_sub_ps(p[3], p[4]);
+                t[0][k] = _mm256_add_ps(_mm256_add_ps(p[0], s12), s34);
+                t[1][k] = _mm256_fmadd_ps(two, d34, d12);
+                t[2][k] = _mm256_fmadd_ps(four, s34, s12);
+                t[3][k] = _mm256_add_ps(_mm256_fmadd_ps(eight, d34, d12), p[5]);
+            }
+            float *plane = c->dst + (size_t)(n * out_blocks + block) * h * w * LANES;
+            for (int a = 0; a < 4; a++) {
+                const int y = 4 * ty + a;
+                if (y >= h) break;
+                const __m256 s12 = _mm256_add_ps(t[a][1], t[a][2]), d12 = _mm256_sub_ps(t[a][1], t[a][2]);
+                const __m256 s34 = _mm256_add_ps(t[a][3], t[a][4]), d34 = _mm256_sub_ps(t[a][3], t[a][4]);
+                const __m256 out[4] = {
+                    _mm256_add_ps(_mm256_add_ps(t[a][0], s12), s34),
+                    _mm256_fmadd_ps(two, d34, d12),
+                    _mm256_fmadd_ps(four, s34, s12),
+                    _mm256_add_ps(_mm256_fmadd_ps(eight, d34, d12), t[a][5]),
+                };
+                for (int b = 0; b < 4; b++) {
+                    const int x = 4 * tx + b;
+                    if (x >= w) break;
+                    float *pixel = plane + ((size_t)y * w + x) * LANES;
+                    __m256 value = _mm256_add_ps(out[b], bias);
+                    if (c->accumulate) value = _mm256_add_ps(value, _mm256_load_ps(pixel));
+                    if (c->relu) value = _mm256_max_ps(value, zero);
+                    _mm256_store_ps(pixel, value);
+                }
+            }
+        }
+    }
+}
+
+// Wide maps (layers 3 and 4): each thread takes whole blocks of 16 output channels over every tile, transforming
+// the weights of one chunk of input channels at a time into U[IC_CHUNK][36][16].
+static void convolve_blocks(const job *j, int thread, int first, int last) {
+    const resnet18_winograd_conv *c = j->conv;
+    char *mine = j->per_thread + (size_t)thread * (u_bytes() + m_bytes(j->tiles));
+    float *u = (float *)mine, *m = (float *)(mine + u_bytes());
+    const size_t point_stride = (size_t)j->tiles * c->channels_in;
+    for (int block = first; block < last; block++) {
+        const int oc = block * OC_BLOCK;
+        for (int ic = 0; ic < c->channels_in; ic += IC_CHUNK) {
+            transform_weights(c, ic, oc, u, POINTS * OC_BLOCK, OC_BLOCK);
+            for (int point = 0; point < POINTS; point++) {
+                gemm_rows(j->v + point * point_stride + ic, c->channels_in, u + (size_t)point * OC_BLOCK, POINTS * OC_BLOCK,
+                          m + (size_t)point * j->tiles * OC_BLOCK, j->tiles, ic == 0);
+            }
+        }
+        transform_output(j, oc, m, 0, j->tiles, j->tiles);
+    }
+}
+
+// Larger maps with fewer channels (layers 1 and 2): blocks of tiles that stay in L2, taken by whichever thread is
+// free, against weights transformed once per call for all threads into U[oc / 16][ic / 64][36][64][16].
+static void convolve_tile_blocks(job *j, int thread, int threads) {
+    const resnet18_winograd_conv *c = j->conv;
+    const int chunks = c->channels_in / IC_CHUNK, oc_blocks = c->channels_out / OC_BLOCK;
+    float *u_all = j->v;
+    for (int item = thread; item < oc_blocks * chunks; item += threads) {
+        transform_weights(c, (item % chunks) * IC_CHUNK, (item / chunks) * OC_BLOCK,
+                          u_all + (size_t)item * IC_CHUNK * POINTS * OC_BLOCK, OC_BLOCK, IC_CHUNK * OC_BLOCK);
+    }
+    GOMP_barrier();
+    const int block = j->block;
+    float *v = (float *)(j->per_thread + (size_t)thread * block_bytes(block, c->channels_in));
+    float *m = v + round_up_64((size_t)POINTS * block * c->channels_in * sizeof(float)) / sizeof(float);
+    for (int first; (first = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED) * block) < j->tiles;) {
+        const int count = first + block <= j->tiles ? block : j->tiles - first;
+        transform_tiles(j, first, count, v, count);
+        for (int ob = 0; ob < oc_blocks; ob++) {
+            for (int chunk = 0; chunk < chunks; chunk++) {
+                const float *u = u_all + (size_t)(ob * chunks + chunk) * IC_CHUNK * POINTS * OC_BLOCK;
+                for (int point = 0; point < POINTS; point++) {
+                    gemm_rows(v + (size_t)point * count * c->channels_in + chunk * IC_CHUNK, c->channels_in,
+                              u + (size_t)point * IC_CHUNK * OC_BLOCK, OC_BLOCK, m + (size_t)point * count * OC_BLOCK, count, chunk == 0);
+                }
+            }
+            transform_output(j, ob * OC_BLOCK, m, first, count, count);
+        }
+    }
+}
+
+static void work(void *data) {
+    job *j = data;
+    const resnet18_winograd_conv *c = j->conv;
+    const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+    if (j->block > 0) {
+        convolve_tile_blocks(j, thread, threads);
+        return;
+    }
+    const int first = (int)((long)j->tiles * thread / threads), last = (int)((long)j->tiles * (thread + 1) / threads);
+    transform_tiles(j, first, last - first, j->v + (size_t)first * c->channels_in, j->tiles);
+    GOMP_barrier();
+    const int blocks = c->channels_out / OC_BLOCK;
+    convolve_blocks(j, thread, blocks * thread / threads, blocks * (thread + 1) / threads);
+}
+
+int resnet18_winograd_avx2_run(const resnet18_winograd_conv *conv) {
+    if (!resnet18_winograd_avx2_supported()
+        || !resnet18_winograd_avx2_accepts(conv->batch, conv->channels_in, conv->channels_out, conv->height, conv->width)
+        || ((uintptr_t)conv->scratch & 63) != 0) {
+        return -1;
+    }
+    job j = { .conv = conv, .tiles_h = tiles_along(conv->height), .tiles_w = tiles_along(conv->width) };
+    j.tiles = conv->batch * j.tiles_h * j.tiles_w;
+    const unsigned threads = conv->threads > 0 ? (unsigned)conv->threads : 1;
+    j.v = conv->scratch;
+    if (uses_tile_blocks(conv->channels_in, conv->channels_out)) {
+        j.block = block_tiles(j.tiles, conv->channels_in, (int)threads);
+        j.per_thread = (char *)conv->scratch + u_all_bytes(conv->channels_in, conv->channels_out);
+    } else {
+        j.per_thread = (char *)conv->scratch + v_bytes(conv->batch, conv->channels_in, conv->height, conv->width);
+    }
+    GOMP_parallel(work, &j, threads, 0);
+    return 0;
+}
