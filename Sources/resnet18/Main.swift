@@ -11,6 +11,7 @@ struct ResNet18Command: AsyncParsableCommand {
                       LabelsCommand.self, ConfigCommand.self])
 
     static func main() async {
+        OpenMPWaitPolicy.passiveUnlessChosen()
         ProcessMemory.keepLargeBuffersMapped()
         do {
             var command = try parseAsRoot()

@@ -8,6 +8,20 @@ import TestSupport
 /// `resnet18 serve` as a separate process facing misbehaving clients: one that trickles a byte a second, ones that
 /// hang up mid-upload. Its descriptors and resident memory are read from /proc.
 @Suite(.serialized) struct ServerFaultTests {
+    @Test("OpenMP's threads wait passively (OMP_WAIT_POLICY=PASSIVE, the process runs itself again) unless the environment chose a policy")
+    func openMPWaitsPassively() async throws {
+        let unchosen = try await ServeProcess.start([], environment: ["OMP_WAIT_POLICY": "", "RESNET18_TEST_MARK": "kept"])
+        let defaulted = unchosen.environment()
+        unchosen.stop()
+        #expect(defaulted.contains("OMP_WAIT_POLICY=PASSIVE"), "\(defaulted.filter { $0.hasPrefix("OMP") })")
+        #expect(defaulted.contains("RESNET18_TEST_MARK=kept"))  // the rest of the environment as it was given
+
+        let chosen = try await ServeProcess.start([], environment: ["OMP_WAIT_POLICY": "ACTIVE"])
+        let kept = chosen.environment()
+        chosen.stop()
+        #expect(kept.filter { $0.hasPrefix("OMP_WAIT_POLICY=") } == ["OMP_WAIT_POLICY=ACTIVE"])
+    }
+
     @Test("a client sending one byte a second is cut off after --request-timeout; others are served meanwhile")
     func slowClientIsCutOff() async throws {
         let server = try await ServeProcess.start(["--request-timeout", "2"])
@@ -109,7 +123,7 @@ final class ServeProcess: @unchecked Sendable {
         process.arguments = ["serve", "--port", "0", "--weights", Fixtures.seededPth.path] + history + arguments
         var env = ProcessInfo.processInfo.environment
         env["RESNET18_WEIGHTS"] = nil
-        for (key, value) in environment { env[key] = value }
+        for (key, value) in environment { env[key] = value.isEmpty ? nil : value }  // "": not in the environment
         process.environment = env
         process.standardOutput = output
         process.standardError = output
@@ -150,6 +164,12 @@ final class ServeProcess: @unchecked Sendable {
     /// Entries in /proc/PID/fd.
     func openDescriptors() -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd").count) ?? -1
+    }
+
+    /// The environment the running process has: /proc/PID/environ, as NAME=value lines.
+    func environment() -> [String] {
+        let data = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(process.processIdentifier)/environ"))) ?? Data()
+        return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// VmRSS from /proc/PID/status.
