@@ -23,8 +23,8 @@ final class ServerTiming: Sendable {
     }
 
     /// Notes the engine's milliseconds for the batch that carried this request, and the milliseconds from handing
-    /// the request's images to the batcher to having their results back (the engine's time, the wait for the
-    /// engine and the hand-overs between threads).
+    /// the request's input on to having its results back (BYTES images' decoding, the wait for the engine, the
+    /// engine's time and the hand-overs between threads).
     func recordEngine(milliseconds: Double, batcher batcherMilliseconds: Double) {
         engine.withLock { $0 = milliseconds }
         batcher.withLock { $0 = batcherMilliseconds }
