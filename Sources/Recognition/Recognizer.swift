@@ -13,6 +13,8 @@ public struct RecognizerConfiguration: Sendable {
     public var winograd = true
     /// No Winograd weights of their own for batches of 1 and 2: see `EngineOptions.leanWinograd`.
     public var leanWinograd = false
+    /// The stem on the project's kernel where the CPU has one: see `EngineOptions.ownStem`.
+    public var ownStem = true
     /// int8 calibration parameters; default: `NAME.int8.json` beside the weights file.
     public var quantizationPath: String?
     public var applyEXIFOrientation = true
@@ -84,7 +86,8 @@ public final class Recognizer: Sendable {
         do {
             engine = try ResNet18Engine(weights: weights, options: EngineOptions(
                 threads: configuration.threads, precision: configuration.precision,
-                winograd: configuration.winograd, leanWinograd: configuration.leanWinograd, quantization: quantization))
+                winograd: configuration.winograd, leanWinograd: configuration.leanWinograd, quantization: quantization,
+                ownStem: configuration.ownStem))
         } catch {
             throw .engine(error)
         }

@@ -7,9 +7,10 @@ extension QuantizationParameters {
         if let threads { DNNLEngine.setThreads(threads) }
         let engine = try DNNLEngine()
         let store = WeightStore(engine: engine, weights: weights)
-        // Direct convolutions: Winograd's transforms would add their own rounding to the ranges measured.
+        // Direct convolutions: Winograd's transforms would add their own rounding to the ranges measured. oneDNN's
+        // stem: the one-pass kernels never write the stem convolution's output, whose range int8 needs.
         let plan = try ExecutionPlan(batch: 1, classCount: weights.classCount, engine: engine, store: store,
-                                     options: EngineOptions(precision: .fp32, winograd: false))
+                                     options: EngineOptions(precision: .fp32, winograd: false, ownStem: false))
         let arena = AlignedBuffer(byteCount: plan.arenaBytes)
         let scratch = AlignedBuffer(byteCount: plan.scratchpadBytes)
         var logits = [Float](repeating: 0, count: weights.classCount)

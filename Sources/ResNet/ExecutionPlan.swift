@@ -206,7 +206,7 @@ final class ExecutionPlan {
                 inputViews.append((view, start * imageBytes))
                 x = Activation(memory: view, channels: 3, height: size, width: size)
             }
-            if let quantization = options.quantization, int8, options.int8Stem, Int8Stem.supported {
+            if let quantization = options.quantization, int8, options.ownStem, Int8Stem.supported {
                 // Faster than oneDNN's reorder, convolution and pooling at batch 1 and 8 (`Int8Stem` says why;
                 // bench/results/engine-plan.md).
                 let scale = quantization.scale(of: ResNet18Architecture.stem.conv, unsigned: true)
@@ -222,6 +222,16 @@ final class ExecutionPlan {
                                     inputScale: quantization.scale(of: QuantizationParameters.input, unsigned: false),
                                     outputScale: scale, threads: DNNLEngine.maxThreads)
                 append(.kernel(stem))
+                start += count
+                continue
+            }
+            if !int8, options.precision == .fp32, options.ownStem, !DNNLInstructionSet.avx512, Avx2Stem.supported {
+                // A little faster than oneDNN's AVX2 convolution and pooling (`Avx2Stem` says why; docs/performance.md).
+                if pooled == nil { pooled = try allocate(try MemoryDesc(dims: [batch, 64, side, side], type: dnnl_f32, tag: dnnl_aBcd8b)) }
+                let sliceDesc = try MemoryDesc(dims: [count, 64, side, side], type: dnnl_f32, tag: dnnl_aBcd8b)
+                let slice = count == batch ? pooled! : try view(of: pooled!, as: sliceDesc, byteOffset: start * sliceDesc.byteCount / count)
+                append(.kernel(Avx2Stem(batch: count, source: x.memory, destination: slice, weights: store.avx2StemWeights(),
+                                        bias: store.floatBias(ResNet18Architecture.stem.conv), threads: DNNLEngine.maxThreads)))
                 start += count
                 continue
             }

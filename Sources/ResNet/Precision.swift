@@ -26,14 +26,15 @@ public struct EngineOptions: Sendable {
     public var leanWinograd: Bool
     /// Activation ranges from `resnet18 quantize`; required by `.int8`, ignored otherwise.
     public var quantization: QuantizationParameters?
-    /// int8: the stem (quantising the input, the 7x7 convolution, its ReLU and the max pooling) in one step on the
-    /// project's kernel (`Int8Stem`) where the CPU has AVX-512 VNNI; false, or without VNNI, oneDNN's primitives.
-    public var int8Stem: Bool
+    /// The stem (the 7x7 convolution, its ReLU and the max pooling; in int8 the input's quantisation too) in one step
+    /// on the project's kernel where the CPU has it: int8 with AVX-512 VNNI (`Int8Stem`), fp32 with AVX2 and no
+    /// AVX-512 (`Avx2Stem`); false, or on other CPUs and in bf16, oneDNN's primitives.
+    public var ownStem: Bool
 
     public init(threads: Int? = nil, precision: Precision = .fp32, winograd: Bool = true, leanWinograd: Bool = false,
-                quantization: QuantizationParameters? = nil, int8Stem: Bool = true) {
+                quantization: QuantizationParameters? = nil, ownStem: Bool = true) {
         self.leanWinograd = leanWinograd
-        self.int8Stem = int8Stem
+        self.ownStem = ownStem
         self.threads = threads
         self.precision = precision
         self.winograd = winograd

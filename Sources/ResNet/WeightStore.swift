@@ -18,6 +18,7 @@ final class WeightStore {
     private var int8Scales: [String: [Float]] = [:]
     private var int8Winograd: [String: Int8WinogradWeights] = [:]
     private var int8Stem: Int8StemWeights?
+    private var avx2Stem: AlignedBuffer?
     private var int16Winograd: [String: Int16WinogradWeights] = [:]
 
     init(engine: DNNLEngine, weights: ResNet18Weights) {
@@ -138,6 +139,17 @@ final class WeightStore {
         int8Stem = weights
         byteCount += weights.byteCount
         return weights
+    }
+
+    /// The stem's f32 weights packed for `Avx2Stem`, the first time they are asked for.
+    func avx2StemWeights() -> AlignedBuffer {
+        if let avx2Stem { return avx2Stem }
+        let packed = AlignedBuffer(byteCount: Int(RESNET18_STEM_AVX2_WEIGHT_FLOATS) * MemoryLayout<Float>.size)
+        resnet18_stem_avx2_pack_weights(floatTensor(ResNet18Architecture.stem.conv).weights,
+                                        packed.pointer.assumingMemoryBound(to: Float.self))
+        avx2Stem = packed
+        byteCount += packed.byteCount
+        return packed
     }
 
     private func weightsMemory(key: String, values: [Float], dims: [Int], layout: MemoryDesc) throws(ResNetError) -> DNNLMemory {

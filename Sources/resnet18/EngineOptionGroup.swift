@@ -32,12 +32,16 @@ struct ExecutionOptions: ParsableArguments {
           help: "No Winograd weights of their own for batches of 1 and 2: 63 MB less, a lone image about 1.5 ms slower (default: on for serve, off elsewhere).")
     var leanWinograd: Bool?
 
+    @Flag(help: "oneDNN's stem convolution and max pooling instead of the project's one-pass kernel (to compare them).")
+    var onednnStem = false
+
     var configuration: RecognizerConfiguration {
         var configuration = RecognizerConfiguration()
         configuration.weightsPath = model.weights
         configuration.threads = model.threads
         configuration.precision = precision
         configuration.winograd = !noWinograd
+        configuration.ownStem = !onednnStem
         configuration.quantizationPath = quantization
         // Commands that take no --labels (bench) run any head; those that do set a label path or use ImageNet's.
         configuration.numberedLabelsForOtherHeads = true

@@ -100,14 +100,21 @@ final class MosquittoBroker: @unchecked Sendable {
         return name
     }
 
+    /// Runs a short command to its end: spawned and reaped here, off the pool, because Foundation's `Process` can
+    /// miss the exit of a child that ends at once (it stayed an unreaped zombie, `isRunning` true, and a test hung).
     static func run(_ executable: String, _ arguments: [String]) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        try process.run()
-        await process.exited(pollMilliseconds: 10)
-        guard process.terminationStatus == 0 else {
-            throw ClientSocket.Failure(description: "\(executable) \(arguments.first ?? "") exited with \(process.terminationStatus)")
+        let status = await offThePool { () -> Int32 in
+            let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            var pid = pid_t()
+            let spawned = withSignalsUnblocked { posix_spawn(&pid, executable, nil, nil, argv, environ) }
+            guard spawned == 0 else { return -1 }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            return status
+        }
+        guard status == 0 else {
+            throw ClientSocket.Failure(description: "\(executable) \(arguments.first ?? "") failed (wait status \(status); -1: not started)")
         }
     }
 }

@@ -9,45 +9,25 @@ import TestSupport
     /// units, ReLU, rounding to u8, then the max over each pooling window (stem outputs outside the map never win).
     static func reference(input: [Float], batch: Int, inputScale: Float, weights: [Int8], multipliers: [Float],
                           bias: [Float], channels: [Int]) -> [Int: [UInt8]] {
-        let side = 224, out = 112, pooled = 56
+        let (out, pooled) = (StemReference.out, StemReference.pooled)
         let levels = input.map { Int32(max(-128, min(127, ($0 * inputScale).rounded(.toNearestOrEven)))) }
         var result: [Int: [UInt8]] = [:]
         for o in channels {
             var pooledValues = [UInt8](repeating: 0, count: batch * pooled * pooled)
             var stem = [UInt8](repeating: 0, count: out * out)
             for n in 0..<batch {
-                levels.withUnsafeBufferPointer { levels in
-                    weights.withUnsafeBufferPointer { weights in
-                        for oy in 0..<out {
-                            for ox in 0..<out {
-                                var sum: Int32 = 0
-                                for c in 0..<3 {
-                                    for kh in 0..<7 {
-                                        let y = 2 * oy - 3 + kh
-                                        guard y >= 0 && y < side else { continue }
-                                        for kw in 0..<7 {
-                                            let x = 2 * ox - 3 + kw
-                                            guard x >= 0 && x < side else { continue }
-                                            sum += levels[((n * 3 + c) * side + y) * side + x]
-                                                * Int32(weights[((o * 3 + c) * 7 + kh) * 7 + kw])
-                                        }
-                                    }
-                                }
-                                let value = bias[o].addingProduct(Float(sum), multipliers[o])
-                                stem[oy * out + ox] = UInt8(max(0, min(255, value.rounded(.toNearestOrEven))))
-                            }
+                let image = n * 3 * StemReference.side * StemReference.side, filter = o * 147
+                for oy in 0..<out {
+                    for ox in 0..<out {
+                        var sum: Int32 = 0
+                        StemReference.forEachTap(oy: oy, ox: ox) { pixel, tap in
+                            sum += levels[image + pixel] * Int32(weights[filter + tap])
                         }
+                        let value = bias[o].addingProduct(Float(sum), multipliers[o])
+                        stem[oy * out + ox] = UInt8(max(0, min(255, value.rounded(.toNearestOrEven))))
                     }
                 }
-                for py in 0..<pooled {
-                    for px in 0..<pooled {
-                        var largest: UInt8 = 0
-                        for y in max(0, 2 * py - 1)...min(out - 1, 2 * py + 1) {
-                            for x in max(0, 2 * px - 1)...min(out - 1, 2 * px + 1) { largest = max(largest, stem[y * out + x]) }
-                        }
-                        pooledValues[(n * pooled + py) * pooled + px] = largest
-                    }
-                }
+                StemReference.maxPool(stem, floor: 0, into: &pooledValues, at: n * pooled * pooled)
             }
             result[o] = pooledValues
         }
@@ -107,7 +87,7 @@ import TestSupport
     func planMatchesOneDNNStem() throws {
         let options = EngineOptions(threads: 2, precision: .int8, quantization: Int8Tests.parameters)
         var oneDNNOptions = options
-        oneDNNOptions.int8Stem = false
+        oneDNNOptions.ownStem = false
         let own = try ResNet18Engine(weights: Int8Tests.weights, options: options)
         let oneDNN = try ResNet18Engine(weights: Int8Tests.weights, options: oneDNNOptions)
         let ownSteps = try own.prepare(batch: 1), oneDNNSteps = try oneDNN.prepare(batch: 1)
