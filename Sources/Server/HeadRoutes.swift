@@ -27,13 +27,15 @@ struct HeadRoutes: Sendable {
             }
             if let workshop {
                 let store = workshop.store
-                for name in try await HeadWorkshop.storage({ () async throws(StorageError) in try await store.names() }) {
-                    let examples = try await HeadWorkshop.storage { () async throws(StorageError) in try await store.examples(head: name) }
+                let names = try await HistoryRoutes.storage { () async throws(StorageError) in try await store.names() }
+                let counts = try await HistoryRoutes.storage { () async throws(StorageError) in try await store.exampleCounts() }
+                for name in names {
+                    let categories = counts[name] ?? [:], examples = categories.values.reduce(0, +)
                     if let index = heads.firstIndex(where: { $0.name == name }) {
-                        heads[index].examples = examples.count
+                        heads[index].examples = examples
                     } else {
-                        heads.append(HeadSummary(name: name, categories: Array(Set(examples.map(\.category))).sorted(), source: "page",
-                                                 active: false, examples: examples.count))
+                        heads.append(HeadSummary(name: name, categories: categories.keys.sorted(), source: "page", active: false,
+                                                 examples: examples))
                     }
                 }
             }
@@ -42,7 +44,7 @@ struct HeadRoutes: Sendable {
         router.get("/v1/heads/{name}") { _, context in
             let (workshop, name) = try target(context)
             let store = workshop.store
-            let examples = try await HeadWorkshop.storage { () async throws(StorageError) in try await store.examples(head: name) }
+            let examples = try await HistoryRoutes.storage { () async throws(StorageError) in try await store.examples(head: name) }
             let active = registry.current.first { $0.name == name }
             let categories = Array(Set(examples.map(\.category)).union(active?.categories ?? [])).sorted()
             return try JSONBody.response(HeadDetail(
@@ -76,7 +78,7 @@ struct HeadRoutes: Sendable {
             let (workshop, name) = try target(context)
             let id = try HistoryQuery.id(context.parameters.get("id"))
             let store = workshop.store
-            guard try await HeadWorkshop.storage({ () async throws(StorageError) in try await store.deleteExample(head: name, id: id) }) else {
+            guard try await HistoryRoutes.storage({ () async throws(StorageError) in try await store.deleteExample(head: name, id: id) }) else {
                 throw APIError.notFound("head \(name) has no example \(id)")
             }
             return Response(status: .noContent)
@@ -85,7 +87,7 @@ struct HeadRoutes: Sendable {
             let (workshop, name) = try target(context)
             let id = try HistoryQuery.id(context.parameters.get("id"))
             let store = workshop.store
-            guard let jpeg = try await HeadWorkshop.storage({ () async throws(StorageError) in try await store.thumbnail(head: name, id: id) }) else {
+            guard let jpeg = try await HistoryRoutes.storage({ () async throws(StorageError) in try await store.thumbnail(head: name, id: id) }) else {
                 throw APIError.notFound("head \(name) has no example \(id) with a thumbnail")
             }
             var headers = HTTPFields()
@@ -149,20 +151,20 @@ struct HeadRoutes: Sendable {
         try await workshop.checkRoom(head: head, category: category, adding: ids.count)
         var rows: [(id: Int64, features: [Float], thumbnail: [UInt8]?)] = []
         for id in Set(ids).sorted() {
-            let code = try await HeadWorkshop.storage { () async throws(StorageError) in try await history.embedding(id: id) }
+            let code = try await HistoryRoutes.storage { () async throws(StorageError) in try await history.embedding(id: id) }
             guard let code, let features = EmbeddingCode.features(code) else {
-                let exists = try await HeadWorkshop.storage { () async throws(StorageError) in try await history.entry(id: id) } != nil
+                let exists = try await HistoryRoutes.storage { () async throws(StorageError) in try await history.entry(id: id) } != nil
                 throw exists
                     ? .unprocessable("history row \(id) kept no features (rows of KServe tensors, of stream alerts and from before features were kept have none): pick another row or upload the photo")
                     : .notFound("there is no history row \(id)")
             }
-            let thumbnail = try await HeadWorkshop.storage { () async throws(StorageError) in try await history.thumbnail(id: id) }
+            let thumbnail = try await HistoryRoutes.storage { () async throws(StorageError) in try await history.thumbnail(id: id) }
             rows.append((id, features, thumbnail))
         }
         let store = workshop.store
         var added: [HeadExampleBody] = []
         for row in rows {
-            let id = try await HeadWorkshop.storage { () async throws(StorageError) in
+            let id = try await HistoryRoutes.storage { () async throws(StorageError) in
                 try await store.addExample(head: head, category: category, source: "history \(row.id)", historyID: row.id,
                                            features: [row.features], thumbnail: row.thumbnail)
             }
@@ -204,7 +206,7 @@ struct HeadRoutes: Sendable {
         let store = workshop.store
         var added: [HeadExampleBody] = []
         for example in embedded {
-            let id = try await HeadWorkshop.storage { () async throws(StorageError) in
+            let id = try await HistoryRoutes.storage { () async throws(StorageError) in
                 try await store.addExample(head: head, category: category, source: example.source, features: example.features,
                                            thumbnail: example.thumbnail)
             }

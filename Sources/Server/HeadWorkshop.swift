@@ -98,7 +98,7 @@ actor HeadWorkshop {
 
     /// Refuses one more example in a full category or one category too many.
     func checkRoom(head: String, category: String, adding count: Int) async throws(APIError) {
-        let examples = try await Self.storage { () async throws(StorageError) in try await store.examples(head: head) }
+        let examples = try await HistoryRoutes.storage { () async throws(StorageError) in try await store.examples(head: head) }
         let inCategory = examples.filter { $0.category == category }.count
         if inCategory + count > Self.maxExamplesPerCategory {
             throw .conflict("category \(category) has \(inCategory) examples; \(count) more would pass the \(Self.maxExamplesPerCategory) a category keeps: delete some first")
@@ -119,7 +119,7 @@ actor HeadWorkshop {
     func startTraining(head name: String) async throws(APIError) -> Job {
         try check(name: name)
         if jobs[name]?.state == .running { throw .conflict("head \(name) is training already: follow GET /v1/heads/\(name)/training") }
-        let examples = try await Self.storage { () async throws(StorageError) in try await store.features(head: name) }
+        let examples = try await HistoryRoutes.storage { () async throws(StorageError) in try await store.features(head: name) }
         let categories = Array(Set(examples.map(\.category))).sorted()
         guard categories.count >= 2 else {
             throw .unprocessable("head \(name) has \(categories.isEmpty ? "no examples" : "examples of one category only (\(categories[0]))"): a head needs at least 2 categories with 2 examples each (a few dozen each train a useful head)")
@@ -208,7 +208,7 @@ actor HeadWorkshop {
         }
         let heads = registry.replacing(with: head)
         try await streams.use(heads: heads)
-        try await Self.storage { () async throws(StorageError) in try await store.saveHead(name: name, json: json, active: true) }
+        try await HistoryRoutes.storage { () async throws(StorageError) in try await store.saveHead(name: name, json: json, active: true) }
         registry.set(heads)
         trained[name] = head
         log("head \(name): switched on (\(head.categories.joined(separator: ", ")))")
@@ -221,18 +221,8 @@ actor HeadWorkshop {
         guard registry.current.contains(where: { $0.name == name }) else { throw .notFound("head \(name) is not switched on") }
         let heads = registry.removing(name: name)
         try await streams.use(heads: heads)
-        _ = try await Self.storage { () async throws(StorageError) in try await store.setActive(name: name, false) }
+        _ = try await HistoryRoutes.storage { () async throws(StorageError) in try await store.setActive(name: name, false) }
         registry.set(heads)
         log("head \(name): switched off")
-    }
-
-    /// A database error as the API says it.
-    static func storage<T>(isolation: isolated (any Actor)? = #isolation,
-                           _ work: () async throws(StorageError) -> T) async throws(APIError) -> T {
-        do {
-            return try await work()
-        } catch {
-            throw .historyUnavailable("the database failed: \(error)")
-        }
     }
 }

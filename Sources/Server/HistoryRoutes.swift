@@ -95,7 +95,8 @@ struct HistoryRoutes: Sendable {
     }
 
     /// Runs a store call; a database failure becomes a 503 that says what is wrong.
-    static func storage<T>(_ body: () async throws(StorageError) -> T) async throws(APIError) -> T {
+    static func storage<T>(isolation: isolated (any Actor)? = #isolation,
+                           _ body: () async throws(StorageError) -> T) async throws(APIError) -> T {
         do {
             return try await body()
         } catch {

@@ -124,6 +124,16 @@ public final class HeadStore: Sendable {
         return heads
     }
 
+    /// How many examples each head has of each category, `[head: [category: count]]`, in one query (heads without
+    /// examples are absent).
+    public func exampleCounts() async throws(StorageError) -> [String: [String: Int]] {
+        let rows = try await database.read(SQLStatement(
+            "SELECT head, category, COUNT(*) AS examples FROM head_examples GROUP BY head, category"))
+        var counts: [String: [String: Int]] = [:]
+        for row in rows { counts[try row.string("head"), default: [:]][try row.string("category")] = Int(try row.int64("examples")) }
+        return counts
+    }
+
     /// The names of heads with examples, and of stored heads, by name.
     public func names() async throws(StorageError) -> [String] {
         let rows = try await database.read(SQLStatement("SELECT DISTINCT head FROM head_examples UNION SELECT name FROM heads ORDER BY 1"))

@@ -96,6 +96,9 @@ extension ServerTests {
                     let model = try await client.execute(uri: "/v1/model", method: .get).object
                     #expect((model["heads"] as? [[String: Any]])?.first?["categories"] as? [String] == ["cat", "space"])
                     #expect(try await Self.trained(client)["active"] as? Bool == true)
+                    let listed = try await client.execute(uri: "/v1/heads", method: .get).object
+                    let gate = try #require((listed["heads"] as? [[String: Any]])?.first { $0["name"] as? String == "gate" }, "\(listed)")
+                    #expect(gate["active"] as? Bool == true && gate["examples"] as? Int == 4, "\(gate)")
 
                     // A stream's rule may name the head now, and the head cannot be switched off under it.
                     let stream = try await client.execute(uri: "/v1/streams", method: .post, headers: [.contentType: "application/json"],
@@ -116,6 +119,11 @@ extension ServerTests {
                     #expect((detail["categories"] as? [[String: Any]])?.compactMap { ($0["examples"] as? [Any])?.count } == [2, 2])
                     #expect(try await client.execute(uri: "/v1/heads/gate/deactivate", method: .post).status == .noContent)
                     #expect(try await Self.custom(client, "rocket.jpg") == nil)
+                    // Switched off, it is listed from its examples: their categories and count.
+                    let listed = try await client.execute(uri: "/v1/heads", method: .get).object
+                    let gate = try #require((listed["heads"] as? [[String: Any]])?.first { $0["name"] as? String == "gate" }, "\(listed)")
+                    #expect(gate["active"] as? Bool == false && gate["examples"] as? Int == 4, "\(gate)")
+                    #expect(gate["categories"] as? [String] == ["cat", "space"], "\(gate)")
                 }
                 await database.close()
                 await cleanup()
