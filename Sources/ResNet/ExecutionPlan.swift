@@ -210,13 +210,8 @@ final class ExecutionPlan {
                 // Faster than oneDNN's reorder, convolution and pooling at batch 1 and 8 (`Int8Stem` says why;
                 // bench/results/engine-plan.md).
                 let scale = quantization.scale(of: ResNet18Architecture.stem.conv, unsigned: true)
-                let desc = try MemoryDesc(dims: [batch, 64, side, side], type: dnnl_u8, tag: int8ActivationTag)
-                if pooled == nil {
-                    pooled = try allocate(desc)
-                    pooledScale = scale
-                }
-                let sliceDesc = try MemoryDesc(dims: [count, 64, side, side], type: dnnl_u8, tag: int8ActivationTag)
-                let slice = count == batch ? pooled! : try view(of: pooled!, as: sliceDesc, byteOffset: start * sliceDesc.byteCount / count)
+                pooledScale = scale
+                let slice = try pooledSlice(&pooled, type: dnnl_u8, tag: int8ActivationTag, side: side, start: start, count: count)
                 let stem = Int8Stem(batch: count, source: x.memory, destination: slice, weights: store.int8StemWeights(),
                                     floatBias: store.floatBias(ResNet18Architecture.stem.conv),
                                     inputScale: quantization.scale(of: QuantizationParameters.input, unsigned: false),
@@ -227,9 +222,7 @@ final class ExecutionPlan {
             }
             if !int8, options.precision == .fp32, options.ownStem, !DNNLInstructionSet.avx512, Avx2Stem.supported {
                 // A little faster than oneDNN's AVX2 convolution and pooling (`Avx2Stem` says why; docs/performance.md).
-                if pooled == nil { pooled = try allocate(try MemoryDesc(dims: [batch, 64, side, side], type: dnnl_f32, tag: dnnl_aBcd8b)) }
-                let sliceDesc = try MemoryDesc(dims: [count, 64, side, side], type: dnnl_f32, tag: dnnl_aBcd8b)
-                let slice = count == batch ? pooled! : try view(of: pooled!, as: sliceDesc, byteOffset: start * sliceDesc.byteCount / count)
+                let slice = try pooledSlice(&pooled, type: dnnl_f32, tag: dnnl_aBcd8b, side: side, start: start, count: count)
                 append(.kernel(Avx2Stem(batch: count, source: x.memory, destination: slice, weights: store.avx2StemWeights(),
                                         bias: store.floatBias(ResNet18Architecture.stem.conv), threads: DNNLEngine.maxThreads)))
                 start += count
@@ -247,18 +240,24 @@ final class ExecutionPlan {
             // faster than an f32 average pool and fc after a u8→f32 reorder, and within the int8 error bound either
             // way (bench/results/engine-plan.md).
             if count == batch { return try pooling(x, algorithm: dnnl_pooling_max, kernel: 3, stride: 2, padding: 1) }
-            let type = x.memory.desc.dataType, tag = int8 ? int8ActivationTag : activationTag
-            if pooled == nil {
-                pooled = try allocate(try MemoryDesc(dims: [batch, x.channels, side, side], type: type, tag: tag))
-                pooledScale = x.scale
-            }
-            // Images are the outermost dimension of both layouts, so a chunk's slice is contiguous.
-            let sliceDesc = try MemoryDesc(dims: [count, x.channels, side, side], type: type, tag: tag)
-            let slice = try view(of: pooled!, as: sliceDesc, byteOffset: start * (sliceDesc.byteCount / count))
+            pooledScale = x.scale
+            let slice = try pooledSlice(&pooled, type: x.memory.desc.dataType, tag: int8 ? int8ActivationTag : activationTag,
+                                        side: side, start: start, count: count)
             _ = try pooling(x, algorithm: dnnl_pooling_max, kernel: 3, stride: 2, padding: 1, into: slice)
             start += count
         }
         return Activation(memory: pooled!, channels: 64, height: side, width: side, scale: pooledScale)
+    }
+
+    /// The slice of the pooled stem output (64 channels, `side` square, the whole batch) for images
+    /// `start..<start + count`, allocating that output at the first chunk. Images are the outermost dimension of every
+    /// activation layout, so a chunk's slice is contiguous.
+    private func pooledSlice(_ pooled: inout DNNLMemory?, type: dnnl_data_type_t, tag: dnnl_format_tag_t, side: Int,
+                             start: Int, count: Int) throws(ResNetError) -> DNNLMemory {
+        if pooled == nil { pooled = try allocate(try MemoryDesc(dims: [batch, 64, side, side], type: type, tag: tag)) }
+        if count == batch { return pooled! }
+        let sliceDesc = try MemoryDesc(dims: [count, 64, side, side], type: type, tag: tag)
+        return try view(of: pooled!, as: sliceDesc, byteOffset: start * (sliceDesc.byteCount / count))
     }
 
     /// A memory for an activation of `desc`, to be placed in the arena by `placeBuffers`.
@@ -435,9 +434,10 @@ final class ExecutionPlan {
     /// Layer 4 (512 channels) from batch 4: the kernel transforms its weights on every call, which pays off once a
     /// batch brings enough tiles to share them (at batch 1 and 2 oneDNN's direct convolution runs instead), and
     /// oneDNN's Winograd would keep them transformed, four times their plain size. Layers 1 and 2 (64 and 128
-    /// channels) from batch 8, in blocks of tiles that stay in L2, where alternating `bench --batch 8` runs measured
-    /// the network faster than with oneDNN's 4x3 there; at batch 4 oneDNN's was faster on layer 2, and on layer 3 at
-    /// batch 8 (bench/results/engine-plan.md).
+    /// channels) at every batch size, in blocks of tiles that stay in L2: alternating `bench --batch 1,2,4` runs
+    /// measured the network 0.5-0.9 ms faster at batch 1 and about 1.5 ms at batch 2 than with oneDNN's 2x3 and 4x3
+    /// there, and `bench --batch 8` faster than with oneDNN's 4x3; on layer 3 the kernel gained nothing clear at batch
+    /// 1 and 2 and lost at batch 4 (bench/results/engine-plan.md).
     ///
     /// With AVX2 alone (oneDNN 2.6 has no Winograd there, so the alternative is its direct convolution), the 8-lane
     /// kernel on layers 1-3 at every batch size and on layer 4 from batch 2: alternating `bench` runs on a Zen 2
@@ -446,7 +446,7 @@ final class ExecutionPlan {
     /// layer 4 gains (batch 8: 116.5 ms with layers 1-3, 98.4 with all four, 162.1 direct) (docs/performance.md).
     static func runsOwnWinograd(_ spec: ConvSpec, batch: Int) -> Bool {
         if WinogradConvolution.Form.current == .avx2 { return spec.inChannels <= 256 || batch >= 2 }
-        return (spec.inChannels >= 512 && batch >= 4) || (spec.inChannels <= 128 && batch >= 8)
+        return (spec.inChannels >= 512 && batch >= 4) || spec.inChannels <= 128
     }
 
     /// conv + folded BatchNorm (+ residual) (+ ReLU) on `WinogradConvolution`, nChw16c in and out.

@@ -8,18 +8,25 @@ import TestSupport
 /// `resnet18 serve` as a separate process facing misbehaving clients: one that trickles a byte a second, ones that
 /// hang up mid-upload. Its descriptors and resident memory are read from /proc.
 @Suite(.serialized) struct ServerFaultTests {
-    @Test("OpenMP's threads wait passively (OMP_WAIT_POLICY=PASSIVE, the process runs itself again) unless the environment chose a policy")
+    @Test("OpenMP's threads spin briefly, then sleep (OMP_WAIT_POLICY=PASSIVE, GOMP_SPINCOUNT=2000, the process runs itself again) unless the environment chose a policy or a spin")
     func openMPWaitsPassively() async throws {
-        let unchosen = try await ServeProcess.start([], environment: ["OMP_WAIT_POLICY": "", "RESNET18_TEST_MARK": "kept"])
+        let unchosen = try await ServeProcess.start([], environment: ["OMP_WAIT_POLICY": "", "GOMP_SPINCOUNT": "", "RESNET18_TEST_MARK": "kept"])
         let defaulted = unchosen.environment()
         unchosen.stop()
         #expect(defaulted.contains("OMP_WAIT_POLICY=PASSIVE"), "\(defaulted.filter { $0.hasPrefix("OMP") })")
+        #expect(defaulted.contains("GOMP_SPINCOUNT=2000"), "\(defaulted.filter { $0.hasPrefix("GOMP") })")
         #expect(defaulted.contains("RESNET18_TEST_MARK=kept"))  // the rest of the environment as it was given
 
-        let chosen = try await ServeProcess.start([], environment: ["OMP_WAIT_POLICY": "ACTIVE"])
+        let chosen = try await ServeProcess.start([], environment: ["OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": ""])
         let kept = chosen.environment()
         chosen.stop()
         #expect(kept.filter { $0.hasPrefix("OMP_WAIT_POLICY=") } == ["OMP_WAIT_POLICY=ACTIVE"])
+        #expect(!kept.contains { $0.hasPrefix("GOMP_SPINCOUNT=") }, "\(kept.filter { $0.hasPrefix("GOMP") })")
+
+        let spin = try await ServeProcess.start([], environment: ["OMP_WAIT_POLICY": "", "GOMP_SPINCOUNT": "0"])
+        let given = spin.environment()
+        spin.stop()
+        #expect(given.contains("OMP_WAIT_POLICY=PASSIVE") && given.filter { $0.hasPrefix("GOMP_SPINCOUNT=") } == ["GOMP_SPINCOUNT=0"])
     }
 
     @Test("a client sending one byte a second is cut off after --request-timeout; others are served meanwhile")

@@ -6,7 +6,7 @@ import TestSupport
 /// The logits of the same plans are checked everywhere, on whatever the CPU falls back to (`FidelityTests`,
 /// `BFloat16Tests`, `Int8Tests`).
 @Suite struct PlanTests {
-    @Test("Winograd in batches: the project's kernel on layer 4 (layers 1-2 from batch 8), oneDNN's 4x3 on the rest, weights under 1.7x direct",
+    @Test("Winograd in batches: the project's kernel on layers 1-2 and 4, oneDNN's 4x3 on layer 3, weights under 1.7x direct",
           .enabled(if: CPUSupport.avx512, "needs AVX-512 (oneDNN's Winograd and the project's kernel)"), arguments: [8, 5])
     func winogradBatch(batch: Int) throws {
         let weights = try FidelityTests.weights(Fixtures.seededPth)
@@ -14,15 +14,15 @@ import TestSupport
         for winograd in [false, true] {
             let engine = try ResNet18Engine(weights: weights, options: EngineOptions(threads: 2, winograd: winograd))
             let implementations = try engine.prepare(batch: batch)
-            // Of the 13 stride-1 3x3 convolutions, the own kernel takes layer 4's three, and from batch 8 layers 1 and
-            // 2's seven; oneDNN's 4x3 the rest.
-            let own = batch >= 8 ? 10 : 3
+            // Of the 13 stride-1 3x3 convolutions, the own kernel takes layers 1 and 2's seven and (from batch 4)
+            // layer 4's three; oneDNN's 4x3 layer 3's three.
+            let own = 7 + 3
             #expect(implementations.filter { $0.contains("jit_wino_4x3") }.count == (winograd ? 13 - own : 0), "\(implementations)")
             #expect(implementations.filter { $0.hasPrefix("resnet18_wino_4x3") }.count == (winograd ? own : 0), "\(implementations)")
             bytes[winograd] = engine.memory.weights
         }
-        // oneDNN's Winograd everywhere held 4.5x the direct convolution's weights; layer 4's own kernel keeps the
-        // plain weights, so only layers 1-3 add their transformed copies.
+        // oneDNN's Winograd everywhere held 4.5x the direct convolution's weights; the own kernel keeps the plain
+        // weights, so only layer 3 adds its transformed copies.
         #expect(bytes[true]! * 10 < bytes[false]! * 17, "\(bytes)")
     }
 
@@ -45,25 +45,26 @@ import TestSupport
         #expect(bytes[true] == bytes[false], "\(bytes)")
     }
 
-    @Test("lean: a plan for batch 1 shares oneDNN's 4x3 Winograd weights with batch 4; not lean, it adds its own 2x3 ones",
+    @Test("lean: a plan for batch 1 shares oneDNN's 4x3 Winograd weights (layer 3) and the own kernel's (layers 1-2) with batch 4; not lean, it adds its own 2x3 ones",
           .enabled(if: CPUSupport.avx512, "needs AVX-512 (oneDNN's Winograd)"), arguments: [true, false])
     func smallBatchWinogradWeights(lean: Bool) throws {
         let engine = try ResNet18Engine(weights: FidelityTests.weights(Fixtures.seededPth),
                                         options: EngineOptions(threads: 2, leanWinograd: lean))
-        // Batch 4 (planned whenever 8 is: powers of two) has oneDNN's 4x3 on layers 1-3; from batch 8 layers 1-2
-        // run on the project's kernel.
+        // Batch 4 (planned whenever 8 is: powers of two) has oneDNN's 4x3 on layer 3 and the project's kernel,
+        // which reads the plain weights, on layers 1-2 and 4.
         _ = try engine.prepare(batch: 4)
         let before = engine.memory.weights
         let implementations = try engine.prepare(batch: 1)
         let added = engine.memory.weights - before
         if lean {
-            #expect(implementations.filter { $0.contains("jit_wino_4x3") }.count == 10, "\(implementations)")
+            #expect(implementations.filter { $0.contains("jit_wino_4x3") }.count == 3, "\(implementations)")
+            #expect(implementations.filter { $0.hasPrefix("resnet18_wino_4x3") }.count == 7, "\(implementations)")
             #expect(!implementations.contains { $0.contains("2x3") }, "\(implementations)")
             // At most the classifier's 2 MB in the layout oneDNN's inner product takes at batch 1.
             #expect(added <= 1000 * 512 * 4, "batch 1 added \(added) bytes of weights")
         } else {
-            // 2x3 on the 13 stride-1 3x3 convolutions but layer 2's (oneDNN keeps its 4x3 there), layer 4's included.
-            #expect(implementations.filter { $0.contains("wino_2x3") }.count >= 10, "\(implementations)")
+            // 2x3 on layers 3 and 4 (layers 1 and 2 are the project's kernel's at every batch size).
+            #expect(implementations.filter { $0.contains("wino_2x3") }.count == 3 + 3, "\(implementations)")
             #expect(added > 50 * 1_000_000, "batch 1 added only \(added) bytes of weights")
         }
     }
