@@ -374,8 +374,10 @@ final class ExecutionPlan {
         let attr = try DNNLAttributes()
         try attr.setPostOps(sum: residual != nil, relu: relu)
         // oneDNN's Winograd on layer 4 only as its 2x3 variant at batch 1 and 2, and not when lean: its transformed
-        // weights there are several times the plain ones (the 4x3's four times), and at batch 1 the 2x3 is faster
-        // than the direct convolution (bench/results/engine-plan.md); from batch 4 `WinogradConvolution` runs it.
+        // weights there are several times the plain ones (50 MB for the 2x3, the 4x3's four times), and at batch 1
+        // the 2x3 is faster than the direct convolution (bench/results/engine-plan.md); from batch 4
+        // `WinogradConvolution` runs it. Layer 3 takes the 2x3 at batch 1 and 2 even when lean: its copy is 13 MB
+        // and a lone image about 1 ms faster than with the 4x3 the larger batches keep.
         let useWinograd = options.winograd && options.precision == .fp32 && spec.kernel == 3 && spec.stride == 1
             && (spec.inChannels < 512 || (batch <= 2 && !options.leanWinograd))
         let algorithms = useWinograd ? [dnnl_convolution_winograd, dnnl_convolution_direct] : [dnnl_convolution_direct]
@@ -388,7 +390,7 @@ final class ExecutionPlan {
             let padding: [Int64] = [Int64(spec.padding), Int64(spec.padding)]
             guard dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, algorithm, &src, &weights, &bias, &dst,
                                                      strides, padding, padding) == dnnl_success else { continue }
-            if algorithm == dnnl_convolution_winograd && (options.leanWinograd || batch > 2) {
+            if algorithm == dnnl_convolution_winograd && batch > 2 {
                 chosen = winogradFourByThree(&desc, attr)
                 if chosen != nil { break }
             }
@@ -413,9 +415,8 @@ final class ExecutionPlan {
 
     /// oneDNN's 4x3 Winograd for a convolution, when it has one for this shape and batch.
     ///
-    /// oneDNN lists its 2x3 variant first, and takes it at batch 1 and 2; its weights are a second transformed
-    /// copy beside the 4x3 ones the larger batches use. Lean plans (`leanWinograd`) take the 4x3 at every size,
-    /// slower at batch 1 than the 2x3 (bench/results/engine-plan.md).
+    /// oneDNN lists its 2x3 variant first, and takes it at batch 1 and 2, where it is the faster one; its weights are
+    /// a second transformed copy beside the 4x3 ones the larger batches use (bench/results/engine-plan.md).
     private func winogradFourByThree(_ desc: inout dnnl_convolution_desc_t, _ attr: DNNLAttributes) -> DNNLPrimitiveDesc? {
         var iterator: dnnl_primitive_desc_iterator_t?
         guard dnnl_primitive_desc_iterator_create(&iterator, &desc, attr.handle, engine.engine, nil) == dnnl_success,

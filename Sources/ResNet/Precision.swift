@@ -20,9 +20,9 @@ public struct EngineOptions: Sendable {
     /// (`Int16WinogradConvolution`), and its 8-bit F(2x2) on layer 3 (`Int8WinogradConvolution`) when the parameters
     /// have its transform-point ranges. bf16: none.
     public var winograd: Bool
-    /// No Winograd weights of their own for batches of 1 and 2: oneDNN's 4x3 (whose weights the plans of batches 3
-    /// to 7 hold anyway) on layers 1-3 and the direct convolution on layer 4, instead of oneDNN's 2x3 on every
-    /// layer. Less memory for a slower lone image (bench/results/engine-plan.md).
+    /// No Winograd weights of their own on layer 4 for batches of 1 and 2: the direct convolution there instead of
+    /// oneDNN's 2x3, whose transformed weights are 50 MB. Less memory for a slower lone image
+    /// (bench/results/engine-plan.md).
     public var leanWinograd: Bool
     /// Activation ranges from `resnet18 quantize`; required by `.int8`, ignored otherwise.
     public var quantization: QuantizationParameters?
