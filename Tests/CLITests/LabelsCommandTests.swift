@@ -59,7 +59,15 @@ import TestSupport
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let copy = folder.appendingPathComponent("resnet18")
-        try FileManager.default.copyItem(at: Command.binary, to: copy)
+        // Copied by a child `cp`, not FileManager: the tests run in parallel and spawn processes all the time, and a
+        // child spawned while this process held the copy open for writing keeps that descriptor, so running the copy
+        // failed with "Text file busy" on a loaded machine. A `cp` that has exited holds nothing.
+        let cp = Process()
+        cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+        cp.arguments = [Command.binary.path, copy.path]
+        try cp.run()
+        cp.waitUntilExit()
+        try #require(cp.terminationStatus == 0)
         let process = Process()
         process.executableURL = copy
         process.arguments = ["labels", "n02084071", "--json"]
