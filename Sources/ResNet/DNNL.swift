@@ -219,6 +219,15 @@ final class DNNLPrimitiveDesc {
         return name.map { String(cString: $0) } ?? "?"
     }
 
+    /// The primitive's kind, as oneDNN names it: `convolution`, `pooling`, `reorder`, `inner_product`, ...
+    var kind: String {
+        var kind = dnnl_undefined_primitive
+        dnnl_primitive_desc_query(handle, dnnl_query_primitive_kind, 0, &kind)
+        var name = String(cString: dnnl_prim_kind2str(kind))
+        if name.hasSuffix("_v2") { name.removeLast(3) }  // oneDNN 2.x calls its current pooling `pooling_v2`
+        return name
+    }
+
     deinit { dnnl_primitive_desc_destroy(handle) }
 }
 

@@ -50,6 +50,9 @@ final class ExecutionPlan {
     private var featureCopy: (primitive: DNNLPrimitive, destination: DNNLMemory)?
     /// The implementation oneDNN chose for each step, in order (for `bench` and tests).
     private(set) var implementations: [String] = []
+    /// What each step computes, in order: its convolution's name (`layer3.0.conv1`, `conv1` for the stem), or the
+    /// oneDNN primitive's kind (`pooling`, `reorder`, `inner_product`).
+    private(set) var stepNames: [String] = []
     /// Convolution steps by index: the convolution's name and the memory it writes (for calibration).
     private var convolutionOutputs: [Int: (name: String, memory: DNNLMemory)] = [:]
 
@@ -75,6 +78,23 @@ final class ExecutionPlan {
         for step in steps { try step.execute(on: engine, scratchpad: scratch) }
         try copyFeatures(into: features)
         try engine.wait()
+    }
+
+    /// Runs like `run`, waiting for each step to finish before the next starts, and returns each step's time
+    /// (`bench --layers`). The waits keep a step's work out of the next one's time; the whole takes a little longer.
+    func runTimingSteps(input inputPointer: UnsafePointer<Float>, output outputPointer: UnsafeMutablePointer<Float>,
+                        arena: UnsafeMutableRawPointer, scratch: UnsafeMutableRawPointer) throws(ResNetError) -> [Duration] {
+        try bindPointers(input: UnsafeMutableRawPointer(mutating: inputPointer), wholeBatch: true, output: outputPointer,
+                         arena: arena, scratch: scratch)
+        var times: [Duration] = []
+        times.reserveCapacity(steps.count)
+        for step in steps {
+            let start = ContinuousClock.now
+            try step.execute(on: engine, scratchpad: scratch)
+            try engine.wait()
+            times.append(ContinuousClock.now - start)
+        }
+        return times
     }
 
     /// Writes the pooled features of the run just made into `features` (batch × 512 floats), when given.
@@ -216,7 +236,7 @@ final class ExecutionPlan {
                                     floatBias: store.floatBias(ResNet18Architecture.stem.conv),
                                     inputScale: quantization.scale(of: QuantizationParameters.input, unsigned: false),
                                     outputScale: scale, threads: DNNLEngine.maxThreads)
-                append(.kernel(stem))
+                append(.kernel(stem), convolution: ResNet18Architecture.stem.conv)
                 start += count
                 continue
             }
@@ -224,7 +244,8 @@ final class ExecutionPlan {
                 // A little faster than oneDNN's AVX2 convolution and pooling (`Avx2Stem` says why; docs/performance.md).
                 let slice = try pooledSlice(&pooled, type: dnnl_f32, tag: dnnl_aBcd8b, side: side, start: start, count: count)
                 append(.kernel(Avx2Stem(batch: count, source: x.memory, destination: slice, weights: store.avx2StemWeights(),
-                                        bias: store.floatBias(ResNet18Architecture.stem.conv), threads: DNNLEngine.maxThreads)))
+                                        bias: store.floatBias(ResNet18Architecture.stem.conv), threads: DNNLEngine.maxThreads)),
+                       convolution: ResNet18Architecture.stem.conv)
                 start += count
                 continue
             }
@@ -303,6 +324,7 @@ final class ExecutionPlan {
         }
         steps.append(step)
         implementations.append(step.implementation)
+        stepNames.append(convolution ?? step.kind)
         scratchpadBytes = max(scratchpadBytes, step.scratchpadBytes)
     }
 
@@ -694,6 +716,14 @@ private enum PlanStep {
     var implementation: String {
         switch self {
         case let .primitive(primitive): primitive.desc.implementation
+        case let .kernel(kernel): kernel.implementation
+        }
+    }
+
+    /// The primitive's kind (`pooling`, `reorder`, ...); the project's kernels are named by what they compute.
+    var kind: String {
+        switch self {
+        case let .primitive(primitive): primitive.desc.kind
         case let .kernel(kernel): kernel.implementation
         }
     }

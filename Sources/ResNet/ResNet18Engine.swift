@@ -157,6 +157,42 @@ public final class ResNet18Engine: @unchecked Sendable {
         return (store.byteCount, arena.byteCount, scratch.byteCount)
     }
 
+    /// One step of a plan and its median time: where a batch's time goes (`bench --layers`).
+    public struct StepTime: Sendable {
+        /// The convolution's name (`layer3.0.conv1`), or the oneDNN primitive's kind (`pooling`, `reorder`).
+        public let name: String
+        /// The implementation that runs it (`jit_wino_4x3:avx512_core`, `resnet18_wino_4x3_streamed:avx512`).
+        public let implementation: String
+        public let medianMilliseconds: Double
+    }
+
+    /// Each step of the plan for `batch` images with its median time over `runs` runs of `nchw` (after 3 warm-up
+    /// runs), each step waited for before the next starts.
+    public func stepTimes(nchw input: UnsafeBufferPointer<Float>, batch: Int, runs: Int) throws(ResNetError) -> [StepTime] {
+        guard batch > 0, input.count == batch * Self.inputCount else {
+            throw .badInput("expected \(batch) × 3 × 224 × 224 floats, got \(input.count)")
+        }
+        guard runs > 0 else { throw .badInput("step times need at least one run, got \(runs)") }
+        lock.lock()
+        defer { lock.unlock() }
+        DNNLEngine.setThreads(threads)
+        let plan = try plan(batch: batch)
+        let output = UnsafeMutablePointer<Float>.allocate(capacity: batch * classCount)
+        defer { output.deallocate() }
+        var times = [[Double]](repeating: [], count: plan.stepNames.count)
+        for run in 0..<(runs + 3) {
+            let steps = try plan.runTimingSteps(input: input.baseAddress!, output: output, arena: arena.pointer, scratch: scratch.pointer)
+            guard run >= 3 else { continue }
+            for (index, time) in steps.enumerated() {
+                times[index].append(Double(time.components.seconds) * 1000 + Double(time.components.attoseconds) / 1e15)
+            }
+        }
+        return zip(plan.stepNames, plan.implementations).enumerated().map { index, step in
+            let sorted = times[index].sorted()
+            return StepTime(name: step.0, implementation: step.1, medianMilliseconds: sorted[sorted.count / 2])
+        }
+    }
+
     /// Convenience form of `logits(nchw:batch:into:)`.
     public func logits(nchw input: [Float], batch: Int) throws(ResNetError) -> [Float] {
         var output = [Float](repeating: 0, count: batch * classCount)

@@ -18,6 +18,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "One JSON object per batch size.")
     var json = false
 
+    @Flag(help: "Also time each step of the network (each convolution, pooling, reorder and fc), every step waited for before the next: where a batch's time goes, and which implementation runs each step.")
+    var layers = false
+
     @OptionGroup var engine: ExecutionOptions
 
     @Option(name: .customLong("similar-rows"), help: ArgumentHelp(
@@ -98,6 +101,13 @@ struct Bench: ParsableCommand {
                 shareText = "; no share of the peak: the machine was too busy to measure it (the \(peakText) came out below what the network reached)"
                 report["peak_note"] = "the machine was too busy to measure the convolution peak"
             }
+            let steps = layers ? try stepTimes(recognizer.engine, input: input, batch: size) : []
+            if layers {
+                report["layers"] = steps.map { step in
+                    ["name": step.name, "implementation": step.implementation,
+                     "median_ms": (step.medianMilliseconds * 1000).rounded() / 1000] as [String: Any]
+                }
+            }
             if json {
                 let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -109,6 +119,7 @@ struct Bench: ParsableCommand {
                     \(report["rss_mb"]!) MB resident (weights \(report["weights_mb"]!), activations \(report["arena_mb"]!), \
                     scratchpad \(report["scratchpad_mb"]!))
                     """)
+                if layers { printStepTable(steps) }
             }
         }
     }
@@ -126,6 +137,26 @@ extension Bench {
     static func plausibleShare(_ share: Double, winograd: Bool) -> Double? {
         guard share.isFinite, share > 0 else { return nil }
         return share <= (winograd ? 4.0 : 1.5) ? share : nil
+    }
+}
+
+extension Bench {
+    /// Each step's median over as many runs as the batch's own measurement.
+    func stepTimes(_ engine: ResNet18Engine, input: [Float], batch: Int) throws -> [ResNet18Engine.StepTime] {
+        try input.withUnsafeBufferPointer { buffer in try engine.stepTimes(nchw: buffer, batch: batch, runs: runs) }
+    }
+
+    /// The steps as a table: median ms, share of their sum, name, implementation.
+    func printStepTable(_ steps: [ResNet18Engine.StepTime]) {
+        let total = steps.reduce(0) { $0 + $1.medianMilliseconds }
+        let width = steps.map(\.name.count).max() ?? 0
+        print("  step  median ms  share  " + "name".padding(toLength: width, withPad: " ", startingAt: 0) + "  implementation")
+        for (index, step) in steps.enumerated() {
+            let share = total > 0 ? step.medianMilliseconds / total * 100 : 0
+            print(String(format: "  %4d  %9.3f  %4.1f%%  ", index, step.medianMilliseconds, share)
+                  + step.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + step.implementation)
+        }
+        print(String(format: "  sum   %9.3f ms (each step waited for)", total))
     }
 }
 

@@ -170,6 +170,30 @@ enum Command {
         }
     }
 
+    @Test("bench --layers times each step: every convolution of ResNet-18 once, with what runs it, in JSON and in the table")
+    func benchLayers() async throws {
+        let outcome = try await Command.run(["bench", "--batch", "1", "--runs", "2", "--threads", "1", "--json", "--layers"] + weights)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let row = try #require(try Command.jsonLines(outcome.stdout).first)
+        let steps = try #require(row["layers"] as? [[String: Any]])
+        let names = steps.compactMap { $0["name"] as? String }
+        let convolutions = ["conv1"] + (1...4).flatMap { layer in
+            (layer > 1 ? ["layer\(layer).0.downsample.0"] : [])
+                + [0, 1].flatMap { block in ["layer\(layer).\(block).conv1", "layer\(layer).\(block).conv2"] }
+        }
+        #expect(names.filter { $0.hasPrefix("layer") || $0 == "conv1" }.sorted() == convolutions.sorted(), "\(names)")
+        #expect(names.filter { $0 == "pooling" }.count == 2 && names.last == "inner_product", "\(names)")
+        for step in steps {
+            #expect((step["implementation"] as? String ?? "").isEmpty == false, "\(step)")
+            #expect((step["median_ms"] as? Double ?? -1) >= 0, "\(step)")
+        }
+
+        let table = try await Command.run(["bench", "--batch", "1", "--runs", "2", "--threads", "1", "--layers"] + weights)
+        #expect(table.status == 0, "\(table.stderr)")
+        let lines = table.stdout.split(separator: "\n")
+        #expect(lines.contains { $0.contains("layer4.1.conv2") } && lines.last?.contains("each step waited for") == true, "\(table.stdout)")
+    }
+
     @Test("serve refuses out-of-range options with a message naming the flag, and does not start")
     func serveRefusesBadOptions() async throws {
         let cases: [(option: [String], message: String)] = [
