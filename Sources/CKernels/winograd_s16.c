@@ -26,10 +26,14 @@ enum { POINTS = 36, OC_BLOCK = 64, ROWS = 6, M_BLOCK_TARGET = 450 * 1024, INPUT_
 
 static int tiles_along(int side) { return (side + 3) / 4; }
 
-// Rows (tiles) a thread takes at a time: its share of the tiles when that is small, else as many as keep M near
-// 450 kB (48 rows for 64 output channels, 24 for 128).
-static int block_rows(int tiles, int channels_out, int threads) {
-    int limit = M_BLOCK_TARGET / (POINTS * channels_out * 4) / ROWS * ROWS;
+// Rows (tiles) a thread takes at a time: its share of the tiles when that is small; below batch 4 at most as many
+// as keep M near 450 kB (48 rows for 64 output channels, 24 for 128); from batch 4, ROWS (one product call's
+// worth). With 48 rows a block's V and M beside the point's weights come near Zen 4's 1 MB of L2: from batch 4,
+// where every block is that full, blocks of 6 tiles ran layers 1-2 faster in alternating `bench --layers` runs
+// (batch 8: 1.83-1.95 ms a layer-1 convolution against 1.96-2.21; batch 4 all three rounds), while at batch 1 and 2
+// neither won (bench/results/engine-plan.md).
+static int block_rows(int batch, int tiles, int channels_out, int threads) {
+    int limit = batch >= 4 ? ROWS : M_BLOCK_TARGET / (POINTS * channels_out * 4) / ROWS * ROWS;
     if (limit < ROWS) limit = ROWS;
     return resnet18_tile_block_rows(tiles, threads, ROWS, limit);
 }
@@ -53,7 +57,7 @@ int resnet18_winograd_s16_accepts(int channels_in, int channels_out) {
 size_t resnet18_winograd_s16_scratch_bytes(int batch, int channels_in, int channels_out, int side, int threads) {
     int tiles = batch * tiles_along(side) * tiles_along(side);
     threads = threads > 0 ? threads : 1;
-    int rows = block_rows(tiles, channels_out, threads);
+    int rows = block_rows(batch, tiles, channels_out, threads);
     return (size_t)threads * (v_block_bytes(rows, channels_in) + m_block_bytes(rows, channels_out));
 }
 
@@ -274,7 +278,7 @@ int resnet18_winograd_s16_run(const resnet18_winograd_s16_conv *conv) {
     unsigned threads = conv->threads > 0 ? (unsigned)conv->threads : 1;
     job j = { .conv = conv, .tiles_side = tiles_along(conv->side) };
     const int tiles = conv->batch * j.tiles_side * j.tiles_side;
-    j.rows = block_rows(tiles, conv->channels_out, (int)threads);
+    j.rows = block_rows(conv->batch, tiles, conv->channels_out, (int)threads);
     resnet18_run_tile_blocks(tiles, j.rows, threads, convolve_block, &j);
     return 0;
 }
