@@ -7,6 +7,8 @@ struct ClassifyGroups: Sendable {
     let groups: [LabelGroup]
 
     static let maxGroups = 32
+    /// The longest name a group may be given (openapi.yaml says so too); no class or category name comes near it.
+    static let maxNameLength = 200
 
     var isEmpty: Bool { groups.isEmpty }
 
@@ -16,6 +18,12 @@ struct ClassifyGroups: Sendable {
         let resolver = LabelResolver(labels: labels)
         var groups: [LabelGroup] = []
         for name in names {
+            // Counted as JSON Schema's maxLength counts: in Unicode code points.
+            let length = name.unicodeScalars.count
+            guard (1...maxNameLength).contains(length) else {
+                throw .badRequest("a group name is 1 to \(maxNameLength) characters, not \(length): send a class (name, index "
+                    + "or WordNet id) or a category such as dog")
+            }
             do { groups.append(try resolver.resolve(name).group) } catch { throw .badRequest("group: \(error)") }
         }
         return ClassifyGroups(groups: groups)

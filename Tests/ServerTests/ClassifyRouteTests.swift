@@ -39,6 +39,13 @@ extension ServerTests {
                                                        body: ByteBuffer(bytes: try Photos.bytes(name)))
                 #expect(unknown.status == .badRequest)
                 #expect((try unknown.object["error"] as? String)?.contains("did you mean \"dog\"") == true, "\(unknown.text)")
+                // A name past 200 characters is refused even where it would read as a class index (0000…0 is 0).
+                for group in [String(repeating: "0", count: 201), ""] {
+                    let refused = try await client.execute(uri: "/v1/classify?group=\(group)", method: .post, headers: [.contentType: "image/png"],
+                                                           body: ByteBuffer(bytes: try Photos.bytes(name)))
+                    #expect(refused.status == .badRequest, "group of \(group.count) characters: \(refused.text)")
+                    #expect((try refused.object["error"] as? String)?.contains("1 to 200 characters") == true, "\(refused.text)")
+                }
             }
         }
 
