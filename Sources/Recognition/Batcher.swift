@@ -28,11 +28,15 @@ public enum BatcherError: Error, CustomStringConvertible, Sendable {
 /// images to `classify`. When the engine is free the run loop takes the queue: at once when it holds `maxBatch`
 /// images or when no announced image is still being decoded; otherwise it waits for those, until the oldest
 /// queued image has waited `maxDelay`. So a lone request never waits for company that is not coming.
-/// The engine call runs on a thread of its own (it blocks for milliseconds per image, which must not hold up
-/// the cooperative pool). The queue is bounded: past `queueDepth` images waiting or announced, new ones are
-/// refused at once with `BatcherError.queueFull`, before any decoding work, instead of letting latency grow
-/// without limit.
-public actor Batcher {
+/// The queue is bounded: past `queueDepth` images waiting or announced, new ones are refused at once with
+/// `BatcherError.queueFull`, before any decoding work, instead of letting latency grow without limit.
+///
+/// The run loop is the engine's own thread (an engine call blocks for milliseconds per image, which must not hold
+/// up the cooperative pool), and the queue is state under one lock rather than an actor's: a request's images
+/// reach the engine with one thread wake, and the answers are handed back from the engine's thread as soon as the
+/// call returns. Through an actor each lone request took five hand-overs between threads and executors, 0.15-0.2 ms
+/// of a request on the Zen 4 VM (docs/performance.md, "gRPC beside HTTP").
+public final class Batcher: @unchecked Sendable {
     /// A finished engine call, for metrics.
     public struct BatchReport: Sendable {
         /// Images in the engine call.
@@ -60,28 +64,26 @@ public actor Batcher {
     }
 
     public let recognizer: Recognizer
-    public nonisolated let maxBatch: Int
+    public let maxBatch: Int
     public let maxDelay: Duration
-    public nonisolated let queueDepth: Int
+    public let queueDepth: Int
     private let onBatch: @Sendable (BatchReport) -> Void
     private let inferenceThread = InferenceThread()
 
+    /// Guards everything below, and wakes the run loop when it changes.
+    private let state = NSCondition()
     private var pending: [Entry] = []
     /// Images announced and still being decoded: worth waiting for.
     private var announced = 0
     private var jobs: [Int: Job] = [:]
     private var nextJob = 0
     private var stopping = false
-    private var workArrived: CheckedContinuation<Void, Never>?
-    private var batchFilled: CheckedContinuation<Void, Never>?
-    /// Tells a late timer of an earlier batch from the current one.
-    private var batchGeneration = 0
 
     /// - Parameters:
     ///   - maxBatch: images per engine call, at most.
     ///   - maxDelay: how long the first image of a batch waits for others to join it.
     ///   - queueDepth: images that may wait for the engine before new ones are refused.
-    ///   - onBatch: called after each engine call (metrics).
+    ///   - onBatch: called after each engine call (metrics), on the engine's thread.
     public init(recognizer: Recognizer, maxBatch: Int, maxDelay: Duration, queueDepth: Int,
                 onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in }) {
         precondition(maxBatch >= 1 && queueDepth >= 1, "maxBatch and queueDepth must be at least 1")
@@ -93,47 +95,65 @@ public actor Batcher {
         inferenceThread.run { recognizer.engine.bindThreadsToCPUs() }
     }
 
+    deinit {
+        inferenceThread.stop()
+    }
+
+    private func locked<Value, Failure: Error>(_ body: () throws(Failure) -> Value) throws(Failure) -> Value {
+        state.lock()
+        defer { state.unlock() }
+        return try body()
+    }
+
     /// Images waiting for the engine now.
-    public var waiting: Int { pending.count }
+    public var waiting: Int { locked { pending.count } }
 
     /// Admits `count` images that are being decoded and will come to `classify(announced: true)`:
     /// a batch waits for them (up to `maxDelay`) instead of running without them. Refused (before the
     /// decoding work) when the queue, counting the images already on their way, has no room for them.
     public func announce(_ count: Int) throws(BatcherError) {
-        if let refusal = refusal(of: count, counting: announced) { throw refusal }
-        announced += count
+        try locked { () throws(BatcherError) in
+            if let refusal = refusal(of: count, counting: announced) { throw refusal }
+            announced += count
+        }
     }
 
     /// Takes back announced images that will not come (cache hits, images that failed to decode).
     public func withdraw(_ count: Int) {
-        announced = max(0, announced - count)
-        wakeRunLoop()
+        locked {
+            announced = max(0, announced - count)
+            state.broadcast()
+        }
     }
 
     /// Classifies prepared images in whatever batches they join; results in the order given.
     /// Timings include the time each image waited in the queue. `announced`: these images were announced.
     public func classify(_ images: [PreparedImage], topK: Int, includeLogits: Bool = false, includeFeatures: Bool = false,
                          announced wasAnnounced: Bool = false) async throws -> [Classification] {
-        if wasAnnounced { announced = max(0, announced - images.count) }
-        // Announced images were admitted already; they only find the door shut when the server is stopping.
-        if let refusal = wasAnnounced ? (stopping ? .shuttingDown : nil) : refusal(of: images.count, counting: announced) {
-            wakeRunLoop()  // what waited for these images need not wait any longer
-            throw refusal
-        }
-        guard !images.isEmpty else {
-            wakeRunLoop()
-            return []
-        }
-        let id = nextJob
-        nextJob += 1
-        let now = ContinuousClock.now
-        return try await withCheckedThrowingContinuation { continuation in
-            jobs[id] = Job(topK: topK, includeLogits: includeLogits, includeFeatures: includeFeatures, results: Array(repeating: nil, count: images.count),
-                           remaining: images.count, continuation: continuation)
-            for (slot, image) in images.enumerated() {
-                pending.append(Entry(job: id, slot: slot, image: image, enqueued: now))
+        try await withCheckedThrowingContinuation { continuation in
+            state.lock()
+            if wasAnnounced { announced = max(0, announced - images.count) }
+            // Announced images were admitted already; they only find the door shut when the server is stopping.
+            let refused = wasAnnounced ? (stopping ? .shuttingDown : nil) : refusal(of: images.count, counting: announced)
+            if refused == nil && !images.isEmpty {
+                let id = nextJob
+                nextJob += 1
+                jobs[id] = Job(topK: topK, includeLogits: includeLogits, includeFeatures: includeFeatures,
+                               results: Array(repeating: nil, count: images.count), remaining: images.count,
+                               continuation: continuation)
+                let now = ContinuousClock.now
+                for (slot, image) in images.enumerated() {
+                    pending.append(Entry(job: id, slot: slot, image: image, enqueued: now))
+                }
             }
-            wakeRunLoop()
+            // New work, or (refused, empty) what waited for these images need not wait any longer.
+            state.broadcast()
+            state.unlock()
+            if let refused {
+                continuation.resume(throwing: refused)
+            } else if images.isEmpty {
+                continuation.resume(returning: [])
+            }
         }
     }
 
@@ -154,66 +174,50 @@ public actor Batcher {
 
     /// Runs engine calls until `shutdown()`; then finishes the images already queued and returns.
     public func run() async {
-        while true {
-            if pending.isEmpty {
-                if stopping { return }
-                await withCheckedContinuation { workArrived = $0 }
-                continue
+        await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+            inferenceThread.run { [self] in
+                runLoop()
+                finished.resume()
             }
-            if pending.count < maxBatch && announced > 0 && !stopping {
-                // The first image waits at most maxDelay for the others on their way.
-                let deadline = pending[0].enqueued + maxDelay
-                if deadline > .now {
-                    await waitForFullBatch(until: deadline)
-                }
-            }
-            let batch = Array(pending.prefix(maxBatch))
-            pending.removeFirst(batch.count)
-            await runEngine(on: batch)
         }
     }
 
     /// Stops taking new images; `run()` returns once the queued ones are done.
     public func shutdown() {
-        stopping = true
-        wakeRunLoop()
-    }
-
-    deinit {
-        inferenceThread.stop()
-    }
-
-    private func wakeRunLoop() {
-        if let arrived = workArrived {
-            workArrived = nil
-            arrived.resume()
-        }
-        // The batch is as big as it will get: full, or nothing more is on its way.
-        if pending.count >= maxBatch || announced == 0 || stopping, let filled = batchFilled {
-            batchFilled = nil
-            filled.resume()
+        locked {
+            stopping = true
+            state.broadcast()
         }
     }
 
-    private func waitForFullBatch(until deadline: ContinuousClock.Instant) async {
-        batchGeneration += 1
-        let generation = batchGeneration
-        let timer = Task {
-            try? await Task.sleep(until: deadline, clock: .continuous)
-            self.deadlinePassed(generation: generation)
+    /// The run loop, on the engine's thread.
+    private func runLoop() {
+        state.lock()
+        while true {
+            if pending.isEmpty {
+                if stopping { break }
+                state.wait()
+                continue
+            }
+            if pending.count < maxBatch && announced > 0 && !stopping {
+                // The first image waits at most maxDelay for the others on their way.
+                let left = pending[0].enqueued + maxDelay - .now
+                if left > .zero {
+                    let (seconds, attoseconds) = left.components
+                    _ = state.wait(until: Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18))
+                    continue
+                }
+            }
+            let batch = Array(pending.prefix(maxBatch))
+            pending.removeFirst(batch.count)
+            runEngine(on: batch)
         }
-        await withCheckedContinuation { batchFilled = $0 }
-        timer.cancel()
+        state.unlock()
     }
 
-    private func deadlinePassed(generation: Int) {
-        if generation == batchGeneration, let filled = batchFilled {
-            batchFilled = nil
-            filled.resume()
-        }
-    }
-
-    private func runEngine(on batch: [Entry]) async {
+    /// Runs one engine call and answers the requests it finishes. Called and returns with `state` locked; the
+    /// engine call and the answers run without it.
+    private func runEngine(on batch: [Entry]) {
         // Jobs that failed in an earlier batch have no use for the rest of their images.
         let live = batch.filter { jobs[$0.job] != nil }
         guard !live.isEmpty else { return }
@@ -221,33 +225,41 @@ public actor Batcher {
         let topK = live.map { jobs[$0.job]!.topK }.max()!
         let includeLogits = live.contains { jobs[$0.job]!.includeLogits }
         let includeFeatures = live.contains { jobs[$0.job]!.includeFeatures }
-        let recognizer = self.recognizer
-        let images = live.map(\.image)
-        let outcome: Result<[Classification], RecognitionError> = await withCheckedContinuation { continuation in
-            inferenceThread.run {
-                continuation.resume(returning: Result { () throws(RecognitionError) in
-                    try recognizer.classify(images, topK: topK, includeLogits: includeLogits, includeFeatures: includeFeatures)
-                })
-            }
+        let waiting = pending.count
+        state.unlock()
+        let outcome = Result { () throws(RecognitionError) in
+            try recognizer.classify(live.map(\.image), topK: topK, includeLogits: includeLogits, includeFeatures: includeFeatures)
         }
+        state.lock()
+        var answers: [(CheckedContinuation<[Classification], any Error>, Result<[Classification], any Error>)] = []
         switch outcome {
         case let .success(results):
-            onBatch(BatchReport(size: live.count, waiting: pending.count,
-                                inferenceMilliseconds: results.first?.timings.inference ?? 0))
             for (entry, result) in zip(live, results) {
-                deliver(result, for: entry, queueMilliseconds: (started - entry.enqueued).milliseconds)
+                if let done = deliver(result, for: entry, queueMilliseconds: (started - entry.enqueued).milliseconds) {
+                    answers.append((done.continuation, .success(done.results)))
+                }
             }
         case let .failure(error):
             for entry in live {
                 if let job = jobs.removeValue(forKey: entry.job) {
-                    job.continuation.resume(throwing: error)
+                    answers.append((job.continuation, .failure(error)))
                 }
             }
         }
+        state.unlock()
+        for (continuation, answer) in answers {
+            continuation.resume(with: answer)
+        }
+        if case let .success(results) = outcome {
+            onBatch(BatchReport(size: live.count, waiting: waiting, inferenceMilliseconds: results.first?.timings.inference ?? 0))
+        }
+        state.lock()
     }
 
-    private func deliver(_ result: Classification, for entry: Entry, queueMilliseconds: Double) {
-        guard var job = jobs[entry.job] else { return }
+    /// Files one image's result with its job; the job's continuation and results once it has them all.
+    private func deliver(_ result: Classification, for entry: Entry, queueMilliseconds: Double)
+        -> (continuation: CheckedContinuation<[Classification], any Error>, results: [Classification])? {
+        guard var job = jobs[entry.job] else { return nil }
         var result = result
         result.top = Array(result.top.prefix(job.topK))
         if !job.includeLogits { result.logits = nil }
@@ -258,10 +270,10 @@ public actor Batcher {
         job.remaining -= 1
         if job.remaining == 0 {
             jobs[entry.job] = nil
-            job.continuation.resume(returning: job.results.map { $0! })
-        } else {
-            jobs[entry.job] = job
+            return (job.continuation, job.results.map { $0! })
         }
+        jobs[entry.job] = job
+        return nil
     }
 }
 

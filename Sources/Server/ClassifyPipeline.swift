@@ -142,13 +142,13 @@ struct ClassifyPipeline: Sendable {
                 var groupIndex = 0
                 for start in stride(from: 0, to: positions.count, by: groupSize) {
                     let chunk = positions[start..<min(start + groupSize, positions.count)]
-                    try await batcher.announce(chunk.count)
+                    try batcher.announce(chunk.count)
                     var images: [PreparedImage] = []
                     for position in chunk {
                         do {
                             images.append(try await prepare(uploads[position]))
                         } catch {
-                            await batcher.withdraw(chunk.count - images.count)
+                            batcher.withdraw(chunk.count - images.count)
                             throw APIError(error, file: uploads.count > 1 ? uploads[position].filename ?? "image \(position + 1)" : nil,
                                            retryAfterSeconds: retryAfterSeconds)
                         }

@@ -102,17 +102,18 @@ struct KServeBinaryBody {
                 + "takes \(overflow ? "more than any request holds" : "\(expected)") (\(fp32Size) bytes a value): make it "
                 + "the shape's element count times \(fp32Size)")
         }
-        // 600 kB a request: a plain copy where the host is little-endian too, and one pass that looks for a
-        // non-finite value (its exponent all ones) without stopping, so that it vectorises.
+        // 600 kB a request: a plain copy, then one pass that only reads, looking for a non-finite value (its
+        // exponent all ones) without stopping, so that it vectorises. A big-endian host turns each value round.
         var exponentAllOnes: UInt32 = 0
         let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             guard let start = buffer.baseAddress else { return }
             UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
             start.withMemoryRebound(to: UInt32.self, capacity: count) { words in
+                #if _endian(big)
+                for index in 0..<count { words[index] = UInt32(littleEndian: words[index]) }
+                #endif
                 for index in 0..<count {
-                    let bits = UInt32(littleEndian: words[index])
-                    words[index] = bits
-                    exponentAllOnes |= (bits & 0x7F80_0000) &+ 0x0080_0000
+                    exponentAllOnes |= (words[index] & 0x7F80_0000) &+ 0x0080_0000
                 }
             }
             initialized = count

@@ -58,7 +58,7 @@ struct OperationRoutes: Sendable {
                 heads: heads.current.map { ModelInfo.HeadInfo(name: $0.name, categories: $0.categories) }))
         }
         router.get("/metrics") { _, _ in
-            metrics.recordQueueDepth(await batcher.waiting)
+            metrics.recordQueueDepth(batcher.waiting)
             let cameras = StreamMetrics.exposition(await streams.metricSamplesWithMQTT())
             return Self.text(metrics.exposition() + cameras, type: "text/plain; version=0.0.4; charset=utf-8")
         }

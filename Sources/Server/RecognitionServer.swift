@@ -188,10 +188,10 @@ struct BatcherService: Service {
             await withGracefulShutdownHandler {
                 await batcher.run()
             } onGracefulShutdown: {
-                Task { await batcher.shutdown() }
+                batcher.shutdown()
             }
         } onCancel: {
-            Task { await batcher.shutdown() }
+            batcher.shutdown()
         }
     }
 }

@@ -179,7 +179,7 @@ struct Watch: AsyncParsableCommand {
         stop.cancel()
         await webhook?.flush()
         await publisher?.stop(within: .seconds(10))
-        await batcher.shutdown()
+        batcher.shutdown()
         await batcherTask.value
         await opened?.close()
         if finalState.state == .failed { throw ExitCode(1) }

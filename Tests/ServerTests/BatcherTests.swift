@@ -19,7 +19,7 @@ extension ServerTests {
             let batcher = Batcher(recognizer: recognizer, maxBatch: 4, maxDelay: .seconds(30), queueDepth: 8,
                                   onBatch: { sizes.append($0.size) })
             let loop = Task { await batcher.run() }
-            try await batcher.announce(images.count)
+            try batcher.announce(images.count)
             let results = try await withThrowingTaskGroup(of: (Int, Classification).self) { group in
                 for (position, image) in images.enumerated() {
                     group.addTask { (position, try await batcher.classify([image], topK: 5, includeLogits: true, announced: true)[0]) }
@@ -28,7 +28,7 @@ extension ServerTests {
                 for try await (position, result) in group { results[position] = result }
                 return results.map { $0! }
             }
-            await batcher.shutdown()
+            batcher.shutdown()
             await loop.value
             // The batch ran when it was full, long before the 30 s deadline: one call of 4.
             #expect(sizes.all == [4])
@@ -46,13 +46,13 @@ extension ServerTests {
             let image = try prepared("coffee.png")
             let batcher = Batcher(recognizer: TestServer.recognizer, maxBatch: 8, maxDelay: .milliseconds(50), queueDepth: 8)
             let loop = Task { await batcher.run() }
-            try await batcher.announce(2)
+            try batcher.announce(2)
             let result = try await batcher.classify([image], topK: 3, announced: true)[0]
             #expect(result.batchSize == 1)
             #expect(result.top.count == 3)
             #expect(result.logits == nil)
             #expect(result.timings.queue >= 45)
-            await batcher.shutdown()
+            batcher.shutdown()
             await loop.value
         }
 
@@ -64,12 +64,12 @@ extension ServerTests {
             let unannounced = try await batcher.classify([image], topK: 1)[0]
             #expect(unannounced.timings.queue < 10_000)
             // Announced, then the other announced image is withdrawn (a cache hit, a decode error): no wait either.
-            try await batcher.announce(2)
+            try batcher.announce(2)
             async let waiting = batcher.classify([image], topK: 1, announced: true)
             try await Task.sleep(for: .milliseconds(100))
-            await batcher.withdraw(1)
+            batcher.withdraw(1)
             #expect((try await waiting)[0].timings.queue < 10_000)
-            await batcher.shutdown()
+            batcher.shutdown()
             await loop.value
         }
 
@@ -77,17 +77,17 @@ extension ServerTests {
         func queueFull() async throws {
             let image = try prepared("chelsea.png")
             let batcher = Batcher(recognizer: TestServer.recognizer, maxBatch: 8, maxDelay: .milliseconds(1), queueDepth: 2)
-            try await batcher.announce(2)
-            await #expect(throws: BatcherError.self) { try await batcher.announce(1) }
+            try batcher.announce(2)
+            #expect(throws: BatcherError.self) { try batcher.announce(1) }
             await #expect(throws: BatcherError.self) { try await batcher.classify([image], topK: 1) }
-            await #expect(throws: BatcherError.self) { try await batcher.announce(3) }
+            #expect(throws: BatcherError.self) { try batcher.announce(3) }
             // No run loop yet: the two admitted images wait in the queue, which is full.
             let admitted = Task { try await batcher.classify([image, image], topK: 1, announced: true) }
-            while await batcher.waiting < 2 { await Task.yield() }
+            while batcher.waiting < 2 { await Task.yield() }
             await #expect(throws: BatcherError.self) { try await batcher.classify([image], topK: 1) }
             let loop = Task { await batcher.run() }
             #expect(try await admitted.value.count == 2)
-            await batcher.shutdown()
+            batcher.shutdown()
             await loop.value
             await #expect(throws: BatcherError.self) { try await batcher.classify([image], topK: 1) }
         }
