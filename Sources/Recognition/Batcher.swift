@@ -34,8 +34,8 @@ public enum BatcherError: Error, CustomStringConvertible, Sendable {
 /// The run loop is the engine's own thread (an engine call blocks for milliseconds per image, which must not hold
 /// up the cooperative pool), and the queue is state under one lock rather than an actor's: a request's images
 /// reach the engine with one thread wake, and the answers are handed back from the engine's thread as soon as the
-/// call returns. Through an actor each lone request took five hand-overs between threads and executors, 0.15-0.2 ms
-/// of a request on the Zen 4 VM (docs/performance.md, "gRPC beside HTTP").
+/// call returns. Through an actor, with the engine behind it, each lone request took five hand-overs between threads
+/// and executors (docs/performance.md, "gRPC beside HTTP").
 public final class Batcher: @unchecked Sendable {
     /// A finished engine call, for metrics.
     public struct BatchReport: Sendable {
