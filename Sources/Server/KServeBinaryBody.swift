@@ -1,3 +1,5 @@
+import CKernels
+
 /// An `infer` body in the binary tensor data extension of KServe v2 (Triton's `binary_tensor_data`): a JSON header,
 /// then the tensors' raw bytes, the header's length in `Inference-Header-Content-Length`. Each binary input says how
 /// many bytes of that tail it takes (`parameters.binary_data_size`), in order. Every number here comes from the
@@ -91,7 +93,7 @@ struct KServeBinaryBody {
     }
 
     /// The same, read straight from the bytes a message arrived in (gRPC's `raw_input_contents`): one copy, into
-    /// the values the engine reads.
+    /// the values the engine reads, that looks for NaN and infinity on the way (`tensor_bytes.c`).
     static func fp32(_ raw: UnsafeRawBufferPointer, shape: [Int], field: String) throws(KServeInput.Invalid) -> [Float] {
         guard let count = KServeInput.elementCount(of: shape) else {
             throw .init(message: "\(field).shape \(shape) describes more elements than any request can hold")
@@ -102,24 +104,14 @@ struct KServeBinaryBody {
                 + "takes \(overflow ? "more than any request holds" : "\(expected)") (\(fp32Size) bytes a value): make it "
                 + "the shape's element count times \(fp32Size)")
         }
-        // 600 kB a request: a plain copy, then one pass that only reads, looking for a non-finite value (its
-        // exponent all ones) without stopping, so that it vectorises. A big-endian host turns each value round.
-        var exponentAllOnes: UInt32 = 0
+        var finite = true
         let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            guard let start = buffer.baseAddress else { return }
-            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
-            start.withMemoryRebound(to: UInt32.self, capacity: count) { words in
-                #if _endian(big)
-                for index in 0..<count { words[index] = UInt32(littleEndian: words[index]) }
-                #endif
-                for index in 0..<count {
-                    exponentAllOnes |= (words[index] & 0x7F80_0000) &+ 0x0080_0000
-                }
-            }
+            guard let start = buffer.baseAddress, let source = raw.baseAddress else { return }
+            finite = resnet18_copy_finite_f32le(start, source, count) != 0
             initialized = count
         }
         // JSON cannot carry NaN or infinities; binary can, and they would only come back as logits JSON cannot hold.
-        if exponentAllOnes & 0x8000_0000 != 0, let index = values.firstIndex(where: { !$0.isFinite }) {
+        if !finite, let index = values.firstIndex(where: { !$0.isFinite }) {
             throw .init(message: "\(field) FP32 value \(index) is \(values[index]): send finite values (normalised RGB)")
         }
         return values

@@ -70,6 +70,8 @@ import TestSupport
              tail: [], headerLength: "", says: "inputs[0] has no data"),
         Case(name: "NaN in FP32", header: fp32("\(image)"), tail: [0, 0, 0xC0, 0x7F] + [UInt8](repeating: 0, count: image - 4),
              headerLength: "", says: "FP32 value 0 is nan"),
+        Case(name: "infinity as the last FP32 value", header: fp32("\(image)"),
+             tail: [UInt8](repeating: 0, count: image - 4) + [0, 0, 0x80, 0xFF], headerLength: "", says: "FP32 value 150527 is -inf"),
         Case(name: "BYTES length cut off", header: bytes("2"), tail: [5, 0], headerLength: "", says: "too few for its 4-byte length"),
         Case(name: "BYTES length past its data", header: bytes("8"), tail: [0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4], headerLength: "",
              says: "claims 4294967295 bytes, but 4 remain"),
