@@ -16,7 +16,8 @@ tritonclient hides the trailers: its rows subtract the engine's mean over the sa
   request's first packet to the answer's last, less the engine's time: everything the server does, the kernel's
   share included, and nothing of the client's but the pace at which it hands its bytes to the kernel.
 A last row sends the same bytes to a do-nothing gRPC server in Python (grpcio, answering 4 kB at once): what
-this client and the loopback cost with no server work at all.
+this client and the loopback cost with no server work at all, and (with tcpdump) its time on the wire from the
+request's first packet to the answer's last, to set beside what `resnet18 serve` adds on the wire.
 
 Usage: RESNET18_BIN=.build/release/resnet18 python3 bench/grpc/overhead.py [requests per protocol, default 200]
 """
@@ -167,9 +168,17 @@ def floor(request_bytes: bytes, count: int) -> dict:
     server.start()
     channel = grpcio.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", 64 << 20)])
     echo = channel.unary_unary("/floor.Floor/Echo")
+    capture = Capture(port) if shutil.which("tcpdump") and os.geteuid() == 0 else None
     trips = round_trips(lambda: echo(request_bytes), count)
     server.stop(None)
-    return {"round_trip": percentiles(trips)}
+    wire = {}
+    if capture:
+        spans = exchanges(capture.packets())[-count:]  # after round_trips' unmeasured ones
+        if len(spans) == count:
+            wire = {"wire": percentiles([(stop - start) * 1000 for start, stop in spans])}
+        else:
+            print(f"the floor's capture shows {len(spans)} exchanges for {count} requests: no wire figure", file=sys.stderr)
+    return wire | {"round_trip": percentiles(trips)}
 
 
 def round_trips(call, count: int) -> list:
@@ -258,6 +267,8 @@ def main() -> None:
             if "wire_adds" in result:
                 line += f", on the wire adds p50 {result['wire_adds']['p50']:.2f} / p90 {result['wire_adds']['p90']:.2f} ms"
             line += f", end to end adds p50 {result['end_to_end_adds']['p50']:.2f} / p90 {result['end_to_end_adds']['p90']:.2f} ms"
+        elif "wire" in result:
+            line += f", on the wire p50 {result['wire']['p50']:.2f} / p90 {result['wire']['p90']:.2f} ms"
         elif "engine" in result:
             line += (f", engine mean {result['engine']['p50']:.2f} ms, end to end adds p50 {result['overhead']['p50']:.2f}"
                      f" / p90 {result['overhead']['p90']:.2f} ms")
