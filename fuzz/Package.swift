@@ -13,12 +13,14 @@ let package = Package(
         .systemLibrary(name: "CWebP"),
         .target(name: "Checkpoint"),
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP"]),
+        // The one C routine the request files call (tensor_bytes.c: an FP32 tensor copied and checked in one pass).
+        .target(name: "CKernels"),
         // Image bytes -> decoded RGB (JPEG, PNG, WebP), EXIF orientation, Pillow resize, torchvision tensor.
         .executableTarget(name: "FuzzImaging", dependencies: ["Imaging"]),
         // Weights bytes -> state_dict (torch.save zip, legacy pickle, safetensors), every tensor converted.
         .executableTarget(name: "FuzzCheckpoint", dependencies: ["Checkpoint"]),
         // Request bodies -> KServe v2 infer JSON and its shape checks, multipart/form-data. The Server files it
         // reads are symlinked into the target itself (their types are internal; the rest of Server needs Hummingbird).
-        .executableTarget(name: "FuzzRequests"),
+        .executableTarget(name: "FuzzRequests", dependencies: ["CKernels"]),
     ]
 )

@@ -1,0 +1,1 @@
+../../../../Sources/CKernels/include/tensor_bytes.h

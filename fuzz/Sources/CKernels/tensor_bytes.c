@@ -1,0 +1,1 @@
+../../../Sources/CKernels/tensor_bytes.c
