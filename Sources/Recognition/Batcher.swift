@@ -247,11 +247,12 @@ public final class Batcher: @unchecked Sendable {
             }
         }
         state.unlock()
-        for (continuation, answer) in answers {
-            continuation.resume(with: answer)
-        }
+        // Counted before anyone is answered, so that a client reading /metrics after its answer finds its batch.
         if case let .success(results) = outcome {
             onBatch(BatchReport(size: live.count, waiting: waiting, inferenceMilliseconds: results.first?.timings.inference ?? 0))
+        }
+        for (continuation, answer) in answers {
+            continuation.resume(with: answer)
         }
         state.lock()
     }
