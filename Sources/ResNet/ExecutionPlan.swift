@@ -395,11 +395,11 @@ final class ExecutionPlan {
 
         let attr = try DNNLAttributes()
         try attr.setPostOps(sum: residual != nil, relu: relu)
-        // oneDNN's Winograd on layer 4 only as its 2x3 variant at batch 1 and 2, and not when lean: its transformed
+        // oneDNN's Winograd on layer 4 only at batch 1 and 2 (its 2x3 variant), and not when lean: its transformed
         // weights there are several times the plain ones (50 MB for the 2x3, the 4x3's four times), and at batch 1
         // the 2x3 is faster than the direct convolution (bench/results/engine-plan.md); from batch 4
-        // `WinogradConvolution` runs it. Layer 3 takes the 2x3 at batch 1 and 2 even when lean: its copy is 13 MB
-        // and a lone image about 1 ms faster than with the 4x3 the larger batches keep.
+        // `WinogradConvolution` runs it. Layer 3 reaches here at batch 1 alone and takes the 2x3 even when lean: its
+        // copy is 13 MB and a lone image about 1 ms faster than on the project's kernel.
         let useWinograd = options.winograd && options.precision == .fp32 && spec.kernel == 3 && spec.stride == 1
             && (spec.inChannels < 512 || (batch <= 2 && !options.leanWinograd))
         let algorithms = useWinograd ? [dnnl_convolution_winograd, dnnl_convolution_direct] : [dnnl_convolution_direct]
@@ -412,10 +412,6 @@ final class ExecutionPlan {
             let padding: [Int64] = [Int64(spec.padding), Int64(spec.padding)]
             guard dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, algorithm, &src, &weights, &bias, &dst,
                                                      strides, padding, padding) == dnnl_success else { continue }
-            if algorithm == dnnl_convolution_winograd && batch > 2 {
-                chosen = winogradFourByThree(&desc, attr)
-                if chosen != nil { break }
-            }
             var pd: dnnl_primitive_desc_t?
             if dnnl_primitive_desc_create(&pd, &desc, attr.handle, engine.engine, nil) == dnnl_success, let pd {
                 chosen = DNNLPrimitiveDesc(pd)
@@ -435,23 +431,6 @@ final class ExecutionPlan {
         return Activation(memory: dst, channels: spec.outChannels, height: outHeight, width: outWidth)
     }
 
-    /// oneDNN's 4x3 Winograd for a convolution, when it has one for this shape and batch.
-    ///
-    /// oneDNN lists its 2x3 variant first, and takes it at batch 1 and 2, where it is the faster one; its weights are
-    /// a second transformed copy beside the 4x3 ones the larger batches use (bench/results/engine-plan.md).
-    private func winogradFourByThree(_ desc: inout dnnl_convolution_desc_t, _ attr: DNNLAttributes) -> DNNLPrimitiveDesc? {
-        var iterator: dnnl_primitive_desc_iterator_t?
-        guard dnnl_primitive_desc_iterator_create(&iterator, &desc, attr.handle, engine.engine, nil) == dnnl_success,
-              let iterator else { return nil }
-        defer { dnnl_primitive_desc_iterator_destroy(iterator) }
-        repeat {
-            guard let pd = dnnl_primitive_desc_iterator_fetch(iterator) else { continue }
-            let candidate = DNNLPrimitiveDesc(pd)
-            if candidate.implementation.contains("wino_4x3") { return candidate }
-        } while dnnl_primitive_desc_iterator_next(iterator) == dnnl_success
-        return nil
-    }
-
     /// Whether `WinogradConvolution` runs a 3×3 convolution at this batch size, oneDNN otherwise.
     ///
     /// Layer 4 (512 channels) from batch 4: the kernel transforms its weights on every call, which pays off once a
@@ -459,8 +438,10 @@ final class ExecutionPlan {
     /// oneDNN's Winograd would keep them transformed, four times their plain size. Layers 1 and 2 (64 and 128
     /// channels) at every batch size, in blocks of tiles that stay in L2: alternating `bench --batch 1,2,4` runs
     /// measured the network 0.5-0.9 ms faster at batch 1 and about 1.5 ms at batch 2 than with oneDNN's 2x3 and 4x3
-    /// there, and `bench --batch 8` faster than with oneDNN's 4x3; on layer 3 the kernel gained nothing clear at batch
-    /// 1 and 2 and lost at batch 4 (bench/results/engine-plan.md).
+    /// there, and `bench --batch 8` faster than with oneDNN's 4x3. Layer 3 (256 channels) from batch 2: there
+    /// oneDNN's 4x3 was no faster (batch 8 the same, batch 2 and 4 within the machine's drift) and kept 20 MB of
+    /// transformed weights and a 25 MB scratchpad; at batch 1 its 2x3 is 0.2 ms a convolution faster than the
+    /// kernel (bench/results/engine-plan.md).
     ///
     /// With AVX2 alone (oneDNN 2.6 has no Winograd there, so the alternative is its direct convolution), the 8-lane
     /// kernel on layers 1-3 at every batch size and on layer 4 from batch 2: alternating `bench` runs on a Zen 2
@@ -469,7 +450,7 @@ final class ExecutionPlan {
     /// layer 4 gains (batch 8: 116.5 ms with layers 1-3, 98.4 with all four, 162.1 direct) (docs/performance.md).
     static func runsOwnWinograd(_ spec: ConvSpec, batch: Int) -> Bool {
         if WinogradConvolution.Form.current == .avx2 { return spec.inChannels <= 256 || batch >= 2 }
-        return (spec.inChannels >= 512 && batch >= 4) || spec.inChannels <= 128
+        return spec.inChannels <= 128 || (spec.inChannels <= 256 && batch >= 2) || batch >= 4
     }
 
     /// conv + folded BatchNorm (+ residual) (+ ReLU) on `WinogradConvolution`, nChw16c in and out.
