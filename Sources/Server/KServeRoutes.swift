@@ -34,6 +34,7 @@ struct KServeRoutes: Sendable {
             }
             router.post(RouterPath(prefix + "/infer")) { request, context in
                 try checkModel(context)
+                pipeline.batcher.expectWork()
                 let timing = ServerTiming()
                 var response = try await ServerTiming.$current.withValue(timing) { try await infer(request) }
                 response.headers[Self.serverTimingField] = timing.value

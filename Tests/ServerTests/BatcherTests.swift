@@ -73,6 +73,29 @@ extension ServerTests {
             await loop.value
         }
 
+        @Test("work expected: an image arriving while the engine's thread watches runs at once; one never coming costs nothing but the window, and shutdown is not held up")
+        func expectedWork() async throws {
+            let image = try prepared("coffee.png")
+            let batcher = Batcher(recognizer: TestServer.recognizer, maxBatch: 8, maxDelay: .seconds(30), queueDepth: 8)
+            let loop = Task { await batcher.run() }
+            batcher.expectWork(within: .seconds(5))
+            try await Task.sleep(for: .milliseconds(20))
+            let expected = try await batcher.classify([image], topK: 1)[0]
+            let alone = try TestServer.recognizer.classify([image], topK: 1)[0]
+            #expect(expected.top.first?.index == alone.top.first?.index)
+            // Seen as it came: had the watching thread missed it, it would have waited out the 5 s window.
+            #expect(expected.timings.queue < 1_000)
+            // Expected work that never comes: later work is still answered, and shutdown finishes within the window.
+            batcher.expectWork(within: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await batcher.classify([image], topK: 1)[0].batchSize == 1)
+            batcher.expectWork(within: .milliseconds(200))
+            let stopping = ContinuousClock.now
+            batcher.shutdown()
+            await loop.value
+            #expect(ContinuousClock.now - stopping < .seconds(5))
+        }
+
         @Test("past queue-depth images (waiting or announced), new ones are refused at once; admitted ones still run")
         func queueFull() async throws {
             let image = try prepared("chelsea.png")
