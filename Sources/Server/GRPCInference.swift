@@ -217,6 +217,20 @@ struct GRPCAuthentication: ServerInterceptor {
     }
 }
 
+/// Tells the batcher that a `ModelInfer` call's tensor is on its way (`Batcher.expectWork`), once the call has
+/// passed authentication, so the engine's thread is awake by the time the tensor has arrived.
+struct GRPCEngineWake: ServerInterceptor {
+    let batcher: Batcher
+
+    func intercept<Input: Sendable, Output: Sendable>(
+        request: StreamingServerRequest<Input>, context: ServerContext,
+        next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
+    ) async throws -> StreamingServerResponse<Output> {
+        if context.descriptor.method == "ModelInfer" { batcher.expectWork() }
+        return try await next(request, context)
+    }
+}
+
 /// Runs the gRPC server beside the HTTP server; on shutdown it lets calls in flight finish.
 struct GRPCServerService: Service {
     let host: String

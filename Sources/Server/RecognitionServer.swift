@@ -160,7 +160,8 @@ public struct RecognitionServer: Sendable {
         if let grpcPort = configuration.grpcPort {
             services.append(GRPCServerService(host: configuration.host, port: grpcPort, maxRequestBytes: configuration.maxUploadBytes,
                                               services: [InferenceGRPCService(kserve: kserve)],
-                                              interceptors: [GRPCServerTiming(batcher: batcher), GRPCAuthentication(gate: gate, credentials: credentials)],
+                                              interceptors: [GRPCServerTiming(), GRPCAuthentication(gate: gate, credentials: credentials),
+                                                             GRPCEngineWake(batcher: batcher)],
                                               onListening: onGRPCListening))
         }
         OperationRoutes(recognizer: recognizer, configuration: configuration, metrics: metrics, batcher: batcher,

@@ -52,18 +52,13 @@ final class ServerTiming: Sendable {
     }
 }
 
-/// Times gRPC `ModelInfer` calls from the moment their headers arrive and adds `server-timing` to the trailers;
-/// and tells the batcher that work is on its way (`Batcher.expectWork`), so the engine's thread is awake by the
-/// time the tensor has arrived.
+/// Times gRPC `ModelInfer` calls from the moment their headers arrive and adds `server-timing` to the trailers.
 struct GRPCServerTiming: ServerInterceptor {
-    let batcher: Batcher
-
     func intercept<Input: Sendable, Output: Sendable>(
         request: StreamingServerRequest<Input>, context: ServerContext,
         next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
     ) async throws -> StreamingServerResponse<Output> {
         guard context.descriptor.method == "ModelInfer" else { return try await next(request, context) }
-        batcher.expectWork()
         let timing = ServerTiming()
         var response = try await ServerTiming.$current.withValue(timing) { try await next(request, context) }
         guard case var .success(contents) = response.accepted else { return response }
