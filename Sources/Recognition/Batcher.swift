@@ -216,7 +216,8 @@ public final class Batcher: @unchecked Sendable {
                 if stopping { break }
                 let until = expectedUntil
                 if until > .now {
-                    // Work was announced: watch for it without the lock, yielding to the threads bringing it.
+                    // Work is expected (`expectWork`, not `announce`): watch for it without the lock, yielding to the
+                    // threads bringing it.
                     let seen = submissions.load(ordering: .acquiring)
                     state.unlock()
                     while submissions.load(ordering: .acquiring) == seen && ContinuousClock.now < until { sched_yield() }
