@@ -15,6 +15,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include "winograd.h"
+#include "winograd_input.h"
 #include "../CThreadBinding/include/openmp_runtime.h"   // libgomp: the team oneDNN runs on
 
 #define AVX512 __attribute__((target("avx512f,fma")))
@@ -88,8 +89,8 @@ typedef struct {
 AVX512 static void transform_tile(const resnet18_winograd_conv *c, const float *plane, int ty, int tx, float *out,
                                   size_t point_stride) {
     const int h = c->height, w = c->width;
-    const __m512 zero = _mm512_setzero_ps(), two = _mm512_set1_ps(2), four = _mm512_set1_ps(4), five = _mm512_set1_ps(5);
-    __m512 d[6][6], t[6][6];
+    const __m512 zero = _mm512_setzero_ps();
+    __m512 d[6][6];
     for (int i = 0; i < 6; i++) {
         int y = 4 * ty - 1 + i;
         for (int k = 0; k < 6; k++) {
@@ -97,26 +98,7 @@ AVX512 static void transform_tile(const resnet18_winograd_conv *c, const float *
             d[i][k] = (y >= 0 && y < h && x >= 0 && x < w) ? _mm512_load_ps(plane + ((size_t)y * w + x) * 16) : zero;
         }
     }
-    for (int k = 0; k < 6; k++) {
-        __m512 d0 = d[0][k], d1 = d[1][k], d2 = d[2][k], d3 = d[3][k], d4 = d[4][k], d5 = d[5][k];
-        t[0][k] = _mm512_add_ps(_mm512_fmsub_ps(four, d0, _mm512_mul_ps(five, d2)), d4);
-        t[1][k] = _mm512_sub_ps(_mm512_add_ps(d3, d4), _mm512_mul_ps(four, _mm512_add_ps(d1, d2)));
-        t[2][k] = _mm512_add_ps(_mm512_mul_ps(four, _mm512_sub_ps(d1, d2)), _mm512_sub_ps(d4, d3));
-        t[3][k] = _mm512_add_ps(_mm512_mul_ps(two, _mm512_sub_ps(d3, d1)), _mm512_sub_ps(d4, d2));
-        t[4][k] = _mm512_add_ps(_mm512_mul_ps(two, _mm512_sub_ps(d1, d3)), _mm512_sub_ps(d4, d2));
-        t[5][k] = _mm512_add_ps(_mm512_fmsub_ps(four, d1, _mm512_mul_ps(five, d3)), d5);
-    }
-    for (int i = 0; i < 6; i++) {
-        __m512 t0 = t[i][0], t1 = t[i][1], t2 = t[i][2], t3 = t[i][3], t4 = t[i][4], t5 = t[i][5];
-        __m512 r[6];
-        r[0] = _mm512_add_ps(_mm512_fmsub_ps(four, t0, _mm512_mul_ps(five, t2)), t4);
-        r[1] = _mm512_sub_ps(_mm512_add_ps(t3, t4), _mm512_mul_ps(four, _mm512_add_ps(t1, t2)));
-        r[2] = _mm512_add_ps(_mm512_mul_ps(four, _mm512_sub_ps(t1, t2)), _mm512_sub_ps(t4, t3));
-        r[3] = _mm512_add_ps(_mm512_mul_ps(two, _mm512_sub_ps(t3, t1)), _mm512_sub_ps(t4, t2));
-        r[4] = _mm512_add_ps(_mm512_mul_ps(two, _mm512_sub_ps(t1, t3)), _mm512_sub_ps(t4, t2));
-        r[5] = _mm512_add_ps(_mm512_fmsub_ps(four, t1, _mm512_mul_ps(five, t3)), t5);
-        for (int k = 0; k < 6; k++) _mm512_store_ps(out + (size_t)(i * 6 + k) * point_stride, r[k]);
-    }
+    winograd_input_transform(d, out, point_stride);
 }
 
 // Tiles [first, first + count) (of the index (n, ty, tx)), every input channel, into v[36][stride][channels_in]

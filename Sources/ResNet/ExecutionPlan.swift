@@ -205,7 +205,8 @@ final class ExecutionPlan {
 
     /// The input (quantised to s8 in int8), the stem convolution with its ReLU and the 3×3 max pooling,
     /// `stemChunk` images at a time when the batch is larger (each chunk pooled into its slice of the output).
-    /// In int8 on a CPU with AVX-512 VNNI, the three are one step on the project's kernel (`Int8Stem`).
+    /// In int8 on a CPU with AVX-512 VNNI, the three are one step on the project's kernel (`Int8Stem`); in fp32
+    /// with AVX-512 or AVX2, the convolution and the pooling are (`FloatStem`).
     private func stemAndPooling() throws(ResNetError) -> Activation {
         let size = ResNet18Architecture.inputSize
         let int8 = options.quantization != nil && options.precision == .int8
@@ -240,14 +241,19 @@ final class ExecutionPlan {
                 start += count
                 continue
             }
-            if !int8, options.precision == .fp32, options.ownStem, !DNNLInstructionSet.avx512, Avx2Stem.supported {
-                // A little faster than oneDNN's AVX2 convolution and pooling (`Avx2Stem` says why; docs/performance.md).
-                let slice = try pooledSlice(&pooled, type: dnnl_f32, tag: dnnl_aBcd8b, side: side, start: start, count: count)
-                append(.kernel(Avx2Stem(batch: count, source: x.memory, destination: slice, weights: store.avx2StemWeights(),
-                                        bias: store.floatBias(ResNet18Architecture.stem.conv), threads: DNNLEngine.maxThreads)),
-                       convolution: ResNet18Architecture.stem.conv)
-                start += count
-                continue
+            if !int8, options.precision == .fp32, options.ownStem {
+                // With AVX-512 Winograd over the input's phases, fewer products than oneDNN's direct convolution; with
+                // AVX2 alone a little faster than oneDNN's (`FloatStem` says why; docs/performance.md). Both pool in cache.
+                let kernel: FloatStem.Kernel = DNNLInstructionSet.avx512 ? .winograd : .avx2
+                if FloatStem.supported(kernel) {
+                    let slice = try pooledSlice(&pooled, type: dnnl_f32, tag: activationTag, side: side, start: start, count: count)
+                    append(.kernel(FloatStem(kernel, batch: count, source: x.memory, destination: slice,
+                                             weights: store.stemWeights(for: kernel),
+                                             bias: store.floatBias(ResNet18Architecture.stem.conv), threads: DNNLEngine.maxThreads)),
+                           convolution: ResNet18Architecture.stem.conv)
+                    start += count
+                    continue
+                }
             }
             if let quantization = options.quantization, int8 {
                 // The stem runs in int8 too, on the input quantised to s8: in f32 it took about a quarter of the int8

@@ -27,8 +27,8 @@ public struct EngineOptions: Sendable {
     /// Activation ranges from `resnet18 quantize`; required by `.int8`, ignored otherwise.
     public var quantization: QuantizationParameters?
     /// The stem (the 7x7 convolution, its ReLU and the max pooling; in int8 the input's quantisation too) in one step
-    /// on the project's kernel where the CPU has it: int8 with AVX-512 VNNI (`Int8Stem`), fp32 with AVX2 and no
-    /// AVX-512 (`Avx2Stem`); false, or on other CPUs and in bf16, oneDNN's primitives.
+    /// on the project's kernel where the CPU has it: int8 with AVX-512 VNNI (`Int8Stem`), fp32 with AVX-512
+    /// or with AVX2 alone (`FloatStem`); false, or on other CPUs and in bf16, oneDNN's primitives.
     public var ownStem: Bool
 
     public init(threads: Int? = nil, precision: Precision = .fp32, winograd: Bool = true, leanWinograd: Bool = false,

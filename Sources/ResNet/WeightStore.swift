@@ -18,7 +18,7 @@ final class WeightStore {
     private var int8Scales: [String: [Float]] = [:]
     private var int8Winograd: [String: Int8WinogradWeights] = [:]
     private var int8Stem: Int8StemWeights?
-    private var avx2Stem: AlignedBuffer?
+    private var floatStem: [FloatStem.Kernel: AlignedBuffer] = [:]
     private var int16Winograd: [String: Int16WinogradWeights] = [:]
 
     init(engine: DNNLEngine, weights: ResNet18Weights) {
@@ -141,13 +141,19 @@ final class WeightStore {
         return weights
     }
 
-    /// The stem's f32 weights packed for `Avx2Stem`, the first time they are asked for.
-    func avx2StemWeights() -> AlignedBuffer {
-        if let avx2Stem { return avx2Stem }
-        let packed = AlignedBuffer(byteCount: Int(RESNET18_STEM_AVX2_WEIGHT_FLOATS) * MemoryLayout<Float>.size)
-        resnet18_stem_avx2_pack_weights(floatTensor(ResNet18Architecture.stem.conv).weights,
-                                        packed.pointer.assumingMemoryBound(to: Float.self))
-        avx2Stem = packed
+    /// The stem's f32 weights packed for `FloatStem`'s `kernel` (for `.winograd` transformed to F(3×3, 4×4) over
+    /// the input's phases), the first time they are asked for.
+    func stemWeights(for kernel: FloatStem.Kernel) -> AlignedBuffer {
+        if let existing = floatStem[kernel] { return existing }
+        let floats = kernel == .winograd ? Int(RESNET18_STEM_WINOGRAD_WEIGHT_FLOATS) : Int(RESNET18_STEM_AVX2_WEIGHT_FLOATS)
+        let packed = AlignedBuffer(byteCount: floats * MemoryLayout<Float>.size)
+        let weights = floatTensor(ResNet18Architecture.stem.conv).weights
+        let destination = packed.pointer.assumingMemoryBound(to: Float.self)
+        switch kernel {
+        case .winograd: resnet18_stem_winograd_pack_weights(weights, destination)
+        case .avx2: resnet18_stem_avx2_pack_weights(weights, destination)
+        }
+        floatStem[kernel] = packed
         byteCount += packed.byteCount
         return packed
     }

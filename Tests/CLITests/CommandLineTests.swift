@@ -182,7 +182,10 @@ enum Command {
                 + [0, 1].flatMap { block in ["layer\(layer).\(block).conv1", "layer\(layer).\(block).conv2"] }
         }
         #expect(names.filter { $0.hasPrefix("layer") || $0 == "conv1" }.sorted() == convolutions.sorted(), "\(names)")
-        #expect(names.filter { $0 == "pooling" }.count == 2 && names.last == "inner_product", "\(names)")
+        // The max pooling is a step of its own, or part of the stem's where the project's kernel runs it.
+        let stem = steps.first { $0["name"] as? String == "conv1" }?["implementation"] as? String ?? ""
+        let poolings = stem.contains("stem_pool") ? 1 : 2
+        #expect(names.filter { $0 == "pooling" }.count == poolings && names.last == "inner_product", "\(names)")
         for step in steps {
             #expect((step["implementation"] as? String ?? "").isEmpty == false, "\(step)")
             #expect((step["median_ms"] as? Double ?? -1) >= 0, "\(step)")

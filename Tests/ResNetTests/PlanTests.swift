@@ -72,8 +72,10 @@ import TestSupport
     func planShape() throws {
         let engine = try ResNet18Engine(weights: .untrained(), options: EngineOptions(threads: 2))
         let implementations = try engine.prepare(batch: 1)
-        // stem conv, max-pool, 16 block convs + 3 downsample convs, avg-pool, fc: every activation stays nChw16c.
-        #expect(implementations.count == 1 + 1 + 16 + 3 + 1 + 1, "\(implementations)")
+        // The stem with its max pooling (one step, the project's kernel), 16 block convs + 3 downsample convs,
+        // avg-pool, fc: every activation stays nChw16c.
+        #expect(implementations.count == 1 + 16 + 3 + 1 + 1, "\(implementations)")
+        #expect(implementations.first == "resnet18_stem_pool_wino_3x4:avx512", "\(implementations)")
         #expect(implementations.filter { $0.contains("wino") }.count >= 10, "\(implementations)")
         #expect(!implementations.contains { $0.contains("reorder") || $0 == "jit:uni" }, "\(implementations)")
     }
