@@ -33,6 +33,26 @@ import TestSupport
         return result
     }
 
+    /// A stem kernel's pooled output over two images (`value(image, channel, pixel)`) against `reference`'s, on every
+    /// fifth output channel from `first` (the plain loops are slow in a debug build): the worst difference relative to
+    /// max(1, |expected|), how many outputs are zero, and how many were compared.
+    static func compareWithReference(input: [Float], weights: [Float], bias: [Float], first: Int,
+                                     value: (Int, Int, Int) -> Float) -> (worst: Float, zeros: Int, count: Int) {
+        let channels = Array(stride(from: first, to: 64, by: 5))
+        let expected = reference(input: input, batch: 2, weights: weights, bias: bias, channels: channels)
+        var worst: Float = 0, zeros = 0
+        for o in channels {
+            for n in 0..<2 {
+                for pixel in 0..<(56 * 56) {
+                    let got = value(n, o, pixel), wanted = expected[o]![n * 56 * 56 + pixel]
+                    worst = max(worst, abs(got - wanted) / max(1, abs(wanted)))
+                    if got == 0 { zeros += 1 }
+                }
+            }
+        }
+        return (worst, zeros, channels.count * 2 * 56 * 56)
+    }
+
     @Test("the AVX2 stem kernel gives the plain arithmetic's pooled output, in nChw8c, on two photos",
           .enabled(if: resnet18_stem_avx2_supported() != 0, "needs AVX2 and FMA"))
     func kernelMatchesPlainArithmetic() throws {
@@ -57,24 +77,13 @@ import TestSupport
         }
         #expect(status == 0)
 
-        // Every fifth output channel (the plain loops are slow in a debug build), over both photos.
-        let channels = Array(stride(from: 2, to: 64, by: 5))
-        let expected = Self.reference(input: input, batch: 2, weights: weights, bias: bias, channels: channels)
-        var worst: Float = 0, zeros = 0
-        for o in channels {
-            for n in 0..<2 {
-                for pixel in 0..<(56 * 56) {
-                    let value = output[((n * 8 + o / 8) * 56 * 56 + pixel) * 8 + o % 8]
-                    let wanted = expected[o]![n * 56 * 56 + pixel]
-                    worst = max(worst, abs(value - wanted) / max(1, abs(wanted)))
-                    if value == 0 { zeros += 1 }
-                }
-            }
+        let (worst, zeros, count) = Self.compareWithReference(input: input, weights: weights, bias: bias, first: 2) { n, o, pixel in
+            output[((n * 8 + o / 8) * 56 * 56 + pixel) * 8 + o % 8]
         }
-        print("AVX2 stem kernel: worst relative difference \(worst) over \(channels.count * 2 * 56 * 56) outputs (\(zeros) zero)")
+        print("AVX2 stem kernel: worst relative difference \(worst) over \(count) outputs (\(zeros) zero)")
         #expect(worst < 1e-5)
         // The case is not degenerate: the ReLU clips some outputs, and most are not clipped.
-        #expect(zeros > 0 && zeros < channels.count * 2 * 56 * 56 / 2)
+        #expect(zeros > 0 && zeros < count / 2)
         #expect(!output.contains { $0.isNaN }, "every output is written")
     }
 
