@@ -393,7 +393,7 @@ final class ExecutionPlan {
         }
 
         let blockedOutput = try MemoryDesc(dims: [batch, spec.outChannels, outHeight, outWidth], type: dnnl_f32, tag: activationTag)
-        if options.winograd && options.precision == .fp32 && Self.runsOwnWinograd(spec, batch: batch)
+        if options.winograd && options.precision == .fp32 && Self.runsOwnWinograd(spec, batch: batch, lean: options.leanWinograd)
             && WinogradConvolution.accepts(spec, batch: batch, side: x.height)
             && dstDesc == blockedOutput {
             return try ownWinograd(spec, x, relu: relu, output: dstDesc, accumulateInto: residual)
@@ -440,8 +440,10 @@ final class ExecutionPlan {
     /// Whether `WinogradConvolution` runs a 3×3 convolution at this batch size, oneDNN otherwise.
     ///
     /// Layer 4 (512 channels) from batch 4: the kernel transforms its weights on every call, which pays off once a
-    /// batch brings enough tiles to share them (at batch 1 and 2 oneDNN's direct convolution runs instead), and
-    /// oneDNN's Winograd would keep them transformed, four times their plain size. Layers 1 and 2 (64 and 128
+    /// batch brings enough tiles to share them (at batch 1 and 2 oneDNN's 2x3 Winograd runs instead, at 3 its direct
+    /// convolution), and oneDNN's Winograd would keep them transformed, four times their plain size. In lean plans,
+    /// which keep no 2x3 copy, from batch 2: there its three convolutions took 4.0-5.0 ms against 6.0-6.7 direct in
+    /// most alternating `bench --layers --lean-winograd` pairs; at batch 1 the two were alike. Layers 1 and 2 (64 and 128
     /// channels) at every batch size, in blocks of tiles that stay in L2: alternating `bench --batch 1,2,4` runs
     /// measured the network 0.5-0.9 ms faster at batch 1 and about 1.5 ms at batch 2 than with oneDNN's 2x3 and 4x3
     /// there, and `bench --batch 8` faster than with oneDNN's 4x3. Layer 3 (256 channels) from batch 2: there
@@ -454,9 +456,9 @@ final class ExecutionPlan {
     /// measured batch 1 at 22.1 ms direct, 20.1 with layer 1 on the kernel, 19.2 with layers 1-2, 18.1 with 1-3, and
     /// 19.0 with layer 4 too (its 4 tiles do not pay for transforming 9 MB of weights on each call); from batch 2
     /// layer 4 gains (batch 8: 116.5 ms with layers 1-3, 98.4 with all four, 162.1 direct) (docs/performance.md).
-    static func runsOwnWinograd(_ spec: ConvSpec, batch: Int) -> Bool {
+    static func runsOwnWinograd(_ spec: ConvSpec, batch: Int, lean: Bool = false) -> Bool {
         if WinogradConvolution.Form.current == .avx2 { return spec.inChannels <= 256 || batch >= 2 }
-        return spec.inChannels <= 128 || (spec.inChannels <= 256 && batch >= 2) || batch >= 4
+        return spec.inChannels <= 128 || (spec.inChannels <= 256 && batch >= 2) || batch >= 4 || (lean && batch >= 2)
     }
 
     /// conv + folded BatchNorm (+ residual) (+ ReLU) on `WinogradConvolution`, nChw16c in and out.

@@ -53,6 +53,18 @@ import TestSupport
         }
     }
 
+    @Test("a lean plan of batch 2 (layer 4 on the project's kernel, 8 tiles) gives PyTorch's logits")
+    func leanBatchOfTwo() throws {
+        let engine = try ResNet18Engine(weights: Self.weights(Fixtures.seededPth),
+                                        options: EngineOptions(threads: 2, leanWinograd: true))
+        let photos = Array(Fixtures.photoNames.prefix(2))
+        let logits = try engine.logits(nchw: try photos.flatMap { try Fixtures.inputTensor(for: $0) }, batch: 2)
+        for (slot, photo) in photos.enumerated() {
+            let difference = Self.maxAbsDifference(logits[(slot * 1000)..<((slot + 1) * 1000)], try Fixtures.referenceLogits(for: photo))
+            #expect(difference < 1e-3, "\(photo) in slot \(slot): max abs \(difference)")
+        }
+    }
+
     @Test("a batch of all photos gives each photo's own logits")
     func batchMatchesSingles() throws {
         let engine = try ResNet18Engine(weights: Self.weights(Fixtures.seededPth), options: EngineOptions(threads: 2))

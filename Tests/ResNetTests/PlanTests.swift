@@ -42,7 +42,7 @@ import TestSupport
         #expect(bytes[true] == bytes[false], "\(bytes)")
     }
 
-    @Test("lean: a plan for batch 1 adds only layer 3's 2x3 Winograd weights to batch 4's, layer 4 runs direct; not lean, layer 4's 2x3 too",
+    @Test("lean: a plan for batch 1 adds only layer 3's 2x3 Winograd weights to batch 4's, layer 4 runs direct, and batch 2 runs every stride-1 3x3 on the project's kernel; not lean, layer 4's 2x3 too",
           .enabled(if: CPUSupport.avx512, "needs AVX-512 (oneDNN's Winograd)"), arguments: [true, false])
     func smallBatchWinogradWeights(lean: Bool) throws {
         let engine = try ResNet18Engine(weights: FidelityTests.weights(Fixtures.seededPth),
@@ -61,6 +61,10 @@ import TestSupport
             #expect(implementations.filter { $0.contains("wino_2x3") }.count == 3, "\(implementations)")
             // Layer 3's copy and at most the classifier's 2 MB in the layout oneDNN's inner product takes at batch 1.
             #expect(added >= layer3 && added <= layer3 + 1000 * 512 * 4 + 1_000_000, "batch 1 added \(added) bytes of weights")
+            // From batch 2 lean plans run layer 4 on the project's kernel too, on batch 4's weights.
+            let batch2 = try engine.prepare(batch: 2)
+            #expect(batch2.filter { $0.hasPrefix("resnet18_wino_4x3") }.count == 13, "\(batch2)")
+            #expect(engine.memory.weights - before - added <= 1000 * 512 * 4 + 1_000_000, "batch 2 added weights")
         } else {
             #expect(implementations.filter { $0.contains("wino_2x3") }.count == 3 + 3, "\(implementations)")
             #expect(added > layer3 + 40 * 1_000_000, "batch 1 added only \(added) bytes of weights")
