@@ -20,9 +20,9 @@ public struct EngineOptions: Sendable {
     /// (`Int16WinogradConvolution`), and its 8-bit F(2x2) on layer 3 (`Int8WinogradConvolution`) when the parameters
     /// have its transform-point ranges. bf16: none.
     public var winograd: Bool
-    /// No Winograd weights of their own on layer 4 for batches of 1 and 2: the direct convolution there instead of
-    /// oneDNN's 2x3, whose transformed weights are 50 MB. Less memory for a slower lone image
-    /// (bench/results/engine-plan.md).
+    /// No Winograd weights of their own on layer 4 for batches of 1 and 2: instead of oneDNN's 2x3, whose
+    /// transformed weights are 50 MB, the direct convolution at batch 1 and `WinogradConvolution` (which transforms
+    /// the plain weights as it runs) at batch 2. Less memory for a slower lone image (bench/results/engine-plan.md).
     public var leanWinograd: Bool
     /// Activation ranges from `resnet18 quantize`; required by `.int8`, ignored otherwise.
     public var quantization: QuantizationParameters?
