@@ -101,9 +101,9 @@ AVX512 static void transform_tile(const resnet18_winograd_conv *c, const float *
     winograd_input_transform(d, out, point_stride);
 }
 
-// Tiles [first, first + count) (of the index (n, ty, tx)), every input channel, into v[36][stride][channels_in]
-// from v's tile 0 on.
-static void transform_tiles(const job *j, int first, int count, float *v, int stride) {
+// Tiles [first, first + count) (of the index (n, ty, tx)), every input channel, into v from v's tile 0 on: tile t's
+// point p at v + t x tile_stride + p x point_stride (channels contiguous).
+static void transform_tiles(const job *j, int first, int count, float *v, size_t tile_stride, size_t point_stride) {
     const resnet18_winograd_conv *c = j->conv;
     const int blocks = c->channels_in / 16;
     for (int local = 0; local < count; local++) {
@@ -111,7 +111,7 @@ static void transform_tiles(const job *j, int first, int count, float *v, int st
         const int n = tile / (j->tiles_w * j->tiles_h);
         for (int cb = 0; cb < blocks; cb++) {
             const float *plane = c->src + (size_t)(n * blocks + cb) * c->height * c->width * 16;
-            transform_tile(c, plane, ty, tx, v + (size_t)local * c->channels_in + cb * 16, (size_t)stride * c->channels_in);
+            transform_tile(c, plane, ty, tx, v + (size_t)local * tile_stride + cb * 16, point_stride);
         }
     }
 }
@@ -283,7 +283,10 @@ AVX512 static void convolve_blocks(const job *j, int thread, int first, int last
 // at batch 8), so the threads take blocks of tiles (about TILE_BLOCK_BYTES of V each) and transform, multiply and
 // transform back each block while it is in L2, against weights transformed once per call for all threads into
 // U[oc / 32][ic / 64][36][64][32] (input channels at a stride of 128 bytes; the layout of (2a) would put them
-// 4.6 kB apart, on 8 of L1's 64 sets). Against oneDNN's 4x3 Winograd it is faster on layers 1 and 2 at batch 8 and
+// 4.6 kB apart, on 8 of L1's 64 sets). A block's V goes tile by tile, [tile][36][channels_in], so a tile's transform
+// stores to one run, not to 36 scattered ones. Against [36][tile][channels_in], alternating runs of the kernel alone
+// at batch 8: layer 2 2-5 % faster in 10 of 11, layer 1 alike to 4 % faster (on layers 3 and 4, whose whole V the
+// threads share, it was slower). Against oneDNN's 4x3 Winograd it is faster on layers 1 and 2 at batch 8 and
 // slower on layer 3, whose U is read again for every block (bench/results/engine-plan.md).
 // Blocks go to whichever thread is free: one vCPU losing time to its neighbours then delays the other less.
 AVX512 static void convolve_tile_blocks(job *j, int thread, int threads) {
@@ -300,15 +303,15 @@ AVX512 static void convolve_tile_blocks(job *j, int thread, int threads) {
     float *m = v + round_up_64((size_t)POINTS * block * c->channels_in * sizeof(float)) / sizeof(float);
     for (int first; (first = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED) * block) < j->tiles;) {
         const int count = first + block <= j->tiles ? block : j->tiles - first;
-        transform_tiles(j, first, count, v, count);
+        transform_tiles(j, first, count, v, (size_t)POINTS * c->channels_in, c->channels_in);
         for (int ob = 0; ob < oc_blocks; ob++) {
             for (int chunk = 0; chunk < chunks; chunk++) {
                 const float *u = u_all + (size_t)(ob * chunks + chunk) * IC_CHUNK * POINTS * OC_BLOCK;
                 for (int point = 0; point < POINTS; point++) {
-                    const float *vp = v + (size_t)point * count * c->channels_in + chunk * IC_CHUNK;
+                    const float *vp = v + (size_t)point * c->channels_in + chunk * IC_CHUNK;
                     const float *up = u + (size_t)point * IC_CHUNK * OC_BLOCK;
                     float *mp = m + (size_t)point * count * OC_BLOCK;
-                    const size_t in = c->channels_in;
+                    const size_t in = (size_t)POINTS * c->channels_in;
                     int row = 0;
                     for (; row + 8 <= count; row += 8) gemm_8(vp + row * in, in, up, OC_BLOCK, mp + row * OC_BLOCK, chunk == 0);
                     for (; row + 4 <= count; row += 4) gemm_4(vp + row * in, in, up, OC_BLOCK, mp + row * OC_BLOCK, chunk == 0);
@@ -329,7 +332,8 @@ static void work(void *data) {
         return;
     }
     int first = (int)((long)j->tiles * thread / threads), last = (int)((long)j->tiles * (thread + 1) / threads);
-    transform_tiles(j, first, last - first, j->v + (size_t)first * c->channels_in, j->tiles);
+    transform_tiles(j, first, last - first, j->v + (size_t)first * c->channels_in, c->channels_in,
+                    (size_t)j->tiles * c->channels_in);
     GOMP_barrier();
     int blocks = c->channels_out / OC_BLOCK;
     convolve_blocks(j, thread, blocks * thread / threads, blocks * (thread + 1) / threads);
