@@ -33,6 +33,16 @@ import TestSupport
         return result
     }
 
+    /// The first two fixture photos' input tensors, and random stem weights and bias (the same every run).
+    static func twoPhotosAndRandomStem() throws -> (input: [Float], weights: [Float], bias: [Float]) {
+        let photos = Array(Fixtures.photoNames.prefix(2))
+        let input = try photos.flatMap { try Fixtures.inputTensor(for: $0) }
+        var random = Int8WinogradKernelTests.Generator(state: 11)
+        let weights = (0..<(64 * 3 * 49)).map { _ in (random.uniform() - 0.5) * 0.2 }
+        let bias = (0..<64).map { _ in (random.uniform() - 0.5) * 2 }
+        return (input, weights, bias)
+    }
+
     /// A stem kernel's pooled output over two images (`value(image, channel, pixel)`) against `reference`'s, on every
     /// fifth output channel from `first` (the plain loops are slow in a debug build): the worst difference relative to
     /// max(1, |expected|), how many outputs are zero, and how many were compared.
@@ -56,11 +66,7 @@ import TestSupport
     @Test("the AVX2 stem kernel gives the plain arithmetic's pooled output, in nChw8c, on two photos",
           .enabled(if: resnet18_stem_avx2_supported() != 0, "needs AVX2 and FMA"))
     func kernelMatchesPlainArithmetic() throws {
-        let photos = Array(Fixtures.photoNames.prefix(2))
-        let input = try photos.flatMap { try Fixtures.inputTensor(for: $0) }
-        var random = Int8WinogradKernelTests.Generator(state: 11)
-        let weights = (0..<(64 * 3 * 49)).map { _ in (random.uniform() - 0.5) * 0.2 }
-        let bias = (0..<64).map { _ in (random.uniform() - 0.5) * 2 }
+        let (input, weights, bias) = try Self.twoPhotosAndRandomStem()
 
         let packed = AlignedBuffer(byteCount: Int(RESNET18_STEM_AVX2_WEIGHT_FLOATS) * 4)
         resnet18_stem_avx2_pack_weights(weights, packed.pointer.assumingMemoryBound(to: Float.self))

@@ -9,11 +9,7 @@ import TestSupport
     @Test("the Winograd stem kernel gives the plain arithmetic's pooled output, in nChw16c, on two photos",
           .enabled(if: resnet18_stem_winograd_supported() != 0, "needs AVX-512F"))
     func kernelMatchesPlainArithmetic() throws {
-        let photos = Array(Fixtures.photoNames.prefix(2))
-        let input = try photos.flatMap { try Fixtures.inputTensor(for: $0) }
-        var random = Int8WinogradKernelTests.Generator(state: 11)
-        let weights = (0..<(64 * 3 * 49)).map { _ in (random.uniform() - 0.5) * 0.2 }
-        let bias = (0..<64).map { _ in (random.uniform() - 0.5) * 2 }
+        let (input, weights, bias) = try Avx2StemTests.twoPhotosAndRandomStem()
 
         let packed = AlignedBuffer(byteCount: Int(RESNET18_STEM_WINOGRAD_WEIGHT_FLOATS) * 4)
         resnet18_stem_winograd_pack_weights(weights, packed.pointer.assumingMemoryBound(to: Float.self))
