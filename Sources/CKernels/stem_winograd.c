@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "stem_winograd.h"
+#include "winograd.h"
 #include "winograd_input.h"
 #include "../CThreadBinding/include/openmp_runtime.h"   // libgomp: the team oneDNN runs on
 
@@ -42,10 +43,7 @@ typedef struct {
     int next_band;   // bands handed out so far (atomic)
 } job;
 
-int resnet18_stem_winograd_supported(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-}
+int resnet18_stem_winograd_supported(void) { return resnet18_winograd_supported(); }  // the same AVX-512F + FMA
 
 size_t resnet18_stem_winograd_scratch_bytes(int batch, int threads) {
     return ((size_t)(batch > 0 ? batch : 0) * PHASE_FLOATS + (size_t)(threads > 0 ? threads : 1) * OWN_FLOATS)
