@@ -116,19 +116,31 @@ static void transform_tiles(const job *j, int first, int count, float *v, size_t
     }
 }
 
+// The 3x3 kernel of input channel ic into the 16 output channels from oc (a multiple of 16): nine rows of 16 floats,
+// 1 kB apart, in ABcd16b16a ([oc / 16][ic / 16][kh][kw][16 ic][16 oc]).
+static const float *kernel_taps(const resnet18_winograd_conv *c, int ic, int oc) {
+    return c->weights + (((size_t)(oc / 16) * (c->channels_in / 16) + ic / 16) * 9 * 16 + ic % 16) * 16;
+}
+
 // (2a) G g G^T for input channels [ic, ic + IC_CHUNK) and output channels [oc, oc + 32), into u at ic_stride
 // floats an input channel and point_stride a point. Layer 4's schedule: U[IC_CHUNK][36][32], input channel
 // outermost, so each kernel's 36 points are stored in one run (36 scattered runs cost twice the time of the whole
 // transform, which it repeats on every call); the products then read U[·][point] at a stride of 4.6 kB, from L2.
+// An input channel's weights are 18 lines in 18 places, which the hardware's prefetchers do not follow, and at
+// batch 8 layer 4's come from memory (9.4 MB a convolution), so the transform waited on them; the lines of the
+// channel 8 ahead are asked for as each is transformed (bench/results/engine-plan.md).
 AVX512 static void transform_weights(const resnet18_winograd_conv *c, int ic, int oc, float *u, size_t ic_stride,
                                      size_t point_stride) {
     const __m512 quarter = _mm512_set1_ps(0.25f), sixth = _mm512_set1_ps(1.0f / 6), twelfth = _mm512_set1_ps(1.0f / 12),
                  twentyfourth = _mm512_set1_ps(1.0f / 24);
+    enum { AHEAD = 8 };
     for (int i = 0; i < IC_CHUNK; i++) {
+        for (int half = 0; half < 2 && i + AHEAD < IC_CHUNK; half++) {
+            const char *ahead = (const char *)kernel_taps(c, ic + i + AHEAD, oc + half * 16);
+            for (int tap = 0; tap < 9; tap++) _mm_prefetch(ahead + tap * 1024, _MM_HINT_T0);
+        }
         for (int half = 0; half < 2; half++) {
-            // ABcd16b16a: [oc / 16][ic / 16][kh][kw][16 ic][16 oc]
-            const float *g = c->weights + (((size_t)((oc + half * 16) / 16) * (c->channels_in / 16) + (ic + i) / 16) * 9 * 16
-                                           + (ic + i) % 16) * 16;
+            const float *g = kernel_taps(c, ic + i, oc + half * 16);
             __m512 t[6][3];
             for (int col = 0; col < 3; col++) {
                 __m512 g0 = _mm512_load_ps(g + (0 * 3 + col) * 256);
