@@ -155,6 +155,15 @@ VNNI static void transform_input(const job *j, int first, int count, int16_t *v)
     }
 }
 
+// acc + the products of a's and b's 16-bit pairs, as one vpdpwssd. Compiled from the intrinsic without a tuning for
+// a CPU whose vpdpwssd is known to be fast, clang splits it into vpmaddwd + vpaddd, two instructions a product where
+// the loop below is bound by the instructions it issues: layers 1-2 ran 15-20 % slower that way
+// (bench/results/engine-plan.md).
+VNNI static inline __m512i dpwssd(__m512i acc, __m512i a, __m512i b) {
+    __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    return acc;
+}
+
 // (2) M[rows][64] = V[rows][ic] x U[ic][64], for ROWS rows (M's rows m_stride apart) or 1; U in [ic / 2][oc][2].
 __attribute__((noinline)) VNNI static void gemm_rows(const int16_t *v, int ic, const int16_t *u, int oc_stride,
                                                      int32_t *m, int m_stride) {
@@ -168,8 +177,8 @@ __attribute__((noinline)) VNNI static void gemm_rows(const int16_t *v, int ic, c
         __m512i b;
 #define ROW(r)                                                                                              \
         b = _mm512_set1_epi32(*(const int32_t *)(v + (size_t)(r) * ic + k));                                \
-        a##r##0 = _mm512_dpwssd_epi32(a##r##0, b, w0); a##r##1 = _mm512_dpwssd_epi32(a##r##1, b, w1);      \
-        a##r##2 = _mm512_dpwssd_epi32(a##r##2, b, w2); a##r##3 = _mm512_dpwssd_epi32(a##r##3, b, w3);
+        a##r##0 = dpwssd(a##r##0, b, w0); a##r##1 = dpwssd(a##r##1, b, w1);                                 \
+        a##r##2 = dpwssd(a##r##2, b, w2); a##r##3 = dpwssd(a##r##3, b, w3);
         ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
     }
@@ -187,10 +196,10 @@ __attribute__((noinline)) VNNI static void gemm_row(const int16_t *v, int ic, co
     for (int k = 0; k < ic; k += 2) {
         const int16_t *w = u + (size_t)(k / 2) * oc_stride * 2;
         __m512i b = _mm512_set1_epi32(*(const int32_t *)(v + k));
-        a0 = _mm512_dpwssd_epi32(a0, b, _mm512_loadu_si512(w));
-        a1 = _mm512_dpwssd_epi32(a1, b, _mm512_loadu_si512(w + 32));
-        a2 = _mm512_dpwssd_epi32(a2, b, _mm512_loadu_si512(w + 64));
-        a3 = _mm512_dpwssd_epi32(a3, b, _mm512_loadu_si512(w + 96));
+        a0 = dpwssd(a0, b, _mm512_loadu_si512(w));
+        a1 = dpwssd(a1, b, _mm512_loadu_si512(w + 32));
+        a2 = dpwssd(a2, b, _mm512_loadu_si512(w + 64));
+        a3 = dpwssd(a3, b, _mm512_loadu_si512(w + 96));
     }
     _mm512_storeu_si512(m, a0);
     _mm512_storeu_si512(m + 16, a1);
