@@ -403,9 +403,8 @@ final class ExecutionPlan {
         try attr.setPostOps(sum: residual != nil, relu: relu)
         // oneDNN's Winograd on layer 4 only at batch 1 and 2 (its 2x3 variant), and not when lean: its transformed
         // weights there are several times the plain ones (50 MB for the 2x3, the 4x3's four times), and at batch 1
-        // the 2x3 is faster than the direct convolution (bench/results/engine-plan.md); from batch 4
-        // `WinogradConvolution` runs it. Layer 3 reaches here at batch 1 alone and takes the 2x3 even when lean: its
-        // copy is 13 MB and a lone image about 1 ms faster than on the project's kernel.
+        // the 2x3 is faster than the direct convolution and the project's kernel (bench/results/engine-plan.md); from
+        // batch 4 `WinogradConvolution` runs it. On AVX-512 layers 1-3 do not reach here.
         let useWinograd = options.winograd && options.precision == .fp32 && spec.kernel == 3 && spec.stride == 1
             && (spec.inChannels < 512 || (batch <= 2 && !options.leanWinograd))
         let algorithms = useWinograd ? [dnnl_convolution_winograd, dnnl_convolution_direct] : [dnnl_convolution_direct]
@@ -439,17 +438,16 @@ final class ExecutionPlan {
 
     /// Whether `WinogradConvolution` runs a 3×3 convolution at this batch size, oneDNN otherwise.
     ///
+    /// Layers 1-3 (64 to 256 channels) at every batch size. Layers 1 and 2 in blocks of tiles that stay in L2:
+    /// alternating `bench --batch 1,2,4` runs measured the network 0.5-0.9 ms faster at batch 1 and about 1.5 ms at
+    /// batch 2 than with oneDNN's 2x3 and 4x3 there, and `bench --batch 8` faster than with oneDNN's 4x3. Layer 3:
+    /// oneDNN's 4x3 was no faster from batch 2 and kept 20 MB of transformed weights and a 25 MB scratchpad; at batch 1
+    /// its 2x3 (13 MB) ran alike once the kernel fetched its weights ahead (bench/results/engine-plan.md).
     /// Layer 4 (512 channels) from batch 4: the kernel transforms its weights on every call, which pays off once a
-    /// batch brings enough tiles to share them (at batch 1 and 2 oneDNN's 2x3 Winograd runs instead, at 3 its direct
-    /// convolution), and oneDNN's Winograd would keep them transformed, four times their plain size. In lean plans,
-    /// which keep no 2x3 copy, from batch 2: there its three convolutions took 4.0-5.0 ms against 6.0-6.7 direct in
-    /// most alternating `bench --layers --lean-winograd` pairs; at batch 1 the two were alike. Layers 1 and 2 (64 and 128
-    /// channels) at every batch size, in blocks of tiles that stay in L2: alternating `bench --batch 1,2,4` runs
-    /// measured the network 0.5-0.9 ms faster at batch 1 and about 1.5 ms at batch 2 than with oneDNN's 2x3 and 4x3
-    /// there, and `bench --batch 8` faster than with oneDNN's 4x3. Layer 3 (256 channels) from batch 2: there
-    /// oneDNN's 4x3 was no faster (batch 8 the same, batch 2 and 4 within the machine's drift) and kept 20 MB of
-    /// transformed weights and a 25 MB scratchpad; at batch 1 its 2x3 is 0.2 ms a convolution faster than the
-    /// kernel (bench/results/engine-plan.md).
+    /// batch brings enough tiles to share them (at batch 1 and 2 oneDNN's 2x3 Winograd runs instead, about 0.15 ms a
+    /// convolution faster at batch 1, at 3 its direct convolution), and oneDNN's Winograd would keep them transformed,
+    /// four times their plain size. Lean plans, which keep no 2x3 copy, run it on the kernel at every batch size:
+    /// faster than the direct convolution at batch 1 and 2 in alternating `bench --layers --lean-winograd` runs.
     ///
     /// With AVX2 alone (oneDNN 2.6 has no Winograd there, so the alternative is its direct convolution), the 8-lane
     /// kernel on layers 1-3 at every batch size and on layer 4 from batch 2: alternating `bench` runs on a Zen 2
@@ -458,7 +456,7 @@ final class ExecutionPlan {
     /// layer 4 gains (batch 8: 116.5 ms with layers 1-3, 98.4 with all four, 162.1 direct) (docs/performance.md).
     static func runsOwnWinograd(_ spec: ConvSpec, batch: Int, lean: Bool = false) -> Bool {
         if WinogradConvolution.Form.current == .avx2 { return spec.inChannels <= 256 || batch >= 2 }
-        return spec.inChannels <= 128 || (spec.inChannels <= 256 && batch >= 2) || batch >= 4 || (lean && batch >= 2)
+        return spec.inChannels <= 256 || batch >= 4 || lean
     }
 
     /// conv + folded BatchNorm (+ residual) (+ ReLU) on `WinogradConvolution`, nChw16c in and out.

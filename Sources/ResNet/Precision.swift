@@ -21,8 +21,8 @@ public struct EngineOptions: Sendable {
     /// have its transform-point ranges. bf16: none.
     public var winograd: Bool
     /// No Winograd weights of their own on layer 4 for batches of 1 and 2: instead of oneDNN's 2x3, whose
-    /// transformed weights are 50 MB, the direct convolution at batch 1 and `WinogradConvolution` (which transforms
-    /// the plain weights as it runs) at batch 2. Less memory for a slower lone image (bench/results/engine-plan.md).
+    /// transformed weights are 50 MB, `WinogradConvolution` (which transforms the plain weights as it runs). Less
+    /// memory for a slower lone image (bench/results/engine-plan.md).
     public var leanWinograd: Bool
     /// Activation ranges from `resnet18 quantize`; required by `.int8`, ignored otherwise.
     public var quantization: QuantizationParameters?

@@ -29,7 +29,7 @@ struct ExecutionOptions: ParsableArguments {
     var noWinograd = false
 
     @Flag(inversion: .prefixedNo,
-          help: "Layer 4 without Winograd weights of its own at batches of 1 and 2 (direct at 1, the plain weights' Winograd at 2): 50 MB less, a lone image about 1 ms slower (default: on for serve, off elsewhere).")
+          help: "Layer 4 without Winograd weights of its own at batches of 1 and 2 (the project's kernel, which transforms the plain weights as it runs, instead of oneDNN's 2x3): 50 MB less, a lone image about 0.5 ms slower (default: on for serve, off elsewhere).")
     var leanWinograd: Bool?
 
     @Flag(help: "oneDNN's stem convolution and max pooling instead of the project's one-pass kernel (to compare them).")
