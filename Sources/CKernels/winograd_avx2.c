@@ -124,17 +124,28 @@ static void transform_tiles(const job *j, int first, int count, float *v, int st
     }
 }
 
+// The 3x3 kernel of input channel ic into the 8 output channels from oc (a multiple of 8): nine rows of 8 floats,
+// 256 bytes apart, in ABcd8b8a ([oc / 8][ic / 8][kh][kw][8 ic][8 oc]).
+static const float *kernel_taps(const resnet18_winograd_conv *c, int ic, int oc) {
+    return c->weights + (((size_t)(oc / LANES) * (c->channels_in / LANES) + ic / LANES) * 9 * LANES + ic % LANES) * LANES;
+}
+
 // (2a) G g G^T for input channels [ic, ic + IC_CHUNK) and output channels [oc, oc + 16), into u at ic_stride
-// floats an input channel and point_stride a point.
+// floats an input channel and point_stride a point. An input channel's weights are 18 rows in 18 places, which the
+// hardware's prefetchers do not follow, and layer 4's come from memory at every call: the rows of the channel 8
+// ahead are asked for as each is transformed, as in winograd.c (bench/results/engine-plan.md).
 AVX2 static void transform_weights(const resnet18_winograd_conv *c, int ic, int oc, float *u, size_t ic_stride,
                                    size_t point_stride) {
     const __m256 quarter = _mm256_set1_ps(0.25f), sixth = _mm256_set1_ps(1.0f / 6), twelfth = _mm256_set1_ps(1.0f / 12),
                  twentyfourth = _mm256_set1_ps(1.0f / 24), zero = _mm256_setzero_ps();
+    enum { AHEAD = 8 };
     for (int i = 0; i < IC_CHUNK; i++) {
+        for (int half = 0; half < 2 && i + AHEAD < IC_CHUNK; half++) {
+            const char *ahead = (const char *)kernel_taps(c, ic + i + AHEAD, oc + half * LANES);
+            for (int tap = 0; tap < 9; tap++) _mm_prefetch(ahead + tap * LANES * LANES * sizeof(float), _MM_HINT_T0);
+        }
         for (int half = 0; half < 2; half++) {
-            // ABcd8b8a: [oc / 8][ic / 8][kh][kw][8 ic][8 oc]
-            const float *g = c->weights + (((size_t)((oc + half * LANES) / LANES) * (c->channels_in / LANES) + (ic + i) / LANES) * 9 * LANES
-                                           + (ic + i) % LANES) * LANES;
+            const float *g = kernel_taps(c, ic + i, oc + half * LANES);
             __m256 t[6][3];
             for (int col = 0; col < 3; col++) {
                 const __m256 g0 = _mm256_load_ps(g + (0 * 3 + col) * LANES * LANES);
