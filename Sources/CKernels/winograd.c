@@ -259,7 +259,7 @@ static void prefetch_weights(const resnet18_winograd_conv *c, int ic, int oc, in
     const int run_lines = 9 * 16 * 16 * 4 / 64;  // one 16x16 block of 3x3 kernels
     for (int line = point * LINES_PER_POINT; line < (point + 1) * LINES_PER_POINT && line < CHUNK_LINES; line++) {
         int run = line / run_lines, half = run / (IC_CHUNK / 16), in_block = ic / 16 + run % (IC_CHUNK / 16);
-        const char *start = (const char *)(c->weights + ((size_t)((oc + half * 16) / 16) * (c->channels_in / 16) + in_block) * 9 * 256);
+        const char *start = (const char *)kernel_taps(c, in_block * 16, oc + half * 16);
         _mm_prefetch(start + (size_t)(line % run_lines) * 64, _MM_HINT_T1);
     }
 }
