@@ -145,12 +145,14 @@ public struct ResNet18Weights: Sendable {
     }
 }
 
-/// A small, fast, reproducible PRNG (Steele, Lea, Flood 2014), so untrained weights are the same everywhere.
-struct SplitMix64 {
+/// A small, fast, reproducible PRNG (Steele, Lea, Flood 2014), so untrained weights are the same everywhere; also
+/// what `bench` fills its synthetic input with (the system's generator makes a `getrandom` call a value, which took
+/// a fifth of a short bench's CPU time before it measured anything).
+public struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -53,7 +53,7 @@ struct Bench: ParsableCommand {
         for size in batches {
             let winograd = winogradPlans[size] ?? false
             // A real photo's tensor would run the same arithmetic; the values do not change the timing.
-            var random = SystemRandomNumberGenerator()
+            var random = SplitMix64(seed: UInt64(size))
             let input = (0..<(size * ResNet18Engine.inputCount)).map { _ in Float.random(in: -2...2, using: &random) }
             var output = [Float](repeating: 0, count: size * recognizer.engine.classCount)
             var times: [Double] = []
@@ -166,7 +166,7 @@ extension Bench {
     /// The similarity search over `rows` random int8 rows: median and p90 of 21 queries (after 3 warm-ups).
     func benchSimilar(rows: Int) throws {
         guard (1...50_000_000).contains(rows) else { throw ValidationError("--similar-rows must be from 1 to 50000000, not \(rows)") }
-        var generator = SystemRandomNumberGenerator()
+        var generator = SplitMix64(seed: UInt64(rows))
         var matrix = EmbeddingMatrix(threads: engine.model.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         matrix.reserve(rows: rows)
         let started = ContinuousClock.now
