@@ -46,7 +46,9 @@ public actor HistoryWriter {
     }
 
     private var queue: [Pending] = []
-    private var waiters: [UInt64: CheckedContinuation<Int64?, Never>] = [:]
+    /// Callers waiting for their rows, each with the timer that answers nil after `commitWait` (cancelled once the
+    /// row is answered, so that a busy writer does not keep a sleeping task for every row of the last two seconds).
+    private var waiters: [UInt64: (continuation: CheckedContinuation<Int64?, Never>, timer: Task<Void, Never>)] = [:]
     private var nextTicket: UInt64 = 0
     private var wakeUp: CheckedContinuation<Void, Never>?
     private var stopping = false
@@ -77,11 +79,11 @@ public actor HistoryWriter {
         let ticket = enqueue(record, makeThumbnail: makeThumbnail)
         let wait = commitWait
         return await withCheckedContinuation { continuation in
-            waiters[ticket] = continuation
-            Task { [weak self] in
-                try? await Task.sleep(for: wait)
+            let timer = Task { [weak self] in
+                guard (try? await Task.sleep(for: wait)) != nil else { return }
                 await self?.giveUp(ticket)
             }
+            waiters[ticket] = (continuation, timer)
         }
     }
 
@@ -192,7 +194,9 @@ public actor HistoryWriter {
     }
 
     private func answer(_ ticket: UInt64, with id: Int64?) {
-        waiters.removeValue(forKey: ticket)?.resume(returning: id)
+        guard let waiter = waiters.removeValue(forKey: ticket) else { return }
+        waiter.timer.cancel()
+        waiter.continuation.resume(returning: id)
     }
 
     private func signal() {
