@@ -146,8 +146,8 @@ public struct ResNet18Weights: Sendable {
 }
 
 /// A small, fast, reproducible PRNG (Steele, Lea, Flood 2014), so untrained weights are the same everywhere; also
-/// what `bench` fills its synthetic input with (the system's generator makes a `getrandom` call a value, which took
-/// a fifth of a short bench's CPU time before it measured anything).
+/// what `bench` fills its synthetic inputs with, millions of values where the system's generator would make a
+/// `getrandom` call for each.
 public struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     public init(seed: UInt64) { state = seed }
