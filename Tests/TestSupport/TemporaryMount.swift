@@ -23,8 +23,8 @@ public final class TemporaryMount: @unchecked Sendable {
     /// Fills the disk with a file (`filler`) until no space is left.
     public func fill() {
         let filler = directory.appendingPathComponent("filler")
-        FileManager.default.createFile(atPath: filler.path, contents: nil)
-        guard let handle = try? FileHandle(forWritingTo: filler) else { return }
+        guard FileManager.default.createFile(atPath: filler.path, contents: nil),
+              let handle = try? FileHandle(forWritingTo: filler) else { return }
         defer { try? handle.close() }
         let chunk = Data(count: 4096)
         while (try? handle.write(contentsOf: chunk)) != nil {}
