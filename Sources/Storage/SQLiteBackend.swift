@@ -102,7 +102,10 @@ final class SQLiteBackend: DatabaseBackend {
 
     private static func run(_ statement: SQLStatement, in db: GRDB.Database) throws -> [SQLRow] {
         let arguments = StatementArguments(statement.arguments.map(\.databaseValue))
-        return try Row.fetchAll(db, sql: statement.sql, arguments: arguments).map { row in
+        // Each connection keeps its statements prepared: the SQL of every query here has a fixed text (values are
+        // arguments; the history filter's clauses come in a few dozen combinations), and preparing a row insert
+        // took a third of its time.
+        return try Row.fetchAll(db.cachedStatement(sql: statement.sql), arguments: arguments).map { row in
             SQLRow(columns: Array(row.columnNames), values: row.databaseValues.map(SQLValue.init))
         }
     }
