@@ -11,7 +11,7 @@ struct ResNet18Command: AsyncParsableCommand {
                       LabelsCommand.self, ConfigCommand.self])
 
     static func main() async {
-        OpenMPWaitPolicy.passiveUnlessChosen()
+        LoadTimeEnvironment.setUnlessChosen()
         ProcessMemory.keepLargeBuffersMapped()
         do {
             var command = try parseAsRoot()

@@ -8,14 +8,16 @@ import TestSupport
 /// `resnet18 serve` as a separate process facing misbehaving clients: one that trickles a byte a second, ones that
 /// hang up mid-upload. Its descriptors and resident memory are read from /proc.
 @Suite(.serialized) struct ServerFaultTests {
-    @Test("OpenMP's threads spin briefly, then sleep (OMP_WAIT_POLICY=PASSIVE, GOMP_SPINCOUNT=2000, the process runs itself again) unless the environment chose a policy or a spin")
+    @Test("OpenMP's threads spin briefly, then sleep (OMP_WAIT_POLICY=PASSIVE, GOMP_SPINCOUNT=2000), and glibc's heap asks for huge pages, the process running itself again, unless the environment chose a policy or a spin")
     func openMPWaitsPassively() async throws {
-        let unchosen = try await ServeProcess.start([], environment: ["OMP_WAIT_POLICY": "", "GOMP_SPINCOUNT": "", "RESNET18_TEST_MARK": "kept"])
+        let unchosen = try await ServeProcess.start([], environment: ["OMP_WAIT_POLICY": "", "GOMP_SPINCOUNT": "", "GLIBC_TUNABLES": "",
+                                                                      "RESNET18_TEST_MARK": "kept"])
         let defaulted = unchosen.environment()
         unchosen.stop()
         #expect(defaulted.contains("OMP_WAIT_POLICY=PASSIVE"), "\(defaulted.filter { $0.hasPrefix("OMP") })")
         #expect(defaulted.contains("GOMP_SPINCOUNT=2000"), "\(defaulted.filter { $0.hasPrefix("GOMP") })")
         #expect(defaulted.contains("RESNET18_TEST_MARK=kept"))  // the rest of the environment as it was given
+        #expect(defaulted.contains("GLIBC_TUNABLES=glibc.malloc.hugetlb=1"), "\(defaulted.filter { $0.hasPrefix("GLIBC") })")
 
         let chosen = try await ServeProcess.start([], environment: ["OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": ""])
         let kept = chosen.environment()

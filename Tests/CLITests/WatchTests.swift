@@ -10,11 +10,13 @@ final class RunningCommand: @unchecked Sendable {
     private var output = Data()
     private var errors = Data()
 
-    init(_ arguments: [String]) throws {
+    /// `environment`: variables set for the command over the test's own ("": not in the environment).
+    init(_ arguments: [String], environment changes: [String: String] = [:]) throws {
         process.executableURL = Command.binary
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["RESNET18_WEIGHTS"] = nil
+        for (key, value) in changes { environment[key] = value.isEmpty ? nil : value }
         process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -54,6 +56,12 @@ final class RunningCommand: @unchecked Sendable {
             let text = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(task)/children", encoding: .utf8)) ?? ""
             return text.split(separator: " ").compactMap { Int32($0) }
         }
+    }
+
+    /// The environment process `id` runs with (/proc/ID/environ), as NAME=value lines.
+    static func environment(of id: Int32) -> [String] {
+        let data = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(id)/environ"))) ?? Data()
+        return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Sends SIGTERM and waits for the exit status.
@@ -183,6 +191,33 @@ final class RunningCommand: @unchecked Sendable {
         let frames = try Command.jsonLines(watch.stdout).compactMap { $0["frame"] as? Int }
         // 1 or 2 from the killed run (frames read before the kill are still classified), 2 after the restart.
         #expect((3...4).contains(frames.count) && Set(frames).count == frames.count && frames == frames.sorted(), "\(frames)")
+    }
+
+    @Test("the camera's ffmpeg runs with the environment watch was given, not the load-time settings resnet18 adds for itself (OpenMP's wait policy, glibc's huge pages)")
+    func childGetsGivenEnvironment() async throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let video = try await TestVideo.make([("chelsea.png", 10)], in: folder)
+        let loadTime = ["OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "GLIBC_TUNABLES", "RESNET18_GIVEN_ENVIRONMENT"]
+        for given in ["", "glibc.malloc.arena_max=2"] {
+            let camera = TestCamera(video: video)
+            defer { camera.stop() }
+            var environment = Dictionary(uniqueKeysWithValues: loadTime.map { ($0, "") })
+            environment["GLIBC_TUNABLES"] = given
+            environment["RESNET18_TEST_MARK"] = "given"
+            let watch = try RunningCommand(["watch", camera.url, "--json"] + rule() + weights, environment: environment)
+            #expect(await watch.wait { !$0.children.isEmpty }, "\(watch.stderr)")
+            let own = RunningCommand.environment(of: watch.process.processIdentifier)
+            let child = watch.children.first.map(RunningCommand.environment(of:)) ?? []
+            #expect(watch.stop() == 0)
+            #expect(own.contains("OMP_WAIT_POLICY=PASSIVE"), "\(own)")
+            // glibc 2.36 parses GLIBC_TUNABLES in place, ending /proc's copy at the first tunable it reads.
+            #expect(own.contains("GLIBC_TUNABLES=\(given.isEmpty ? "glibc.malloc.hugetlb=1" : given)")
+                    || own.contains("GLIBC_TUNABLES=\(given):glibc.malloc.hugetlb=1"), "\(own)")
+            #expect(child.contains("RESNET18_TEST_MARK=given"), "\(child)")
+            let expected = given.isEmpty ? [] : ["GLIBC_TUNABLES=\(given)"]
+            #expect(child.filter { line in loadTime.contains { line.hasPrefix($0 + "=") } } == expected, "\(child)")
+        }
     }
 
     @Test("watch --db records each alert in the history with its frame as the snapshot")
