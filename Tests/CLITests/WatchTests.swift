@@ -206,9 +206,13 @@ final class RunningCommand: @unchecked Sendable {
             environment["GLIBC_TUNABLES"] = given
             environment["RESNET18_TEST_MARK"] = "given"
             let watch = try RunningCommand(["watch", camera.url, "--json"] + rule() + weights, environment: environment)
-            #expect(await watch.wait { !$0.children.isEmpty }, "\(watch.stderr)")
+            // Once the child's name is ffmpeg it has been executed: before, /proc would show the parent's environment.
+            func ffmpeg(_ command: RunningCommand) -> Int32? {
+                command.children.first { (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8))?.hasPrefix("ffmpeg") == true }
+            }
+            #expect(await watch.wait { ffmpeg($0) != nil }, "\(watch.stderr)")
             let own = RunningCommand.environment(of: watch.process.processIdentifier)
-            let child = watch.children.first.map(RunningCommand.environment(of:)) ?? []
+            let child = ffmpeg(watch).map(RunningCommand.environment(of:)) ?? []
             #expect(watch.stop() == 0)
             #expect(own.contains("OMP_WAIT_POLICY=PASSIVE"), "\(own)")
             // glibc 2.36 parses GLIBC_TUNABLES in place, ending /proc's copy at the first tunable it reads.
