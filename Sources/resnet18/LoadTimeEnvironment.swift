@@ -21,9 +21,9 @@ import Glibc
 /// **Transparent huge pages for the heap.** Every image reads the network's weights (47 MB fp32) and activations
 /// from memory in 4 kB pages, more than the TLB covers. Debian's kernels give huge pages only where a program asks
 /// (`transparent_hugepage=madvise`); glibc's `glibc.malloc.hugetlb=1` asks for them for the heap and for large
-/// blocks. On a Zen 4 a batch-1 fp32 image ran 1-4 % faster in most alternating `bench` pairs, batch 8 and int8
-/// alike, for about 5 MB more resident memory (bench/results/engine-plan.md). Added to a `GLIBC_TUNABLES` that does
-/// not name `glibc.malloc.hugetlb`.
+/// blocks. On a Zen 4 a batch-1 fp32 image ran 2 % faster at the median of nine alternating `bench` pairs (-0.5 to
+/// 6 %), batch 8 and int8 alike, the server's resident memory alike (bench/results/engine-plan.md). Added to a
+/// `GLIBC_TUNABLES` that does not name `glibc.malloc.hugetlb`.
 enum LoadTimeEnvironment {
     static let spinCount = "2000"
     static let hugePages = "glibc.malloc.hugetlb=1"
