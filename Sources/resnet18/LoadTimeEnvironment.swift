@@ -57,13 +57,19 @@ enum LoadTimeEnvironment {
         #endif
     }
 
+    /// The variables this sets; `restore` touches no other, whatever the marker says.
+    static let managed: Set<String> = ["OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "GLIBC_TUNABLES"]
+
     private static func restore(_ given: String) {
         #if canImport(Glibc)
         for line in given.split(separator: "\n") {
-            if let equals = line.firstIndex(of: "=") {
-                setenv(String(line[..<equals]), String(line[line.index(after: equals)...]), 1)
+            let equals = line.firstIndex(of: "=")
+            let name = String(line[..<(equals ?? line.endIndex)])
+            guard managed.contains(name) else { continue }
+            if let equals {
+                setenv(name, String(line[line.index(after: equals)...]), 1)
             } else {
-                unsetenv(String(line))
+                unsetenv(name)
             }
         }
         unsetenv(marker)

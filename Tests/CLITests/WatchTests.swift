@@ -193,12 +193,16 @@ final class RunningCommand: @unchecked Sendable {
         #expect((3...4).contains(frames.count) && Set(frames).count == frames.count && frames == frames.sorted(), "\(frames)")
     }
 
-    @Test("the camera's ffmpeg runs with the environment watch was given, not the load-time settings resnet18 adds for itself (OpenMP's wait policy, glibc's huge pages)")
+    @Test("the camera's ffmpeg runs with the environment watch was given, not the load-time settings resnet18 adds for itself (OpenMP's wait policy, glibc's huge pages); a marker set by the user touches nothing else")
     func childGetsGivenEnvironment() async throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let video = try await TestVideo.make([("chelsea.png", 10)], in: folder)
         let loadTime = ["OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "GLIBC_TUNABLES", "RESNET18_GIVEN_ENVIRONMENT"]
+        // Once the child's name is ffmpeg it has been executed: before, /proc would show the parent's environment.
+        func ffmpeg(_ command: RunningCommand) -> Int32? {
+            command.children.first { (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8))?.hasPrefix("ffmpeg") == true }
+        }
         for given in ["", "glibc.malloc.arena_max=2"] {
             let camera = TestCamera(video: video)
             defer { camera.stop() }
@@ -206,10 +210,6 @@ final class RunningCommand: @unchecked Sendable {
             environment["GLIBC_TUNABLES"] = given
             environment["RESNET18_TEST_MARK"] = "given"
             let watch = try RunningCommand(["watch", camera.url, "--json"] + rule() + weights, environment: environment)
-            // Once the child's name is ffmpeg it has been executed: before, /proc would show the parent's environment.
-            func ffmpeg(_ command: RunningCommand) -> Int32? {
-                command.children.first { (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8))?.hasPrefix("ffmpeg") == true }
-            }
             #expect(await watch.wait { ffmpeg($0) != nil }, "\(watch.stderr)")
             let own = RunningCommand.environment(of: watch.process.processIdentifier)
             let child = ffmpeg(watch).map(RunningCommand.environment(of:)) ?? []
@@ -222,6 +222,16 @@ final class RunningCommand: @unchecked Sendable {
             let expected = given.isEmpty ? [] : ["GLIBC_TUNABLES=\(given)"]
             #expect(child.filter { line in loadTime.contains { line.hasPrefix($0 + "=") } } == expected, "\(child)")
         }
+
+        // A marker the user set names a variable resnet18 does not manage: it is not touched.
+        let camera = TestCamera(video: video)
+        defer { camera.stop() }
+        let watch = try RunningCommand(["watch", camera.url, "--json"] + rule() + weights,
+                                       environment: ["RESNET18_GIVEN_ENVIRONMENT": "RESNET18_TEST_MARK", "RESNET18_TEST_MARK": "given"])
+        #expect(await watch.wait { ffmpeg($0) != nil }, "\(watch.stderr)")
+        let child = ffmpeg(watch).map(RunningCommand.environment(of:)) ?? []
+        #expect(watch.stop() == 0)
+        #expect(child.contains("RESNET18_TEST_MARK=given") && !child.contains { $0.hasPrefix("RESNET18_GIVEN_ENVIRONMENT=") }, "\(child)")
     }
 
     @Test("watch --db records each alert in the history with its frame as the snapshot")
