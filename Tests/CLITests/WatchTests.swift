@@ -199,21 +199,26 @@ final class RunningCommand: @unchecked Sendable {
         defer { try? FileManager.default.removeItem(at: folder) }
         let video = try await TestVideo.make([("chelsea.png", 10)], in: folder)
         let loadTime = ["OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "GLIBC_TUNABLES", "RESNET18_GIVEN_ENVIRONMENT"]
-        // Once the child's name is ffmpeg it has been executed: before, /proc would show the parent's environment.
-        func ffmpeg(_ command: RunningCommand) -> Int32? {
-            command.children.first { (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8))?.hasPrefix("ffmpeg") == true }
-        }
-        for given in ["", "glibc.malloc.arena_max=2"] {
+        /// Runs watch on a camera with `environment` and returns its own environment and its ffmpeg's.
+        func environments(_ environment: [String: String]) async throws -> (own: [String], child: [String]) {
             let camera = TestCamera(video: video)
             defer { camera.stop() }
-            var environment = Dictionary(uniqueKeysWithValues: loadTime.map { ($0, "") })
-            environment["GLIBC_TUNABLES"] = given
-            environment["RESNET18_TEST_MARK"] = "given"
             let watch = try RunningCommand(["watch", camera.url, "--json"] + rule() + weights, environment: environment)
+            // Once the child's name is ffmpeg it has been executed: before, /proc would show the parent's environment.
+            func ffmpeg(_ command: RunningCommand) -> Int32? {
+                command.children.first { (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8))?.hasPrefix("ffmpeg") == true }
+            }
             #expect(await watch.wait { ffmpeg($0) != nil }, "\(watch.stderr)")
             let own = RunningCommand.environment(of: watch.process.processIdentifier)
             let child = ffmpeg(watch).map(RunningCommand.environment(of:)) ?? []
             #expect(watch.stop() == 0)
+            return (own, child)
+        }
+        for given in ["", "glibc.malloc.arena_max=2"] {
+            var environment = Dictionary(uniqueKeysWithValues: loadTime.map { ($0, "") })
+            environment["GLIBC_TUNABLES"] = given
+            environment["RESNET18_TEST_MARK"] = "given"
+            let (own, child) = try await environments(environment)
             #expect(own.contains("OMP_WAIT_POLICY=PASSIVE"), "\(own)")
             // glibc 2.36 parses GLIBC_TUNABLES in place, ending /proc's copy at the first tunable it reads.
             #expect(own.contains("GLIBC_TUNABLES=\(given.isEmpty ? "glibc.malloc.hugetlb=1" : given)")
@@ -224,13 +229,7 @@ final class RunningCommand: @unchecked Sendable {
         }
 
         // A marker the user set names a variable resnet18 does not manage: it is not touched.
-        let camera = TestCamera(video: video)
-        defer { camera.stop() }
-        let watch = try RunningCommand(["watch", camera.url, "--json"] + rule() + weights,
-                                       environment: ["RESNET18_GIVEN_ENVIRONMENT": "RESNET18_TEST_MARK", "RESNET18_TEST_MARK": "given"])
-        #expect(await watch.wait { ffmpeg($0) != nil }, "\(watch.stderr)")
-        let child = ffmpeg(watch).map(RunningCommand.environment(of:)) ?? []
-        #expect(watch.stop() == 0)
+        let child = try await environments(["RESNET18_GIVEN_ENVIRONMENT": "RESNET18_TEST_MARK", "RESNET18_TEST_MARK": "given"]).child
         #expect(child.contains("RESNET18_TEST_MARK=given") && !child.contains { $0.hasPrefix("RESNET18_GIVEN_ENVIRONMENT=") }, "\(child)")
     }
 
