@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <sched.h>
+#include <string.h>
 #include <stdatomic.h>
 #include "openmp_runtime.h"
 #include "thread_binding.h"
@@ -17,16 +19,25 @@ static void bind_this_thread(void *data) {
     if (sched_setaffinity(0, sizeof set, &set) == 0) atomic_fetch_add(&binding->bound, 1);
 }
 
-int resnet18_bind_openmp_team(int threads) {
+int resnet18_bind_openmp_team(int threads, int first) {
     cpu_set_t allowed;
-    if (threads < 2 || sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
+    if (threads < 2 || first < 0 || first > CPU_SETSIZE - threads) return 0;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
     struct binding binding = { .bound = 0 };
-    int count = 0;
+    int seen = 0, count = 0;
     for (int cpu = 0; cpu < CPU_SETSIZE && count < threads; cpu++) {
-        if (CPU_ISSET(cpu, &allowed)) binding.cpus[count++] = cpu;
+        if (!CPU_ISSET(cpu, &allowed)) continue;
+        if (seen++ >= first) binding.cpus[count++] = cpu;
     }
     if (count < threads) return 0;
     omp_set_num_threads(threads);
     GOMP_parallel(bind_this_thread, &binding, (unsigned)threads, 0);
     return atomic_load(&binding.bound);
+}
+
+void resnet18_name_this_thread(const char *name) {
+    char kept[16];
+    strncpy(kept, name, sizeof kept - 1);
+    kept[sizeof kept - 1] = 0;
+    pthread_setname_np(pthread_self(), kept);
 }

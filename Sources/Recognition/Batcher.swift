@@ -33,9 +33,10 @@ public enum BatcherError: Error, CustomStringConvertible, Sendable {
 /// `BatcherError.queueFull`, before any decoding work, instead of letting latency grow without limit.
 ///
 /// The run loop is the engine's own thread (an engine call blocks for milliseconds per image, which must not hold
-/// up the cooperative pool), and the queue is state under one lock rather than an actor's: a request's images
-/// reach the engine with one thread wake, and the answers are handed back from the engine's thread as soon as the
-/// call returns. Through an actor, with the engine behind it, each lone request took five hand-overs between threads
+/// up the cooperative pool), one for each of the engine's lanes (`ResNet18Engine.calls`): each takes the next
+/// batch when its call is done, so with several lanes batches run at once. The queue is state under one lock
+/// rather than an actor's: a request's images reach the engine with one thread wake, and the answers are handed
+/// back from the engine's thread as soon as the call returns. Through an actor, with the engine behind it, each lone request took five hand-overs between threads
 /// and executors (docs/performance.md, "gRPC beside HTTP").
 public final class Batcher: @unchecked Sendable {
     /// A finished engine call, for metrics.
@@ -69,7 +70,8 @@ public final class Batcher: @unchecked Sendable {
     public let maxDelay: Duration
     public let queueDepth: Int
     private let onBatch: @Sendable (BatchReport) -> Void
-    private let inferenceThread = InferenceThread()
+    /// One thread for each lane of the engine.
+    private let inferenceThreads: [InferenceThread]
 
     /// Guards everything below, and wakes the run loop when it changes.
     private let state = NSCondition()
@@ -81,6 +83,8 @@ public final class Batcher: @unchecked Sendable {
     private var stopping = false
     /// Until when the engine's thread, finding the queue empty, looks for work instead of sleeping (`expectWork`).
     private var expectedUntil = ContinuousClock.now
+    /// Whether an engine thread is looking for expected work already (one is enough; the others sleep).
+    private var watching = false
     /// Counts the calls that queued images, so the engine's thread can watch for them without the lock.
     private let submissions = Atomic<Int>(0)
 
@@ -97,11 +101,14 @@ public final class Batcher: @unchecked Sendable {
         self.maxDelay = maxDelay
         self.queueDepth = queueDepth
         self.onBatch = onBatch
-        inferenceThread.run { recognizer.engine.bindThreadsToCPUs() }
+        inferenceThreads = (0..<recognizer.engine.calls).map { InferenceThread(name: "resnet18.call\($0)") }
+        for (lane, thread) in inferenceThreads.enumerated() {
+            thread.run { recognizer.engine.bindThreadsToCPUs(lane: lane) }
+        }
     }
 
     deinit {
-        inferenceThread.stop()
+        for thread in inferenceThreads { thread.stop() }
     }
 
     private func locked<Value, Failure: Error>(_ body: () throws(Failure) -> Value) throws(Failure) -> Value {
@@ -192,10 +199,16 @@ public final class Batcher: @unchecked Sendable {
 
     /// Runs engine calls until `shutdown()`; then finishes the images already queued and returns.
     public func run() async {
-        await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
-            inferenceThread.run { [self] in
-                runLoop()
-                finished.resume()
+        await withTaskGroup(of: Void.self) { group in
+            for (lane, thread) in inferenceThreads.enumerated() {
+                group.addTask {
+                    await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+                        thread.run { [self] in
+                            runLoop(lane: lane)
+                            finished.resume()
+                        }
+                    }
+                }
             }
         }
     }
@@ -208,20 +221,22 @@ public final class Batcher: @unchecked Sendable {
         }
     }
 
-    /// The run loop, on the engine's thread.
-    private func runLoop() {
+    /// The run loop, on the engine's thread for `lane`.
+    private func runLoop(lane: Int) {
         state.lock()
         while true {
             if pending.isEmpty {
                 if stopping { break }
                 let until = expectedUntil
-                if until > .now {
+                if until > .now && !watching {
                     // Work is expected (`expectWork`, not `announce`): watch for it without the lock, yielding to the
                     // threads bringing it.
+                    watching = true
                     let seen = submissions.load(ordering: .acquiring)
                     state.unlock()
                     while submissions.load(ordering: .acquiring) == seen && ContinuousClock.now < until { sched_yield() }
                     state.lock()
+                    watching = false
                     continue
                 }
                 state.wait()
@@ -240,14 +255,16 @@ public final class Batcher: @unchecked Sendable {
             pending.removeFirst(batch.count)
             // What was expected has come (or will find the thread awake after this call anyway).
             expectedUntil = .now
-            runEngine(on: batch)
+            runEngine(on: batch, lane: lane)
         }
+        // Another lane may be waiting for work that will now never come.
+        state.broadcast()
         state.unlock()
     }
 
     /// Runs one engine call and answers the requests it finishes. Called and returns with `state` locked; the
     /// engine call and the answers run without it.
-    private func runEngine(on batch: [Entry]) {
+    private func runEngine(on batch: [Entry], lane: Int) {
         // Jobs that failed in an earlier batch have no use for the rest of their images.
         let live = batch.filter { jobs[$0.job] != nil }
         guard !live.isEmpty else { return }
@@ -258,7 +275,8 @@ public final class Batcher: @unchecked Sendable {
         let waiting = pending.count
         state.unlock()
         let outcome = Result { () throws(RecognitionError) in
-            try recognizer.classify(live.map(\.image), topK: topK, includeLogits: includeLogits, includeFeatures: includeFeatures)
+            try recognizer.classify(live.map(\.image), topK: topK, includeLogits: includeLogits, includeFeatures: includeFeatures,
+                                    lane: lane)
         }
         state.lock()
         var answers: [(CheckedContinuation<[Classification], any Error>, Result<[Classification], any Error>)] = []
@@ -308,17 +326,17 @@ public final class Batcher: @unchecked Sendable {
     }
 }
 
-/// The one thread that makes every engine call. oneDNN's OpenMP team belongs to the thread that calls it:
-/// from a dispatch queue, calls land on different worker threads, each starting a team of its own whose
+/// The one thread that makes every engine call of a lane. oneDNN's OpenMP team belongs to the thread that calls
+/// it: from a dispatch queue, calls land on different worker threads, each starting a team of its own whose
 /// spinning threads then compete with the next call (measured: 22 ms per image instead of 12).
 private final class InferenceThread: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [@Sendable () -> Void] = []
     private var stopped = false
 
-    init() {
+    init(name: String) {
         let thread = Thread { [self] in loop() }
-        thread.name = "resnet18.inference"
+        thread.name = name
         thread.qualityOfService = .userInitiated
         thread.start()
     }

@@ -9,6 +9,8 @@ public struct RecognizerConfiguration: Sendable {
     public var weightsPath: String?
     public var labelsPath: String?
     public var threads: Int?
+    /// Engine calls that can run at once (see `EngineOptions.calls`).
+    public var calls = 1
     public var precision: Precision = .fp32
     public var winograd = true
     /// No Winograd weights of their own for batches of 1 and 2: see `EngineOptions.leanWinograd`.
@@ -85,7 +87,7 @@ public final class Recognizer: Sendable {
         let engine: ResNet18Engine
         do {
             engine = try ResNet18Engine(weights: weights, options: EngineOptions(
-                threads: configuration.threads, precision: configuration.precision,
+                threads: configuration.threads, calls: configuration.calls, precision: configuration.precision,
                 winograd: configuration.winograd, leanWinograd: configuration.leanWinograd, quantization: quantization,
                 ownStem: configuration.ownStem))
         } catch {
@@ -201,8 +203,9 @@ public final class Recognizer: Sendable {
 
     /// Runs prepared images through the engine in one call and returns each one's top-k.
     /// With `includeFeatures`, each answer carries its 512 pooled features (`embed`).
+    /// `lane`: the engine's lane to run on (see `ResNet18Engine`); calls on different lanes run at once.
     public func classify(_ images: [PreparedImage], topK: Int, includeLogits: Bool = false,
-                         includeFeatures: Bool = false) throws(RecognitionError) -> [Classification] {
+                         includeFeatures: Bool = false, lane: Int = 0) throws(RecognitionError) -> [Classification] {
         guard !images.isEmpty else { return [] }
         let batch = images.count
         var logits = [Float](repeating: 0, count: batch * engine.classCount)
@@ -214,7 +217,7 @@ public final class Recognizer: Sendable {
             // time includes that, about 0.1 ms an image): no batch-sized copy anywhere.
             try logits.withUnsafeMutableBufferPointer { (output) throws(ResNetError) in
                 try features.withUnsafeMutableBufferPointer { (featureOutput) throws(ResNetError) in
-                    try engine.logits(batch: batch, into: output, features: includeFeatures ? featureOutput : nil) { slots, input in
+                    try engine.logits(batch: batch, into: output, features: includeFeatures ? featureOutput : nil, lane: lane) { slots, input in
                         let count = ResNet18Engine.inputCount
                         for (index, slot) in slots.enumerated() {
                             images[slot].write(into: UnsafeMutableBufferPointer(rebasing: input[(index * count)..<((index + 1) * count)]))

@@ -19,9 +19,14 @@ enum DNNLArg {
 }
 
 /// A oneDNN CPU engine and the in-order stream that executes on it.
+///
+/// A stream is used by one thread at a time; engine calls that run at once each have a stream of their own on one
+/// shared engine (`init(sharingEngineOf:)`), so that every call's primitives can read the same weight memories.
 final class DNNLEngine: @unchecked Sendable {
     let engine: dnnl_engine_t
     let stream: dnnl_stream_t
+    /// The engine whose `dnnl_engine_t` this one borrows, kept alive as long as this stream; nil when it is ours.
+    private let owner: DNNLEngine?
 
     init() throws(ResNetError) {
         var engine: dnnl_engine_t?
@@ -32,6 +37,16 @@ final class DNNLEngine: @unchecked Sendable {
         try dnnlCheck(status, "dnnl_stream_create")
         self.engine = engine!
         self.stream = stream!
+        owner = nil
+    }
+
+    /// A stream of its own on `other`'s engine.
+    init(sharingEngineOf other: DNNLEngine) throws(ResNetError) {
+        var stream: dnnl_stream_t?
+        try dnnlCheck(dnnl_stream_create(&stream, other.engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
+        engine = other.engine
+        self.stream = stream!
+        owner = other
     }
 
     func wait() throws(ResNetError) {
@@ -40,7 +55,7 @@ final class DNNLEngine: @unchecked Sendable {
 
     deinit {
         dnnl_stream_destroy(stream)
-        dnnl_engine_destroy(engine)
+        if owner == nil { dnnl_engine_destroy(engine) }
     }
 
     /// Sets the OpenMP thread count of the calling thread's next parallel regions, oneDNN's and the project's
@@ -57,8 +72,8 @@ final class DNNLEngine: @unchecked Sendable {
     ///
     /// Unbound, a team that wakes after an idle spell can land two threads on one core while the other core
     /// runs the server's I/O, and a lone request's inference then takes far longer (bench/results/engine-plan.md).
-    static func bindTeamToCPUs(threads: Int) {
-        _ = resnet18_bind_openmp_team(Int32(threads))
+    static func bindTeamToCPUs(threads: Int, firstCPU: Int = 0) {
+        _ = resnet18_bind_openmp_team(Int32(threads), Int32(firstCPU))
     }
 }
 

@@ -11,8 +11,10 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
 
 /// How an engine is built.
 public struct EngineOptions: Sendable {
-    /// OpenMP threads oneDNN uses; nil means all cores.
+    /// OpenMP threads one engine call uses; nil means all cores shared out among the `calls`.
     public var threads: Int?
+    /// Engine calls that can run at once, each on its own `threads` (lanes over one copy of the weights).
+    public var calls: Int
     public var precision: Precision
     /// Winograd on the 3x3 stride-1 convolutions. fp32: oneDNN's on layers 1-3, the project's own kernel
     /// (`WinogradConvolution`, no transformed weights kept) on layer 4 in batches of 4 or more and on layers 1-2
@@ -31,13 +33,27 @@ public struct EngineOptions: Sendable {
     /// or with AVX2 alone (`FloatStem`); false, or on other CPUs and in bf16, oneDNN's primitives.
     public var ownStem: Bool
 
-    public init(threads: Int? = nil, precision: Precision = .fp32, winograd: Bool = true, leanWinograd: Bool = false,
+    public init(threads: Int? = nil, calls: Int = 1, precision: Precision = .fp32, winograd: Bool = true, leanWinograd: Bool = false,
                 quantization: QuantizationParameters? = nil, ownStem: Bool = true) {
+        self.calls = calls
         self.leanWinograd = leanWinograd
         self.ownStem = ownStem
         self.threads = threads
         self.precision = precision
         self.winograd = winograd
         self.quantization = quantization
+    }
+}
+
+extension EngineOptions {
+    /// Threads beyond which one call mostly waits: the smallest layers (7×7 maps) have a few hundred tiles of work at
+    /// batch 1 and every layer ends at a barrier (docs/performance.md, "16 and 64 cores, on paper").
+    public static let threadsWorthACall = 8
+
+    /// How many calls a server should run at once on `cores` cores: one per `threadsWorthACall` cores, so each call
+    /// has up to about 8 threads and all cores are used. One call on up to 15 cores: there a lone image on all cores
+    /// is faster than on half of them, and batches already fill the cores.
+    public static func defaultCalls(cores: Int) -> Int {
+        max(1, cores / threadsWorthACall)
     }
 }

@@ -1,24 +1,38 @@
+import CThreadBinding
 import Foundation
 
 /// ResNet-18 on oneDNN: give it NCHW float32 images, get logits.
 ///
-/// Thread-safe: runs are serialised (oneDNN already uses every thread it was given for one run).
-/// Plans are built once per batch size and share one activation arena and one scratchpad.
+/// Thread-safe. The engine has `options.calls` lanes: each runs one call at a time with `threads` OpenMP threads,
+/// and calls on different lanes run at once, over one copy of the weights. A lane has its own plans (one per batch
+/// size, built once; a plan binds its buffers as it runs), its own activation arena, scratchpad and oneDNN stream.
+/// Calls without a lane go to lane 0.
 public final class ResNet18Engine: @unchecked Sendable {
     public let classCount: Int
     public let identity: WeightsIdentity
     public let options: EngineOptions
-    /// The threads oneDNN runs with.
+    /// The threads oneDNN runs with in one call.
     public let threads: Int
+    /// Calls that can run at once (lanes), each on `threads` threads.
+    public var calls: Int { lanes.count }
 
-    private let lock = NSLock()
-    private let dnnl: DNNLEngine
+    /// Guards the weight store and plan building, which every lane shares.
+    private let buildLock = NSLock()
     private let store: WeightStore
-    private var plans: [Int: ExecutionPlan] = [:]
-    private let arena = AlignedBuffer()
-    private let scratch = AlignedBuffer()
-    /// The input of `logits(batch:into:fillingInput:)`: two images.
-    private let input = AlignedBuffer()
+    private let lanes: [Lane]
+
+    /// What one call at a time uses.
+    private final class Lane {
+        let lock = NSLock()
+        let dnnl: DNNLEngine
+        var plans: [Int: ExecutionPlan] = [:]
+        let arena = AlignedBuffer()
+        let scratch = AlignedBuffer()
+        /// The input of `logits(batch:into:fillingInput:)`: two images.
+        let input = AlignedBuffer()
+
+        init(dnnl: DNNLEngine) { self.dnnl = dnnl }
+    }
 
     /// Floating-point operations of one image (2 per multiply-add).
     public static let flopsPerImage = ResNet18Architecture.flopsPerImage
@@ -38,21 +52,32 @@ public final class ResNet18Engine: @unchecked Sendable {
         if options.precision == .bf16 && !DNNLInstructionSet.avx512 {
             throw .unsupportedCPU("precision bf16 needs a CPU with AVX-512 (oneDNN runs \(DNNLInstructionSet.name) here): use fp32, or int8 with calibration parameters")
         }
-        threads = options.threads ?? DNNLEngine.maxThreads
-        dnnl = try DNNLEngine()
-        store = WeightStore(engine: dnnl, weights: weights)
+        let calls = max(1, options.calls)
+        threads = options.threads ?? max(1, DNNLEngine.maxThreads / calls)
+        // The store reorders weights on a stream of its own, so that building a plan never shares a stream with a
+        // lane's running call.
+        let building = try DNNLEngine()
+        store = WeightStore(engine: building, weights: weights)
+        var lanes: [Lane] = []
+        for _ in 0..<calls { lanes.append(Lane(dnnl: try DNNLEngine(sharingEngineOf: building))) }
+        self.lanes = lanes
         classCount = weights.classCount
         identity = weights.identity
         self.options = options
     }
 
-    /// Builds (or finds) the plan for `batch` images; done ahead to keep the first request fast.
+    /// Builds (or finds) every lane's plan for `batch` images; done ahead to keep the first request fast.
+    /// Returns the implementation of each step.
     @discardableResult
     public func prepare(batch: Int) throws(ResNetError) -> [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        DNNLEngine.setThreads(threads)
-        return try plan(batch: batch).implementations
+        var implementations: [String] = []
+        for lane in lanes {
+            lane.lock.lock()
+            defer { lane.lock.unlock() }
+            DNNLEngine.setThreads(threads)
+            implementations = try plan(batch: batch, in: lane).implementations
+        }
+        return implementations
     }
 
     /// The batch sizes worth a plan for batches of up to `maxBatch` images: 1, 2, 4, ... below it, and `maxBatch`.
@@ -66,19 +91,27 @@ public final class ResNet18Engine: @unchecked Sendable {
     /// Afterwards a batch size without a plan runs as several calls of the sizes that have one
     /// (batch 1 always has), so nothing is refused; it is only slower than a plan of its own.
     public func finishPreparing(batches: [Int]) throws(ResNetError) {
-        lock.lock()
-        defer { lock.unlock() }
-        DNNLEngine.setThreads(threads)
-        for batch in Set(batches + [1]) where batch > 0 { _ = try plan(batch: batch) }
+        for lane in lanes {
+            lane.lock.lock()
+            defer { lane.lock.unlock() }
+            DNNLEngine.setThreads(threads)
+            for batch in Set(batches + [1]) where batch > 0 { _ = try plan(batch: batch, in: lane) }
+        }
+        buildLock.lock()
         store.releaseSource()
+        buildLock.unlock()
     }
 
-    /// Binds the OpenMP team of the calling thread to one CPU per thread. For a long-lived thread that makes
-    /// every engine call (the server's); its team then stays where it is between calls.
-    public func bindThreadsToCPUs() {
-        lock.lock()
-        defer { lock.unlock() }
-        DNNLEngine.bindTeamToCPUs(threads: threads)
+    /// Binds the OpenMP team of the calling thread to one CPU per thread, lane `lane`'s CPUs (the `threads` after
+    /// those of the lanes before it), and names the thread `resnet18.callN` (as `top -H` shows it). For a
+    /// long-lived thread that makes every call on that lane (the server's); its team then stays where it is between
+    /// calls. A one-thread lane is left to the scheduler: with no partner to wait for, it loses nothing by moving.
+    public func bindThreadsToCPUs(lane: Int = 0) {
+        let lane = min(max(lane, 0), lanes.count - 1)
+        resnet18_name_this_thread("resnet18.call\(lane)")
+        lanes[lane].lock.lock()
+        defer { lanes[lane].lock.unlock() }
+        DNNLEngine.bindTeamToCPUs(threads: threads, firstCPU: lane * threads)
     }
 
     /// Runs `batch` images (NCHW, 3×224×224 each, normalised) into `batch × classCount` logits.
@@ -90,9 +123,10 @@ public final class ResNet18Engine: @unchecked Sendable {
         guard output.count == batch * classCount else {
             throw .badInput("expected room for \(batch) × \(classCount) logits, got \(output.count)")
         }
-        lock.lock()
-        defer { lock.unlock() }
-        try run(input: input.baseAddress!, batch: batch, into: output)
+        let lane = lanes[0]
+        lane.lock.lock()
+        defer { lane.lock.unlock() }
+        try run(input: input.baseAddress!, batch: batch, into: output, in: lane)
     }
 
     /// Runs `batch` images that `fill` writes into the engine's own input buffer, a few at a time as the network
@@ -100,61 +134,72 @@ public final class ResNet18Engine: @unchecked Sendable {
     /// each) at the start of `input`. The buffer holds two images whatever the batch (the stem runs two at a time),
     /// so callers that assemble a batch need no buffer of their own and the engine none of the batch's size.
     /// With `features`, also the 512 pooled features of each image (fc's input, torchvision's `avgpool` output
-    /// flattened), `batch × 512` floats.
+    /// flattened), `batch × 512` floats. `lane` (0 ..< `calls`) chooses the lane; calls on different lanes run at once.
     public func logits(batch: Int, into output: UnsafeMutableBufferPointer<Float>, features: UnsafeMutableBufferPointer<Float>? = nil,
+                       lane laneIndex: Int = 0,
                        fillingInput fill: (_ images: Range<Int>, _ input: UnsafeMutableBufferPointer<Float>) -> Void) throws(ResNetError) {
         guard batch > 0 else { throw .badInput("a batch holds at least one image, got \(batch)") }
+        guard lanes.indices.contains(laneIndex) else {
+            throw .badInput("lane \(laneIndex) does not exist: this engine runs \(lanes.count) call(s) at once")
+        }
         guard output.count == batch * classCount else {
             throw .badInput("expected room for \(batch) × \(classCount) logits, got \(output.count)")
         }
         if let features, features.count != batch * Self.featureCount {
             throw .badInput("expected room for \(batch) × \(Self.featureCount) features, got \(features.count)")
         }
-        lock.lock()
-        defer { lock.unlock() }
+        let lane = lanes[laneIndex]
+        lane.lock.lock()
+        defer { lane.lock.unlock() }
         DNNLEngine.setThreads(threads)
         var done = 0
         while done < batch {
-            let plan = try plan(for: batch - done)
+            let plan = try plan(for: batch - done, in: lane)
             let floats = plan.imagesPerChunk * Self.inputCount
-            input.reserve(floats * MemoryLayout<Float>.stride)
-            let staging = input.pointer.bindMemory(to: Float.self, capacity: floats)
+            lane.input.reserve(floats * MemoryLayout<Float>.stride)
+            let staging = lane.input.pointer.bindMemory(to: Float.self, capacity: floats)
             let offset = done
             try plan.run(staging: staging, fill: { images, staging in
                 fill((images.lowerBound + offset)..<(images.upperBound + offset),
                      UnsafeMutableBufferPointer(start: staging, count: images.count * Self.inputCount))
             }, output: output.baseAddress! + done * classCount, features: features.map { $0.baseAddress! + done * Self.featureCount },
-               arena: arena.pointer, scratch: scratch.pointer)
+               arena: lane.arena.pointer, scratch: lane.scratch.pointer)
             done += plan.batch
         }
     }
 
-    /// The engine call itself; the lock is held.
-    private func run(input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutableBufferPointer<Float>) throws(ResNetError) {
+    /// The engine call itself; the lane's lock is held.
+    private func run(input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutableBufferPointer<Float>, in lane: Lane) throws(ResNetError) {
         // OpenMP's thread count is a per-thread setting, and callers come from any thread.
         DNNLEngine.setThreads(threads)
         var done = 0
         while done < batch {
-            let plan = try plan(for: batch - done)
+            let plan = try plan(for: batch - done, in: lane)
             try plan.run(input: input + done * Self.inputCount, output: output.baseAddress! + done * classCount,
-                         arena: arena.pointer, scratch: scratch.pointer)
+                         arena: lane.arena.pointer, scratch: lane.scratch.pointer)
             done += plan.batch
         }
     }
 
     /// The plan for the next call on `remaining` images: a plan of that size, or without source weights the
-    /// largest planned size that fits.
-    private func plan(for remaining: Int) throws(ResNetError) -> ExecutionPlan {
-        let size = store.hasSource || plans[remaining] != nil ? remaining : plans.keys.filter { $0 <= remaining }.max()!
-        return try plan(batch: size)
+    /// largest planned size that fits. The lane's lock is held.
+    private func plan(for remaining: Int, in lane: Lane) throws(ResNetError) -> ExecutionPlan {
+        try plan(batch: remaining, in: lane)
     }
 
-    /// Bytes the engine holds: reordered weights (every layout a plan asked for), the shared activation arena
-    /// and the shared scratchpad.
+    /// Bytes the engine holds: reordered weights (every layout a plan asked for, one copy for every lane), and
+    /// the activation arenas and scratchpads of all lanes together.
     public var memory: (weights: Int, arena: Int, scratchpad: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (store.byteCount, arena.byteCount, scratch.byteCount)
+        var arena = 0, scratchpad = 0
+        for lane in lanes {
+            lane.lock.lock()
+            arena += lane.arena.byteCount
+            scratchpad += lane.scratch.byteCount
+            lane.lock.unlock()
+        }
+        buildLock.lock()
+        defer { buildLock.unlock() }
+        return (store.byteCount, arena, scratchpad)
     }
 
     /// One step of a plan and its median time: where a batch's time goes (`bench --layers`).
@@ -173,15 +218,16 @@ public final class ResNet18Engine: @unchecked Sendable {
             throw .badInput("expected \(batch) × 3 × 224 × 224 floats, got \(input.count)")
         }
         guard runs > 0 else { throw .badInput("step times need at least one run, got \(runs)") }
-        lock.lock()
-        defer { lock.unlock() }
+        let lane = lanes[0]
+        lane.lock.lock()
+        defer { lane.lock.unlock() }
         DNNLEngine.setThreads(threads)
-        let plan = try plan(batch: batch)
+        let plan = try plan(batch: batch, in: lane)
         let output = UnsafeMutablePointer<Float>.allocate(capacity: batch * classCount)
         defer { output.deallocate() }
         var times = [[Double]](repeating: [], count: plan.stepNames.count)
         for run in 0..<(runs + 3) {
-            let steps = try plan.runTimingSteps(input: input.baseAddress!, output: output, arena: arena.pointer, scratch: scratch.pointer)
+            let steps = try plan.runTimingSteps(input: input.baseAddress!, output: output, arena: lane.arena.pointer, scratch: lane.scratch.pointer)
             guard run >= 3 else { continue }
             for (index, time) in steps.enumerated() {
                 times[index].append(Double(time.components.seconds) * 1000 + Double(time.components.attoseconds) / 1e15)
@@ -204,12 +250,23 @@ public final class ResNet18Engine: @unchecked Sendable {
         return output
     }
 
-    private func plan(batch: Int) throws(ResNetError) -> ExecutionPlan {
-        if let plan = plans[batch] { return plan }
-        let plan = try ExecutionPlan(batch: batch, classCount: classCount, engine: dnnl, store: store, options: options)
-        arena.reserve(plan.arenaBytes)
-        scratch.reserve(plan.scratchpadBytes)
-        plans[batch] = plan
+    /// The lane's plan for `batch` images, built on first use; once the source weights are gone (`finishPreparing`)
+    /// no plan can be built, and the largest planned size that fits stands in (batch 1 always has one), so that a
+    /// later `finishPreparing` or `prepare` for other sizes changes nothing. The lane's lock is held.
+    private func plan(batch: Int, in lane: Lane) throws(ResNetError) -> ExecutionPlan {
+        if let plan = lane.plans[batch] { return plan }
+        buildLock.lock()
+        defer { buildLock.unlock() }
+        guard store.hasSource else {
+            guard let size = lane.plans.keys.filter({ $0 <= batch }).max() else {
+                throw .engine("no plan for \(batch) image(s) and the source weights are released: prepare batch 1 first")
+            }
+            return lane.plans[size]!
+        }
+        let plan = try ExecutionPlan(batch: batch, classCount: classCount, engine: lane.dnnl, store: store, options: options)
+        lane.arena.reserve(plan.arenaBytes)
+        lane.scratch.reserve(plan.scratchpadBytes)
+        lane.plans[batch] = plan
         return plan
     }
 }

@@ -11,8 +11,17 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Weights file (.pth or .safetensors). Default: $RESNET18_WEIGHTS, then the official file in the user cache.")
     var weights: String?
 
-    @Option(help: "Threads oneDNN uses (default: all cores).")
+    @Option(help: "Threads one engine call uses (default: all cores; serve shares them out among its --engine-calls).")
     var threads: Int?
+
+    /// The most threads a call may ask for: Linux's CPU sets hold 1,024 CPUs.
+    static let maxThreads = 1024
+
+    func validate() throws {
+        if let threads, !(1...Self.maxThreads).contains(threads) {
+            throw ValidationError("--threads must be from 1 to \(Self.maxThreads), not \(threads)")
+        }
+    }
 }
 
 /// How the engine runs: what `bench` takes (its input is synthetic: no labels, no decoding).

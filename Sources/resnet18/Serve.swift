@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Monitoring
 import Recognition
+import ResNet
 import Server
 import Storage
 
@@ -46,8 +47,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-batch-delay-ms"), help: "Milliseconds the first image of a batch waits for images still being decoded to join it.")
     var maxBatchDelayMilliseconds = 2.0
 
-    @Option(help: "Images that may wait for the engine before requests get 503.")
-    var queueDepth = 64
+    @Option(help: "Images that may wait for the engine before requests get 503 (default: 64, or four full batches for each engine call when that is more).")
+    var queueDepth: Int?
+
+    @Option(help: ArgumentHelp(
+        "Engine calls that run at once, each on --threads threads over one copy of the weights (default: one per 8 cores; --threads then defaults to the cores shared out among them).",
+        valueName: "count"))
+    var engineCalls: Int?
 
     @Option(help: "Results kept by SHA-256 of the upload (0: no cache).")
     var cacheEntries = 1024
@@ -120,6 +126,11 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var headOptions: HeadOptions
 
+    /// Engine calls at once: `--engine-calls`, else one per 8 cores.
+    var calls: Int {
+        min(max(engineCalls ?? EngineOptions.defaultCalls(cores: ProcessInfo.processInfo.activeProcessorCount), 1), 256)
+    }
+
     var serverConfiguration: ServerConfiguration {
         get throws {
             var configuration = ServerConfiguration()
@@ -140,7 +151,8 @@ struct Serve: AsyncParsableCommand {
             configuration.configFile = file?.path
             configuration.maxBatch = maxBatch
             configuration.maxBatchDelayMilliseconds = maxBatchDelayMilliseconds
-            configuration.queueDepth = queueDepth
+            // Four batches a call keep every call fed while the next ones decode; max-batch is checked below.
+            configuration.queueDepth = queueDepth ?? max(64, 4 * min(max(maxBatch, 1), ServerConfiguration.largestBatch) * calls)
             configuration.cacheEntries = cacheEntries
             // Checked before the conversions, which trap on a number no Int holds (1e300, inf).
             guard maxUploadMegabytes.isFinite, maxUploadMegabytes <= 1_048_576 else {
@@ -183,6 +195,9 @@ struct Serve: AsyncParsableCommand {
     }
 
     func validate() throws {
+        if let engineCalls, !(1...256).contains(engineCalls) {
+            throw ValidationError("--engine-calls must be from 1 to 256, not \(engineCalls)")
+        }
         do {
             try serverConfiguration.validate()
         } catch let error as ServerConfigurationError {
@@ -220,7 +235,9 @@ struct Serve: AsyncParsableCommand {
         } catch let error as AuthenticationError {
             throw CommandFailure(error.description)
         }
-        let recognizer = try engine.loadRecognizer(leanWinogradByDefault: true)
+        var recognizerConfiguration = engine.configuration
+        recognizerConfiguration.calls = calls
+        let recognizer = try engine.execution.loadRecognizer(recognizerConfiguration, leanWinogradByDefault: true)
         // Heads: --head, else the config file's; each checked against the weights running.
         do {
             configuration.heads = headOptions.paths.isEmpty ? try configFile?.loadHeads(backbone: recognizer.weights) ?? []
@@ -241,7 +258,8 @@ struct Serve: AsyncParsableCommand {
         say("labels: \(recognizer.labels.source), \(counted(recognizer.labels.count, "class", plural: "classes"))")
         let options = recognizer.engine.options
         let winograd = options.precision != .fp32 || !options.winograd ? "off" : options.leanWinograd ? "lean" : "on"
-        say("engine: \(counted(recognizer.engine.threads, "thread")), \(options.precision.rawValue), Winograd \(winograd), max pixels \(recognizer.decodeOptions.maxPixels)")
+        let calls = recognizer.engine.calls == 1 ? "" : "\(recognizer.engine.calls) calls at once, each on "
+        say("engine: \(calls)\(counted(recognizer.engine.threads, "thread")), \(options.precision.rawValue), Winograd \(winograd), max pixels \(recognizer.decodeOptions.maxPixels)")
         for line in configuration.summary { say(line) }
         for head in configuration.heads { say("head \(head.name): \(head.categories.joined(separator: ", "))") }
         say(authentication)
