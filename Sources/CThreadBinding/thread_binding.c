@@ -21,15 +21,15 @@ static void bind_this_thread(void *data) {
 
 int resnet18_bind_openmp_team(int threads, int first) {
     cpu_set_t allowed;
-    if (threads < 2 || first < 0 || first > CPU_SETSIZE - threads) return 0;
+    if (threads < 2 || threads > CPU_SETSIZE || first < 0) return 0;
     if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
-    struct binding binding = { .bound = 0 };
-    int seen = 0, count = 0;
-    for (int cpu = 0; cpu < CPU_SETSIZE && count < threads; cpu++) {
-        if (!CPU_ISSET(cpu, &allowed)) continue;
-        if (seen++ >= first) binding.cpus[count++] = cpu;
+    int cpus[CPU_SETSIZE], available = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (CPU_ISSET(cpu, &allowed)) cpus[available++] = cpu;
     }
-    if (count < threads) return 0;
+    if (available < threads) return 0;
+    struct binding binding = { .bound = 0 };
+    for (int k = 0; k < threads; k++) binding.cpus[k] = cpus[(first + k) % available];
     omp_set_num_threads(threads);
     GOMP_parallel(bind_this_thread, &binding, (unsigned)threads, 0);
     return atomic_load(&binding.bound);

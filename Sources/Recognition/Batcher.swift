@@ -47,6 +47,9 @@ public final class Batcher: @unchecked Sendable {
         public let waiting: Int
         /// Milliseconds the engine call took.
         public let inferenceMilliseconds: Double
+        /// The engine's lane that ran it, and its threads (all lanes' for a wide call).
+        public let lane: Int
+        public let threads: Int
     }
 
     private struct Entry {
@@ -85,6 +88,9 @@ public final class Batcher: @unchecked Sendable {
     private var expectedUntil = ContinuousClock.now
     /// Whether an engine thread is looking for expected work already (one is enough; the others sleep).
     private var watching = false
+    /// Engine calls running now, and whether one of them is wide (on every lane's threads).
+    private var running = 0
+    private var wideRunning = false
     /// Counts the calls that queued images, so the engine's thread can watch for them without the lock.
     private let submissions = Atomic<Int>(0)
 
@@ -251,11 +257,29 @@ public final class Batcher: @unchecked Sendable {
                     continue
                 }
             }
+            // With several lanes, a call that is all there is (no other call running, nothing else queued or on its
+            // way) runs wide, on every lane's threads, so a lone request is as fast as with one lane; under load each
+            // lane runs its own call on its own cores. Nothing starts beside a wide call.
+            var wide = false
+            if inferenceThreads.count > 1 {
+                if wideRunning {
+                    state.wait()
+                    continue
+                }
+                wide = running == 0 && pending.count <= maxBatch && announced == 0
+            }
             let batch = Array(pending.prefix(maxBatch))
             pending.removeFirst(batch.count)
             // What was expected has come (or will find the thread awake after this call anyway).
             expectedUntil = .now
-            runEngine(on: batch, lane: lane)
+            running += 1
+            wideRunning = wide
+            runEngine(on: batch, lane: lane, wide: wide)
+            running -= 1
+            if wide {
+                wideRunning = false
+                state.broadcast()  // the lanes held back may start now
+            }
         }
         // Another lane may be waiting for work that will now never come.
         state.broadcast()
@@ -264,7 +288,7 @@ public final class Batcher: @unchecked Sendable {
 
     /// Runs one engine call and answers the requests it finishes. Called and returns with `state` locked; the
     /// engine call and the answers run without it.
-    private func runEngine(on batch: [Entry], lane: Int) {
+    private func runEngine(on batch: [Entry], lane: Int, wide: Bool) {
         // Jobs that failed in an earlier batch have no use for the rest of their images.
         let live = batch.filter { jobs[$0.job] != nil }
         guard !live.isEmpty else { return }
@@ -276,7 +300,7 @@ public final class Batcher: @unchecked Sendable {
         state.unlock()
         let outcome = Result { () throws(RecognitionError) in
             try recognizer.classify(live.map(\.image), topK: topK, includeLogits: includeLogits, includeFeatures: includeFeatures,
-                                    lane: lane)
+                                    lane: lane, wide: wide)
         }
         state.lock()
         var answers: [(CheckedContinuation<[Classification], any Error>, Result<[Classification], any Error>)] = []
@@ -297,7 +321,8 @@ public final class Batcher: @unchecked Sendable {
         state.unlock()
         // Counted before anyone is answered, so that a client reading /metrics after its answer finds its batch.
         if case let .success(results) = outcome {
-            onBatch(BatchReport(size: live.count, waiting: waiting, inferenceMilliseconds: results.first?.timings.inference ?? 0))
+            onBatch(BatchReport(size: live.count, waiting: waiting, inferenceMilliseconds: results.first?.timings.inference ?? 0,
+                                lane: lane, threads: wide ? recognizer.engine.wideThreads : recognizer.engine.threads))
         }
         for (continuation, answer) in answers {
             continuation.resume(with: answer)

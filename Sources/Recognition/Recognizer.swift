@@ -203,9 +203,9 @@ public final class Recognizer: Sendable {
 
     /// Runs prepared images through the engine in one call and returns each one's top-k.
     /// With `includeFeatures`, each answer carries its 512 pooled features (`embed`).
-    /// `lane`: the engine's lane to run on (see `ResNet18Engine`); calls on different lanes run at once.
+    /// `lane`: the engine's lane to run on, `wide`: on all lanes' threads (see `ResNet18Engine`).
     public func classify(_ images: [PreparedImage], topK: Int, includeLogits: Bool = false,
-                         includeFeatures: Bool = false, lane: Int = 0) throws(RecognitionError) -> [Classification] {
+                         includeFeatures: Bool = false, lane: Int = 0, wide: Bool = false) throws(RecognitionError) -> [Classification] {
         guard !images.isEmpty else { return [] }
         let batch = images.count
         var logits = [Float](repeating: 0, count: batch * engine.classCount)
@@ -217,7 +217,7 @@ public final class Recognizer: Sendable {
             // time includes that, about 0.1 ms an image): no batch-sized copy anywhere.
             try logits.withUnsafeMutableBufferPointer { (output) throws(ResNetError) in
                 try features.withUnsafeMutableBufferPointer { (featureOutput) throws(ResNetError) in
-                    try engine.logits(batch: batch, into: output, features: includeFeatures ? featureOutput : nil, lane: lane) { slots, input in
+                    try engine.logits(batch: batch, into: output, features: includeFeatures ? featureOutput : nil, lane: lane, wide: wide) { slots, input in
                         let count = ResNet18Engine.inputCount
                         for (index, slot) in slots.enumerated() {
                             images[slot].write(into: UnsafeMutableBufferPointer(rebasing: input[(index * count)..<((index + 1) * count)]))

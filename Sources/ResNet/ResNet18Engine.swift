@@ -5,8 +5,9 @@ import Foundation
 ///
 /// Thread-safe. The engine has `options.calls` lanes: each runs one call at a time with `threads` OpenMP threads,
 /// and calls on different lanes run at once, over one copy of the weights. A lane has its own plans (one per batch
-/// size, built once; a plan binds its buffers as it runs), its own activation arena, scratchpad and oneDNN stream.
-/// Calls without a lane go to lane 0.
+/// size and thread count, built once; a plan binds its buffers as it runs), its own activation arena, scratchpad
+/// and oneDNN stream. A lane's call may also be wide, on `wideThreads` (every lane's threads), when the caller
+/// knows the other lanes are idle. Calls without a lane go to lane 0.
 public final class ResNet18Engine: @unchecked Sendable {
     public let classCount: Int
     public let identity: WeightsIdentity
@@ -15,17 +16,24 @@ public final class ResNet18Engine: @unchecked Sendable {
     public let threads: Int
     /// Calls that can run at once (lanes), each on `threads` threads.
     public var calls: Int { lanes.count }
+    /// The threads of a wide call: all lanes' together.
+    public var wideThreads: Int { threads * lanes.count }
 
     /// Guards the weight store and plan building, which every lane shares.
     private let buildLock = NSLock()
     private let store: WeightStore
     private let lanes: [Lane]
 
+    private struct PlanKey: Hashable {
+        let batch: Int
+        let threads: Int
+    }
+
     /// What one call at a time uses.
     private final class Lane {
         let lock = NSLock()
         let dnnl: DNNLEngine
-        var plans: [Int: ExecutionPlan] = [:]
+        var plans: [PlanKey: ExecutionPlan] = [:]
         let arena = AlignedBuffer()
         let scratch = AlignedBuffer()
         /// The input of `logits(batch:into:fillingInput:)`: two images.
@@ -74,11 +82,15 @@ public final class ResNet18Engine: @unchecked Sendable {
         for lane in lanes {
             lane.lock.lock()
             defer { lane.lock.unlock() }
-            DNNLEngine.setThreads(threads)
-            implementations = try plan(batch: batch, in: lane).implementations
+            for threads in threadCounts.reversed() {
+                implementations = try plan(batch: batch, threads: threads, in: lane).implementations
+            }
         }
         return implementations
     }
+
+    /// The thread counts a lane has plans for: `threads`, and `wideThreads` with more than one lane.
+    private var threadCounts: [Int] { lanes.count > 1 ? [threads, wideThreads] : [threads] }
 
     /// The batch sizes worth a plan for batches of up to `maxBatch` images: 1, 2, 4, ... below it, and `maxBatch`.
     /// Other sizes run as a few calls of those (7 as 4 + 2 + 1).
@@ -94,24 +106,26 @@ public final class ResNet18Engine: @unchecked Sendable {
         for lane in lanes {
             lane.lock.lock()
             defer { lane.lock.unlock() }
-            DNNLEngine.setThreads(threads)
-            for batch in Set(batches + [1]) where batch > 0 { _ = try plan(batch: batch, in: lane) }
+            for threads in threadCounts {
+                for batch in Set(batches + [1]) where batch > 0 { _ = try plan(batch: batch, threads: threads, in: lane) }
+            }
         }
         buildLock.lock()
         store.releaseSource()
         buildLock.unlock()
     }
 
-    /// Binds the OpenMP team of the calling thread to one CPU per thread, lane `lane`'s CPUs (the `threads` after
-    /// those of the lanes before it), and names the thread `resnet18.callN` (as `top -H` shows it). For a
-    /// long-lived thread that makes every call on that lane (the server's); its team then stays where it is between
-    /// calls. A one-thread lane is left to the scheduler: with no partner to wait for, it loses nothing by moving.
+    /// Binds the OpenMP team of the calling thread to one CPU per thread, and names the thread `resnet18.callN` (as
+    /// `top -H` shows it). For a long-lived thread that makes every call on lane `lane` (the server's); its team then
+    /// stays where it is between calls. The team is a wide call's (`wideThreads`), starting at the lane's own CPUs
+    /// (the `threads` after those of the lanes before it) and counting round, so a call on `threads` runs on the
+    /// lane's CPUs and a wide one on all. A lone thread (one lane of one thread) is left to the scheduler.
     public func bindThreadsToCPUs(lane: Int = 0) {
         let lane = min(max(lane, 0), lanes.count - 1)
         resnet18_name_this_thread("resnet18.call\(lane)")
         lanes[lane].lock.lock()
         defer { lanes[lane].lock.unlock() }
-        DNNLEngine.bindTeamToCPUs(threads: threads, firstCPU: lane * threads)
+        DNNLEngine.bindTeamToCPUs(threads: wideThreads, firstCPU: lane * threads)
     }
 
     /// Runs `batch` images (NCHW, 3×224×224 each, normalised) into `batch × classCount` logits.
@@ -135,8 +149,10 @@ public final class ResNet18Engine: @unchecked Sendable {
     /// so callers that assemble a batch need no buffer of their own and the engine none of the batch's size.
     /// With `features`, also the 512 pooled features of each image (fc's input, torchvision's `avgpool` output
     /// flattened), `batch × 512` floats. `lane` (0 ..< `calls`) chooses the lane; calls on different lanes run at once.
+    /// `wide`: on `wideThreads` instead of `threads`, for a caller that knows no other lane is running (or it would
+    /// share their cores).
     public func logits(batch: Int, into output: UnsafeMutableBufferPointer<Float>, features: UnsafeMutableBufferPointer<Float>? = nil,
-                       lane laneIndex: Int = 0,
+                       lane laneIndex: Int = 0, wide: Bool = false,
                        fillingInput fill: (_ images: Range<Int>, _ input: UnsafeMutableBufferPointer<Float>) -> Void) throws(ResNetError) {
         guard batch > 0 else { throw .badInput("a batch holds at least one image, got \(batch)") }
         guard lanes.indices.contains(laneIndex) else {
@@ -151,10 +167,11 @@ public final class ResNet18Engine: @unchecked Sendable {
         let lane = lanes[laneIndex]
         lane.lock.lock()
         defer { lane.lock.unlock() }
+        let threads = wide ? wideThreads : threads
         DNNLEngine.setThreads(threads)
         var done = 0
         while done < batch {
-            let plan = try plan(for: batch - done, in: lane)
+            let plan = try plan(batch: batch - done, threads: threads, in: lane)
             let floats = plan.imagesPerChunk * Self.inputCount
             lane.input.reserve(floats * MemoryLayout<Float>.stride)
             let staging = lane.input.pointer.bindMemory(to: Float.self, capacity: floats)
@@ -174,17 +191,11 @@ public final class ResNet18Engine: @unchecked Sendable {
         DNNLEngine.setThreads(threads)
         var done = 0
         while done < batch {
-            let plan = try plan(for: batch - done, in: lane)
+            let plan = try plan(batch: batch - done, threads: threads, in: lane)
             try plan.run(input: input + done * Self.inputCount, output: output.baseAddress! + done * classCount,
                          arena: lane.arena.pointer, scratch: lane.scratch.pointer)
             done += plan.batch
         }
-    }
-
-    /// The plan for the next call on `remaining` images: a plan of that size, or without source weights the
-    /// largest planned size that fits. The lane's lock is held.
-    private func plan(for remaining: Int, in lane: Lane) throws(ResNetError) -> ExecutionPlan {
-        try plan(batch: remaining, in: lane)
     }
 
     /// Bytes the engine holds: reordered weights (every layout a plan asked for, one copy for every lane), and
@@ -222,7 +233,7 @@ public final class ResNet18Engine: @unchecked Sendable {
         lane.lock.lock()
         defer { lane.lock.unlock() }
         DNNLEngine.setThreads(threads)
-        let plan = try plan(batch: batch, in: lane)
+        let plan = try plan(batch: batch, threads: threads, in: lane)
         let output = UnsafeMutablePointer<Float>.allocate(capacity: batch * classCount)
         defer { output.deallocate() }
         var times = [[Double]](repeating: [], count: plan.stepNames.count)
@@ -250,23 +261,25 @@ public final class ResNet18Engine: @unchecked Sendable {
         return output
     }
 
-    /// The lane's plan for `batch` images, built on first use; once the source weights are gone (`finishPreparing`)
-    /// no plan can be built, and the largest planned size that fits stands in (batch 1 always has one), so that a
-    /// later `finishPreparing` or `prepare` for other sizes changes nothing. The lane's lock is held.
-    private func plan(batch: Int, in lane: Lane) throws(ResNetError) -> ExecutionPlan {
-        if let plan = lane.plans[batch] { return plan }
+    /// The lane's plan for `batch` images on `threads` threads, built on first use (with the calling thread's
+    /// OpenMP count set to `threads`, which the kernels size their work by); once the source weights are gone
+    /// (`finishPreparing`) no plan can be built, and the largest planned size that fits stands in (batch 1 always
+    /// has one), so that a later `finishPreparing` or `prepare` for other sizes changes nothing. The lane's lock is held.
+    private func plan(batch: Int, threads: Int, in lane: Lane) throws(ResNetError) -> ExecutionPlan {
+        if let plan = lane.plans[PlanKey(batch: batch, threads: threads)] { return plan }
         buildLock.lock()
         defer { buildLock.unlock() }
         guard store.hasSource else {
-            guard let size = lane.plans.keys.filter({ $0 <= batch }).max() else {
-                throw .engine("no plan for \(batch) image(s) and the source weights are released: prepare batch 1 first")
+            guard let size = lane.plans.keys.filter({ $0.threads == threads && $0.batch <= batch }).map(\.batch).max() else {
+                throw .engine("no plan for \(batch) image(s) on \(threads) thread(s) and the source weights are released: prepare batch 1 first")
             }
-            return lane.plans[size]!
+            return lane.plans[PlanKey(batch: size, threads: threads)]!
         }
+        DNNLEngine.setThreads(threads)
         let plan = try ExecutionPlan(batch: batch, classCount: classCount, engine: lane.dnnl, store: store, options: options)
         lane.arena.reserve(plan.arenaBytes)
         lane.scratch.reserve(plan.scratchpadBytes)
-        lane.plans[batch] = plan
+        lane.plans[PlanKey(batch: batch, threads: threads)] = plan
         return plan
     }
 }

@@ -70,6 +70,24 @@ import TestSupport
         #expect(overlapping, "no call on lane 0 ran while one on lane 1 did: \(all.map { ($0.lane, $0.start, $0.end) })")
     }
 
+    @Test("a wide call runs on every lane's threads and gives PyTorch's logits, on either lane")
+    func wideCall() throws {
+        let engine = try ResNet18Engine(weights: FidelityTests.weights(Fixtures.seededPth), options: EngineOptions(threads: 1, calls: 2))
+        #expect(engine.wideThreads == 2)
+        try engine.finishPreparing(batches: [1])
+        for (lane, photo) in [(0, Fixtures.photoNames[0]), (1, Fixtures.photoNames[1])] {
+            let tensor = try Fixtures.inputTensor(for: photo)
+            var logits = [Float](repeating: .nan, count: 1000)
+            try logits.withUnsafeMutableBufferPointer { output in
+                try engine.logits(batch: 1, into: output, lane: lane, wide: true) { _, input in
+                    _ = input.update(fromContentsOf: tensor)
+                }
+            }
+            let difference = FidelityTests.maxAbsDifference(logits[...], try Fixtures.referenceLogits(for: photo))
+            #expect(difference < 1e-3, "lane \(lane), \(photo): max abs \(difference)")
+        }
+    }
+
     @Test("a lane that does not exist is refused with a message")
     func missingLane() throws {
         let engine = try ResNet18Engine(weights: FidelityTests.weights(Fixtures.seededPth), options: EngineOptions(threads: 1, calls: 2))

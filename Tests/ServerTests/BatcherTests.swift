@@ -1,5 +1,6 @@
 import Foundation
 import Recognition
+import TestSupport
 import Testing
 
 extension ServerTests {
@@ -114,6 +115,59 @@ extension ServerTests {
             await loop.value
             await #expect(throws: BatcherError.self) { try await batcher.classify([image], topK: 1) }
         }
+
+        @Test("two lanes: a lone image runs wide on both lanes' threads; under load the lanes run calls of their own at once")
+        func twoLanes() async throws {
+            var configuration = RecognizerConfiguration()
+            configuration.weightsPath = Fixtures.seededPth.path
+            configuration.environment = [:]
+            configuration.threads = 1
+            configuration.calls = 2
+            let recognizer = try Recognizer.load(configuration)
+            let images = try ["chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg"].map { try recognizer.prepare(Photos.bytes($0)) }
+            let alone = try images.map { try TestServer.recognizer.classify([$0], topK: 5, includeLogits: true)[0] }
+            let reports = BatchReports()
+            let batcher = Batcher(recognizer: recognizer, maxBatch: 2, maxDelay: .milliseconds(1), queueDepth: 64,
+                                  onBatch: { reports.append($0) })
+            let loop = Task { await batcher.run() }
+            let lone = try await batcher.classify([images[0]], topK: 5, includeLogits: true)[0]
+            #expect(reports.all.map(\.threads) == [2])
+            #expect(lone.top.map(\.index) == alone[0].top.map(\.index))
+            // 24 images at once, in calls of up to 2: while one lane runs, the other takes the next call on its own
+            // thread, so calls of one thread on each lane overlap.
+            let results = try await withThrowingTaskGroup(of: (Int, Classification).self) { group in
+                for index in 0..<24 {
+                    group.addTask { (index, try await batcher.classify([images[index % 4]], topK: 5, includeLogits: true)[0]) }
+                }
+                return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            }
+            batcher.shutdown()
+            await loop.value
+            for (index, result) in results {
+                let difference = zip(result.logits!, alone[index % 4].logits!).map { abs($0 - $1) }.max()!
+                #expect(difference < 1e-3, "image \(index): max abs \(difference)")
+            }
+            let narrow = reports.all.dropFirst().filter { $0.threads == 1 }
+            #expect(Set(narrow.map(\.lane)) == [0, 1], "\(reports.all.map { ($0.lane, $0.threads, $0.size) })")
+        }
+    }
+}
+
+/// Every `onBatch` report, from any thread.
+final class BatchReports: @unchecked Sendable {
+    private let lock = NSLock()
+    private var reports: [Batcher.BatchReport] = []
+
+    func append(_ report: Batcher.BatchReport) {
+        lock.lock()
+        reports.append(report)
+        lock.unlock()
+    }
+
+    var all: [Batcher.BatchReport] {
+        lock.lock()
+        defer { lock.unlock() }
+        return reports
     }
 }
 
