@@ -36,6 +36,8 @@ struct Bench: ParsableCommand {
         if let size = batches.first(where: { $0 > ServerConfiguration.largestBatch }) {
             throw ValidationError("--batch \(size) is too large: at most \(ServerConfiguration.largestBatch) images per engine call")
         }
+        // A median needs one run at least; past a million the command would not end this year.
+        guard (1...1_000_000).contains(runs) else { throw ValidationError("--runs must be from 1 to 1000000, not \(runs)") }
         let started = ContinuousClock.now
         let recognizer = try engine.loadRecognizer()
         let engineReady = (ContinuousClock.now - started).milliseconds

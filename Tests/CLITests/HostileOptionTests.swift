@@ -37,6 +37,13 @@ import TestSupport
         #expect(outcome.stderr.contains("--max-backoff"), "\(outcome.stderr)")
     }
 
+    @Test("bench refuses a run count that gives no median or never ends, naming the flag", arguments: ["0", "99999999999"])
+    func benchRefusesRunCounts(value: String) async throws {
+        let outcome = try await Command.run(["bench", "--batch", "1", "--runs", value] + weights)
+        #expect(outcome.status == 64, "status \(outcome.status) (132/133 a trap), stderr \(outcome.stderr)")
+        #expect(outcome.stderr.contains("--runs must be from 1 to 1000000"), "\(outcome.stderr)")
+    }
+
     @Test("bench refuses a batch no engine call can hold, naming the limit", arguments: ["99999999999", "1,2048"])
     func benchRefusesHugeBatch(value: String) async throws {
         let outcome = try await Command.run(["bench", "--batch", value, "--runs", "1"] + weights)
