@@ -83,6 +83,9 @@ final class ServiceMetrics: Sendable {
     /// Records one engine call.
     func recordBatch(_ report: Batcher.BatchReport) {
         batches.increment()
+        Metrics.Counter(label: "resnet18_engine_calls_total",
+                        dimensions: [("lane", String(report.lane)), ("threads", String(report.threads))], factory: factory)
+            .increment()
         batchSizes.record(report.size)
         inference.recordNanoseconds(Int64(report.inferenceMilliseconds * 1_000_000))
         queueDepth.record(report.waiting)
@@ -113,6 +116,7 @@ final class ServiceMetrics: Sendable {
         "resnet18_http_request_duration_seconds": "Time from a request's head to its answer, by route.",
         "resnet18_queue_depth": "Images waiting for the engine when scraped.",
         "resnet18_batches_total": "Engine calls made.",
+        "resnet18_engine_calls_total": "Engine calls made, by lane (--engine-calls) and the threads each ran on (all lanes' for a wide call).",
         "resnet18_batch_size": "Images per engine call.",
         "resnet18_inference_duration_seconds": "Time of one engine call (the whole batch).",
         "resnet18_cache_hits_total": "Uploads answered from the result cache.",

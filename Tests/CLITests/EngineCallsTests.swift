@@ -22,6 +22,19 @@ import TestSupport
         // With one thread a call, each engine thread computes its own calls: both have used the CPU.
         let seconds = Self.cpuSecondsByThreadName(pid: server.process.processIdentifier)
         #expect((seconds["resnet18.call0"] ?? 0) > 0 && (seconds["resnet18.call1"] ?? 0) > 0, "\(seconds)")
+        // A request alone runs wide, on both lanes' threads, whichever lane takes it.
+        let before = try Self.wideCalls(port: server.port)
+        #expect(try await offThePool { try ClientSocket(port: server.port).request(photo) }.hasPrefix("HTTP/1.1 200"))
+        #expect(try Self.wideCalls(port: server.port) == before + 1)
+    }
+
+    /// Engine calls that ran on 2 threads, from /metrics.
+    static func wideCalls(port: Int) throws -> Int {
+        let metrics = try ClientSocket(port: port).request("GET", "/metrics")
+        return metrics.split(separator: "\n")
+            .filter { $0.hasPrefix("resnet18_engine_calls_total{") && $0.contains("threads=\"2\"") }
+            .compactMap { Int($0.split(separator: " ").last ?? "") }
+            .reduce(0, +)
     }
 
     @Test("serve refuses --engine-calls outside 1 to 256 and a --threads no CPU set holds, naming the flag",
