@@ -36,8 +36,8 @@ public enum BatcherError: Error, CustomStringConvertible, Sendable {
 /// up the cooperative pool), one for each of the engine's lanes (`ResNet18Engine.calls`): each takes the next
 /// batch when its call is done, so with several lanes batches run at once. The queue is state under one lock
 /// rather than an actor's: a request's images reach the engine with one thread wake, and the answers are handed
-/// back from the engine's thread as soon as the call returns. Through an actor, with the engine behind it, each lone request took five hand-overs between threads
-/// and executors (docs/performance.md, "gRPC beside HTTP").
+/// back from the engine's thread as soon as the call returns. Through an actor, with the engine behind it, each
+/// lone request took five hand-overs between threads and executors (docs/performance.md, "gRPC beside HTTP").
 public final class Batcher: @unchecked Sendable {
     /// A finished engine call, for metrics.
     public struct BatchReport: Sendable {

@@ -51,8 +51,8 @@ extension EngineOptions {
     public static let threadsWorthACall = 8
 
     /// How many calls a server should run at once on `cores` cores: one per `threadsWorthACall` cores, so each call
-    /// has up to about 8 threads and all cores are used. One call on up to 15 cores: there a lone image on all cores
-    /// is faster than on half of them, and batches already fill the cores.
+    /// has up to about 8 threads and all cores are used (a lone image still gets them all: the batcher runs it wide).
+    /// One call on up to 15 cores: on 2 cores two lanes served no more requests and held a second arena (24 MB).
     public static func defaultCalls(cores: Int) -> Int {
         max(1, cores / threadsWorthACall)
     }
