@@ -128,16 +128,16 @@ public final class ResNet18Engine: @unchecked Sendable {
         DNNLEngine.bindTeamToCPUs(threads: wideThreads, firstCPU: lane * threads)
     }
 
-    /// Runs `batch` images (NCHW, 3×224×224 each, normalised) into `batch × classCount` logits.
+    /// Runs `batch` images (NCHW, 3×224×224 each, normalised) into `batch × classCount` logits, on lane `lane`.
     public func logits(nchw input: UnsafeBufferPointer<Float>, batch: Int,
-                       into output: UnsafeMutableBufferPointer<Float>) throws(ResNetError) {
+                       into output: UnsafeMutableBufferPointer<Float>, lane laneIndex: Int = 0) throws(ResNetError) {
         guard batch > 0, input.count == batch * Self.inputCount else {
             throw .badInput("expected \(batch) × 3 × 224 × 224 floats, got \(input.count)")
         }
         guard output.count == batch * classCount else {
             throw .badInput("expected room for \(batch) × \(classCount) logits, got \(output.count)")
         }
-        let lane = lanes[0]
+        let lane = try lane(laneIndex)
         lane.lock.lock()
         defer { lane.lock.unlock() }
         try run(input: input.baseAddress!, batch: batch, into: output, in: lane)
@@ -155,16 +155,13 @@ public final class ResNet18Engine: @unchecked Sendable {
                        lane laneIndex: Int = 0, wide: Bool = false,
                        fillingInput fill: (_ images: Range<Int>, _ input: UnsafeMutableBufferPointer<Float>) -> Void) throws(ResNetError) {
         guard batch > 0 else { throw .badInput("a batch holds at least one image, got \(batch)") }
-        guard lanes.indices.contains(laneIndex) else {
-            throw .badInput("lane \(laneIndex) does not exist: this engine runs \(lanes.count) call(s) at once")
-        }
         guard output.count == batch * classCount else {
             throw .badInput("expected room for \(batch) × \(classCount) logits, got \(output.count)")
         }
         if let features, features.count != batch * Self.featureCount {
             throw .badInput("expected room for \(batch) × \(Self.featureCount) features, got \(features.count)")
         }
-        let lane = lanes[laneIndex]
+        let lane = try lane(laneIndex)
         lane.lock.lock()
         defer { lane.lock.unlock() }
         let threads = wide ? wideThreads : threads
@@ -183,6 +180,14 @@ public final class ResNet18Engine: @unchecked Sendable {
                arena: lane.arena.pointer, scratch: lane.scratch.pointer)
             done += plan.batch
         }
+    }
+
+    /// Lane `index`, or an error naming the lanes there are.
+    private func lane(_ index: Int) throws(ResNetError) -> Lane {
+        guard lanes.indices.contains(index) else {
+            throw .badInput("lane \(index) does not exist: this engine runs \(lanes.count) call(s) at once")
+        }
+        return lanes[index]
     }
 
     /// The engine call itself; the lane's lock is held.

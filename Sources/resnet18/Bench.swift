@@ -18,6 +18,11 @@ struct Bench: ParsableCommand {
     @Flag(help: "One JSON object per batch size.")
     var json = false
 
+    @Option(help: ArgumentHelp(
+        "Engine calls run at once, each from its own thread on --threads threads (as serve --engine-calls): the median is of one call, images/s of all together.",
+        valueName: "count"))
+    var engineCalls = 1
+
     @Flag(help: "Also time each step of the network (each convolution, pooling, reorder and fc), every step waited for before the next: where a batch's time goes, and which implementation runs each step.")
     var layers = false
 
@@ -38,8 +43,11 @@ struct Bench: ParsableCommand {
         }
         // A median needs one run at least; past a million the command would not end this year.
         guard (1...1_000_000).contains(runs) else { throw ValidationError("--runs must be from 1 to 1000000, not \(runs)") }
+        guard (1...256).contains(engineCalls) else { throw ValidationError("--engine-calls must be from 1 to 256, not \(engineCalls)") }
         let started = ContinuousClock.now
-        let recognizer = try engine.loadRecognizer()
+        var configuration = engine.configuration
+        configuration.calls = engineCalls
+        let recognizer = try engine.loadRecognizer(configuration)
         let engineReady = (ContinuousClock.now - started).milliseconds
         let precision = recognizer.engine.options.precision
         var peak = 0.0
@@ -57,29 +65,20 @@ struct Bench: ParsableCommand {
             // A real photo's tensor would run the same arithmetic; the values do not change the timing.
             var random = SplitMix64(seed: UInt64(size))
             let input = (0..<(size * ResNet18Engine.inputCount)).map { _ in Float.random(in: -2...2, using: &random) }
-            var output = [Float](repeating: 0, count: size * recognizer.engine.classCount)
-            var times: [Double] = []
-            for run in 0..<(runs + 5) {
-                let start = ContinuousClock.now
-                try input.withUnsafeBufferPointer { inputBuffer in
-                    try output.withUnsafeMutableBufferPointer { outputBuffer in
-                        try recognizer.engine.logits(nchw: inputBuffer, batch: size, into: outputBuffer)
-                    }
-                }
-                if run >= 5 { times.append((ContinuousClock.now - start).milliseconds) }
-            }
+            var times = try Self.timeCalls(recognizer.engine, input: input, batch: size, runs: runs)
             // Once more after the timed runs: the peak nearest to them in time, if the machine was quieter then.
             peak = max(peak, try ConvolutionPeak.measure(threads: recognizer.engine.threads, precision: precision, runs: Self.peakRuns))
             times.sort()
             let median = times[times.count / 2]
             let p90 = times[min(times.count - 1, Int(0.9 * Double(times.count - 1)))]
-            let imagesPerSecond = Double(size) * 1000 / median
+            let imagesPerSecond = Double(size * engineCalls) * 1000 / median
             let gflops = ResNet18Engine.flopsPerImage * imagesPerSecond / 1e9
             let share = Self.plausibleShare(gflops / peak, winograd: winograd)
             var report: [String: Any] = [
                 "engine": "resnet18-\(recognizer.engine.options.precision.rawValue)",
                 "batch": size,
                 "threads": recognizer.engine.threads,
+                "engine_calls": engineCalls,
                 "median_ms": (median * 100).rounded() / 100,
                 "p90_ms": (p90 * 100).rounded() / 100,
                 "img_per_s": (imagesPerSecond * 10).rounded() / 10,
@@ -115,7 +114,7 @@ struct Bench: ParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print("""
-                    batch \(size) (\(counted(recognizer.engine.threads, "thread")), \(precision.rawValue)): \
+                    batch \(size) (\(engineCalls > 1 ? "\(engineCalls) calls at once, each on " : "")\(counted(recognizer.engine.threads, "thread")), \(precision.rawValue)): \
                     median \(String(format: "%.2f", median)) ms, p90 \(String(format: "%.2f", p90)) ms, \
                     \(String(format: "%.1f", imagesPerSecond)) images/s, \(String(format: "%.1f", gflops)) \(unit)\(shareText); \
                     \(report["rss_mb"]!) MB resident (weights \(report["weights_mb"]!), activations \(report["arena_mb"]!), \
@@ -128,6 +127,41 @@ struct Bench: ParsableCommand {
 }
 
 extension Bench {
+    /// Each call's milliseconds: 5 warm-up calls then `runs` timed ones on every lane of `engine` at once, each lane
+    /// from a thread of its own (one lane: this thread).
+    static func timeCalls(_ engine: ResNet18Engine, input: [Float], batch: Int, runs: Int) throws -> [Double] {
+        let results = CallTimes()
+        let runLane: @Sendable (Int) -> Void = { lane in
+            var output = [Float](repeating: 0, count: batch * engine.classCount)
+            do {
+                for run in 0..<(runs + 5) {
+                    let start = ContinuousClock.now
+                    try input.withUnsafeBufferPointer { inputBuffer in
+                        try output.withUnsafeMutableBufferPointer { outputBuffer in
+                            try engine.logits(nchw: inputBuffer, batch: batch, into: outputBuffer, lane: lane)
+                        }
+                    }
+                    if run >= 5 { results.append((ContinuousClock.now - start).milliseconds) }
+                }
+            } catch {
+                results.fail(error)
+            }
+        }
+        if engine.calls == 1 {
+            runLane(0)
+        } else {
+            let finished = DispatchSemaphore(value: 0)
+            for lane in 0..<engine.calls {
+                Thread {
+                    runLane(lane)
+                    finished.signal()
+                }.start()
+            }
+            for _ in 0..<engine.calls { finished.wait() }
+        }
+        return try results.times()
+    }
+
     /// Short peak measurements, the best one kept: contention only ever slows a run, so the fastest is the truest.
     static let peakMeasurements = 3
     static let peakRuns = 10
@@ -201,6 +235,24 @@ extension Bench {
             print(#"{"similar_rows":\#(rows),"median_ms":\#(median),"p90_ms":\#(p90),"threads":\#(engine.model.threads ?? ProcessInfo.processInfo.activeProcessorCount)}"#)
         } else {
             print(String(format: "similar over %d rows: median %.1f ms, p90 %.1f ms (limit 20, exact cosine)", rows, median, p90))
+        }
+    }
+}
+
+/// Call times gathered from the lanes' threads, or the first error one of them met.
+private final class CallTimes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var gathered: [Double] = []
+    private var failure: (any Error)?
+
+    func append(_ milliseconds: Double) { lock.withLock { gathered.append(milliseconds) } }
+
+    func fail(_ error: any Error) { lock.withLock { if failure == nil { failure = error } } }
+
+    func times() throws -> [Double] {
+        try lock.withLock {
+            if let failure { throw failure }
+            return gathered
         }
     }
 }

@@ -37,6 +37,21 @@ import TestSupport
             .reduce(0, +)
     }
 
+    @Test("bench --engine-calls 2 times calls on both lanes at once and counts both lanes' images")
+    func benchTwoCalls() async throws {
+        let outcome = try await Command.run(["bench", "--engine-calls", "2", "--threads", "1", "--batch", "1", "--runs", "4", "--json",
+                                             "--weights", Fixtures.seededPth.path])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let report = try #require(try Command.jsonLines(outcome.stdout).first)
+        #expect(report["engine_calls"] as? Int == 2 && report["threads"] as? Int == 1, "\(report)")
+        let median = try #require(report["median_ms"] as? Double)
+        let imagesPerSecond = try #require(report["img_per_s"] as? Double)
+        // Two calls of one image each in a median call's time.
+        #expect(abs(imagesPerSecond - 2000 / median) <= 0.05 * imagesPerSecond, "\(report)")
+        let refused = try await Command.run(["bench", "--engine-calls", "0", "--weights", Fixtures.seededPth.path])
+        #expect(refused.status == 64 && refused.stderr.contains("--engine-calls"), "\(refused.stderr)")
+    }
+
     @Test("serve refuses --engine-calls outside 1 to 256 and a --threads no CPU set holds, naming the flag",
           arguments: [["--engine-calls", "0"], ["--engine-calls", "9223372036854775807"], ["--threads", "0"],
                       ["--threads", "99999999999"]])
