@@ -50,6 +50,14 @@ extension EngineOptions {
     /// batch 1 and every layer ends at a barrier (docs/performance.md, "16 and 64 cores, on paper").
     public static let threadsWorthACall = 8
 
+    /// The most calls an engine runs at once (each holds an arena and a scratchpad of its own).
+    public static let maxCalls = 256
+
+    /// Refuses a call count outside 1 ... `maxCalls`, naming `flag`.
+    public static func checkCalls(_ calls: Int, flag: String) throws(ResNetError) {
+        guard (1...maxCalls).contains(calls) else { throw .badInput("\(flag) must be from 1 to \(maxCalls), not \(calls)") }
+    }
+
     /// How many calls a server should run at once on `cores` cores: one per `threadsWorthACall` cores, so each call
     /// has up to about 8 threads and all cores are used (a lone image still gets them all: the batcher runs it wide).
     /// One call on up to 15 cores: on 2 cores two lanes served no more requests and held a second arena (24 MB).

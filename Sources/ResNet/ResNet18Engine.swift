@@ -74,8 +74,9 @@ public final class ResNet18Engine: @unchecked Sendable {
         self.options = options
     }
 
-    /// Builds (or finds) every lane's plan for `batch` images; done ahead to keep the first request fast.
-    /// Returns the implementation of each step.
+    /// Builds (or finds) every lane's plans for `batch` images (on `threads`, and on `wideThreads` with several
+    /// lanes); done ahead to keep the first request fast. Returns the implementation of each step of the plan on
+    /// `threads`.
     @discardableResult
     public func prepare(batch: Int) throws(ResNetError) -> [String] {
         var implementations: [String] = []

@@ -43,7 +43,7 @@ struct Bench: ParsableCommand {
         }
         // A median needs one run at least; past a million the command would not end this year.
         guard (1...1_000_000).contains(runs) else { throw ValidationError("--runs must be from 1 to 1000000, not \(runs)") }
-        guard (1...256).contains(engineCalls) else { throw ValidationError("--engine-calls must be from 1 to 256, not \(engineCalls)") }
+        do { try EngineOptions.checkCalls(engineCalls, flag: "--engine-calls") } catch { throw ValidationError(error.description) }
         let started = ContinuousClock.now
         var configuration = engine.configuration
         configuration.calls = engineCalls

@@ -128,7 +128,7 @@ struct Serve: AsyncParsableCommand {
 
     /// Engine calls at once: `--engine-calls`, else one per 8 cores.
     var calls: Int {
-        min(max(engineCalls ?? EngineOptions.defaultCalls(cores: ProcessInfo.processInfo.activeProcessorCount), 1), 256)
+        min(max(engineCalls ?? EngineOptions.defaultCalls(cores: ProcessInfo.processInfo.activeProcessorCount), 1), EngineOptions.maxCalls)
     }
 
     var serverConfiguration: ServerConfiguration {
@@ -195,8 +195,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func validate() throws {
-        if let engineCalls, !(1...256).contains(engineCalls) {
-            throw ValidationError("--engine-calls must be from 1 to 256, not \(engineCalls)")
+        if let engineCalls {
+            do { try EngineOptions.checkCalls(engineCalls, flag: "--engine-calls") } catch { throw ValidationError(error.description) }
         }
         do {
             try serverConfiguration.validate()
