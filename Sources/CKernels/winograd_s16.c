@@ -46,8 +46,14 @@ static size_t m_block_bytes(int rows, int channels_out) {
     return resnet18_round_up_64((size_t)POINTS * rows * channels_out * 4);
 }
 
+int resnet18_winograd_s16_form(void) {
+    if (resnet18_cpu_has_vnni()) return 2;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+}
+
 int resnet18_winograd_s16_supported(void) {
-    return resnet18_cpu_has_vnni();
+    return resnet18_winograd_s16_form() != 0;
 }
 
 int resnet18_winograd_s16_accepts(int channels_in, int channels_out) {
@@ -106,8 +112,11 @@ void resnet18_winograd_s16_transform_weights(const float *oihw, int channels_in,
     }
 }
 
+typedef struct form form;
+
 typedef struct {
     const resnet18_winograd_s16_conv *conv;
+    const form *form;
     int tiles_side, rows;
 } job;
 
@@ -256,27 +265,189 @@ VNNI static void transform_output(const job *j, int first, int count, const int3
     }
 }
 
+
+// The same kernel in AVX2 (8 int32 or 16 int16 lanes), for CPUs without AVX-512: each 16-bit pair product is
+// vpmaddwd + vpaddd instead of vpdpwssd. The integers are the same (no pair reaches vpmaddwd's one overflow,
+// -32768 x -32768 twice: weights stay within ±32767), so are the float steps lane by lane: the output is the AVX-512
+// form's, byte for byte. Where integer multiplies outrun float ones (Zen 3: 72 G 16-bit multiply-adds a second a
+// core against 47 G fp32 FMAs, `bench/cpu/multiply_rates.c`), F(4x4)'s 4x fewer products make it faster than
+// oneDNN's direct int8 code.
+#define AVX2 __attribute__((target("avx2,fma")))
+
+enum { OC_BLOCK_AVX2 = 16 };   // 6 rows x 2 vectors of 8 int32: 12 accumulators, 2 weight vectors and a broadcast
+
+AVX2 static inline void transform_column_avx2(const __m256i d[6], __m256i r[6]) {
+    const __m256i d42 = _mm256_sub_epi16(d[4], d[2]);
+    const __m256i d13 = _mm256_sub_epi16(d[1], d[3]);
+    r[0] = _mm256_add_epi16(d42, _mm256_slli_epi16(_mm256_sub_epi16(d[0], d[2]), 2));
+    r[1] = _mm256_sub_epi16(_mm256_add_epi16(d[3], d[4]), _mm256_slli_epi16(_mm256_add_epi16(d[1], d[2]), 2));
+    r[2] = _mm256_add_epi16(_mm256_sub_epi16(d[4], d[3]), _mm256_slli_epi16(_mm256_sub_epi16(d[1], d[2]), 2));
+    r[3] = _mm256_sub_epi16(d42, _mm256_slli_epi16(d13, 1));
+    r[4] = _mm256_add_epi16(d42, _mm256_slli_epi16(d13, 1));
+    r[5] = _mm256_add_epi16(_mm256_sub_epi16(d[5], d[3]), _mm256_slli_epi16(d13, 2));
+}
+
+AVX2 static void transform_input_avx2(const job *j, int first, int count, int16_t *v) {
+    const resnet18_winograd_s16_conv *c = j->conv;
+    const int side = c->side, ic = c->channels_in, per_image = j->tiles_side * j->tiles_side;
+    for (int row = 0; row < count; row++) {
+        int tile = first + row, n = tile / per_image, ty = tile % per_image / j->tiles_side, tx = tile % j->tiles_side;
+        for (int c0 = 0; c0 < ic; c0 += 16) {
+            __m256i t[6][6];
+            for (int b = 0; b < 6; b++) {
+                int x = tx * 4 - 1 + b;
+                __m256i d[6];
+                for (int a = 0; a < 6; a++) {
+                    int y = ty * 4 - 1 + a;
+                    d[a] = (y < 0 || y >= side || x < 0 || x >= side)
+                        ? _mm256_setzero_si256()
+                        : _mm256_cvtepu8_epi16(_mm_loadu_si128(
+                              (const void *)(c->src + (((size_t)n * side + y) * side + x) * ic + c0)));
+                }
+                __m256i r[6];
+                transform_column_avx2(d, r);
+                for (int i = 0; i < 6; i++) t[i][b] = r[i];
+            }
+            for (int i = 0; i < 6; i++) {
+                __m256i r[6];
+                transform_column_avx2(t[i], r);
+                for (int k = 0; k < 6; k++)
+                    _mm256_storeu_si256((void *)(v + ((size_t)(i * 6 + k) * count + row) * ic + c0), r[k]);
+            }
+        }
+    }
+}
+
+// M[rows][16] = V[rows][ic] x U[ic][16], for ROWS rows (m_stride apart); U in [ic / 2][oc][2].
+__attribute__((noinline)) AVX2 static void gemm_rows_avx2(const int16_t *v, int ic, const int16_t *u, int oc_stride,
+                                                          int32_t *m, int m_stride) {
+    __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+    __m256i a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+    for (int k = 0; k < ic; k += 2) {
+        const int16_t *w = u + (size_t)(k / 2) * oc_stride * 2;
+        __m256i w0 = _mm256_loadu_si256((const void *)w), w1 = _mm256_loadu_si256((const void *)(w + 16));
+        __m256i b;
+#define ROW(r)                                                                                              \
+        b = _mm256_set1_epi32(*(const int32_t *)(v + (size_t)(r) * ic + k));                                \
+        a##r##0 = _mm256_add_epi32(a##r##0, _mm256_madd_epi16(b, w0));                                     \
+        a##r##1 = _mm256_add_epi32(a##r##1, _mm256_madd_epi16(b, w1));
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+    }
+#define STORE(r)                                                                                            \
+    _mm256_storeu_si256((void *)(m + (size_t)(r) * m_stride), a##r##0);                                     \
+    _mm256_storeu_si256((void *)(m + (size_t)(r) * m_stride + 8), a##r##1);
+    STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5)
+#undef STORE
+}
+
+__attribute__((noinline)) AVX2 static void gemm_row_avx2(const int16_t *v, int ic, const int16_t *u, int oc_stride,
+                                                         int32_t *m) {
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0;
+    for (int k = 0; k < ic; k += 2) {
+        const int16_t *w = u + (size_t)(k / 2) * oc_stride * 2;
+        __m256i b = _mm256_set1_epi32(*(const int32_t *)(v + k));
+        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(b, _mm256_loadu_si256((const void *)w)));
+        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(b, _mm256_loadu_si256((const void *)(w + 16))));
+    }
+    _mm256_storeu_si256((void *)m, a0);
+    _mm256_storeu_si256((void *)(m + 8), a1);
+}
+
+AVX2 static inline void output_column_avx2(const __m256 m[6], __m256 o[4]) {
+    const __m256 sum12 = _mm256_add_ps(m[1], m[2]), diff12 = _mm256_sub_ps(m[1], m[2]);
+    const __m256 sum34 = _mm256_add_ps(m[3], m[4]), diff34 = _mm256_sub_ps(m[3], m[4]);
+    o[0] = _mm256_add_ps(_mm256_add_ps(m[0], sum12), sum34);
+    o[1] = _mm256_fmadd_ps(diff34, _mm256_set1_ps(2), diff12);
+    o[2] = _mm256_fmadd_ps(sum34, _mm256_set1_ps(4), sum12);
+    o[3] = _mm256_add_ps(_mm256_fmadd_ps(diff34, _mm256_set1_ps(8), diff12), m[5]);
+}
+
+// 8 output channels: resnet18_store_u8's steps. The clamp to 255 before converting stands in for AVX-512's unsigned
+// saturating narrowing (equal for every value below 2^31; AVX2's signed packs would turn larger ones into 0).
+AVX2 static inline void store_u8_avx2(__m256 z, const void *residual, int residual_signed, __m256 residual_scale,
+                                      uint8_t *dst, size_t at) {
+    if (residual) {
+        __m128i identity = _mm_loadl_epi64((const void *)((const uint8_t *)residual + at));
+        __m256i wide = residual_signed ? _mm256_cvtepi8_epi32(identity) : _mm256_cvtepu8_epi32(identity);
+        z = _mm256_fmadd_ps(_mm256_cvtepi32_ps(wide), residual_scale, z);
+    }
+    z = _mm256_min_ps(_mm256_max_ps(z, _mm256_setzero_ps()), _mm256_set1_ps(255));
+    __m256i levels = _mm256_cvtps_epi32(z);
+    __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(levels), _mm256_extracti128_si256(levels, 1));
+    _mm_storel_epi64((void *)(dst + at), _mm_packus_epi16(words, words));
+}
+
+AVX2 static void transform_output_avx2(const job *j, int first, int count, const int32_t *m) {
+    const resnet18_winograd_s16_conv *c = j->conv;
+    const int side = c->side, oc = c->channels_out, per_image = j->tiles_side * j->tiles_side;
+    const __m256 residual_scale = _mm256_set1_ps(c->residual_scale);
+    for (int row = 0; row < count; row++) {
+        int tile = first + row, n = tile / per_image, ty = tile % per_image / j->tiles_side, tx = tile % j->tiles_side;
+        for (int o0 = 0; o0 < oc; o0 += 8) {
+            __m256 t[4][6];
+            for (int k = 0; k < 6; k++) {
+                __m256 s[6];
+                for (int i = 0; i < 6; i++) {
+                    const int p = i * 6 + k;
+                    __m256i acc = _mm256_loadu_si256((const void *)(m + ((size_t)p * count + row) * oc + o0));
+                    s[i] = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(c->dequantize + p * oc + o0));
+                }
+                __m256 r[4];
+                output_column_avx2(s, r);
+                for (int a = 0; a < 4; a++) t[a][k] = r[a];
+            }
+            const __m256 bias = _mm256_loadu_ps(c->bias + o0);
+            for (int a = 0; a < 4; a++) {
+                int y = ty * 4 + a;
+                if (y >= side) continue;
+                __m256 out[4];
+                output_column_avx2(t[a], out);
+                for (int b = 0; b < 4; b++) {
+                    int x = tx * 4 + b;
+                    if (x >= side) continue;
+                    size_t at = (((size_t)n * side + y) * side + x) * oc + o0;
+                    store_u8_avx2(_mm256_add_ps(out[b], bias), c->residual, c->residual_signed, residual_scale, c->dst, at);
+                }
+            }
+        }
+    }
+}
+
+// One form's steps, for `convolve_block`.
+struct form {
+    void (*transform_input)(const job *, int first, int count, int16_t *v);
+    void (*gemm_rows)(const int16_t *v, int ic, const int16_t *u, int oc_stride, int32_t *m, int m_stride);
+    void (*gemm_row)(const int16_t *v, int ic, const int16_t *u, int oc_stride, int32_t *m);
+    void (*transform_output)(const job *, int first, int count, const int32_t *m);
+    int oc_block;   // output channels a product call takes
+};
+
+static const form avx512_vnni = { transform_input, gemm_rows, gemm_row, transform_output, OC_BLOCK };
+static const form avx2 = { transform_input_avx2, gemm_rows_avx2, gemm_row_avx2, transform_output_avx2, OC_BLOCK_AVX2 };
+
 // One block of tiles [first, first + count), in the calling thread's part of the scratchpad.
 static void convolve_block(const void *data, int thread, int first, int count) {
     const job *j = data;
     const resnet18_winograd_s16_conv *c = j->conv;
+    const form *f = j->form;
     const int ic = c->channels_in, oc = c->channels_out;
     char *own = (char *)c->scratch + (size_t)thread * (v_block_bytes(j->rows, ic) + m_block_bytes(j->rows, oc));
     int16_t *v = (int16_t *)own;
     int32_t *m = (int32_t *)(own + v_block_bytes(j->rows, ic));
-    transform_input(j, first, count, v);
+    f->transform_input(j, first, count, v);
     for (int p = 0; p < POINTS; p++) {
         const int16_t *vp = v + (size_t)p * count * ic;
         int32_t *mp = m + (size_t)p * count * oc;
-        for (int o0 = 0; o0 < oc; o0 += OC_BLOCK) {
+        for (int o0 = 0; o0 < oc; o0 += f->oc_block) {
             const int16_t *up = c->weights + (size_t)p * ic * oc + (size_t)o0 * 2;
             int row = 0;
             for (; row + ROWS <= count; row += ROWS)
-                gemm_rows(vp + (size_t)row * ic, ic, up, oc, mp + (size_t)row * oc + o0, oc);
-            for (; row < count; row++) gemm_row(vp + (size_t)row * ic, ic, up, oc, mp + (size_t)row * oc + o0);
+                f->gemm_rows(vp + (size_t)row * ic, ic, up, oc, mp + (size_t)row * oc + o0, oc);
+            for (; row < count; row++) f->gemm_row(vp + (size_t)row * ic, ic, up, oc, mp + (size_t)row * oc + o0);
         }
     }
-    transform_output(j, first, count, m);
+    f->transform_output(j, first, count, m);
 }
 
 int resnet18_winograd_s16_run(const resnet18_winograd_s16_conv *conv) {
@@ -285,7 +456,8 @@ int resnet18_winograd_s16_run(const resnet18_winograd_s16_conv *conv) {
         return -1;
     }
     unsigned threads = conv->threads > 0 ? (unsigned)conv->threads : 1;
-    job j = { .conv = conv, .tiles_side = tiles_along(conv->side) };
+    job j = { .conv = conv, .form = resnet18_winograd_s16_form() == 2 ? &avx512_vnni : &avx2,
+              .tiles_side = tiles_along(conv->side) };
     const int tiles = conv->batch * j.tiles_side * j.tiles_side;
     j.rows = block_rows(conv->batch, tiles, conv->channels_out, (int)threads);
     resnet18_run_tile_blocks(tiles, j.rows, threads, convolve_block, &j);

@@ -495,7 +495,7 @@ final class ExecutionPlan {
             return try int8Winograd(spec, x, pointMax: pointMax, outScale: outScale, accumulateInto: residual)
         }
         if options.winograd, x.memory.desc.dataType == dnnl_u8, relu,
-           ResNet18Architecture.int16WinogradConvolutions.contains(spec.conv), Int16WinogradConvolution.accepts(spec) {
+           Int16WinogradConvolution.runs(spec) {
             return try int8Winograd(spec, x, pointMax: nil, outScale: outScale, accumulateInto: residual)
         }
         let srcAny = try MemoryDesc(dims: [batch, spec.inChannels, x.height, x.width], type: x.memory.desc.dataType,

@@ -70,6 +70,15 @@ enum ResNet18Architecture {
         [block.first, block.second].filter { $0.stride == 1 && $0.inChannels <= 128 }.map(\.conv)
     })
 
+    /// Where the 16-bit kernel runs in its AVX2 form (no VNNI, so no 8-bit F(2×2) for layer 3 either): layer 3's
+    /// stride-1 convolutions too. On a Zen 3, alternating `bench --precision int8 --layers` runs put one of them at
+    /// 3.4 ms at batch 8 against 5.7-5.8 for oneDNN's direct AVX2 int8 code, 0.64 against 0.70 at batch 1. Layer 4
+    /// stays direct: its 16-bit transformed weights (19 MB a convolution) come from memory on every call, and the
+    /// network ran 1.6× slower with them (bench/results/engine-plan.md).
+    static let int16WinogradConvolutionsAVX2: Set<String> = Set(blocks.flatMap { block in
+        [block.first, block.second].filter { $0.stride == 1 && $0.inChannels <= 256 }.map(\.conv)
+    })
+
     /// Every convolution in execution order.
     static var convolutions: [ConvSpec] {
         [stem] + blocks.flatMap { [$0.first, $0.second] + ($0.downsample.map { [$0] } ?? []) }

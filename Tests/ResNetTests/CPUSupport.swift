@@ -10,7 +10,9 @@ enum CPUSupport {
     static let avx2Only = !DNNLInstructionSet.avx512 && resnet18_winograd_supported() == 0 && resnet18_winograd_avx2_supported() != 0
     /// oneDNN's AVX-512 VNNI int8 kernels and the project's: the int8 stem, the 8-bit and the 16-bit Winograd.
     static let avx512VNNI = DNNLInstructionSet.avx512VNNI && resnet18_stem_int8_supported() != 0
-        && resnet18_winograd_int8_supported() != 0 && resnet18_winograd_s16_supported() != 0
+        && resnet18_winograd_int8_supported() != 0 && resnet18_winograd_s16_form() == 2
+    /// The project's 16-bit int8 Winograd kernel in its AVX2 form (no VNNI): vpmaddwd where VNNI has vpdpwssd.
+    static let int16WinogradAVX2 = resnet18_winograd_s16_form() == 1
     /// The instruction set oneDNN dispatches to, for the reason a test is skipped.
     static var oneDNN: String { DNNLInstructionSet.name }
 }

@@ -4,10 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// One 3x3 stride-1 pad-1 convolution by Winograd F(4x4, 3x3) in 16-bit integers (AVX-512 VNNI's vpdpwssd), u8 nhwc
-/// in and out, with the bias, the residual sum and the ReLU. The u8 input tiles are transformed exactly (integers
-/// within ±25500, no rounding and no calibration); the weights, transformed beforehand, are rounded per transform
-/// point and output channel to as many bits as keep every sum inside int32
+/// One 3x3 stride-1 pad-1 convolution by Winograd F(4x4, 3x3) in 16-bit integers (AVX-512 VNNI's vpdpwssd, or AVX2's
+/// vpmaddwd), u8 nhwc in and out, with the bias, the residual sum and the ReLU. The u8 input tiles are transformed
+/// exactly (integers within ±25500, no rounding and no calibration); the weights, transformed beforehand, are rounded
+/// per transform point and output channel to as many bits as keep every sum inside int32
 /// (`resnet18_winograd_s16_transform_weights`).
 typedef struct {
     int batch, channels_in, channels_out, side;
@@ -23,7 +23,11 @@ typedef struct {
     int threads;                        ///< OpenMP threads (libgomp's team, shared with oneDNN)
 } resnet18_winograd_s16_conv;
 
-/// Whether this CPU runs the kernel (AVX-512 VNNI).
+/// The kernel's form on this CPU: 2 with AVX-512 VNNI (vpdpwssd), 1 with AVX2 and FMA alone (vpmaddwd + vpaddd, the
+/// same integers and the same output), 0 where it cannot run.
+int resnet18_winograd_s16_form(void);
+
+/// Whether this CPU runs the kernel in either form.
 int resnet18_winograd_s16_supported(void);
 
 /// Whether a shape is one the kernel takes: input channels a multiple of 32, output channels of 64.
