@@ -268,10 +268,10 @@ VNNI static void transform_output(const job *j, int first, int count, const int3
 
 // The same kernel in AVX2 (8 int32 or 16 int16 lanes), for CPUs without AVX-512: each 16-bit pair product is
 // vpmaddwd + vpaddd instead of vpdpwssd. The integers are the same (no pair reaches vpmaddwd's one overflow,
-// -32768 x -32768 twice: weights stay within ±32767), so are the float steps lane by lane: the output is the AVX-512
-// form's, byte for byte. Where integer multiplies outrun float ones (Zen 3: 72 G 16-bit multiply-adds a second a
-// core against 47 G fp32 FMAs, `bench/cpu/multiply_rates.c`), F(4x4)'s 4x fewer products make it faster than
-// oneDNN's direct int8 code.
+// -32768 x -32768 twice: weights stay within ±32767), so are the float steps lane by lane: by construction the
+// output is the AVX-512 form's (not compared byte for byte: no machine here has had both). Where integer
+// multiplies outrun float ones (Zen 3: 72 G 16-bit multiply-adds a second a core against 47 G fp32 FMAs,
+// `bench/cpu/multiply_rates.c`), F(4x4)'s 4x fewer products make it faster than oneDNN's direct int8 code.
 #define AVX2 __attribute__((target("avx2,fma")))
 
 enum { OC_BLOCK_AVX2 = 16 };   // 6 rows x 2 vectors of 8 int32: 12 accumulators, 2 weight vectors and a broadcast
