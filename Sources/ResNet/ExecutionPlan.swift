@@ -450,12 +450,14 @@ final class ExecutionPlan {
     /// faster than the direct convolution at batch 1 and 2 in alternating `bench --layers --lean-winograd` runs.
     ///
     /// With AVX2 alone (oneDNN 2.6 has no Winograd there, so the alternative is its direct convolution), the 8-lane
-    /// kernel on layers 1-3 at every batch size and on layer 4 from batch 2: alternating `bench` runs on a Zen 2
-    /// measured batch 1 at 22.1 ms direct, 20.1 with layer 1 on the kernel, 19.2 with layers 1-2, 18.1 with 1-3, and
-    /// 19.0 with layer 4 too (its 4 tiles do not pay for transforming 9 MB of weights on each call); from batch 2
-    /// layer 4 gains (batch 8: 116.5 ms with layers 1-3, 98.4 with all four, 162.1 direct) (docs/performance.md).
+    /// kernel on every stride-1 3×3 at every batch size. Alternating `bench` runs on a Zen 2 measured batch 1 at 22.1
+    /// ms direct, 20.1 with layer 1 on the kernel, 19.2 with layers 1-2, 18.1 with 1-3, and 19.0 with layer 4 too, so
+    /// layer 4 ran direct at batch 1; since then the kernel fetches each weight row ahead, and on a Zen 3 layer 4's
+    /// convolutions at batch 1 took 1.7-2.0 ms on it against 2.8-3.0 direct, the network 16.3-21.8 ms against
+    /// 18.2-24.2 in four alternating pairs (bench/results/engine-plan.md). From batch 2 layer 4 gained on Zen 2 too
+    /// (batch 8: 116.5 ms with layers 1-3, 98.4 with all four, 162.1 direct) (docs/performance.md).
     static func runsOwnWinograd(_ spec: ConvSpec, batch: Int, lean: Bool = false) -> Bool {
-        if WinogradConvolution.Form.current == .avx2 { return spec.inChannels <= 256 || batch >= 2 }
+        if WinogradConvolution.Form.current == .avx2 { return true }
         return spec.inChannels <= 256 || batch >= 4 || lean
     }
 
