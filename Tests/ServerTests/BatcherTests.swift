@@ -94,7 +94,9 @@ extension ServerTests {
             let stopping = ContinuousClock.now
             batcher.shutdown()
             await loop.value
-            #expect(ContinuousClock.now - stopping < .seconds(5))
+            // Held up would mean waiting out the 30 s maxDelay, or forever. The bound leaves room for the scheduler:
+            // with the suites running side by side on two busy vCPUs, `run()`'s return once took 5.2 s to be seen.
+            #expect(ContinuousClock.now - stopping < .seconds(20))
         }
 
         @Test("past queue-depth images (waiting or announced), new ones are refused at once; admitted ones still run")
