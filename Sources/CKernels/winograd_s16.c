@@ -13,13 +13,15 @@
 // Per block of tiles (one thread's, while it is in L2): (1) the tiles go to V[36][rows][ic] as int16; (2) per point
 // and per 64 output channels, M[36][rows][oc] = V x U in int32, six rows at a time; (3) each tile's 36 points are
 // scaled to the output's units per point and channel, transformed back to 4x4 outputs (A^T m A, in float), and get
-// the bias, the residual and the ReLU before rounding to u8. Outputs past the map's edge are dropped.
+// the bias, the residual and the ReLU before rounding to u8. Outputs past the map's edge are dropped. Where the
+// weights outweigh the tiles (AVX2 form), the same steps by blocks of output channels instead (`by_output_blocks`).
 
 #include <immintrin.h>
 #include <stdint.h>
 #include "winograd_s16.h"
 #include "vnni_common.h"
 #include "tile_blocks.h"
+#include "../CThreadBinding/include/openmp_runtime.h"   // libgomp: the team oneDNN runs on
 
 
 enum { POINTS = 36, OC_BLOCK = 64, ROWS = 6, M_BLOCK_TARGET = 450 * 1024, INPUT_BOUND = 25500 };
@@ -60,15 +62,47 @@ int resnet18_winograd_s16_accepts(int channels_in, int channels_out) {
     return channels_in > 0 && channels_out > 0 && channels_in % 32 == 0 && channels_out % OC_BLOCK == 0;
 }
 
+// Where the transformed weights outweigh the transformed input (no more tiles than output channels: layer 3 at
+// batch 1-8, layer 2 at batch 1-2), the tiles are all transformed first and each thread takes 64 output channels at a
+// time through every tile, reading each weight once a call, where blocks of tiles would each read them all again
+// from L3 (and at batch 1 split layer 3's 16 tiles 12 and 4 between two threads). In the AVX2 form only: measured
+// on a Zen 3 (alternating `bench --precision int8 --layers`: layer 3 at batch 1 0.72-0.86 ms a convolution against
+// 1.14-1.49, at batch 8 about 5 % faster; layer 2 at batch 1 10-15 % faster, slower at batch 8, so not there), where
+// the blocks' rule was tuned on a Zen 4 with VNNI (bench/results/engine-plan.md).
+enum { OUTPUT_BLOCK = 64 };
+
+static int by_output_blocks(int form, int tiles, int channels_out) { return form == 1 && tiles <= channels_out; }
+
+static size_t v_all_bytes(int tiles, int channels_in) { return resnet18_round_up_64((size_t)POINTS * tiles * channels_in * 2); }
+
+static size_t m_output_block_bytes(int tiles) { return resnet18_round_up_64((size_t)POINTS * tiles * OUTPUT_BLOCK * 4); }
+
 size_t resnet18_winograd_s16_scratch_bytes(int batch, int channels_in, int channels_out, int side, int threads) {
     int tiles = batch * tiles_along(side) * tiles_along(side);
     threads = threads > 0 ? threads : 1;
+    if (by_output_blocks(resnet18_winograd_s16_form(), tiles, channels_out))
+        return v_all_bytes(tiles, channels_in) + (size_t)threads * m_output_block_bytes(tiles);
     int rows = block_rows(batch, tiles, channels_out, threads);
     return (size_t)threads * (v_block_bytes(rows, channels_in) + m_block_bytes(rows, channels_out));
 }
 
+enum { OC_BLOCK_AVX2 = 16 };   // the AVX2 form's product width: 6 rows x 2 vectors of 8 int32, 12 accumulators
+
+// Where the transformed weight of point p, input channel c and output channel o is kept, pairs of input channels side
+// by side for vpdpwssd/vpmaddwd: [36][ic / 2][oc][2] for the AVX-512 form; [oc / 16][36][ic / 2][16][2] for the AVX2
+// form, so that what one of its product calls reads (16 output channels at one point) is 16 kB in a row for the
+// hardware's prefetchers, not 64 bytes of every oc x 4.
+size_t resnet18_winograd_s16_weight_index(int form, int p, int c, int o, int channels_in, int channels_out) {
+    if (form == 1) {
+        return ((((size_t)(o / OC_BLOCK_AVX2) * POINTS + p) * (channels_in / 2) + c / 2) * OC_BLOCK_AVX2
+                + o % OC_BLOCK_AVX2) * 2 + c % 2;
+    }
+    return (size_t)p * channels_in * channels_out + (size_t)(c / 2) * channels_out * 2 + (size_t)o * 2 + c % 2;
+}
+
 void resnet18_winograd_s16_transform_weights(const float *oihw, int channels_in, int channels_out, int16_t *weights,
                                              float *scales) {
+    const int form = resnet18_winograd_s16_form();
     static const double G[6][3] = {
         {1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
         {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1},
@@ -94,7 +128,7 @@ void resnet18_winograd_s16_transform_weights(const float *oihw, int channels_in,
                         continue;
                     }
                     double q = __builtin_round(u[p] * scales[p * channels_out + o]);
-                    weights[(size_t)p * channels_in * channels_out + (size_t)(c / 2) * channels_out * 2 + o * 2 + c % 2] =
+                    weights[resnet18_winograd_s16_weight_index(form, p, c, o, channels_in, channels_out)] =
                         (int16_t)(q > 32767 ? 32767 : (q < -32767 ? -32767 : q));
                 }
             }
@@ -133,7 +167,7 @@ VNNI static inline void transform_column(const __m512i d[6], __m512i r[6]) {
 }
 
 // (1) tiles [first, first + count) to V[36][count][ic]: B^T d B exactly in int16, 32 channels at a time.
-VNNI static void transform_input(const job *j, int first, int count, int16_t *v) {
+VNNI static void transform_input(const job *j, int first, int count, int16_t *v, int stride) {
     const resnet18_winograd_s16_conv *c = j->conv;
     const int side = c->side, ic = c->channels_in, per_image = j->tiles_side * j->tiles_side;
     for (int row = 0; row < count; row++) {
@@ -158,7 +192,7 @@ VNNI static void transform_input(const job *j, int first, int count, int16_t *v)
                 __m512i r[6];
                 transform_column(t[i], r);
                 for (int k = 0; k < 6; k++)
-                    _mm512_storeu_si512(v + ((size_t)(i * 6 + k) * count + row) * ic + c0, r[k]);
+                    _mm512_storeu_si512(v + ((size_t)(i * 6 + k) * stride + row) * ic + c0, r[k]);
             }
         }
     }
@@ -173,7 +207,8 @@ VNNI static inline __m512i dpwssd(__m512i acc, __m512i a, __m512i b) {
     return acc;
 }
 
-// (2) M[rows][64] = V[rows][ic] x U[ic][64], for ROWS rows (M's rows m_stride apart) or 1; U in [ic / 2][oc][2].
+// (2) M[rows][64] = V[rows][ic] x U[ic][64], for ROWS rows (M's rows m_stride apart) or 1; U's input-channel pairs
+// oc_stride pairs apart (`resnet18_winograd_s16_weight_index`).
 __attribute__((noinline)) VNNI static void gemm_rows(const int16_t *v, int ic, const int16_t *u, int oc_stride,
                                                      int32_t *m, int m_stride) {
     __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
@@ -229,19 +264,19 @@ VNNI static inline void output_column(const __m512 m[6], __m512 o[4]) {
 
 // (3) M of tiles [first, first + count) (M[36][count][oc]) to u8 outputs: per point and channel to dst units,
 // A^T m A, + bias, + residual, ReLU, rounded.
-VNNI static void transform_output(const job *j, int first, int count, const int32_t *m) {
+VNNI static void transform_output(const job *j, int first, int count, const int32_t *m, int o_begin, int o_end, int m_oc) {
     const resnet18_winograd_s16_conv *c = j->conv;
     const int side = c->side, oc = c->channels_out, per_image = j->tiles_side * j->tiles_side;
     const __m512 residual_scale = _mm512_set1_ps(c->residual_scale);
     for (int row = 0; row < count; row++) {
         int tile = first + row, n = tile / per_image, ty = tile % per_image / j->tiles_side, tx = tile % j->tiles_side;
-        for (int o0 = 0; o0 < oc; o0 += 16) {
+        for (int o0 = o_begin; o0 < o_end; o0 += 16) {
             __m512 t[4][6];   // (A^T s)[a][k]
             for (int k = 0; k < 6; k++) {
                 __m512 s[6];
                 for (int i = 0; i < 6; i++) {
                     const int p = i * 6 + k;
-                    __m512i acc = _mm512_loadu_si512(m + ((size_t)p * count + row) * oc + o0);
+                    __m512i acc = _mm512_loadu_si512(m + ((size_t)p * count + row) * m_oc + o0 - o_begin);
                     s[i] = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(c->dequantize + p * oc + o0));
                 }
                 __m512 r[4];
@@ -274,7 +309,6 @@ VNNI static void transform_output(const job *j, int first, int count, const int3
 // `bench/cpu/multiply_rates.c`), F(4x4)'s 4x fewer products make it faster than oneDNN's direct int8 code.
 #define AVX2 __attribute__((target("avx2,fma")))
 
-enum { OC_BLOCK_AVX2 = 16 };   // 6 rows x 2 vectors of 8 int32: 12 accumulators, 2 weight vectors and a broadcast
 
 AVX2 static inline void transform_column_avx2(const __m256i d[6], __m256i r[6]) {
     const __m256i d42 = _mm256_sub_epi16(d[4], d[2]);
@@ -287,7 +321,7 @@ AVX2 static inline void transform_column_avx2(const __m256i d[6], __m256i r[6]) 
     r[5] = _mm256_add_epi16(_mm256_sub_epi16(d[5], d[3]), _mm256_slli_epi16(d13, 2));
 }
 
-AVX2 static void transform_input_avx2(const job *j, int first, int count, int16_t *v) {
+AVX2 static void transform_input_avx2(const job *j, int first, int count, int16_t *v, int stride) {
     const resnet18_winograd_s16_conv *c = j->conv;
     const int side = c->side, ic = c->channels_in, per_image = j->tiles_side * j->tiles_side;
     for (int row = 0; row < count; row++) {
@@ -312,13 +346,13 @@ AVX2 static void transform_input_avx2(const job *j, int first, int count, int16_
                 __m256i r[6];
                 transform_column_avx2(t[i], r);
                 for (int k = 0; k < 6; k++)
-                    _mm256_storeu_si256((void *)(v + ((size_t)(i * 6 + k) * count + row) * ic + c0), r[k]);
+                    _mm256_storeu_si256((void *)(v + ((size_t)(i * 6 + k) * stride + row) * ic + c0), r[k]);
             }
         }
     }
 }
 
-// M[rows][16] = V[rows][ic] x U[ic][16], for ROWS rows (m_stride apart); U in [ic / 2][oc][2].
+// M[rows][16] = V[rows][ic] x U[ic][16], for ROWS rows (m_stride apart); U's input-channel pairs oc_stride pairs apart.
 __attribute__((noinline)) AVX2 static void gemm_rows_avx2(const int16_t *v, int ic, const int16_t *u, int oc_stride,
                                                           int32_t *m, int m_stride) {
     __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
@@ -378,19 +412,20 @@ AVX2 static inline void store_u8_avx2(__m256 z, const void *residual, int residu
     _mm_storel_epi64((void *)(dst + at), _mm_packus_epi16(words, words));
 }
 
-AVX2 static void transform_output_avx2(const job *j, int first, int count, const int32_t *m) {
+AVX2 static void transform_output_avx2(const job *j, int first, int count, const int32_t *m, int o_begin, int o_end,
+                                      int m_oc) {
     const resnet18_winograd_s16_conv *c = j->conv;
     const int side = c->side, oc = c->channels_out, per_image = j->tiles_side * j->tiles_side;
     const __m256 residual_scale = _mm256_set1_ps(c->residual_scale);
     for (int row = 0; row < count; row++) {
         int tile = first + row, n = tile / per_image, ty = tile % per_image / j->tiles_side, tx = tile % j->tiles_side;
-        for (int o0 = 0; o0 < oc; o0 += 8) {
+        for (int o0 = o_begin; o0 < o_end; o0 += 8) {
             __m256 t[4][6];
             for (int k = 0; k < 6; k++) {
                 __m256 s[6];
                 for (int i = 0; i < 6; i++) {
                     const int p = i * 6 + k;
-                    __m256i acc = _mm256_loadu_si256((const void *)(m + ((size_t)p * count + row) * oc + o0));
+                    __m256i acc = _mm256_loadu_si256((const void *)(m + ((size_t)p * count + row) * m_oc + o0 - o_begin));
                     s[i] = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(c->dequantize + p * oc + o0));
                 }
                 __m256 r[4];
@@ -416,15 +451,27 @@ AVX2 static void transform_output_avx2(const job *j, int first, int count, const
 
 // One form's steps, for `convolve_block`.
 struct form {
-    void (*transform_input)(const job *, int first, int count, int16_t *v);
+    void (*transform_input)(const job *, int first, int count, int16_t *v, int stride);
     void (*gemm_rows)(const int16_t *v, int ic, const int16_t *u, int oc_stride, int32_t *m, int m_stride);
     void (*gemm_row)(const int16_t *v, int ic, const int16_t *u, int oc_stride, int32_t *m);
-    void (*transform_output)(const job *, int first, int count, const int32_t *m);
+    void (*transform_output)(const job *, int first, int count, const int32_t *m, int o_begin, int o_end, int m_oc);
     int oc_block;   // output channels a product call takes
 };
 
 static const form avx512_vnni = { transform_input, gemm_rows, gemm_row, transform_output, OC_BLOCK };
 static const form avx2 = { transform_input_avx2, gemm_rows_avx2, gemm_row_avx2, transform_output_avx2, OC_BLOCK_AVX2 };
+
+// The weights of point p for the product call from output channel o (`resnet18_winograd_s16_weight_index`'s
+// layout), and the int16 pairs from one input-channel pair to the next.
+static const int16_t *point_weights(const job *j, int p, int o, int *pair_stride) {
+    const resnet18_winograd_s16_conv *c = j->conv;
+    if (j->form == &avx2) {
+        *pair_stride = OC_BLOCK_AVX2;
+        return c->weights + ((size_t)(o / OC_BLOCK_AVX2) * POINTS + p) * c->channels_in * OC_BLOCK_AVX2;
+    }
+    *pair_stride = c->channels_out;
+    return c->weights + (size_t)p * c->channels_in * c->channels_out + (size_t)o * 2;
+}
 
 // One block of tiles [first, first + count), in the calling thread's part of the scratchpad.
 static void convolve_block(const void *data, int thread, int first, int count) {
@@ -435,19 +482,58 @@ static void convolve_block(const void *data, int thread, int first, int count) {
     char *own = (char *)c->scratch + (size_t)thread * (v_block_bytes(j->rows, ic) + m_block_bytes(j->rows, oc));
     int16_t *v = (int16_t *)own;
     int32_t *m = (int32_t *)(own + v_block_bytes(j->rows, ic));
-    f->transform_input(j, first, count, v);
+    f->transform_input(j, first, count, v, count);
     for (int p = 0; p < POINTS; p++) {
         const int16_t *vp = v + (size_t)p * count * ic;
         int32_t *mp = m + (size_t)p * count * oc;
         for (int o0 = 0; o0 < oc; o0 += f->oc_block) {
-            const int16_t *up = c->weights + (size_t)p * ic * oc + (size_t)o0 * 2;
+            int stride;
+            const int16_t *up = point_weights(j, p, o0, &stride);
             int row = 0;
             for (; row + ROWS <= count; row += ROWS)
-                f->gemm_rows(vp + (size_t)row * ic, ic, up, oc, mp + (size_t)row * oc + o0, oc);
-            for (; row < count; row++) f->gemm_row(vp + (size_t)row * ic, ic, up, oc, mp + (size_t)row * oc + o0);
+                f->gemm_rows(vp + (size_t)row * ic, ic, up, stride, mp + (size_t)row * oc + o0, oc);
+            for (; row < count; row++) f->gemm_row(vp + (size_t)row * ic, ic, up, stride, mp + (size_t)row * oc + o0);
         }
     }
-    f->transform_output(j, first, count, m);
+    f->transform_output(j, first, count, m, 0, oc, oc);
+}
+
+typedef struct {
+    const job *job;
+    int tiles;
+    int next_block;   // output blocks handed out so far (atomic)
+} output_schedule;
+
+// Every tile to V[36][tiles][ic] (each thread its share), then whole blocks of OUTPUT_BLOCK output channels through
+// every tile, whichever thread is free taking the next.
+static void convolve_output_blocks(void *data) {
+    output_schedule *s = data;
+    const job *j = s->job;
+    const resnet18_winograd_s16_conv *c = j->conv;
+    const form *f = j->form;
+    const int ic = c->channels_in, oc = c->channels_out, tiles = s->tiles;
+    const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+    int16_t *v = c->scratch;
+    int32_t *m = (int32_t *)((char *)c->scratch + v_all_bytes(tiles, ic) + (size_t)thread * m_output_block_bytes(tiles));
+    const int first = (int)((long)tiles * thread / threads), last = (int)((long)tiles * (thread + 1) / threads);
+    if (last > first) f->transform_input(j, first, last - first, v + (size_t)first * ic, tiles);
+    GOMP_barrier();
+    for (int o_begin; (o_begin = __atomic_fetch_add(&s->next_block, 1, __ATOMIC_RELAXED) * OUTPUT_BLOCK) < oc;) {
+        for (int p = 0; p < POINTS; p++) {
+            const int16_t *vp = v + (size_t)p * tiles * ic;
+            int32_t *mp = m + (size_t)p * tiles * OUTPUT_BLOCK;
+            for (int sub = 0; sub < OUTPUT_BLOCK; sub += f->oc_block) {
+                int stride;
+                const int16_t *up = point_weights(j, p, o_begin + sub, &stride);
+                int row = 0;
+                for (; row + ROWS <= tiles; row += ROWS)
+                    f->gemm_rows(vp + (size_t)row * ic, ic, up, stride, mp + (size_t)row * OUTPUT_BLOCK + sub, OUTPUT_BLOCK);
+                for (; row < tiles; row++)
+                    f->gemm_row(vp + (size_t)row * ic, ic, up, stride, mp + (size_t)row * OUTPUT_BLOCK + sub);
+            }
+        }
+        f->transform_output(j, 0, tiles, m, o_begin, o_begin + OUTPUT_BLOCK, OUTPUT_BLOCK);
+    }
 }
 
 int resnet18_winograd_s16_run(const resnet18_winograd_s16_conv *conv) {
@@ -459,6 +545,11 @@ int resnet18_winograd_s16_run(const resnet18_winograd_s16_conv *conv) {
     job j = { .conv = conv, .form = resnet18_winograd_s16_form() == 2 ? &avx512_vnni : &avx2,
               .tiles_side = tiles_along(conv->side) };
     const int tiles = conv->batch * j.tiles_side * j.tiles_side;
+    if (by_output_blocks(resnet18_winograd_s16_form(), tiles, conv->channels_out)) {
+        output_schedule s = { .job = &j, .tiles = tiles };
+        GOMP_parallel(convolve_output_blocks, &s, threads, 0);
+        return 0;
+    }
     j.rows = block_rows(conv->batch, tiles, conv->channels_out, (int)threads);
     resnet18_run_tile_blocks(tiles, j.rows, threads, convolve_block, &j);
     return 0;

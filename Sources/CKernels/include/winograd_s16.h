@@ -13,7 +13,7 @@ typedef struct {
     int batch, channels_in, channels_out, side;
     const uint8_t *src;                 ///< nhwc u8: [batch][side][side][channels_in]
     uint8_t *dst;                       ///< nhwc u8: [batch][side][side][channels_out] (may be `residual`)
-    const int16_t *weights;             ///< [36][channels_in / 2][channels_out][2]
+    const int16_t *weights;             ///< from resnet18_winograd_s16_transform_weights on this CPU (its layout is the form's)
     const float *dequantize;            ///< [36][channels_out]: product units to dst units, per point and channel
     const float *bias;                  ///< [channels_out], in dst units
     const void *residual;               ///< nhwc identity added before the ReLU (u8, or s8 when residual_signed), or NULL
@@ -41,6 +41,10 @@ size_t resnet18_winograd_s16_scratch_bytes(int batch, int channels_in, int chann
 /// `scales` ([36][channels_out]: integer = scale x transformed weight).
 void resnet18_winograd_s16_transform_weights(const float *oihw, int channels_in, int channels_out, int16_t *weights,
                                              float *scales);
+
+/// Where `resnet18_winograd_s16_transform_weights` puts the weight of point p, input channel c and output channel o
+/// for the kernel's `form` (`resnet18_winograd_s16_form()`).
+size_t resnet18_winograd_s16_weight_index(int form, int p, int c, int o, int channels_in, int channels_out);
 
 /// Runs the convolution; returns 0, or -1 when the CPU or the shape is not supported (nothing written).
 int resnet18_winograd_s16_run(const resnet18_winograd_s16_conv *conv);
