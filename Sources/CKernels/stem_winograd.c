@@ -41,6 +41,7 @@ typedef struct {
     const resnet18_stem_winograd *stem;
     int next_phase;  // phase units handed out so far (atomic)
     int next_band;   // bands handed out so far (atomic)
+    int avx2;        // the AVX2 form, into nChw8c
 } job;
 
 int resnet18_stem_winograd_supported(void) { return resnet18_winograd_supported(); }  // the same AVX-512F + FMA
@@ -230,6 +231,128 @@ AVX512 static void band(const resnet18_stem_winograd *s, int image, int first, f
     }
 }
 
+// The same steps for AVX2 + FMA CPUs (8 floats a vector, 16 registers), into nChw8c: the phases, V, M, the stem
+// rows and the ring keep their layouts (a 16-lane phase pixel is two vectors), the products take 6 tiles x 16
+// output channels at a time (12 accumulators), and the arithmetic is the AVX-512 form's, lane for lane.
+#define AVX2 __attribute__((target("avx2,fma")))
+
+AVX2 static void transform_input_avx2(const float *phases, int ty, int tx, float *v) {
+    for (int half = 0; half < 2; half++) {
+        __m256 d[6][6];
+        for (int i = 0; i < 6; i++)
+            for (int k = 0; k < 6; k++)
+                d[i][k] = _mm256_load_ps(phases + ((size_t)(3 * ty + i) * PHASE_SIDE + 3 * tx + k) * LANES + half * 8);
+        winograd_input_transform_avx2(d, v + half * 8, GROUP * LANES);
+    }
+}
+
+// m[ROWS][64] = v[ROWS][12 of 16] . u[12][64], 16 output channels at a time.
+#define GEMM_KERNEL_AVX2(ROWS)                                                                                   \
+    AVX2 static void gemm_avx2_##ROWS(const float *v, const float *u, float *m) {                                \
+        for (int o = 0; o < OC; o += 16) {                                                                       \
+            __m256 acc[ROWS][2];                                                                                 \
+            for (int r = 0; r < ROWS; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();                          \
+            for (int k = 0; k < PHASES; k++) {                                                                   \
+                const __m256 b0 = _mm256_load_ps(u + k * OC + o), b1 = _mm256_load_ps(u + k * OC + o + 8);       \
+                for (int r = 0; r < ROWS; r++) {                                                                 \
+                    const __m256 a = _mm256_broadcast_ss(v + r * LANES + k);                                     \
+                    acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);                                               \
+                    acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);                                               \
+                }                                                                                                \
+            }                                                                                                    \
+            for (int r = 0; r < ROWS; r++) {                                                                     \
+                _mm256_store_ps(m + r * OC + o, acc[r][0]);                                                      \
+                _mm256_store_ps(m + r * OC + o + 8, acc[r][1]);                                                  \
+            }                                                                                                    \
+        }                                                                                                        \
+    }
+GEMM_KERNEL_AVX2(6)
+GEMM_KERNEL_AVX2(2)
+
+AVX2 static void transform_output_avx2(const float *m, int t, const float *bias, int tx, float *rows) {
+    const __m256 zero = _mm256_setzero_ps(), two = _mm256_set1_ps(2), four = _mm256_set1_ps(4);
+    for (int eighth = 0; eighth < OC / 8; eighth++) {
+        const __m256 b = _mm256_loadu_ps(bias + eighth * 8);
+        __m256 s[3][6];
+        for (int k = 0; k < 6; k++) {
+            __m256 p[6];
+            for (int i = 0; i < 6; i++) p[i] = _mm256_load_ps(m + ((size_t)(i * 6 + k) * GROUP + t) * OC + eighth * 8);
+            const __m256 s12 = _mm256_add_ps(p[1], p[2]), d12 = _mm256_sub_ps(p[1], p[2]);
+            const __m256 s34 = _mm256_add_ps(p[3], p[4]), d34 = _mm256_sub_ps(p[3], p[4]);
+            s[0][k] = _mm256_add_ps(_mm256_add_ps(p[0], s12), s34);
+            s[1][k] = _mm256_fmadd_ps(two, d34, d12);
+            s[2][k] = _mm256_add_ps(_mm256_fmadd_ps(four, s34, s12), p[5]);
+        }
+        for (int a = 0; a < 3; a++) {
+            const __m256 s12 = _mm256_add_ps(s[a][1], s[a][2]), d12 = _mm256_sub_ps(s[a][1], s[a][2]);
+            const __m256 s34 = _mm256_add_ps(s[a][3], s[a][4]), d34 = _mm256_sub_ps(s[a][3], s[a][4]);
+            const __m256 out[3] = {
+                _mm256_add_ps(_mm256_add_ps(s[a][0], s12), s34),
+                _mm256_fmadd_ps(two, d34, d12),
+                _mm256_add_ps(_mm256_fmadd_ps(four, s34, s12), s[a][5]),
+            };
+            for (int c = 0; c < 3; c++) {
+                _mm256_store_ps(rows + ((size_t)a * ROW_PIXELS + 3 * tx + c) * OC + eighth * 8,
+                                _mm256_max_ps(_mm256_add_ps(out[c], b), zero));
+            }
+        }
+    }
+}
+
+AVX2 static void stem_rows_avx2(const resnet18_stem_winograd *s, const float *phases, int ty, float *own) {
+    float *v = own, *m = own + V_FLOATS, *rows = m + M_FLOATS;
+    for (int first = 0; first < ROW_TILES; first += GROUP) {
+        const int count = ROW_TILES - first < GROUP ? ROW_TILES - first : GROUP;
+        for (int t = 0; t < count; t++) transform_input_avx2(phases, ty, first + t, v + t * LANES);
+        for (int point = 0; point < POINTS; point++) {
+            const float *vp = v + (size_t)point * GROUP * LANES, *up = s->weights + (size_t)point * PHASES * OC;
+            float *mp = m + (size_t)point * GROUP * OC;
+            if (count == GROUP) gemm_avx2_6(vp, up, mp);
+            else for (int t = 0; t < count; t += 2) gemm_avx2_2(vp + t * LANES, up, mp + t * OC);
+        }
+        for (int t = 0; t < count; t++) transform_output_avx2(m, t, s->bias, first + t, rows);
+    }
+}
+
+AVX2 static void pool_across_avx2(const float *row, float *across) {
+    for (int px = 0; px < POOLED; px++)
+        for (int v = 0; v < OC / 8; v++) {
+            __m256 m = _mm256_max_ps(_mm256_load_ps(row + (size_t)(2 * px) * OC + v * 8),
+                                     _mm256_load_ps(row + (size_t)(2 * px + 1) * OC + v * 8));
+            if (px > 0) m = _mm256_max_ps(m, _mm256_load_ps(row + (size_t)(2 * px - 1) * OC + v * 8));
+            _mm256_store_ps(across + (size_t)px * OC + v * 8, m);
+        }
+}
+
+// `band` into nChw8c.
+AVX2 static void band_avx2(const resnet18_stem_winograd *s, int image, int first, float *own) {
+    const float *phases = (const float *)s->scratch + (size_t)image * PHASE_FLOATS;
+    const float *rows = own + V_FLOATS + M_FLOATS;
+    float *ring = own + V_FLOATS + M_FLOATS + ROWS_FLOATS;
+    const int first_row = first > 0 ? 2 * first - 1 : 0, last_row = 2 * (first + BAND) - 1;
+    for (int ty = first_row / 3; ty <= last_row / 3; ty++) {
+        stem_rows_avx2(s, phases, ty, own);
+        for (int a = 0; a < 3; a++) {
+            const int r = 3 * ty + a;
+            if (r < first_row || r > last_row) continue;
+            pool_across_avx2(rows + (size_t)a * ROW_PIXELS * OC, ring + (size_t)(r % 3) * POOLED * OC);
+            const int py = (r - 1) / 2;
+            if ((r & 1) == 0 || py < first) continue;
+            const float *below = ring + (size_t)(r % 3) * POOLED * OC, *middle = ring + (size_t)((r - 1) % 3) * POOLED * OC;
+            const float *above = py > 0 ? ring + (size_t)((r - 2) % 3) * POOLED * OC : middle;
+            for (int v = 0; v < OC / 8; v++) {
+                float *dst = s->dst + (((size_t)image * (OC / 8) + v) * POOLED + py) * POOLED * 8;
+                for (int px = 0; px < POOLED; px++) {
+                    const size_t at = (size_t)px * OC + v * 8;
+                    const __m256 max = _mm256_max_ps(_mm256_max_ps(_mm256_load_ps(above + at), _mm256_load_ps(middle + at)),
+                                                     _mm256_load_ps(below + at));
+                    _mm256_store_ps(dst + (size_t)px * 8, max);
+                }
+            }
+        }
+    }
+}
+
 static void work(void *data) {
     job *j = data;
     const resnet18_stem_winograd *s = j->stem;
@@ -237,17 +360,30 @@ static void work(void *data) {
         split_phases(s, u / PHASE_GROUPS, u % PHASE_GROUPS);
     GOMP_barrier();
     float *own = (float *)s->scratch + (size_t)s->batch * PHASE_FLOATS + (size_t)omp_get_thread_num() * OWN_FLOATS;
-    for (int u; (u = __atomic_fetch_add(&j->next_band, 1, __ATOMIC_RELAXED)) < s->batch * BANDS;)
-        band(s, u / BANDS, (u % BANDS) * BAND, own);
+    for (int u; (u = __atomic_fetch_add(&j->next_band, 1, __ATOMIC_RELAXED)) < s->batch * BANDS;) {
+        if (j->avx2) band_avx2(s, u / BANDS, (u % BANDS) * BAND, own);
+        else band(s, u / BANDS, (u % BANDS) * BAND, own);
+    }
+}
+
+static int run(const resnet18_stem_winograd *stem, int avx2) {
+    if (((uintptr_t)stem->scratch & 63) != 0 || ((uintptr_t)stem->dst & 63) != 0 || ((uintptr_t)stem->weights & 63) != 0)
+        return -1;
+    const unsigned threads = stem->threads > 0 ? (unsigned)stem->threads : 1;
+    job j = { .stem = stem, .avx2 = avx2 };
+    GOMP_parallel(work, &j, threads, 0);
+    return 0;
 }
 
 int resnet18_stem_winograd_run(const resnet18_stem_winograd *stem) {
-    if (!resnet18_stem_winograd_supported() || ((uintptr_t)stem->scratch & 63) != 0 || ((uintptr_t)stem->dst & 63) != 0
-        || ((uintptr_t)stem->weights & 63) != 0) {
-        return -1;
-    }
-    const unsigned threads = stem->threads > 0 ? (unsigned)stem->threads : 1;
-    job j = { .stem = stem };
-    GOMP_parallel(work, &j, threads, 0);
-    return 0;
+    return resnet18_stem_winograd_supported() ? run(stem, 0) : -1;
+}
+
+int resnet18_stem_winograd_avx2_supported(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+int resnet18_stem_winograd_avx2_run(const resnet18_stem_winograd *stem) {
+    return resnet18_stem_winograd_avx2_supported() ? run(stem, 1) : -1;
 }

@@ -11,6 +11,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include "winograd_avx2.h"
+#include "winograd_input.h"
 #include "../CThreadBinding/include/openmp_runtime.h"   // libgomp: the team oneDNN runs on
 
 #define AVX2 __attribute__((target("avx2,fma")))
@@ -80,34 +81,16 @@ typedef struct {
 AVX2 static void transform_tile(const resnet18_winograd_conv *c, const float *plane, int ty, int tx, float *out,
                                 size_t point_stride) {
     const int h = c->height, w = c->width;
-    const __m256 zero = _mm256_setzero_ps(), two = _mm256_set1_ps(2), four = _mm256_set1_ps(4), five = _mm256_set1_ps(5);
-    __m256 t[6][6];
-    for (int k = 0; k < 6; k++) {
-        const int x = 4 * tx - 1 + k;
-        __m256 d[6];
-        for (int i = 0; i < 6; i++) {
-            const int y = 4 * ty - 1 + i;
-            d[i] = (y >= 0 && y < h && x >= 0 && x < w) ? _mm256_load_ps(plane + ((size_t)y * w + x) * LANES) : zero;
-        }
-        t[0][k] = _mm256_add_ps(_mm256_fmsub_ps(four, d[0], _mm256_mul_ps(five, d[2])), d[4]);
-        t[1][k] = _mm256_sub_ps(_mm256_add_ps(d[3], d[4]), _mm256_mul_ps(four, _mm256_add_ps(d[1], d[2])));
-        t[2][k] = _mm256_add_ps(_mm256_mul_ps(four, _mm256_sub_ps(d[1], d[2])), _mm256_sub_ps(d[4], d[3]));
-        t[3][k] = _mm256_add_ps(_mm256_mul_ps(two, _mm256_sub_ps(d[3], d[1])), _mm256_sub_ps(d[4], d[2]));
-        t[4][k] = _mm256_add_ps(_mm256_mul_ps(two, _mm256_sub_ps(d[1], d[3])), _mm256_sub_ps(d[4], d[2]));
-        t[5][k] = _mm256_add_ps(_mm256_fmsub_ps(four, d[1], _mm256_mul_ps(five, d[3])), d[5]);
-    }
+    __m256 d[6][6];
     for (int i = 0; i < 6; i++) {
-        const __m256 t0 = t[i][0], t1 = t[i][1], t2 = t[i][2], t3 = t[i][3], t4 = t[i][4], t5 = t[i][5];
-        const __m256 r[6] = {
-            _mm256_add_ps(_mm256_fmsub_ps(four, t0, _mm256_mul_ps(five, t2)), t4),
-            _mm256_sub_ps(_mm256_add_ps(t3, t4), _mm256_mul_ps(four, _mm256_add_ps(t1, t2))),
-            _mm256_add_ps(_mm256_mul_ps(four, _mm256_sub_ps(t1, t2)), _mm256_sub_ps(t4, t3)),
-            _mm256_add_ps(_mm256_mul_ps(two, _mm256_sub_ps(t3, t1)), _mm256_sub_ps(t4, t2)),
-            _mm256_add_ps(_mm256_mul_ps(two, _mm256_sub_ps(t1, t3)), _mm256_sub_ps(t4, t2)),
-            _mm256_add_ps(_mm256_fmsub_ps(four, t1, _mm256_mul_ps(five, t3)), t5),
-        };
-        for (int k = 0; k < 6; k++) _mm256_store_ps(out + (size_t)(i * 6 + k) * point_stride, r[k]);
+        const int y = 4 * ty - 1 + i;
+        for (int k = 0; k < 6; k++) {
+            const int x = 4 * tx - 1 + k;
+            d[i][k] = (y >= 0 && y < h && x >= 0 && x < w) ? _mm256_load_ps(plane + ((size_t)y * w + x) * LANES)
+                                                          : _mm256_setzero_ps();
+        }
     }
+    winograd_input_transform_avx2(d, out, point_stride);
 }
 
 // Tiles [first, first + count) (of the index (n, ty, tx)), every input channel, into v[36][stride][channels_in].

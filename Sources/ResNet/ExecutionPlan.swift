@@ -242,9 +242,9 @@ final class ExecutionPlan {
                 continue
             }
             if !int8, options.precision == .fp32, options.ownStem {
-                // With AVX-512 Winograd over the input's phases, fewer products than oneDNN's direct convolution; with
-                // AVX2 alone a little faster than oneDNN's (`FloatStem` says why; docs/performance.md). Both pool in cache.
-                let kernel: FloatStem.Kernel = DNNLInstructionSet.avx512 ? .winograd : .avx2
+                // Winograd over the input's phases: fewer products than a direct convolution (`FloatStem` says why;
+                // docs/performance.md), pooled in cache; 16 floats a vector with AVX-512, 8 with AVX2 alone.
+                let kernel: FloatStem.Kernel = DNNLInstructionSet.avx512 ? .winograd : .winogradAVX2
                 if FloatStem.supported(kernel) {
                     let slice = try pooledSlice(&pooled, type: dnnl_f32, tag: activationTag, side: side, start: start, count: count)
                     append(.kernel(FloatStem(kernel, batch: count, source: x.memory, destination: slice,

@@ -11,10 +11,13 @@ final class FloatStem: KernelStep {
         /// input's four phases. Direct, the stem makes 147 products an output value and oneDNN runs them at the FMA
         /// peak; the phases make it four stride-1 convolutions, which Winograd does in 48 (docs/design.md).
         case winograd
-        /// AVX2 and FMA without AVX-512 (`CKernels/stem_avx2.c`), into nChw8c: direct, at the same FMA peak as
-        /// oneDNN's; a lone image 1-4 % faster on a Zen 2 CPU, a batch of 8 no faster beyond the noise
-        /// (docs/performance.md).
+        /// AVX2 and FMA (`CKernels/stem_avx2.c`), into nChw8c: direct, at the same FMA peak as oneDNN's (a lone image
+        /// 1-4 % faster on a Zen 2 CPU). No plan picks it since `winogradAVX2`; it is the baseline that one is
+        /// measured against (`Avx2StemTests`, bench/results/engine-plan.md).
         case avx2
+        /// AVX2 and FMA without AVX-512: `winograd`'s steps and weights 8 floats a vector (the same file), into
+        /// nChw8c. On a Zen 3 the step took 1.5-1.7× the next convolution's time against 2.5-2.9× for `avx2`.
+        case winogradAVX2
     }
 
     private let kernel: Kernel
@@ -30,12 +33,13 @@ final class FloatStem: KernelStep {
         switch kernel {
         case .winograd: resnet18_stem_winograd_supported() != 0
         case .avx2: resnet18_stem_avx2_supported() != 0
+        case .winogradAVX2: resnet18_stem_winograd_avx2_supported() != 0
         }
     }
 
     /// - Parameters:
     ///   - source: `batch` NCHW f32 images, 224×224, normalised.
-    ///   - destination: f32 `[batch, 64, 56, 56]`, nChw16c (64-byte aligned) for `.winograd`, nChw8c for `.avx2`.
+    ///   - destination: f32 `[batch, 64, 56, 56]`, nChw16c (64-byte aligned) for `.winograd`, nChw8c for the AVX2 ones.
     ///   - weights: the kernel's packing (`WeightStore.stemWeights`).
     ///   - bias: the folded bias [64].
     init(_ kernel: Kernel, batch: Int, source: DNNLMemory, destination: DNNLMemory, weights: AlignedBuffer, bias: [Float],
@@ -51,7 +55,7 @@ final class FloatStem: KernelStep {
 
     var scratchpadBytes: Int {
         switch kernel {
-        case .winograd: resnet18_stem_winograd_scratch_bytes(Int32(batch), Int32(threads))
+        case .winograd, .winogradAVX2: resnet18_stem_winograd_scratch_bytes(Int32(batch), Int32(threads))
         case .avx2: resnet18_stem_avx2_scratch_bytes(Int32(batch), Int32(threads))
         }
     }
@@ -60,6 +64,7 @@ final class FloatStem: KernelStep {
         switch kernel {
         case .winograd: "resnet18_stem_pool_wino_3x4:avx512"
         case .avx2: "resnet18_stem_pool_f32:avx2"
+        case .winogradAVX2: "resnet18_stem_pool_wino_3x4:avx2"
         }
     }
 
@@ -75,6 +80,10 @@ final class FloatStem: KernelStep {
                 var stem = resnet18_stem_winograd(batch: Int32(batch), src: src, weights: packed, bias: bias.baseAddress,
                                                   dst: dst, scratch: scratchpad, threads: Int32(threads))
                 return resnet18_stem_winograd_run(&stem)
+            case .winogradAVX2:
+                var stem = resnet18_stem_winograd(batch: Int32(batch), src: src, weights: packed, bias: bias.baseAddress,
+                                                  dst: dst, scratch: scratchpad, threads: Int32(threads))
+                return resnet18_stem_winograd_avx2_run(&stem)
             case .avx2:
                 var stem = resnet18_stem_avx2(batch: Int32(batch), src: src, weights: packed, bias: bias.baseAddress,
                                               dst: dst, scratch: scratchpad, threads: Int32(threads))

@@ -145,12 +145,12 @@ final class WeightStore {
     /// the input's phases), the first time they are asked for.
     func stemWeights(for kernel: FloatStem.Kernel) -> AlignedBuffer {
         if let existing = floatStem[kernel] { return existing }
-        let floats = kernel == .winograd ? Int(RESNET18_STEM_WINOGRAD_WEIGHT_FLOATS) : Int(RESNET18_STEM_AVX2_WEIGHT_FLOATS)
+        let floats = kernel == .avx2 ? Int(RESNET18_STEM_AVX2_WEIGHT_FLOATS) : Int(RESNET18_STEM_WINOGRAD_WEIGHT_FLOATS)
         let packed = AlignedBuffer(byteCount: floats * MemoryLayout<Float>.size)
         let weights = floatTensor(ResNet18Architecture.stem.conv).weights
         let destination = packed.pointer.assumingMemoryBound(to: Float.self)
         switch kernel {
-        case .winograd: resnet18_stem_winograd_pack_weights(weights, destination)
+        case .winograd, .winogradAVX2: resnet18_stem_winograd_pack_weights(weights, destination)
         case .avx2: resnet18_stem_avx2_pack_weights(weights, destination)
         }
         floatStem[kernel] = packed

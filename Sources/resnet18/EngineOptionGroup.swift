@@ -34,7 +34,7 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "int8 calibration parameters (default: NAME.int8.json beside the weights, made by `resnet18 quantize`).")
     var quantization: String?
 
-    @Flag(help: "Direct convolutions only (no Winograd): slower runs, faster start.")
+    @Flag(help: "Direct convolutions only (no Winograd; the fp32 stem keeps its own kernel unless --onednn-stem): slower runs, faster start.")
     var noWinograd = false
 
     @Flag(inversion: .prefixedNo,

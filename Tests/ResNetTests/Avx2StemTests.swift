@@ -93,10 +93,10 @@ import TestSupport
         #expect(!output.contains { $0.isNaN }, "every output is written")
     }
 
-    @Test("the fp32 plan runs the stem as one step on AVX2-only CPUs, with the logits of oneDNN's convolution and pooling",
-          .enabled(if: CPUSupport.avx2Only, "needs AVX2 without AVX-512 (with AVX-512 oneDNN's stem runs)"))
+    @Test("the fp32 plan runs the stem as one step on AVX2-only CPUs (the Winograd stem's AVX2 form), with the logits of oneDNN's convolution and pooling",
+          .enabled(if: CPUSupport.avx2Only, "needs AVX2 without AVX-512 (with AVX-512 the AVX-512 form runs)"))
     func planMatchesOneDNNStem() throws {
-        try Self.checkPlanMatchesOneDNNStem(implementation: "resnet18_stem_pool_f32:avx2")
+        try Self.checkPlanMatchesOneDNNStem(implementation: "resnet18_stem_pool_wino_3x4:avx2")
     }
 
     /// The fp32 plan runs the stem as one `implementation` step a chunk (batch 1 and 3), where oneDNN's is two, and its

@@ -3,12 +3,25 @@ import Testing
 import TestSupport
 @testable import ResNet
 
-/// The fp32 AVX-512 stem kernel: the 7x7 stride-2 convolution as Winograd F(3x3, 4x4) over the input's phases, bias,
-/// ReLU and the 3x3 stride-2 max pooling in one pass, nChw16c out.
+/// The fp32 Winograd stem kernel: the 7x7 stride-2 convolution as Winograd F(3x3, 4x4) over the input's phases, bias,
+/// ReLU and the 3x3 stride-2 max pooling in one pass, nChw16c out (AVX-512) or nChw8c (its AVX2 form).
 @Suite struct WinogradStemTests {
     @Test("the Winograd stem kernel gives the plain arithmetic's pooled output, in nChw16c, on two photos",
           .enabled(if: resnet18_stem_winograd_supported() != 0, "needs AVX-512F"))
     func kernelMatchesPlainArithmetic() throws {
+        try Self.checkAgainstPlainArithmetic(form: "AVX-512", lanes: 16) { resnet18_stem_winograd_run(&$0) }
+    }
+
+    @Test("the Winograd stem kernel's AVX2 form gives the plain arithmetic's pooled output, in nChw8c, on two photos",
+          .enabled(if: resnet18_stem_winograd_avx2_supported() != 0, "needs AVX2 and FMA"))
+    func avx2FormMatchesPlainArithmetic() throws {
+        try Self.checkAgainstPlainArithmetic(form: "AVX2", lanes: 8) { resnet18_stem_winograd_avx2_run(&$0) }
+    }
+
+    /// Runs one form of the kernel (`run`, writing nChw`lanes`c) on two photos with a random stem and checks every
+    /// pooled output against the plain arithmetic in double.
+    static func checkAgainstPlainArithmetic(form: String, lanes: Int,
+                                            run: (inout resnet18_stem_winograd) -> Int32) throws {
         let (input, weights, bias) = try Avx2StemTests.twoPhotosAndRandomStem()
 
         let packed = AlignedBuffer(byteCount: Int(RESNET18_STEM_WINOGRAD_WEIGHT_FLOATS) * 4)
@@ -24,12 +37,13 @@ import TestSupport
         var stem = resnet18_stem_winograd(batch: 2, src: source.baseAddress,
                                           weights: UnsafePointer(packed.pointer.assumingMemoryBound(to: Float.self)),
                                           bias: b.baseAddress, dst: outputFloats, scratch: scratch.pointer, threads: 2)
-        #expect(resnet18_stem_winograd_run(&stem) == 0)
+        #expect(run(&stem) == 0)
 
+        let blocks = 64 / lanes
         let (worst, zeros, count) = Avx2StemTests.compareWithReference(input: input, weights: weights, bias: bias, first: 1) { n, o, pixel in
-            outputFloats[((n * 4 + o / 16) * 56 * 56 + pixel) * 16 + o % 16]
+            outputFloats[((n * blocks + o / lanes) * 56 * 56 + pixel) * lanes + o % lanes]
         }
-        print("Winograd stem kernel: worst relative difference \(worst) over \(count) outputs (\(zeros) zero)")
+        print("Winograd stem kernel, \(form): worst relative difference \(worst) over \(count) outputs (\(zeros) zero)")
         // Winograd's transforms round more than the direct sum does; F(4x4, 3x3) in the layers does the same.
         #expect(worst < 1e-5)
         // The case is not degenerate: the ReLU clips some outputs, and most are not clipped.

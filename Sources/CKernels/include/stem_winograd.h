@@ -32,4 +32,10 @@ void resnet18_stem_winograd_pack_weights(const float *oihw, float *packed);
 /// Runs the stem; returns 0, or -1 when the CPU is not supported or the scratch is not 64-byte aligned.
 int resnet18_stem_winograd_run(const resnet18_stem_winograd *stem);
 
+/// Whether this CPU runs the kernel's AVX2 form (AVX2 and FMA).
+int resnet18_stem_winograd_avx2_supported(void);
+
+/// The same stem in the AVX2 form, with the same weights and scratch, into nChw8c [batch][8][56][56][8] (`dst`).
+int resnet18_stem_winograd_avx2_run(const resnet18_stem_winograd *stem);
+
 #endif
