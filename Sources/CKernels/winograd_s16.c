@@ -166,7 +166,8 @@ VNNI static inline void transform_column(const __m512i d[6], __m512i r[6]) {
     r[5] = _mm512_add_epi16(_mm512_sub_epi16(d[5], d[3]), _mm512_slli_epi16(d13, 2));
 }
 
-// (1) tiles [first, first + count) to V[36][count][ic]: B^T d B exactly in int16, 32 channels at a time.
+// (1) tiles [first, first + count) to V[36][stride][ic] (v at the first's row): B^T d B exactly in int16, 32 channels
+// at a time.
 VNNI static void transform_input(const job *j, int first, int count, int16_t *v, int stride) {
     const resnet18_winograd_s16_conv *c = j->conv;
     const int side = c->side, ic = c->channels_in, per_image = j->tiles_side * j->tiles_side;
@@ -262,8 +263,8 @@ VNNI static inline void output_column(const __m512 m[6], __m512 o[4]) {
     o[3] = _mm512_add_ps(_mm512_fmadd_ps(diff34, _mm512_set1_ps(8), diff12), m[5]);
 }
 
-// (3) M of tiles [first, first + count) (M[36][count][oc]) to u8 outputs: per point and channel to dst units,
-// A^T m A, + bias, + residual, ReLU, rounded.
+// (3) M of tiles [first, first + count) (M[36][count][m_oc], from output channel o_begin) to the u8 outputs of
+// channels [o_begin, o_end): per point and channel to dst units, A^T m A, + bias, + residual, ReLU, rounded.
 VNNI static void transform_output(const job *j, int first, int count, const int32_t *m, int o_begin, int o_end, int m_oc) {
     const resnet18_winograd_s16_conv *c = j->conv;
     const int side = c->side, oc = c->channels_out, per_image = j->tiles_side * j->tiles_side;
