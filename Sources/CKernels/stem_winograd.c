@@ -1,5 +1,5 @@
-// ResNet-18's stem in fp32 for AVX-512 CPUs: the 7x7 stride-2 convolution (3 -> 64 channels) + bias + ReLU as
-// Winograd F(3x3, 4x4), and the 3x3 stride-2 max pooling, in one pass.
+// ResNet-18's stem in fp32 for AVX-512 CPUs (and, at the end of the file, its AVX2 form): the 7x7 stride-2
+// convolution (3 -> 64 channels) + bias + ReLU as Winograd F(3x3, 4x4), and the 3x3 stride-2 max pooling, in one pass.
 //
 // Direct, the stem makes 147 products per output value and oneDNN runs them at the cores' FMA peak, so only fewer
 // products go faster. A stride-2 convolution is the sum of four stride-1 ones over the input's phases

@@ -248,7 +248,7 @@ final class ExecutionPlan {
                 if FloatStem.supported(kernel) {
                     let slice = try pooledSlice(&pooled, type: dnnl_f32, tag: activationTag, side: side, start: start, count: count)
                     append(.kernel(FloatStem(kernel, batch: count, source: x.memory, destination: slice,
-                                             weights: store.stemWeights(for: kernel),
+                                             weights: store.stemWeights(),
                                              bias: store.floatBias(ResNet18Architecture.stem.conv), threads: DNNLEngine.maxThreads)),
                            convolution: ResNet18Architecture.stem.conv)
                     start += count

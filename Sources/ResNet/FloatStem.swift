@@ -11,12 +11,9 @@ final class FloatStem: KernelStep {
         /// input's four phases. Direct, the stem makes 147 products an output value and oneDNN runs them at the FMA
         /// peak; the phases make it four stride-1 convolutions, which Winograd does in 48 (docs/design.md).
         case winograd
-        /// AVX2 and FMA (`CKernels/stem_avx2.c`), into nChw8c: direct, at the same FMA peak as oneDNN's (a lone image
-        /// 1-4 % faster on a Zen 2 CPU). No plan picks it since `winogradAVX2`; it is the baseline that one is
-        /// measured against (`Avx2StemTests`, bench/results/engine-plan.md).
-        case avx2
         /// AVX2 and FMA without AVX-512: `winograd`'s steps and weights 8 floats a vector (the same file), into
-        /// nChw8c. On a Zen 3 the step took 1.5-1.7× the next convolution's time against 2.5-2.9× for `avx2`.
+        /// nChw8c. On a Zen 3 the step took 1.5-1.7× the next convolution's time against 2.5-2.9× for the direct
+        /// `CKernels/stem_avx2.c` it replaced (kept as the baseline `Avx2StemTests` checks; engine-plan.md).
         case winogradAVX2
     }
 
@@ -32,7 +29,6 @@ final class FloatStem: KernelStep {
     static func supported(_ kernel: Kernel) -> Bool {
         switch kernel {
         case .winograd: resnet18_stem_winograd_supported() != 0
-        case .avx2: resnet18_stem_avx2_supported() != 0
         case .winogradAVX2: resnet18_stem_winograd_avx2_supported() != 0
         }
     }
@@ -40,7 +36,7 @@ final class FloatStem: KernelStep {
     /// - Parameters:
     ///   - source: `batch` NCHW f32 images, 224×224, normalised.
     ///   - destination: f32 `[batch, 64, 56, 56]`, nChw16c (64-byte aligned) for `.winograd`, nChw8c for the AVX2 ones.
-    ///   - weights: the kernel's packing (`WeightStore.stemWeights`).
+    ///   - weights: the kernels' packing (`WeightStore.stemWeights`).
     ///   - bias: the folded bias [64].
     init(_ kernel: Kernel, batch: Int, source: DNNLMemory, destination: DNNLMemory, weights: AlignedBuffer, bias: [Float],
          threads: Int) {
@@ -53,17 +49,11 @@ final class FloatStem: KernelStep {
         self.threads = threads
     }
 
-    var scratchpadBytes: Int {
-        switch kernel {
-        case .winograd, .winogradAVX2: resnet18_stem_winograd_scratch_bytes(Int32(batch), Int32(threads))
-        case .avx2: resnet18_stem_avx2_scratch_bytes(Int32(batch), Int32(threads))
-        }
-    }
+    var scratchpadBytes: Int { resnet18_stem_winograd_scratch_bytes(Int32(batch), Int32(threads)) }
 
     var implementation: String {
         switch kernel {
         case .winograd: "resnet18_stem_pool_wino_3x4:avx512"
-        case .avx2: "resnet18_stem_pool_f32:avx2"
         case .winogradAVX2: "resnet18_stem_pool_wino_3x4:avx2"
         }
     }
@@ -75,20 +65,9 @@ final class FloatStem: KernelStep {
         let packed = UnsafePointer(weights.pointer.assumingMemoryBound(to: Float.self))
         let dst = destination.pointer.assumingMemoryBound(to: Float.self)
         let status = bias.withUnsafeBufferPointer { bias in
-            switch kernel {
-            case .winograd:
-                var stem = resnet18_stem_winograd(batch: Int32(batch), src: src, weights: packed, bias: bias.baseAddress,
-                                                  dst: dst, scratch: scratchpad, threads: Int32(threads))
-                return resnet18_stem_winograd_run(&stem)
-            case .winogradAVX2:
-                var stem = resnet18_stem_winograd(batch: Int32(batch), src: src, weights: packed, bias: bias.baseAddress,
-                                                  dst: dst, scratch: scratchpad, threads: Int32(threads))
-                return resnet18_stem_winograd_avx2_run(&stem)
-            case .avx2:
-                var stem = resnet18_stem_avx2(batch: Int32(batch), src: src, weights: packed, bias: bias.baseAddress,
+            var stem = resnet18_stem_winograd(batch: Int32(batch), src: src, weights: packed, bias: bias.baseAddress,
                                               dst: dst, scratch: scratchpad, threads: Int32(threads))
-                return resnet18_stem_avx2_run(&stem)
-            }
+            return kernel == .winograd ? resnet18_stem_winograd_run(&stem) : resnet18_stem_winograd_avx2_run(&stem)
         }
         guard status == 0 else { throw .engine("the \(implementation) stem kernel refused to run (a buffer not 64-byte aligned?)") }
     }

@@ -18,7 +18,7 @@ final class WeightStore {
     private var int8Scales: [String: [Float]] = [:]
     private var int8Winograd: [String: Int8WinogradWeights] = [:]
     private var int8Stem: Int8StemWeights?
-    private var floatStem: [FloatStem.Kernel: AlignedBuffer] = [:]
+    private var floatStem: AlignedBuffer?
     private var int16Winograd: [String: Int16WinogradWeights] = [:]
 
     init(engine: DNNLEngine, weights: ResNet18Weights) {
@@ -141,19 +141,14 @@ final class WeightStore {
         return weights
     }
 
-    /// The stem's f32 weights packed for `FloatStem`'s `kernel` (for `.winograd` transformed to F(3×3, 4×4) over
-    /// the input's phases), the first time they are asked for.
-    func stemWeights(for kernel: FloatStem.Kernel) -> AlignedBuffer {
-        if let existing = floatStem[kernel] { return existing }
-        let floats = kernel == .avx2 ? Int(RESNET18_STEM_AVX2_WEIGHT_FLOATS) : Int(RESNET18_STEM_WINOGRAD_WEIGHT_FLOATS)
-        let packed = AlignedBuffer(byteCount: floats * MemoryLayout<Float>.size)
-        let weights = floatTensor(ResNet18Architecture.stem.conv).weights
-        let destination = packed.pointer.assumingMemoryBound(to: Float.self)
-        switch kernel {
-        case .winograd, .winogradAVX2: resnet18_stem_winograd_pack_weights(weights, destination)
-        case .avx2: resnet18_stem_avx2_pack_weights(weights, destination)
-        }
-        floatStem[kernel] = packed
+    /// The stem's f32 weights packed for `FloatStem` (either form: transformed to F(3×3, 4×4) over the input's
+    /// phases), the first time they are asked for.
+    func stemWeights() -> AlignedBuffer {
+        if let floatStem { return floatStem }
+        let packed = AlignedBuffer(byteCount: Int(RESNET18_STEM_WINOGRAD_WEIGHT_FLOATS) * MemoryLayout<Float>.size)
+        resnet18_stem_winograd_pack_weights(floatTensor(ResNet18Architecture.stem.conv).weights,
+                                            packed.pointer.assumingMemoryBound(to: Float.self))
+        floatStem = packed
         byteCount += packed.byteCount
         return packed
     }

@@ -5,7 +5,8 @@
 
 /// ResNet-18's stem in fp32 for CPUs with AVX-512, in one pass: the NCHW input (224x224, normalised), the 7x7
 /// stride-2 pad-3 convolution to 64 channels with its bias and ReLU as Winograd F(3x3, 4x4) over the input's four
-/// phases, and the 3x3 stride-2 pad-1 max pooling, into nChw16c [batch][4][56][56][16].
+/// phases, and the 3x3 stride-2 pad-1 max pooling, into nChw16c [batch][4][56][56][16]; with AVX2 alone, the same
+/// (`resnet18_stem_winograd_avx2_run`) into nChw8c.
 typedef struct {
     int batch;
     const float *src;      ///< NCHW [batch][3][224][224]
