@@ -252,6 +252,11 @@ __attribute__((noinline)) VNNI static void gemm_row(const int16_t *v, int ic, co
     _mm512_storeu_si512(m + 48, a3);
 }
 
+// The rows left after the six-row calls, one at a time.
+VNNI static void gemm_tail(const int16_t *v, int ic, const int16_t *u, int oc_stride, int32_t *m, int m_stride, int count) {
+    for (int row = 0; row < count; row++) gemm_row(v + (size_t)row * ic, ic, u, oc_stride, m + (size_t)row * m_stride);
+}
+
 // A^T m for one column of six: o0 = m0+m1+m2+m3+m4, o1 = (m1-m2) + 2(m3-m4), o2 = (m1+m2) + 4(m3+m4),
 // o3 = (m1-m2) + 8(m3-m4) + m5.
 VNNI static inline void output_column(const __m512 m[6], __m512 o[4]) {
@@ -353,40 +358,41 @@ AVX2 static void transform_input_avx2(const job *j, int first, int count, int16_
     }
 }
 
-// M[rows][16] = V[rows][ic] x U[ic][16], for ROWS rows (m_stride apart); U's input-channel pairs oc_stride pairs apart.
-__attribute__((noinline)) AVX2 static void gemm_rows_avx2(const int16_t *v, int ic, const int16_t *u, int oc_stride,
-                                                          int32_t *m, int m_stride) {
-    __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
-    __m256i a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
-    for (int k = 0; k < ic; k += 2) {
-        const int16_t *w = u + (size_t)(k / 2) * oc_stride * 2;
-        __m256i w0 = _mm256_loadu_si256((const void *)w), w1 = _mm256_loadu_si256((const void *)(w + 16));
-        __m256i b;
-#define ROW(r)                                                                                              \
-        b = _mm256_set1_epi32(*(const int32_t *)(v + (size_t)(r) * ic + k));                                \
-        a##r##0 = _mm256_add_epi32(a##r##0, _mm256_madd_epi16(b, w0));                                     \
-        a##r##1 = _mm256_add_epi32(a##r##1, _mm256_madd_epi16(b, w1));
-        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
-#undef ROW
+// M[rows][16] = V[rows][ic] x U[ic][16], rows a compile-time 6, 4, 2 or 1 (m_stride apart); U's input-channel pairs
+// oc_stride pairs apart.
+#define GEMM_KERNEL_AVX2(R)                                                                                     \
+    __attribute__((noinline)) AVX2 static void gemm_##R##_avx2(const int16_t *v, int ic, const int16_t *u,      \
+                                                              int oc_stride, int32_t *m, int m_stride) {        \
+        __m256i acc[R][2];                                                                                      \
+        for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();                            \
+        for (int k = 0; k < ic; k += 2) {                                                                       \
+            const int16_t *w = u + (size_t)(k / 2) * oc_stride * 2;                                             \
+            const __m256i w0 = _mm256_loadu_si256((const void *)w);                                             \
+            const __m256i w1 = _mm256_loadu_si256((const void *)(w + 16));                                      \
+            for (int r = 0; r < R; r++) {                                                                       \
+                const __m256i b = _mm256_set1_epi32(*(const int32_t *)(v + (size_t)r * ic + k));                \
+                acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(b, w0));                              \
+                acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(b, w1));                              \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int r = 0; r < R; r++) {                                                                           \
+            _mm256_storeu_si256((void *)(m + (size_t)r * m_stride), acc[r][0]);                                 \
+            _mm256_storeu_si256((void *)(m + (size_t)r * m_stride + 8), acc[r][1]);                             \
+        }                                                                                                       \
     }
-#define STORE(r)                                                                                            \
-    _mm256_storeu_si256((void *)(m + (size_t)(r) * m_stride), a##r##0);                                     \
-    _mm256_storeu_si256((void *)(m + (size_t)(r) * m_stride + 8), a##r##1);
-    STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5)
-#undef STORE
-}
+GEMM_KERNEL_AVX2(6)
+GEMM_KERNEL_AVX2(4)
+GEMM_KERNEL_AVX2(2)
+GEMM_KERNEL_AVX2(1)
 
-__attribute__((noinline)) AVX2 static void gemm_row_avx2(const int16_t *v, int ic, const int16_t *u, int oc_stride,
-                                                         int32_t *m) {
-    __m256i a0 = _mm256_setzero_si256(), a1 = a0;
-    for (int k = 0; k < ic; k += 2) {
-        const int16_t *w = u + (size_t)(k / 2) * oc_stride * 2;
-        __m256i b = _mm256_set1_epi32(*(const int32_t *)(v + k));
-        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(b, _mm256_loadu_si256((const void *)w)));
-        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(b, _mm256_loadu_si256((const void *)(w + 16))));
-    }
-    _mm256_storeu_si256((void *)m, a0);
-    _mm256_storeu_si256((void *)(m + 8), a1);
+// The rows left after the six-row calls (fewer than 6): in 4, 2 and 1, where one row at a time spent two weight loads
+// and a broadcast on every two products (layer 3 at batch 1 has 16 tiles: 6 + 6 + 4).
+AVX2 static void gemm_tail_avx2(const int16_t *v, int ic, const int16_t *u, int oc_stride, int32_t *m, int m_stride,
+                                int count) {
+    int row = 0;
+    if (row + 4 <= count) { gemm_4_avx2(v, ic, u, oc_stride, m, m_stride); row += 4; }
+    if (row + 2 <= count) { gemm_2_avx2(v + (size_t)row * ic, ic, u, oc_stride, m + (size_t)row * m_stride, m_stride); row += 2; }
+    if (row < count) gemm_1_avx2(v + (size_t)row * ic, ic, u, oc_stride, m + (size_t)row * m_stride, m_stride);
 }
 
 AVX2 static inline void output_column_avx2(const __m256 m[6], __m256 o[4]) {
@@ -454,13 +460,13 @@ AVX2 static void transform_output_avx2(const job *j, int first, int count, const
 struct form {
     void (*transform_input)(const job *, int first, int count, int16_t *v, int stride);
     void (*gemm_rows)(const int16_t *v, int ic, const int16_t *u, int oc_stride, int32_t *m, int m_stride);
-    void (*gemm_row)(const int16_t *v, int ic, const int16_t *u, int oc_stride, int32_t *m);
+    void (*gemm_tail)(const int16_t *v, int ic, const int16_t *u, int oc_stride, int32_t *m, int m_stride, int count);
     void (*transform_output)(const job *, int first, int count, const int32_t *m, int o_begin, int o_end, int m_oc);
     int oc_block;   // output channels a product call takes
 };
 
-static const form avx512_vnni = { transform_input, gemm_rows, gemm_row, transform_output, OC_BLOCK };
-static const form avx2 = { transform_input_avx2, gemm_rows_avx2, gemm_row_avx2, transform_output_avx2, OC_BLOCK_AVX2 };
+static const form avx512_vnni = { transform_input, gemm_rows, gemm_tail, transform_output, OC_BLOCK };
+static const form avx2 = { transform_input_avx2, gemm_6_avx2, gemm_tail_avx2, transform_output_avx2, OC_BLOCK_AVX2 };
 
 // The weights of point p for the product call from output channel o (`resnet18_winograd_s16_weight_index`'s
 // layout), and the int16 pairs from one input-channel pair to the next.
@@ -493,7 +499,7 @@ static void convolve_block(const void *data, int thread, int first, int count) {
             int row = 0;
             for (; row + ROWS <= count; row += ROWS)
                 f->gemm_rows(vp + (size_t)row * ic, ic, up, stride, mp + (size_t)row * oc + o0, oc);
-            for (; row < count; row++) f->gemm_row(vp + (size_t)row * ic, ic, up, stride, mp + (size_t)row * oc + o0);
+            if (row < count) f->gemm_tail(vp + (size_t)row * ic, ic, up, stride, mp + (size_t)row * oc + o0, oc, count - row);
         }
     }
     f->transform_output(j, first, count, m, 0, oc, oc);
@@ -529,8 +535,9 @@ static void convolve_output_blocks(void *data) {
                 int row = 0;
                 for (; row + ROWS <= tiles; row += ROWS)
                     f->gemm_rows(vp + (size_t)row * ic, ic, up, stride, mp + (size_t)row * OUTPUT_BLOCK + sub, OUTPUT_BLOCK);
-                for (; row < tiles; row++)
-                    f->gemm_row(vp + (size_t)row * ic, ic, up, stride, mp + (size_t)row * OUTPUT_BLOCK + sub);
+                if (row < tiles)
+                    f->gemm_tail(vp + (size_t)row * ic, ic, up, stride, mp + (size_t)row * OUTPUT_BLOCK + sub,
+                                 OUTPUT_BLOCK, tiles - row);
             }
         }
         f->transform_output(j, 0, tiles, m, o_begin, o_begin + OUTPUT_BLOCK, OUTPUT_BLOCK);
