@@ -42,6 +42,8 @@ typedef struct {
     int next_phase;  // phase units handed out so far (atomic)
     int next_band;   // bands handed out so far (atomic)
     int avx2;        // the AVX2 form, into nChw8c
+    uint8_t *u8;     // the AVX2 form, into u8 nhwc at `u8_scale` instead (the int8 plan's stem)
+    float u8_scale;
 } job;
 
 int resnet18_stem_winograd_supported(void) { return resnet18_winograd_supported(); }  // the same AVX-512F + FMA
@@ -324,8 +326,18 @@ AVX2 static void pool_across_avx2(const float *row, float *across) {
         }
 }
 
-// `band` into nChw8c.
-AVX2 static void band_avx2(const resnet18_stem_winograd *s, int image, int first, float *own) {
+// 8 pooled values (>= 0, after the ReLU) to u8 levels at `scale`: rounded to nearest even and saturated at 255, as
+// oneDNN's quantising reorder does.
+AVX2 static inline void store_u8x8(__m256 value, __m256 scale, uint8_t *dst) {
+    const __m256i levels = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_mul_ps(value, scale), _mm256_set1_ps(255)));
+    const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(levels), _mm256_extracti128_si256(levels, 1));
+    _mm_storel_epi64((void *)dst, _mm_packus_epi16(words, words));
+}
+
+// `band` into nChw8c, or into u8 nhwc when the job says so.
+AVX2 static void band_avx2(const job *j, int image, int first, float *own) {
+    const resnet18_stem_winograd *s = j->stem;
+    const __m256 u8_scale = _mm256_set1_ps(j->u8_scale);
     const float *phases = (const float *)s->scratch + (size_t)image * PHASE_FLOATS;
     const float *rows = own + V_FLOATS + M_FLOATS;
     float *ring = own + V_FLOATS + M_FLOATS + ROWS_FLOATS;
@@ -340,6 +352,17 @@ AVX2 static void band_avx2(const resnet18_stem_winograd *s, int image, int first
             if ((r & 1) == 0 || py < first) continue;
             const float *below = ring + (size_t)(r % 3) * POOLED * OC, *middle = ring + (size_t)((r - 1) % 3) * POOLED * OC;
             const float *above = py > 0 ? ring + (size_t)((r - 2) % 3) * POOLED * OC : middle;
+            if (j->u8) {
+                uint8_t *dst = j->u8 + ((size_t)image * POOLED + py) * POOLED * OC;
+                for (int px = 0; px < POOLED; px++)
+                    for (int v = 0; v < OC / 8; v++) {
+                        const size_t at = (size_t)px * OC + v * 8;
+                        const __m256 max = _mm256_max_ps(_mm256_max_ps(_mm256_load_ps(above + at), _mm256_load_ps(middle + at)),
+                                                         _mm256_load_ps(below + at));
+                        store_u8x8(max, u8_scale, dst + at);
+                    }
+                continue;
+            }
             for (int v = 0; v < OC / 8; v++) {
                 float *dst = s->dst + (((size_t)image * (OC / 8) + v) * POOLED + py) * POOLED * 8;
                 for (int px = 0; px < POOLED; px++) {
@@ -361,22 +384,23 @@ static void work(void *data) {
     GOMP_barrier();
     float *own = (float *)s->scratch + (size_t)s->batch * PHASE_FLOATS + (size_t)omp_get_thread_num() * OWN_FLOATS;
     for (int u; (u = __atomic_fetch_add(&j->next_band, 1, __ATOMIC_RELAXED)) < s->batch * BANDS;) {
-        if (j->avx2) band_avx2(s, u / BANDS, (u % BANDS) * BAND, own);
+        if (j->avx2) band_avx2(j, u / BANDS, (u % BANDS) * BAND, own);
         else band(s, u / BANDS, (u % BANDS) * BAND, own);
     }
 }
 
-static int run(const resnet18_stem_winograd *stem, int avx2) {
-    if (((uintptr_t)stem->scratch & 63) != 0 || ((uintptr_t)stem->dst & 63) != 0 || ((uintptr_t)stem->weights & 63) != 0)
+static int run(const resnet18_stem_winograd *stem, int avx2, uint8_t *u8, float u8_scale) {
+    if (((uintptr_t)stem->scratch & 63) != 0 || (!u8 && ((uintptr_t)stem->dst & 63) != 0)
+        || ((uintptr_t)stem->weights & 63) != 0)
         return -1;
     const unsigned threads = stem->threads > 0 ? (unsigned)stem->threads : 1;
-    job j = { .stem = stem, .avx2 = avx2 };
+    job j = { .stem = stem, .avx2 = avx2, .u8 = u8, .u8_scale = u8_scale };
     GOMP_parallel(work, &j, threads, 0);
     return 0;
 }
 
 int resnet18_stem_winograd_run(const resnet18_stem_winograd *stem) {
-    return resnet18_stem_winograd_supported() ? run(stem, 0) : -1;
+    return resnet18_stem_winograd_supported() ? run(stem, 0, NULL, 0) : -1;
 }
 
 int resnet18_stem_winograd_avx2_supported(void) {
@@ -385,5 +409,9 @@ int resnet18_stem_winograd_avx2_supported(void) {
 }
 
 int resnet18_stem_winograd_avx2_run(const resnet18_stem_winograd *stem) {
-    return resnet18_stem_winograd_avx2_supported() ? run(stem, 1) : -1;
+    return resnet18_stem_winograd_avx2_supported() ? run(stem, 1, NULL, 0) : -1;
+}
+
+int resnet18_stem_winograd_avx2_run_u8(const resnet18_stem_winograd *stem, uint8_t *dst, float scale) {
+    return resnet18_stem_winograd_avx2_supported() && dst ? run(stem, 1, dst, scale) : -1;
 }

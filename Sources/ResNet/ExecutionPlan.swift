@@ -17,7 +17,7 @@ struct Activation {
 /// (`activationTag`) and nhwc in int8 (`int8ActivationTag`), the layouts oneDNN's AVX-512 convolutions and the
 /// project's kernels read and write; only the poolings' outputs and the stem's input are left to oneDNN
 /// (`format_tag_any`). So the only reorder is the input's: in int8 the quantising one to s8 nhwc (none when
-/// `Int8Stem` runs, which quantises as it reads); in fp32 and bf16 none with AVX-512, where the stem convolution
+/// `Int8Stem` or `FloatStem` runs, which read the caller's f32 NCHW); in fp32 and bf16 none with AVX-512, where the stem convolution
 /// reads the caller's NCHW. A primitive that wants another layout gets a reorder (`ensureLayout`). Without AVX-512,
 /// oneDNN 2.6 has no fp32 convolution or pooling for nChw16c but its reference ones (`ref:any`): the same logits,
 /// many times slower, and the stem's input is reordered to nhwc.
@@ -206,7 +206,7 @@ final class ExecutionPlan {
     /// The input (quantised to s8 in int8), the stem convolution with its ReLU and the 3×3 max pooling,
     /// `stemChunk` images at a time when the batch is larger (each chunk pooled into its slice of the output).
     /// In int8 on a CPU with AVX-512 VNNI, the three are one step on the project's kernel (`Int8Stem`); in fp32
-    /// with AVX-512 or AVX2, the convolution and the pooling are (`FloatStem`).
+    /// with AVX-512 or AVX2, and in int8 with AVX2 alone, the convolution and the pooling are (`FloatStem`).
     private func stemAndPooling() throws(ResNetError) -> Activation {
         let size = ResNet18Architecture.inputSize
         let int8 = options.quantization != nil && options.precision == .int8
@@ -238,6 +238,21 @@ final class ExecutionPlan {
                                     inputScale: quantization.scale(of: QuantizationParameters.input, unsigned: false),
                                     outputScale: scale, threads: DNNLEngine.maxThreads)
                 append(.kernel(stem), convolution: ResNet18Architecture.stem.conv)
+                start += count
+                continue
+            }
+            if let quantization = options.quantization, int8, options.ownStem, !DNNLInstructionSet.avx512,
+               FloatStem.supported(.winogradAVX2) {
+                // Without VNNI (no `Int8Stem`): the fp32 Winograd stem's AVX2 form, its pooled output rounded to u8
+                // as it is written; faster than oneDNN's int8 reorder, convolution and pooling on a Zen 3
+                // (`FloatStem` says why; bench/results/engine-plan.md).
+                let scale = quantization.scale(of: ResNet18Architecture.stem.conv, unsigned: true)
+                pooledScale = scale
+                let slice = try pooledSlice(&pooled, type: dnnl_u8, tag: int8ActivationTag, side: side, start: start, count: count)
+                append(.kernel(FloatStem(.winogradAVX2, batch: count, source: x.memory, destination: slice,
+                                         weights: store.stemWeights(), bias: store.floatBias(ResNet18Architecture.stem.conv),
+                                         threads: DNNLEngine.maxThreads, u8Scale: scale)),
+                       convolution: ResNet18Architecture.stem.conv)
                 start += count
                 continue
             }

@@ -5,6 +5,11 @@ import CKernels
 /// and ReLU and the 3×3 stride-2 max pooling, from the caller's NCHW input into the blocked layout the next layers
 /// read. Both pool the stem rows while they are in cache, where oneDNN's pooling primitive reads the convolution's
 /// 112×112×64 output (3.2 MB an image) back from memory.
+///
+/// The AVX2 form also runs the int8 plan's stem where the CPU has no VNNI (`u8Scale`): the same fp32 arithmetic,
+/// the pooled values rounded to u8 nhwc at the stem output's int8 scale as they are written. On a Zen 3 it took
+/// less time than oneDNN's s8 reorder, AVX2 int8 convolution and pooling together (engine-plan.md), and its only
+/// rounding is the output's, where the int8 stem also rounds the input and the weights.
 final class FloatStem: KernelStep {
     enum Kernel {
         /// AVX-512 (`CKernels/stem_winograd.c`), into nChw16c: the convolution as Winograd F(3×3, 4×4) over the
@@ -24,6 +29,7 @@ final class FloatStem: KernelStep {
     private let weights: AlignedBuffer
     private let bias: [Float]
     private let threads: Int
+    private let u8Scale: Float?
 
     /// Whether this CPU runs `kernel`.
     static func supported(_ kernel: Kernel) -> Bool {
@@ -35,11 +41,14 @@ final class FloatStem: KernelStep {
 
     /// - Parameters:
     ///   - source: `batch` NCHW f32 images, 224×224, normalised.
-    ///   - destination: f32 `[batch, 64, 56, 56]`, nChw16c (64-byte aligned) for `.winograd`, nChw8c for the AVX2 ones.
+    ///   - destination: f32 `[batch, 64, 56, 56]`, nChw16c (64-byte aligned) for `.winograd`, nChw8c for
+    ///     `.winogradAVX2`; with `u8Scale`, u8 nhwc.
     ///   - weights: the kernels' packing (`WeightStore.stemWeights`).
     ///   - bias: the folded bias [64].
+    ///   - u8Scale: `.winogradAVX2` only: write u8 levels (value × scale, rounded, saturated at 255) instead of floats.
     init(_ kernel: Kernel, batch: Int, source: DNNLMemory, destination: DNNLMemory, weights: AlignedBuffer, bias: [Float],
-         threads: Int) {
+         threads: Int, u8Scale: Float? = nil) {
+        precondition(u8Scale == nil || kernel == .winogradAVX2, "only the AVX2 form writes u8")
         self.kernel = kernel
         self.batch = batch
         self.source = source
@@ -47,6 +56,7 @@ final class FloatStem: KernelStep {
         self.weights = weights
         self.bias = bias
         self.threads = threads
+        self.u8Scale = u8Scale
     }
 
     var scratchpadBytes: Int { resnet18_stem_winograd_scratch_bytes(Int32(batch), Int32(threads)) }
@@ -54,7 +64,7 @@ final class FloatStem: KernelStep {
     var implementation: String {
         switch kernel {
         case .winograd: "resnet18_stem_pool_wino_3x4:avx512"
-        case .winogradAVX2: "resnet18_stem_pool_wino_3x4:avx2"
+        case .winogradAVX2: u8Scale == nil ? "resnet18_stem_pool_wino_3x4:avx2" : "resnet18_stem_pool_wino_3x4_u8:avx2"
         }
     }
 
@@ -63,10 +73,13 @@ final class FloatStem: KernelStep {
     func execute(scratchpad: UnsafeMutableRawPointer) throws(ResNetError) {
         let src = UnsafePointer(source.pointer.assumingMemoryBound(to: Float.self))
         let packed = UnsafePointer(weights.pointer.assumingMemoryBound(to: Float.self))
-        let dst = destination.pointer.assumingMemoryBound(to: Float.self)
         let status = bias.withUnsafeBufferPointer { bias in
             var stem = resnet18_stem_winograd(batch: Int32(batch), src: src, weights: packed, bias: bias.baseAddress,
-                                              dst: dst, scratch: scratchpad, threads: Int32(threads))
+                                              dst: u8Scale == nil ? destination.pointer.assumingMemoryBound(to: Float.self) : nil,
+                                              scratch: scratchpad, threads: Int32(threads))
+            if let u8Scale {
+                return resnet18_stem_winograd_avx2_run_u8(&stem, destination.pointer.assumingMemoryBound(to: UInt8.self), u8Scale)
+            }
             return kernel == .winograd ? resnet18_stem_winograd_run(&stem) : resnet18_stem_winograd_avx2_run(&stem)
         }
         guard status == 0 else { throw .engine("the \(implementation) stem kernel refused to run (a buffer not 64-byte aligned?)") }

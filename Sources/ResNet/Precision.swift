@@ -30,7 +30,8 @@ public struct EngineOptions: Sendable {
     public var quantization: QuantizationParameters?
     /// The stem (the 7x7 convolution, its ReLU and the max pooling; in int8 the input's quantisation too) in one step
     /// on the project's kernel where the CPU has it: int8 with AVX-512 VNNI (`Int8Stem`), fp32 with AVX-512
-    /// or with AVX2 alone (`FloatStem`); false, or on other CPUs and in bf16, oneDNN's primitives.
+    /// or with AVX2 alone and int8 with AVX2 alone (`FloatStem`); false, or on other CPUs and in bf16, oneDNN's
+    /// primitives.
     public var ownStem: Bool
 
     public init(threads: Int? = nil, calls: Int = 1, precision: Precision = .fp32, winograd: Bool = true, leanWinograd: Bool = false,

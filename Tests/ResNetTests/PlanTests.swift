@@ -110,16 +110,18 @@ import TestSupport
         #expect(implementations.last?.contains("s8") == true, "\(implementations)")
     }
 
-    @Test("without AVX-512, int8 layers 1-3's 3x3 stride-1 convolutions run the 16-bit Winograd's AVX2 form, the rest oneDNN's AVX2 code",
+    @Test("without AVX-512, int8 layers 1-3's 3x3 stride-1 convolutions run the 16-bit Winograd's AVX2 form, the stem the Winograd stem's, the rest oneDNN's AVX2 code",
           .enabled(if: CPUSupport.avx2Only && CPUSupport.int16WinogradAVX2, "needs AVX2 without AVX-512"))
     func int8PlanAVX2() throws {
         let int8 = try ResNet18Engine(weights: Int8Tests.weights,
                                       options: EngineOptions(threads: 2, precision: .int8, quantization: Int8Tests.parameters))
         for batch in [1, 8] {
             let implementations = try int8.prepare(batch: batch)
-            // Layers 1-2's 4 + 3 and layer 3's 3 on the kernel; layer 4's 3, the 3 stride-2 ones, the downsamples and
-            // the stem stay oneDNN's; nothing falls back to a reference kernel.
+            // Layers 1-2's 4 + 3 and layer 3's 3 on the kernel; the stem on the fp32 Winograd stem's AVX2 form with u8
+            // output (one step a chunk of images); layer 4's 3, the 3 stride-2 ones and the downsamples stay oneDNN's;
+            // nothing falls back to a reference kernel.
             #expect(implementations.filter { $0 == "resnet18_wino_s16_4x3:avx2" }.count == 4 + 3 + 3, "\(implementations)")
+            #expect(implementations.first == "resnet18_stem_pool_wino_3x4_u8:avx2", "\(implementations)")
             #expect(!implementations.contains { $0.contains("avx512") || $0.hasPrefix("ref") }, "\(implementations)")
         }
     }

@@ -2,6 +2,7 @@
 #define RESNET18_STEM_WINOGRAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// ResNet-18's stem in fp32 for CPUs with AVX-512, in one pass: the NCHW input (224x224, normalised), the 7x7
 /// stride-2 pad-3 convolution to 64 channels with its bias and ReLU as Winograd F(3x3, 4x4) over the input's four
@@ -38,5 +39,9 @@ int resnet18_stem_winograd_avx2_supported(void);
 
 /// The same stem in the AVX2 form, with the same weights and scratch, into nChw8c [batch][8][56][56][8] (`dst`).
 int resnet18_stem_winograd_avx2_run(const resnet18_stem_winograd *stem);
+
+/// The AVX2 form into u8 nhwc [batch][56][56][64] at `scale` (level = value x scale, rounded to nearest even,
+/// saturated at 255) instead of `stem->dst`, which is not used: the int8 plan's stem on CPUs without VNNI.
+int resnet18_stem_winograd_avx2_run_u8(const resnet18_stem_winograd *stem, uint8_t *dst, float scale);
 
 #endif
