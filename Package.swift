@@ -147,7 +147,11 @@ let package = Package(
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Recognition", "Imaging", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Recognition", "ResNet", "Storage", "TestSupport",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
     ]

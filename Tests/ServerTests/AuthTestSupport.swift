@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Server
 import Storage
@@ -55,14 +54,14 @@ struct AuthBed: Sendable {
         return configuration
     }
 
-    /// The live server over this database.
+    /// The live server over this database; redirects are answers to look at here, not to follow (`LiveServer`).
     func run<Value: Sendable>(_ configuration: ServerConfiguration = AuthBed.configuration(), history: HistoryStore? = nil,
                               _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         var logger = Logger(label: "resnet18.serve.test")
         logger.logLevel = .warning
         let server = RecognitionServer(recognizer: TestServer.recognizer, configuration: configuration, logger: logger,
                                        history: history, credentialStore: store)
-        return try await server.makeApplication().test(.live, body)
+        return try await LiveServer.run(server, followRedirects: false, body)
     }
 }
 

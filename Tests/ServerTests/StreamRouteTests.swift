@@ -5,7 +5,6 @@ import Glibc
 import HTTPTypes
 import Hummingbird
 import Imaging
-import HummingbirdTesting
 import NIOCore
 import Server
 import Testing

@@ -1,13 +1,13 @@
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Recognition
 import Server
 import Storage
 import TestSupport
 
-/// Starts the real application on an ephemeral port and talks to it over HTTP (AsyncHTTPClient, several connections).
+/// Starts the real application on an ephemeral port and talks to it over HTTP (AsyncHTTPClient, several connections,
+/// following redirects: `LiveServer`).
 enum TestServer {
     /// The seeded fixture weights, loaded once for the whole test process.
     static let recognizer: Recognizer = {
@@ -41,7 +41,7 @@ enum TestServer {
         var logger = Logger(label: "resnet18.serve.test")
         logger.logLevel = .warning
         let server = RecognitionServer(recognizer: recognizer, configuration: configuration, logger: logger, history: history)
-        return try await server.makeApplication().test(.ahc(.http), body)
+        return try await LiveServer.run(server, followRedirects: true, body)
     }
 }
 
