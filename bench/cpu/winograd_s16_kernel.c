@@ -1,11 +1,12 @@
 // The 16-bit F(4x4, 3x3) int8 kernel (`Sources/CKernels/winograd_s16.c`) alone on one convolution shape: random u8
 // input and weights, the kernel run `runs` times on 2 OpenMP threads, median and 10th percentile. Its weights stay
-// in the cache from run to run (in the network they come from L3 or memory), so this isolates the kernel's own
-// arithmetic and scheduling; to compare two versions, build each into its own binary and alternate them.
+// in the cache from run to run unless EVICT_MB is given: then that many MB of other memory are read between runs, as
+// the network's other layers do, and the weights come from memory (the difference is what streaming them costs).
+// To compare two versions of the kernel, build each into its own binary and alternate them.
 //
-// Usage (ResNet-18's layer 3 at batch 1: batch 1, 256 channels, 14x14):
+// Usage (ResNet-18's layer 3 at batch 1: batch 1, 256 channels, 14x14; then the same with its weights evicted):
 //   /opt/swift/usr/bin/clang -O3 -ISources/CKernels/include bench/cpu/winograd_s16_kernel.c \
-//       Sources/CKernels/winograd_s16.c Sources/CKernels/tile_blocks.c -lgomp -lm -o /tmp/s16 && /tmp/s16 1 256 14 300
+//       Sources/CKernels/winograd_s16.c Sources/CKernels/tile_blocks.c -lgomp -lm -o /tmp/s16 && /tmp/s16 1 256 14 300 && /tmp/s16 1 256 14 300 64
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +28,14 @@ static void *aligned(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s BATCH CHANNELS SIDE [RUNS]\n", argv[0]);
+        fprintf(stderr, "usage: %s BATCH CHANNELS SIDE [RUNS [EVICT_MB]]\n", argv[0]);
         return 2;
     }
     const int batch = atoi(argv[1]), channels = atoi(argv[2]), side = atoi(argv[3]), runs = argc > 4 ? atoi(argv[4]) : 200;
+    const size_t evict_bytes = (size_t)(argc > 5 ? atoi(argv[5]) : 0) << 20;
+    volatile uint8_t *evict = evict_bytes ? aligned(evict_bytes) : NULL;
+    if (evict) memset((void *)evict, 1, evict_bytes);
+    unsigned sink = 0;
     if (batch < 1 || side < 1 || runs < 1 || !resnet18_winograd_s16_supported() || !resnet18_winograd_s16_accepts(channels, channels)) {
         fprintf(stderr, "needs AVX2, a batch, side and runs of at least 1, and channels a multiple of 64\n");
         return 2;
@@ -52,6 +57,7 @@ int main(int argc, char **argv) {
     double *times = malloc(runs * sizeof(double));
     resnet18_winograd_s16_run(&conv);
     for (int r = 0; r < runs; r++) {
+        for (size_t i = 0; i < evict_bytes; i += 64) sink += evict[i];
         const double start = now_ms();
         resnet18_winograd_s16_run(&conv);
         times[r] = now_ms() - start;
@@ -59,7 +65,7 @@ int main(int argc, char **argv) {
     qsort(times, runs, sizeof(double), by_value);
     unsigned checksum = 0;
     for (size_t i = 0; i < map; i++) checksum = checksum * 31 + dst[i];
-    printf("batch %d, %d channels, %dx%d: median %.3f ms, p10 %.3f ms (output checksum %08x)\n", batch, channels, side,
-           side, times[runs / 2], times[runs / 10], checksum);
+    printf("batch %d, %d channels, %dx%d%s: median %.3f ms, p10 %.3f ms (output checksum %08x)\n", batch, channels, side,
+           side, evict ? ", weights evicted" : "", times[runs / 2], times[runs / 10], checksum + (sink & 0));
     return 0;
 }
