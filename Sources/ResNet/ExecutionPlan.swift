@@ -17,10 +17,10 @@ struct Activation {
 /// (`activationTag`) and nhwc in int8 (`int8ActivationTag`), the layouts oneDNN's AVX-512 convolutions and the
 /// project's kernels read and write; only the poolings' outputs and the stem's input are left to oneDNN
 /// (`format_tag_any`). So the only reorder is the input's: in int8 the quantising one to s8 nhwc (none when
-/// `Int8Stem` or `FloatStem` runs, which read the caller's f32 NCHW); in fp32 and bf16 none with AVX-512, where the stem convolution
-/// reads the caller's NCHW. A primitive that wants another layout gets a reorder (`ensureLayout`). Without AVX-512,
-/// oneDNN 2.6 has no fp32 convolution or pooling for nChw16c but its reference ones (`ref:any`): the same logits,
-/// many times slower, and the stem's input is reordered to nhwc.
+/// `Int8Stem` or `FloatStem` runs, which read the caller's f32 NCHW); in fp32 and bf16 none with AVX-512, where the
+/// stem convolution reads the caller's NCHW. A primitive that wants another layout gets a reorder (`ensureLayout`).
+/// Without AVX-512, oneDNN 2.6 has no fp32 convolution or pooling for nChw16c but its reference ones (`ref:any`):
+/// the same logits, many times slower, and the stem's input is reordered to nhwc.
 /// Activation and scratchpad memories carry no buffer of their own: the engine binds them into its shared
 /// arena before each run, so plans for several batch sizes cost no more memory than the largest one. Within a
 /// plan, activations whose lifetimes (first write to last read, in steps) do not overlap share arena bytes.
