@@ -22,59 +22,64 @@ import TestSupport
     /// pooled output against the plain arithmetic in double.
     static func checkAgainstPlainArithmetic(form: String, lanes: Int,
                                             run: (inout resnet18_stem_winograd) -> Int32) throws {
-        let (input, weights, bias) = try Avx2StemTests.twoPhotosAndRandomStem()
+        try withTwoPhotos { stem, input, weights, bias in
+            let outputCount = 2 * 64 * 56 * 56
+            let output = AlignedBuffer(byteCount: outputCount * 4)
+            let outputFloats = output.pointer.bindMemory(to: Float.self, capacity: outputCount)
+            outputFloats.initialize(repeating: .nan, count: outputCount)
+            stem.dst = outputFloats
+            #expect(run(&stem) == 0)
 
+            let blocks = 64 / lanes
+            let (worst, zeros, count) = Avx2StemTests.compareWithReference(input: input, weights: weights, bias: bias,
+                                                                           first: 1) { n, o, pixel in
+                outputFloats[((n * blocks + o / lanes) * 56 * 56 + pixel) * lanes + o % lanes]
+            }
+            print("Winograd stem kernel, \(form): worst relative difference \(worst) over \(count) outputs (\(zeros) zero)")
+            // Winograd's transforms round more than the direct sum does; F(4x4, 3x3) in the layers does the same.
+            #expect(worst < 1e-5)
+            // The case is not degenerate: the ReLU clips some outputs, and most are not clipped.
+            #expect(zeros > 0 && zeros < count / 2)
+            #expect(!(0..<outputCount).contains { outputFloats[$0].isNaN }, "every output is written")
+        }
+    }
+
+    /// Two photos and a random stem (`Avx2StemTests.twoPhotosAndRandomStem`), packed and pinned for the kernel: `body`
+    /// gets the kernel's arguments for batch 2 on two threads, `dst` still to set, and the stem's plain values.
+    static func withTwoPhotos(
+        _ body: (inout resnet18_stem_winograd, _ input: [Float], _ weights: [Float], _ bias: [Float]) throws -> Void
+    ) throws {
+        let (input, weights, bias) = try Avx2StemTests.twoPhotosAndRandomStem()
         let packed = AlignedBuffer(byteCount: Int(RESNET18_STEM_WINOGRAD_WEIGHT_FLOATS) * 4)
         resnet18_stem_winograd_pack_weights(weights, packed.pointer.assumingMemoryBound(to: Float.self))
         let scratch = AlignedBuffer(byteCount: resnet18_stem_winograd_scratch_bytes(2, 2))
-        let outputCount = 2 * 64 * 56 * 56
-        let output = AlignedBuffer(byteCount: outputCount * 4)
-        let outputFloats = output.pointer.bindMemory(to: Float.self, capacity: outputCount)
-        outputFloats.initialize(repeating: .nan, count: outputCount)
         let pinned = Int8WinogradKernelTests.self
         let (source, b) = (pinned.pinned(input), pinned.pinned(bias))
         defer { source.deallocate(); b.deallocate() }
         var stem = resnet18_stem_winograd(batch: 2, src: source.baseAddress,
                                           weights: UnsafePointer(packed.pointer.assumingMemoryBound(to: Float.self)),
-                                          bias: b.baseAddress, dst: outputFloats, scratch: scratch.pointer, threads: 2)
-        #expect(run(&stem) == 0)
-
-        let blocks = 64 / lanes
-        let (worst, zeros, count) = Avx2StemTests.compareWithReference(input: input, weights: weights, bias: bias, first: 1) { n, o, pixel in
-            outputFloats[((n * blocks + o / lanes) * 56 * 56 + pixel) * lanes + o % lanes]
-        }
-        print("Winograd stem kernel, \(form): worst relative difference \(worst) over \(count) outputs (\(zeros) zero)")
-        // Winograd's transforms round more than the direct sum does; F(4x4, 3x3) in the layers does the same.
-        #expect(worst < 1e-5)
-        // The case is not degenerate: the ReLU clips some outputs, and most are not clipped.
-        #expect(zeros > 0 && zeros < count / 2)
-        #expect(!(0..<outputCount).contains { outputFloats[$0].isNaN }, "every output is written")
+                                          bias: b.baseAddress, dst: nil, scratch: scratch.pointer, threads: 2)
+        try body(&stem, input, weights, bias)
     }
 
     @Test("the AVX2 form's u8 output (the int8 plan's stem) is its float output rounded at the scale, in nhwc, saturated at 255",
           .enabled(if: resnet18_stem_winograd_avx2_supported() != 0, "needs AVX2 and FMA"))
     func avx2FormWritesRoundedLevels() throws {
-        let (input, weights, bias) = try Avx2StemTests.twoPhotosAndRandomStem()
-        let packed = AlignedBuffer(byteCount: Int(RESNET18_STEM_WINOGRAD_WEIGHT_FLOATS) * 4)
-        resnet18_stem_winograd_pack_weights(weights, packed.pointer.assumingMemoryBound(to: Float.self))
-        let scratch = AlignedBuffer(byteCount: resnet18_stem_winograd_scratch_bytes(2, 2))
         let outputCount = 2 * 64 * 56 * 56
         let floats = AlignedBuffer(byteCount: outputCount * 4), levels = AlignedBuffer(byteCount: outputCount)
         let floatOutput = floats.pointer.bindMemory(to: Float.self, capacity: outputCount)
         let levelOutput = levels.pointer.bindMemory(to: UInt8.self, capacity: outputCount)
         levelOutput.initialize(repeating: 0xA5, count: outputCount)
-        let pinned = Int8WinogradKernelTests.self
-        let (source, b) = (pinned.pinned(input), pinned.pinned(bias))
-        defer { source.deallocate(); b.deallocate() }
-        var stem = resnet18_stem_winograd(batch: 2, src: source.baseAddress,
-                                          weights: UnsafePointer(packed.pointer.assumingMemoryBound(to: Float.self)),
-                                          bias: b.baseAddress, dst: floatOutput, scratch: scratch.pointer, threads: 2)
-        #expect(resnet18_stem_winograd_avx2_run(&stem) == 0)
-        let largest = (0..<outputCount).reduce(Float(0)) { max($0, floatOutput[$1]) }
-        // A scale at which the top fifth of the range saturates, as a calibrated scale may let rare values do.
-        let scale = 255 / (0.8 * largest)
-        stem.dst = nil
-        #expect(resnet18_stem_winograd_avx2_run_u8(&stem, levelOutput, scale) == 0)
+        var scale: Float = 0
+        try Self.withTwoPhotos { stem, _, _, _ in
+            stem.dst = floatOutput
+            #expect(resnet18_stem_winograd_avx2_run(&stem) == 0)
+            let largest = (0..<outputCount).reduce(Float(0)) { max($0, floatOutput[$1]) }
+            // A scale at which the top fifth of the range saturates, as a calibrated scale may let rare values do.
+            scale = 255 / (0.8 * largest)
+            stem.dst = nil
+            #expect(resnet18_stem_winograd_avx2_run_u8(&stem, levelOutput, scale) == 0)
+        }
 
         var mismatches = 0, saturated = 0, zeros = 0
         for n in 0..<2 {
