@@ -11,13 +11,15 @@ Usage:
 
 `--touched` is a regular expression over step names; `pooling@stem` names a pooling step straight after a conv1
 step (the stem's), `pooling` alone the last one. `--a=...`/`--b=...` are each variant's extra `bench` arguments
-(with `=`, as they start with dashes); what follows `--` goes to both. Each pair runs A then B, the next pair B then A.
+(with `=`, as they start with dashes); what follows `--` goes to both. `--binary-b` makes B another build
+(two builds of the same network: `--touched` names the steps whose code differs). Each pair runs A then B, the next pair B then A.
 """
 import argparse, os, re, shlex, statistics, subprocess, sys
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--binary", default=os.path.join(root, ".build/release/resnet18"))
+parser.add_argument("--binary-b", help="variant B's binary, to compare two builds (default: --binary)")
 parser.add_argument("--weights", default=os.path.join(os.environ.get("RESNET18_SHARED", os.path.join(root, "../shared")),
                                                       "fixtures/resnet18-seeded.pth"))
 parser.add_argument("--pairs", type=int, default=4)
@@ -31,8 +33,8 @@ common = [c for c in common if c != "--"]
 touched = re.compile(args.touched)
 
 
-def shares(extra):
-    command = [args.binary, "bench", "--weights", args.weights, "--runs", str(args.runs), "--batch", args.batch,
+def shares(extra, binary):
+    command = [binary, "bench", "--weights", args.weights, "--runs", str(args.runs), "--batch", args.batch,
                "--layers", *shlex.split(extra), *common]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = {}
@@ -57,7 +59,8 @@ def shares(extra):
 figures = {"A": {}, "B": {}}
 for pair in range(args.pairs):
     for name in ("AB" if pair % 2 == 0 else "BA"):
-        for batch, (part, rest) in shares(args.a if name == "A" else args.b).items():
+        for batch, (part, rest) in shares(args.a if name == "A" else args.b,
+                                          args.binary if name == "A" else args.binary_b or args.binary).items():
             figures[name].setdefault(batch, []).append(part / rest)
             print(f"pair {pair + 1} {name} batch {batch}: touched {part:.3f} ms, rest {rest:.3f} ms, ratio {part / rest:.4f}",
                   flush=True)

@@ -75,6 +75,9 @@ typedef struct {
     char *per_thread;
     int block;          ///< tiles a block, or 0: whole V, weights a chunk at a time
     int next_block;     ///< the next block a thread takes
+    const float *transformed;  ///< U[36][channels_out / 16][channels_in][16], transformed once, or NULL
+    float *m_all;              ///< with `transformed`: M[channels_out / 16][36][tiles][16]
+    int next_output;           ///< with `transformed`: the next block of 16 output channels to transform back
 } job;
 
 // (1) B^T d B of one 6x6 tile of 8 channels, into out[point * point_stride].
@@ -198,6 +201,38 @@ static void gemm_rows(const float *v, size_t v_stride, const float *u, size_t u_
     if (row < count) gemm_1(v + (size_t)row * v_stride, v_stride, u, u_stride, m + (size_t)row * OC_BLOCK, first);
 }
 
+// (2b') M[rows][16] = V[rows][k_count] · U[k_count][16] (U's rows contiguous), rows a compile-time 6, 4, 2 or 1:
+// the multiply-adds of (2b) chunk after chunk, in the same order from zero, so the same sums bit for bit.
+#define GEMM_WHOLE_KERNEL(ROWS)                                                                                  \
+    AVX2 static void gemm_whole_##ROWS(const float *v, size_t v_stride, const float *u, float *m, int k_count) { \
+        __m256 acc[ROWS][2];                                                                                     \
+        for (int r = 0; r < ROWS; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();                              \
+        for (int k = 0; k < k_count; k++) {                                                                      \
+            const __m256 b0 = _mm256_load_ps(u + k * OC_BLOCK), b1 = _mm256_load_ps(u + k * OC_BLOCK + LANES);    \
+            for (int r = 0; r < ROWS; r++) {                                                                     \
+                const __m256 a = _mm256_broadcast_ss(v + r * v_stride + k);                                      \
+                acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);                                                   \
+                acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);                                                   \
+            }                                                                                                    \
+        }                                                                                                        \
+        for (int r = 0; r < ROWS; r++) {                                                                         \
+            _mm256_store_ps(m + r * OC_BLOCK, acc[r][0]);                                                        \
+            _mm256_store_ps(m + r * OC_BLOCK + LANES, acc[r][1]);                                                \
+        }                                                                                                        \
+    }
+GEMM_WHOLE_KERNEL(6)
+GEMM_WHOLE_KERNEL(4)
+GEMM_WHOLE_KERNEL(2)
+GEMM_WHOLE_KERNEL(1)
+
+static void gemm_whole_rows(const float *v, size_t v_stride, const float *u, float *m, int count, int k_count) {
+    int row = 0;
+    for (; row + 6 <= count; row += 6) gemm_whole_6(v + (size_t)row * v_stride, v_stride, u, m + (size_t)row * OC_BLOCK, k_count);
+    if (row + 4 <= count) { gemm_whole_4(v + (size_t)row * v_stride, v_stride, u, m + (size_t)row * OC_BLOCK, k_count); row += 4; }
+    if (row + 2 <= count) { gemm_whole_2(v + (size_t)row * v_stride, v_stride, u, m + (size_t)row * OC_BLOCK, k_count); row += 2; }
+    if (row < count) gemm_whole_1(v + (size_t)row * v_stride, v_stride, u, m + (size_t)row * OC_BLOCK, k_count);
+}
+
 // (3) A^T m A for tiles [first, first + count) and output channels [oc, oc + 16), then bias, residual sum and ReLU
 // into dst; m[36][stride][16] from m's tile 0 on.
 AVX2 static void transform_output(const job *j, int oc, const float *m, int first, int count, int stride) {
@@ -267,6 +302,25 @@ static void convolve_blocks(const job *j, int thread, int first, int last) {
     }
 }
 
+// With weights transformed once (`resnet18_winograd_avx2_run_transformed`): each (point, block of 16 output
+// channels) is one product over every tile and every input channel, taken point by point, so a point's V stays in L2
+// while the blocks go through it and V is read from L3 once a call (convolve_blocks reads it once a block); then the
+// blocks back to outputs.
+static void convolve_points(job *j) {
+    const resnet18_winograd_conv *c = j->conv;
+    const int ci = c->channels_in, blocks = c->channels_out / OC_BLOCK;
+    const size_t point_stride = (size_t)j->tiles * ci, m_block = (size_t)POINTS * j->tiles * OC_BLOCK;
+    for (int item; (item = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED)) < POINTS * blocks;) {
+        const int point = item / blocks, block = item % blocks;
+        gemm_whole_rows(j->v + point * point_stride, ci, j->transformed + ((size_t)point * blocks + block) * ci * OC_BLOCK,
+                        j->m_all + block * m_block + (size_t)point * j->tiles * OC_BLOCK, j->tiles, ci);
+    }
+    GOMP_barrier();
+    for (int block; (block = __atomic_fetch_add(&j->next_output, 1, __ATOMIC_RELAXED)) < blocks;) {
+        transform_output(j, block * OC_BLOCK, j->m_all + block * m_block, 0, j->tiles, j->tiles);
+    }
+}
+
 // Larger maps with fewer channels (layers 1 and 2): blocks of tiles that stay in L2, taken by whichever thread is
 // free, against weights transformed once per call for all threads into U[oc / 16][ic / 64][36][64][16].
 static void convolve_tile_blocks(job *j, int thread, int threads) {
@@ -308,6 +362,10 @@ static void work(void *data) {
     const int first = (int)((long)j->tiles * thread / threads), last = (int)((long)j->tiles * (thread + 1) / threads);
     transform_tiles(j, first, last - first, j->v + (size_t)first * c->channels_in, j->tiles);
     GOMP_barrier();
+    if (j->transformed) {
+        convolve_points(j);
+        return;
+    }
     const int blocks = c->channels_out / OC_BLOCK;
     convolve_blocks(j, thread, blocks * thread / threads, blocks * (thread + 1) / threads);
 }
@@ -329,5 +387,39 @@ int resnet18_winograd_avx2_run(const resnet18_winograd_conv *conv) {
         j.per_thread = (char *)conv->scratch + v_bytes(conv->batch, conv->channels_in, conv->height, conv->width);
     }
     GOMP_parallel(work, &j, threads, 0);
+    return 0;
+}
+
+size_t resnet18_winograd_avx2_transformed_floats(int channels_in, int channels_out) {
+    return (size_t)POINTS * channels_in * channels_out;
+}
+
+void resnet18_winograd_avx2_transform_weights(const float *weights, int channels_in, int channels_out, float *transformed) {
+    const resnet18_winograd_conv c = { .channels_in = channels_in, .channels_out = channels_out, .weights = weights };
+    const int blocks = channels_out / OC_BLOCK;
+    for (int block = 0; block < blocks; block++) {
+        for (int ic = 0; ic < channels_in; ic += IC_CHUNK) {
+            transform_weights(&c, ic, block * OC_BLOCK, transformed + ((size_t)block * channels_in + ic) * OC_BLOCK, OC_BLOCK,
+                              (size_t)blocks * channels_in * OC_BLOCK);
+        }
+    }
+}
+
+size_t resnet18_winograd_avx2_transformed_scratch_bytes(int batch, int channels_in, int channels_out, int height, int width) {
+    const int tiles = batch * tiles_along(height) * tiles_along(width);
+    return v_bytes(batch, channels_in, height, width) + round_up_64((size_t)POINTS * tiles * channels_out * sizeof(float));
+}
+
+int resnet18_winograd_avx2_run_transformed(const resnet18_winograd_conv *conv, const float *transformed) {
+    if (!resnet18_winograd_avx2_supported() || transformed == NULL
+        || !resnet18_winograd_avx2_accepts(conv->batch, conv->channels_in, conv->channels_out, conv->height, conv->width)
+        || ((uintptr_t)conv->scratch & 63) != 0 || ((uintptr_t)transformed & 31) != 0) {
+        return -1;
+    }
+    job j = { .conv = conv, .tiles_h = tiles_along(conv->height), .tiles_w = tiles_along(conv->width), .transformed = transformed };
+    j.tiles = conv->batch * j.tiles_h * j.tiles_w;
+    j.v = conv->scratch;
+    j.m_all = (float *)((char *)conv->scratch + v_bytes(conv->batch, conv->channels_in, conv->height, conv->width));
+    GOMP_parallel(work, &j, conv->threads > 0 ? (unsigned)conv->threads : 1, 0);
     return 0;
 }

@@ -476,6 +476,21 @@ final class ExecutionPlan {
         return spec.inChannels <= 256 || batch >= 4 || lean
     }
 
+    /// With AVX2 alone, whether the kernel reads this convolution's weights transformed once (kept: 36 × in × out
+    /// floats, four times the plain ones) rather than transforming them on every call. The output is the same bit for
+    /// bit either way (same values, same multiply-adds in the same order), so an image's logits do not depend on the
+    /// batch. Layer 2 up to batch 3: where its few tiles (49 an image) share weights transformed on every call, the
+    /// transform was a third of its time; in the network, its three convolutions' share of the rest of the same run
+    /// went down 1.43× at batch 1 and 1.20× at batch 2, and stayed at 4 (`bench/steps_ab.py --binary-b`, Zen 3), for
+    /// 7 MB (its plain weights stay for batch 4 and up). Layer 3, faster on its own with weights transformed once
+    /// (`bench/cpu/winograd_avx2_kernel.c`), was 9 % slower at batch 1 in the network, where its 9.4 MB a
+    /// convolution come from memory, and 9 % faster at 8: not worth keeping both copies (28 MB more). Layer 4 would
+    /// keep 113 MB; layer 1 does not gain.
+    static func keepsTransformedWeights(_ spec: ConvSpec, batch: Int) -> Bool {
+        guard WinogradConvolution.Form.current == .avx2 else { return false }
+        return spec.inChannels == 128 && batch <= 3
+    }
+
     /// conv + folded BatchNorm (+ residual) (+ ReLU) on `WinogradConvolution`, nChw16c in and out.
     private func ownWinograd(_ spec: ConvSpec, _ x: Activation, relu: Bool, output dstDesc: MemoryDesc,
                              accumulateInto residual: Activation?) throws(ResNetError) -> Activation {
@@ -483,8 +498,11 @@ final class ExecutionPlan {
                                                                tag: activationTag))
         let dst: DNNLMemory
         if let residual { dst = residual.memory } else { dst = try allocate(dstDesc) }
-        let step = WinogradConvolution(spec, batch: batch, side: x.height, source: source, destination: dst,
-                                       weights: try store.convolutionWeights(spec.conv, layout: try WinogradConvolution.weightsDesc(spec)),
+        let layout = try WinogradConvolution.weightsDesc(spec)
+        let weights: WinogradConvolution.Weights = Self.keepsTransformedWeights(spec, batch: batch)
+            ? .transformed(try store.winogradTransformedWeights(spec.conv, layout: layout))
+            : .plain(try store.convolutionWeights(spec.conv, layout: layout))
+        let step = WinogradConvolution(spec, batch: batch, side: x.height, source: source, destination: dst, weights: weights,
                                        bias: try store.convolutionBias(spec.conv), accumulate: residual != nil, relu: relu,
                                        threads: DNNLEngine.maxThreads)
         append(.kernel(step), convolution: spec.conv, output: dst)

@@ -20,6 +20,7 @@ final class WeightStore {
     private var int8Stem: Int8StemWeights?
     private var floatStem: AlignedBuffer?
     private var int16Winograd: [String: Int16WinogradWeights] = [:]
+    private var floatWinograd: [String: AlignedBuffer] = [:]
 
     init(engine: DNNLEngine, weights: ResNet18Weights) {
         self.engine = engine
@@ -49,6 +50,28 @@ final class WeightStore {
 
     func classifierBias() throws(ResNetError) -> DNNLMemory {
         try biasMemory(key: "fc", values: weights.fcBias)
+    }
+
+    /// A 3×3 convolution's weights transformed once for the AVX2 Winograd kernel
+    /// (`resnet18_winograd_avx2_run_transformed`), the first time they are asked for: 36 × in × out floats, made from
+    /// `layout` (the kernel's ABcd8b8a), which is kept only if a plan asked for it on its own.
+    func winogradTransformedWeights(_ name: String, layout: MemoryDesc) throws(ResNetError) -> AlignedBuffer {
+        if let existing = floatWinograd[name] { return existing }
+        let conv = weights.convolutions[name]!
+        let spec = conv.spec
+        let plain: DNNLMemory
+        if let kept = reordered[name]?.first(where: { $0.desc == layout }) {
+            plain = kept
+        } else {
+            plain = try reorderedCopy(values: conv.weights_oihw, dims: [spec.outChannels, spec.inChannels, 3, 3], layout: layout)
+        }
+        let floats = resnet18_winograd_avx2_transformed_floats(Int32(spec.inChannels), Int32(spec.outChannels))
+        let transformed = AlignedBuffer(byteCount: floats * MemoryLayout<Float>.size)
+        resnet18_winograd_avx2_transform_weights(plain.pointer.assumingMemoryBound(to: Float.self), Int32(spec.inChannels),
+                                                 Int32(spec.outChannels), transformed.pointer.assumingMemoryBound(to: Float.self))
+        floatWinograd[name] = transformed
+        byteCount += transformed.byteCount
+        return transformed
     }
 
     // MARK: int8
@@ -155,13 +178,19 @@ final class WeightStore {
 
     private func weightsMemory(key: String, values: [Float], dims: [Int], layout: MemoryDesc) throws(ResNetError) -> DNNLMemory {
         if let existing = reordered[key]?.first(where: { $0.desc == layout }) { return existing }
+        let target = try reorderedCopy(values: values, dims: dims, layout: layout)
+        reordered[key, default: []].append(target)
+        byteCount += layout.byteCount
+        return target
+    }
+
+    /// OIHW f32 `values` reordered into a new memory of `layout` (the store keeps the cached one: this keeps nothing).
+    private func reorderedCopy(values: [Float], dims: [Int], layout: MemoryDesc) throws(ResNetError) -> DNNLMemory {
         let userDesc = try MemoryDesc(dims: dims, type: dnnl_f32, tag: dnnl_abcd)
         let user = try DNNLMemory(userDesc, engine: engine)
         values.withUnsafeBytes { user.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         let target = try DNNLMemory(layout, engine: engine)
         try reorder(from: user, to: target)
-        reordered[key, default: []].append(target)
-        byteCount += layout.byteCount
         return target
     }
 

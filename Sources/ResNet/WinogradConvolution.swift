@@ -10,10 +10,20 @@ import CKernels
 /// only the plain ABcd16b16a weights (shared with oneDNN's direct convolution in lean plans of batch 1 and 2) and
 /// transforms them block by block as it runs, into the plan's scratchpad. Where the plan uses it, it was about as
 /// fast as oneDNN's Winograd or faster, and faster than the direct convolution (bench/results/engine-plan.md).
+///
+/// With AVX2 alone, some convolutions keep their weights transformed once instead (`Weights.transformed`,
+/// `ExecutionPlan.keepsTransformedWeights`): the same output bit for bit, without the transform on every call.
 final class WinogradConvolution: KernelStep {
+    /// The weights the kernel reads: plain (ABcd16b16a or ABcd8b8a), transformed as it runs, or transformed once
+    /// (AVX2 form only: `resnet18_winograd_avx2_transform_weights`).
+    enum Weights {
+        case plain(DNNLMemory)
+        case transformed(AlignedBuffer)
+    }
+
     private let source: DNNLMemory
     private let destination: DNNLMemory
-    private let weights: DNNLMemory
+    private let weights: Weights
     private let bias: DNNLMemory
     private let spec: ConvSpec
     private let batch: Int
@@ -46,7 +56,7 @@ final class WinogradConvolution: KernelStep {
         }
     }
 
-    init(_ spec: ConvSpec, batch: Int, side: Int, source: DNNLMemory, destination: DNNLMemory, weights: DNNLMemory,
+    init(_ spec: ConvSpec, batch: Int, side: Int, source: DNNLMemory, destination: DNNLMemory, weights: Weights,
          bias: DNNLMemory, accumulate: Bool, relu: Bool, threads: Int) {
         self.spec = spec
         self.batch = batch
@@ -63,10 +73,14 @@ final class WinogradConvolution: KernelStep {
     /// Scratchpad bytes one run needs.
     var scratchpadBytes: Int {
         let (b, i, o, s, t) = (Int32(batch), Int32(spec.inChannels), Int32(spec.outChannels), Int32(side), Int32(threads))
+        if case .transformed = weights { return resnet18_winograd_avx2_transformed_scratch_bytes(b, i, o, s, s) }
         return Form.current == .avx512 ? resnet18_winograd_scratch_bytes(b, i, o, s, s, t) : resnet18_winograd_avx2_scratch_bytes(b, i, o, s, s, t)
     }
 
-    var implementation: String { Form.current == .avx512 ? "resnet18_wino_4x3_streamed:avx512" : "resnet18_wino_4x3_streamed:avx2" }
+    var implementation: String {
+        if case .transformed = weights { return "resnet18_wino_4x3_transformed:avx2" }
+        return Form.current == .avx512 ? "resnet18_wino_4x3_streamed:avx512" : "resnet18_wino_4x3_streamed:avx2"
+    }
 
     var bound: [DNNLMemory] { [source, destination] }
 
@@ -76,10 +90,17 @@ final class WinogradConvolution: KernelStep {
             height: Int32(side), width: Int32(side),
             src: UnsafePointer(source.pointer.assumingMemoryBound(to: Float.self)),
             dst: destination.pointer.assumingMemoryBound(to: Float.self),
-            weights: UnsafePointer(weights.pointer.assumingMemoryBound(to: Float.self)),
-            bias: UnsafePointer(bias.pointer.assumingMemoryBound(to: Float.self)),
+            weights: nil, bias: UnsafePointer(bias.pointer.assumingMemoryBound(to: Float.self)),
             accumulate: accumulate ? 1 : 0, relu: relu ? 1 : 0, scratch: scratchpad, threads: Int32(threads))
-        guard (Form.current == .avx512 ? resnet18_winograd_run(&conv) : resnet18_winograd_avx2_run(&conv)) == 0 else {
+        let status: Int32
+        switch weights {
+        case .plain(let plain):
+            conv.weights = UnsafePointer(plain.pointer.assumingMemoryBound(to: Float.self))
+            status = Form.current == .avx512 ? resnet18_winograd_run(&conv) : resnet18_winograd_avx2_run(&conv)
+        case .transformed(let transformed):
+            status = resnet18_winograd_avx2_run_transformed(&conv, transformed.pointer.assumingMemoryBound(to: Float.self))
+        }
+        guard status == 0 else {
             throw .engine("the Winograd kernel refused \(spec.conv) at batch \(batch) (scratchpad not 64-byte aligned?)")
         }
     }

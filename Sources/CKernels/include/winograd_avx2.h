@@ -20,4 +20,19 @@ size_t resnet18_winograd_avx2_scratch_bytes(int batch, int channels_in, int chan
 /// Runs the convolution; returns 0, or -1 when the CPU or the shape is not supported (nothing written).
 int resnet18_winograd_avx2_run(const resnet18_winograd_conv *conv);
 
+/// Floats of a convolution's weights transformed once for `resnet18_winograd_avx2_run_transformed` (36 x in x out:
+/// four times the plain weights).
+size_t resnet18_winograd_avx2_transformed_floats(int channels_in, int channels_out);
+
+/// Transforms ABcd8b8a weights into `transformed` (resnet18_winograd_avx2_transformed_floats floats, 32-byte
+/// aligned): the values the kernel computes on every call, computed once.
+void resnet18_winograd_avx2_transform_weights(const float *weights, int channels_in, int channels_out, float *transformed);
+
+/// Scratch bytes for `resnet18_winograd_avx2_run_transformed` on this shape (any thread count).
+size_t resnet18_winograd_avx2_transformed_scratch_bytes(int batch, int channels_in, int channels_out, int height, int width);
+
+/// The same convolution from weights transformed once (`conv->weights` is not read), the same output bit for bit;
+/// returns 0, or -1 when the CPU or the shape is not supported (nothing written).
+int resnet18_winograd_avx2_run_transformed(const resnet18_winograd_conv *conv, const float *transformed);
+
 #endif
