@@ -201,18 +201,22 @@ static void gemm_rows(const float *v, size_t v_stride, const float *u, size_t u_
     if (row < count) gemm_1(v + (size_t)row * v_stride, v_stride, u, u_stride, m + (size_t)row * OC_BLOCK, first);
 }
 
-// (2b') M[rows][16] = V[rows][k_count] · U[k_count][16] (U's rows contiguous), rows a compile-time 6, 4, 2 or 1:
-// the multiply-adds of (2b) chunk after chunk, in the same order from zero, so the same sums bit for bit.
+// (2b') M[rows][16] = V[rows][chunks x IC_CHUNK] · U (chunk c's rows [IC_CHUNK][16] at u + c x chunk_stride), rows a
+// compile-time 6, 4, 2 or 1: the multiply-adds of (2b) chunk after chunk, in the same order from zero, with the sums
+// kept in registers between chunks (the same values bit for bit: the stores and loads between chunks change none).
 #define GEMM_WHOLE_KERNEL(ROWS)                                                                                  \
-    AVX2 static void gemm_whole_##ROWS(const float *v, size_t v_stride, const float *u, float *m, int k_count) { \
+    AVX2 static void gemm_whole_##ROWS(const float *v, size_t v_stride, const float *u, size_t chunk_stride, int chunks, \
+                                       float *m) {                                                                \
         __m256 acc[ROWS][2];                                                                                     \
         for (int r = 0; r < ROWS; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();                              \
-        for (int k = 0; k < k_count; k++) {                                                                      \
-            const __m256 b0 = _mm256_load_ps(u + k * OC_BLOCK), b1 = _mm256_load_ps(u + k * OC_BLOCK + LANES);    \
-            for (int r = 0; r < ROWS; r++) {                                                                     \
-                const __m256 a = _mm256_broadcast_ss(v + r * v_stride + k);                                      \
-                acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);                                                   \
-                acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);                                                   \
+        for (int chunk = 0; chunk < chunks; chunk++, u += chunk_stride, v += IC_CHUNK) {                         \
+            for (int k = 0; k < IC_CHUNK; k++) {                                                                 \
+                const __m256 b0 = _mm256_load_ps(u + k * OC_BLOCK), b1 = _mm256_load_ps(u + k * OC_BLOCK + LANES); \
+                for (int r = 0; r < ROWS; r++) {                                                                 \
+                    const __m256 a = _mm256_broadcast_ss(v + r * v_stride + k);                                  \
+                    acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);                                               \
+                    acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);                                               \
+                }                                                                                                \
             }                                                                                                    \
         }                                                                                                        \
         for (int r = 0; r < ROWS; r++) {                                                                         \
@@ -225,12 +229,12 @@ GEMM_WHOLE_KERNEL(4)
 GEMM_WHOLE_KERNEL(2)
 GEMM_WHOLE_KERNEL(1)
 
-static void gemm_whole_rows(const float *v, size_t v_stride, const float *u, float *m, int count, int k_count) {
+static void gemm_whole_rows(const float *v, size_t v_stride, const float *u, size_t chunk_stride, int chunks, float *m, int count) {
     int row = 0;
-    for (; row + 6 <= count; row += 6) gemm_whole_6(v + (size_t)row * v_stride, v_stride, u, m + (size_t)row * OC_BLOCK, k_count);
-    if (row + 4 <= count) { gemm_whole_4(v + (size_t)row * v_stride, v_stride, u, m + (size_t)row * OC_BLOCK, k_count); row += 4; }
-    if (row + 2 <= count) { gemm_whole_2(v + (size_t)row * v_stride, v_stride, u, m + (size_t)row * OC_BLOCK, k_count); row += 2; }
-    if (row < count) gemm_whole_1(v + (size_t)row * v_stride, v_stride, u, m + (size_t)row * OC_BLOCK, k_count);
+    for (; row + 6 <= count; row += 6) gemm_whole_6(v + (size_t)row * v_stride, v_stride, u, chunk_stride, chunks, m + (size_t)row * OC_BLOCK);
+    if (row + 4 <= count) { gemm_whole_4(v + (size_t)row * v_stride, v_stride, u, chunk_stride, chunks, m + (size_t)row * OC_BLOCK); row += 4; }
+    if (row + 2 <= count) { gemm_whole_2(v + (size_t)row * v_stride, v_stride, u, chunk_stride, chunks, m + (size_t)row * OC_BLOCK); row += 2; }
+    if (row < count) gemm_whole_1(v + (size_t)row * v_stride, v_stride, u, chunk_stride, chunks, m + (size_t)row * OC_BLOCK);
 }
 
 // (3) A^T m A for tiles [first, first + count) and output channels [oc, oc + 16), then bias, residual sum and ReLU
@@ -302,18 +306,19 @@ static void convolve_blocks(const job *j, int thread, int first, int last) {
     }
 }
 
-// With weights transformed once (`resnet18_winograd_avx2_run_transformed`): each (point, block of 16 output
-// channels) is one product over every tile and every input channel, taken point by point, so a point's V stays in L2
-// while the blocks go through it and V is read from L3 once a call (convolve_blocks reads it once a block); then the
-// blocks back to outputs.
+// With weights transformed once (`resnet18_winograd_avx2_run_transformed`) and few tiles: each (point, block of 16
+// output channels) is one product over every tile and every input channel, taken point by point, so a point's V
+// stays in L2 while the blocks go through it and V is read once a call; then the blocks back to outputs.
 static void convolve_points(job *j) {
     const resnet18_winograd_conv *c = j->conv;
-    const int ci = c->channels_in, blocks = c->channels_out / OC_BLOCK;
+    const int ci = c->channels_in, chunks = ci / IC_CHUNK, blocks = c->channels_out / OC_BLOCK;
     const size_t point_stride = (size_t)j->tiles * ci, m_block = (size_t)POINTS * j->tiles * OC_BLOCK;
+    const size_t chunk_stride = (size_t)POINTS * IC_CHUNK * OC_BLOCK;
     for (int item; (item = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED)) < POINTS * blocks;) {
         const int point = item / blocks, block = item % blocks;
-        gemm_whole_rows(j->v + point * point_stride, ci, j->transformed + ((size_t)point * blocks + block) * ci * OC_BLOCK,
-                        j->m_all + block * m_block + (size_t)point * j->tiles * OC_BLOCK, j->tiles, ci);
+        const float *u = j->transformed + (size_t)block * chunks * chunk_stride + (size_t)point * IC_CHUNK * OC_BLOCK;
+        gemm_whole_rows(j->v + point * point_stride, ci, u, chunk_stride, chunks,
+                        j->m_all + block * m_block + (size_t)point * j->tiles * OC_BLOCK, j->tiles);
     }
     GOMP_barrier();
     for (int block; (block = __atomic_fetch_add(&j->next_output, 1, __ATOMIC_RELAXED)) < blocks;) {
@@ -326,12 +331,15 @@ static void convolve_points(job *j) {
 static void convolve_tile_blocks(job *j, int thread, int threads) {
     const resnet18_winograd_conv *c = j->conv;
     const int chunks = c->channels_in / IC_CHUNK, oc_blocks = c->channels_out / OC_BLOCK;
-    float *u_all = j->v;
-    for (int item = thread; item < oc_blocks * chunks; item += threads) {
-        transform_weights(c, (item % chunks) * IC_CHUNK, (item / chunks) * OC_BLOCK,
-                          u_all + (size_t)item * IC_CHUNK * POINTS * OC_BLOCK, OC_BLOCK, IC_CHUNK * OC_BLOCK);
+    const float *u_all = j->transformed;
+    if (!u_all) {
+        for (int item = thread; item < oc_blocks * chunks; item += threads) {
+            transform_weights(c, (item % chunks) * IC_CHUNK, (item / chunks) * OC_BLOCK,
+                              j->v + (size_t)item * IC_CHUNK * POINTS * OC_BLOCK, OC_BLOCK, IC_CHUNK * OC_BLOCK);
+        }
+        GOMP_barrier();
+        u_all = j->v;
     }
-    GOMP_barrier();
     const int block = j->block;
     float *v = (float *)(j->per_thread + (size_t)thread * block_bytes(block, c->channels_in));
     float *m = v + round_up_64((size_t)POINTS * block * c->channels_in * sizeof(float)) / sizeof(float);
@@ -394,19 +402,32 @@ size_t resnet18_winograd_avx2_transformed_floats(int channels_in, int channels_o
     return (size_t)POINTS * channels_in * channels_out;
 }
 
+// U[oc / 16][ic / 64][36][64][16]: what the blocks of tiles transform on every call (convolve_tile_blocks), which
+// convolve_points reads too.
 void resnet18_winograd_avx2_transform_weights(const float *weights, int channels_in, int channels_out, float *transformed) {
     const resnet18_winograd_conv c = { .channels_in = channels_in, .channels_out = channels_out, .weights = weights };
-    const int blocks = channels_out / OC_BLOCK;
-    for (int block = 0; block < blocks; block++) {
-        for (int ic = 0; ic < channels_in; ic += IC_CHUNK) {
-            transform_weights(&c, ic, block * OC_BLOCK, transformed + ((size_t)block * channels_in + ic) * OC_BLOCK, OC_BLOCK,
-                              (size_t)blocks * channels_in * OC_BLOCK);
-        }
+    const int chunks = channels_in / IC_CHUNK;
+    for (int item = 0; item < channels_out / OC_BLOCK * chunks; item++) {
+        transform_weights(&c, (item % chunks) * IC_CHUNK, (item / chunks) * OC_BLOCK,
+                          transformed + (size_t)item * IC_CHUNK * POINTS * OC_BLOCK, OC_BLOCK, IC_CHUNK * OC_BLOCK);
     }
 }
 
-size_t resnet18_winograd_avx2_transformed_scratch_bytes(int batch, int channels_in, int channels_out, int height, int width) {
+// With weights transformed once, maps of up to 128x128 channels go by blocks of tiles unless they have few tiles
+// (layer 2 at batches 1-3: 49 tiles an image), where products over the whole V were faster: no block then repeats
+// reading a weight (bench/cpu/winograd_avx2_kernel.c). Wider maps always go point by point.
+enum { POINTS_PATH_TILES = 160 };
+
+static int transformed_by_blocks(int tiles, int channels_in, int channels_out) {
+    return uses_tile_blocks(channels_in, channels_out) && tiles > POINTS_PATH_TILES;
+}
+
+size_t resnet18_winograd_avx2_transformed_scratch_bytes(int batch, int channels_in, int channels_out, int height, int width,
+                                                        int threads) {
     const int tiles = batch * tiles_along(height) * tiles_along(width);
+    if (transformed_by_blocks(tiles, channels_in, channels_out)) {
+        return resnet18_winograd_avx2_scratch_bytes(batch, channels_in, channels_out, height, width, threads);
+    }
     return v_bytes(batch, channels_in, height, width) + round_up_64((size_t)POINTS * tiles * channels_out * sizeof(float));
 }
 
@@ -418,8 +439,14 @@ int resnet18_winograd_avx2_run_transformed(const resnet18_winograd_conv *conv, c
     }
     job j = { .conv = conv, .tiles_h = tiles_along(conv->height), .tiles_w = tiles_along(conv->width), .transformed = transformed };
     j.tiles = conv->batch * j.tiles_h * j.tiles_w;
+    const unsigned threads = conv->threads > 0 ? (unsigned)conv->threads : 1;
     j.v = conv->scratch;
-    j.m_all = (float *)((char *)conv->scratch + v_bytes(conv->batch, conv->channels_in, conv->height, conv->width));
-    GOMP_parallel(work, &j, conv->threads > 0 ? (unsigned)conv->threads : 1, 0);
+    if (transformed_by_blocks(j.tiles, conv->channels_in, conv->channels_out)) {
+        j.block = block_tiles(j.tiles, conv->channels_in, (int)threads);
+        j.per_thread = (char *)conv->scratch + u_all_bytes(conv->channels_in, conv->channels_out);
+    } else {
+        j.m_all = (float *)((char *)conv->scratch + v_bytes(conv->batch, conv->channels_in, conv->height, conv->width));
+    }
+    GOMP_parallel(work, &j, threads, 0);
     return 0;
 }

@@ -73,7 +73,7 @@ final class WinogradConvolution: KernelStep {
     /// Scratchpad bytes one run needs.
     var scratchpadBytes: Int {
         let (b, i, o, s, t) = (Int32(batch), Int32(spec.inChannels), Int32(spec.outChannels), Int32(side), Int32(threads))
-        if case .transformed = weights { return resnet18_winograd_avx2_transformed_scratch_bytes(b, i, o, s, s) }
+        if case .transformed = weights { return resnet18_winograd_avx2_transformed_scratch_bytes(b, i, o, s, s, t) }
         return Form.current == .avx512 ? resnet18_winograd_scratch_bytes(b, i, o, s, s, t) : resnet18_winograd_avx2_scratch_bytes(b, i, o, s, s, t)
     }
 

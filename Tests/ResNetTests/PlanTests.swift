@@ -23,7 +23,7 @@ import TestSupport
         #expect(bytes[true] == bytes[false], "\(bytes)")
     }
 
-    @Test("AVX2 alone: the project's 8-lane Winograd on all 13 stride-1 3x3 convolutions at every batch size, on the direct ones' weights but for layer 2's up to batch 3, transformed once",
+    @Test("AVX2 alone: the project's 8-lane Winograd on all 13 stride-1 3x3 convolutions at every batch size, layers 1 and 2 on weights transformed once, 3 and 4 on the direct ones'",
           .enabled(if: CPUSupport.avx2Only, "needs AVX2 without AVX-512 (with AVX-512 the 16-lane kernel and oneDNN's Winograd run)"),
           arguments: [1, 2, 5])
     func avx2Winograd(batch: Int) throws {
@@ -34,18 +34,16 @@ import TestSupport
             let implementations = try engine.prepare(batch: batch)
             let streamed = implementations.filter { $0 == "resnet18_wino_4x3_streamed:avx2" }.count
             let once = implementations.filter { $0 == "resnet18_wino_4x3_transformed:avx2" }.count
-            // Layers 1-3 hold 10 of them (4 + 3 + 3), layer 4 the other 3; layer 2's read weights transformed once
-            // up to batch 3.
+            // Layers 1-3 hold 10 of them (4 + 3 + 3), layer 4 the other 3; layers 1 and 2 read weights transformed once.
             #expect(streamed + once == (winograd ? 13 : 0), "\(implementations)")
-            #expect(once == (winograd && batch <= 3 ? 3 : 0), "\(implementations)")
+            #expect(once == (winograd ? 7 : 0), "\(implementations)")
             // No oneDNN Winograd (the project's stem is Winograd either way).
             #expect(!implementations.contains { $0.contains("wino") && !$0.hasPrefix("resnet18_") }, "\(implementations)")
             bytes[winograd] = engine.memory.weights
         }
-        // The streamed convolutions read the direct convolutions' ABcd8b8a weights: no second copy. A convolution
-        // with weights transformed once keeps 36 floats a kernel in place of its 9 (its plain copy is not kept when
-        // no plan asks for it).
-        let transformedExtra = batch <= 3 ? 27 * 4 * 3 * 128 * 128 : 0
+        // Layers 3 and 4 read the direct convolutions' ABcd8b8a weights: no second copy. Layers 1 and 2 keep 36 floats
+        // a kernel in place of their 9.
+        let transformedExtra = 27 * 4 * (4 * 64 * 64 + 3 * 128 * 128)
         #expect(bytes[true]! - bytes[false]! == transformedExtra, "\(bytes)")
     }
 

@@ -34,7 +34,7 @@ struct WinogradAVX2KernelTests {
         defer { src.deallocate(); w.deallocate(); b.deallocate(); transformed.deallocate() }
         resnet18_winograd_avx2_transform_weights(w.baseAddress, Int32(channelsIn), Int32(channelsOut), transformed.baseAddress)
         let (n, i, o, s) = (Int32(batch), Int32(channelsIn), Int32(channelsOut), Int32(side))
-        let scratchBytes = max(resnet18_winograd_avx2_scratch_bytes(n, i, o, s, s, 2), resnet18_winograd_avx2_transformed_scratch_bytes(n, i, o, s, s))
+        let scratchBytes = max(resnet18_winograd_avx2_scratch_bytes(n, i, o, s, s, 2), resnet18_winograd_avx2_transformed_scratch_bytes(n, i, o, s, s, 2))
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
         defer { scratch.deallocate() }
         func run(once: Bool) throws -> [Float] {
@@ -50,8 +50,8 @@ struct WinogradAVX2KernelTests {
         return (try run(once: false), try run(once: true), source, weights, bias, residual)
     }
 
-    @Test("weights transformed once give the output of weights transformed as it runs, bit for bit (layers 2, 3 and 4)",
-          arguments: [(1, 256, 14), (3, 256, 14), (2, 128, 28), (1, 512, 7)])
+    @Test("weights transformed once give the output of weights transformed as it runs, bit for bit (layers 1-4; by blocks of tiles and point by point)",
+          arguments: [(1, 64, 56), (5, 128, 28), (2, 128, 28), (1, 256, 14), (3, 256, 14), (1, 512, 7)])
     func onceMatchesAsItRuns(shape: (batch: Int, channels: Int, side: Int)) throws {
         let result = try Self.bothWays(batch: shape.batch, channelsIn: shape.channels, channelsOut: shape.channels, side: shape.side)
         let differing = zip(result.asItRuns, result.once).filter { $0.bitPattern != $1.bitPattern }.count

@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
     resnet18_winograd_avx2_transform_weights(weights, channels, channels, transformed);
     const int threads = 2;
     size_t scratch_bytes = resnet18_winograd_avx2_scratch_bytes(batch, channels, channels, side, side, threads);
-    const size_t once_bytes = resnet18_winograd_avx2_transformed_scratch_bytes(batch, channels, channels, side, side);
+    const size_t once_bytes = resnet18_winograd_avx2_transformed_scratch_bytes(batch, channels, channels, side, side, threads);
     if (once_bytes > scratch_bytes) scratch_bytes = once_bytes;
     resnet18_winograd_conv conv = {
         .batch = batch, .channels_in = channels, .channels_out = channels, .height = side, .width = side,

@@ -28,8 +28,9 @@ size_t resnet18_winograd_avx2_transformed_floats(int channels_in, int channels_o
 /// aligned): the values the kernel computes on every call, computed once.
 void resnet18_winograd_avx2_transform_weights(const float *weights, int channels_in, int channels_out, float *transformed);
 
-/// Scratch bytes for `resnet18_winograd_avx2_run_transformed` on this shape (any thread count).
-size_t resnet18_winograd_avx2_transformed_scratch_bytes(int batch, int channels_in, int channels_out, int height, int width);
+/// Scratch bytes for `resnet18_winograd_avx2_run_transformed` on this shape on `threads` threads.
+size_t resnet18_winograd_avx2_transformed_scratch_bytes(int batch, int channels_in, int channels_out, int height, int width,
+                                                        int threads);
 
 /// The same convolution from weights transformed once (`conv->weights` is not read), the same output bit for bit;
 /// returns 0, or -1 when the CPU or the shape is not supported (nothing written).
