@@ -166,20 +166,26 @@ AVX2 static void transform_weights(const resnet18_winograd_conv *c, int ic, int 
     }
 }
 
-// (2b) M[rows][16] (+)= V[rows][IC_CHUNK] · U[IC_CHUNK][16], rows a compile-time 6, 4, 2 or 1.
+// (2b) M[rows][16] (+)= V[rows][chunks x IC_CHUNK] · U, rows a compile-time 6, 4, 2 or 1: chunk c's U rows
+// [IC_CHUNK][16] at u + c x chunk_stride, u_stride floats apart. One chunk a call when the weights are transformed a
+// chunk at a time (the sums go through M between calls), all of them at once with weights transformed once (the sums
+// stay in registers): the same multiply-adds in the same order, so the same values bit for bit.
 #define GEMM_KERNEL(ROWS)                                                                                        \
-    AVX2 static void gemm_##ROWS(const float *v, size_t v_stride, const float *u, size_t u_stride, float *m, int first) { \
+    AVX2 static void gemm_##ROWS(const float *v, size_t v_stride, const float *u, size_t u_stride, size_t chunk_stride, \
+                                 int chunks, float *m, int first) {                                               \
         __m256 acc[ROWS][2];                                                                                     \
         for (int r = 0; r < ROWS; r++) {                                                                         \
             acc[r][0] = first ? _mm256_setzero_ps() : _mm256_load_ps(m + r * OC_BLOCK);                          \
             acc[r][1] = first ? _mm256_setzero_ps() : _mm256_load_ps(m + r * OC_BLOCK + LANES);                  \
         }                                                                                                        \
-        for (int k = 0; k < IC_CHUNK; k++) {                                                                     \
-            const __m256 b0 = _mm256_load_ps(u + k * u_stride), b1 = _mm256_load_ps(u + k * u_stride + LANES);   \
-            for (int r = 0; r < ROWS; r++) {                                                                     \
-                const __m256 a = _mm256_broadcast_ss(v + r * v_stride + k);                                      \
-                acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);                                                   \
-                acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);                                                   \
+        for (int chunk = 0; chunk < chunks; chunk++, u += chunk_stride, v += IC_CHUNK) {                         \
+            for (int k = 0; k < IC_CHUNK; k++) {                                                                 \
+                const __m256 b0 = _mm256_load_ps(u + k * u_stride), b1 = _mm256_load_ps(u + k * u_stride + LANES); \
+                for (int r = 0; r < ROWS; r++) {                                                                 \
+                    const __m256 a = _mm256_broadcast_ss(v + r * v_stride + k);                                  \
+                    acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);                                               \
+                    acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);                                               \
+                }                                                                                                \
             }                                                                                                    \
         }                                                                                                        \
         for (int r = 0; r < ROWS; r++) {                                                                         \
@@ -193,48 +199,13 @@ GEMM_KERNEL(2)
 GEMM_KERNEL(1)
 
 // (2b) over `count` rows of V and M: 6 at a time, then what is left in 4, 2 and 1.
-static void gemm_rows(const float *v, size_t v_stride, const float *u, size_t u_stride, float *m, int count, int first) {
+static void gemm_rows(const float *v, size_t v_stride, const float *u, size_t u_stride, size_t chunk_stride, int chunks,
+                      float *m, int count, int first) {
     int row = 0;
-    for (; row + 6 <= count; row += 6) gemm_6(v + (size_t)row * v_stride, v_stride, u, u_stride, m + (size_t)row * OC_BLOCK, first);
-    if (row + 4 <= count) { gemm_4(v + (size_t)row * v_stride, v_stride, u, u_stride, m + (size_t)row * OC_BLOCK, first); row += 4; }
-    if (row + 2 <= count) { gemm_2(v + (size_t)row * v_stride, v_stride, u, u_stride, m + (size_t)row * OC_BLOCK, first); row += 2; }
-    if (row < count) gemm_1(v + (size_t)row * v_stride, v_stride, u, u_stride, m + (size_t)row * OC_BLOCK, first);
-}
-
-// (2b') M[rows][16] = V[rows][chunks x IC_CHUNK] · U (chunk c's rows [IC_CHUNK][16] at u + c x chunk_stride), rows a
-// compile-time 6, 4, 2 or 1: the multiply-adds of (2b) chunk after chunk, in the same order from zero, with the sums
-// kept in registers between chunks (the same values bit for bit: the stores and loads between chunks change none).
-#define GEMM_WHOLE_KERNEL(ROWS)                                                                                  \
-    AVX2 static void gemm_whole_##ROWS(const float *v, size_t v_stride, const float *u, size_t chunk_stride, int chunks, \
-                                       float *m) {                                                                \
-        __m256 acc[ROWS][2];                                                                                     \
-        for (int r = 0; r < ROWS; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();                              \
-        for (int chunk = 0; chunk < chunks; chunk++, u += chunk_stride, v += IC_CHUNK) {                         \
-            for (int k = 0; k < IC_CHUNK; k++) {                                                                 \
-                const __m256 b0 = _mm256_load_ps(u + k * OC_BLOCK), b1 = _mm256_load_ps(u + k * OC_BLOCK + LANES); \
-                for (int r = 0; r < ROWS; r++) {                                                                 \
-                    const __m256 a = _mm256_broadcast_ss(v + r * v_stride + k);                                  \
-                    acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);                                               \
-                    acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);                                               \
-                }                                                                                                \
-            }                                                                                                    \
-        }                                                                                                        \
-        for (int r = 0; r < ROWS; r++) {                                                                         \
-            _mm256_store_ps(m + r * OC_BLOCK, acc[r][0]);                                                        \
-            _mm256_store_ps(m + r * OC_BLOCK + LANES, acc[r][1]);                                                \
-        }                                                                                                        \
-    }
-GEMM_WHOLE_KERNEL(6)
-GEMM_WHOLE_KERNEL(4)
-GEMM_WHOLE_KERNEL(2)
-GEMM_WHOLE_KERNEL(1)
-
-static void gemm_whole_rows(const float *v, size_t v_stride, const float *u, size_t chunk_stride, int chunks, float *m, int count) {
-    int row = 0;
-    for (; row + 6 <= count; row += 6) gemm_whole_6(v + (size_t)row * v_stride, v_stride, u, chunk_stride, chunks, m + (size_t)row * OC_BLOCK);
-    if (row + 4 <= count) { gemm_whole_4(v + (size_t)row * v_stride, v_stride, u, chunk_stride, chunks, m + (size_t)row * OC_BLOCK); row += 4; }
-    if (row + 2 <= count) { gemm_whole_2(v + (size_t)row * v_stride, v_stride, u, chunk_stride, chunks, m + (size_t)row * OC_BLOCK); row += 2; }
-    if (row < count) gemm_whole_1(v + (size_t)row * v_stride, v_stride, u, chunk_stride, chunks, m + (size_t)row * OC_BLOCK);
+    for (; row + 6 <= count; row += 6) gemm_6(v + (size_t)row * v_stride, v_stride, u, u_stride, chunk_stride, chunks, m + (size_t)row * OC_BLOCK, first);
+    if (row + 4 <= count) { gemm_4(v + (size_t)row * v_stride, v_stride, u, u_stride, chunk_stride, chunks, m + (size_t)row * OC_BLOCK, first); row += 4; }
+    if (row + 2 <= count) { gemm_2(v + (size_t)row * v_stride, v_stride, u, u_stride, chunk_stride, chunks, m + (size_t)row * OC_BLOCK, first); row += 2; }
+    if (row < count) gemm_1(v + (size_t)row * v_stride, v_stride, u, u_stride, chunk_stride, chunks, m + (size_t)row * OC_BLOCK, first);
 }
 
 // (3) A^T m A for tiles [first, first + count) and output channels [oc, oc + 16), then bias, residual sum and ReLU
@@ -298,7 +269,7 @@ static void convolve_blocks(const job *j, int thread, int first, int last) {
         for (int ic = 0; ic < c->channels_in; ic += IC_CHUNK) {
             transform_weights(c, ic, oc, u, POINTS * OC_BLOCK, OC_BLOCK);
             for (int point = 0; point < POINTS; point++) {
-                gemm_rows(j->v + point * point_stride + ic, c->channels_in, u + (size_t)point * OC_BLOCK, POINTS * OC_BLOCK,
+                gemm_rows(j->v + point * point_stride + ic, c->channels_in, u + (size_t)point * OC_BLOCK, POINTS * OC_BLOCK, 0, 1,
                           m + (size_t)point * j->tiles * OC_BLOCK, j->tiles, ic == 0);
             }
         }
@@ -317,8 +288,8 @@ static void convolve_points(job *j) {
     for (int item; (item = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED)) < POINTS * blocks;) {
         const int point = item / blocks, block = item % blocks;
         const float *u = j->transformed + (size_t)block * chunks * chunk_stride + (size_t)point * IC_CHUNK * OC_BLOCK;
-        gemm_whole_rows(j->v + point * point_stride, ci, u, chunk_stride, chunks,
-                        j->m_all + block * m_block + (size_t)point * j->tiles * OC_BLOCK, j->tiles);
+        gemm_rows(j->v + point * point_stride, ci, u, OC_BLOCK, chunk_stride, chunks,
+                  j->m_all + block * m_block + (size_t)point * j->tiles * OC_BLOCK, j->tiles, 1);
     }
     GOMP_barrier();
     for (int block; (block = __atomic_fetch_add(&j->next_output, 1, __ATOMIC_RELAXED)) < blocks;) {
@@ -346,13 +317,12 @@ static void convolve_tile_blocks(job *j, int thread, int threads) {
     for (int first; (first = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED) * block) < j->tiles;) {
         const int count = first + block <= j->tiles ? block : j->tiles - first;
         transform_tiles(j, first, count, v, count);
+        const size_t chunk_stride = (size_t)IC_CHUNK * POINTS * OC_BLOCK;
         for (int ob = 0; ob < oc_blocks; ob++) {
-            for (int chunk = 0; chunk < chunks; chunk++) {
-                const float *u = u_all + (size_t)(ob * chunks + chunk) * IC_CHUNK * POINTS * OC_BLOCK;
-                for (int point = 0; point < POINTS; point++) {
-                    gemm_rows(v + (size_t)point * count * c->channels_in + chunk * IC_CHUNK, c->channels_in,
-                              u + (size_t)point * IC_CHUNK * OC_BLOCK, OC_BLOCK, m + (size_t)point * count * OC_BLOCK, count, chunk == 0);
-                }
+            const float *u = u_all + (size_t)ob * chunks * chunk_stride;
+            for (int point = 0; point < POINTS; point++) {
+                gemm_rows(v + (size_t)point * count * c->channels_in, c->channels_in, u + (size_t)point * IC_CHUNK * OC_BLOCK,
+                          OC_BLOCK, chunk_stride, chunks, m + (size_t)point * count * OC_BLOCK, count, 1);
             }
             transform_output(j, ob * OC_BLOCK, m, first, count, count);
         }
