@@ -6,7 +6,9 @@
 // channels and chunk of 64 input channels, the weights to U and M[36][tiles][16] += V · U, one small matrix product
 // per Winograd point; (3) M back to 4x4 outputs with the bias, the residual sum and the ReLU. Maps of up to 128x128
 // channels go by blocks of tiles that stay in L2, against all weights transformed once per call; wider ones (layers
-// 3 and 4) keep the whole V and transform their weights a chunk at a time. AVX2 has 16 vector registers (AVX-512:
+// 3 and 4) keep the whole V and transform their weights a chunk at a time. `resnet18_winograd_avx2_run_transformed`
+// takes weights transformed once instead (the plans' layers 1 and 2): blocks of tiles, or with few tiles the whole V
+// point by point. AVX2 has 16 vector registers (AVX-512:
 // 32), so the products take 6 rows of 16 output channels at a time (12 accumulators) where winograd.c takes 8 of 32.
 #include <immintrin.h>
 #include <stdint.h>
@@ -298,7 +300,8 @@ static void convolve_points(job *j) {
 }
 
 // Larger maps with fewer channels (layers 1 and 2): blocks of tiles that stay in L2, taken by whichever thread is
-// free, against weights transformed once per call for all threads into U[oc / 16][ic / 64][36][64][16].
+// free, against U[oc / 16][ic / 64][36][64][16]: the weights transformed once (`j->transformed`), or else at the start
+// of every call by all threads.
 static void convolve_tile_blocks(job *j, int thread, int threads) {
     const resnet18_winograd_conv *c = j->conv;
     const int chunks = c->channels_in / IC_CHUNK, oc_blocks = c->channels_out / OC_BLOCK;
