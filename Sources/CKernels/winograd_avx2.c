@@ -77,9 +77,9 @@ typedef struct {
     char *per_thread;
     int block;          ///< tiles a block, or 0: whole V, weights a chunk at a time
     int next_block;     ///< the next block a thread takes
-    const float *transformed;  ///< U[36][channels_out / 16][channels_in][16], transformed once, or NULL
-    float *m_all;              ///< with `transformed`: M[channels_out / 16][36][tiles][16]
-    int next_output;           ///< with `transformed`: the next block of 16 output channels to transform back
+    const float *transformed;  ///< U[oc / 16][ic / 64][36][64][16], transformed once, or NULL
+    float *m_all;              ///< point by point (convolve_points): M[channels_out / 16][36][tiles][16]
+    int next_output;           ///< point by point: the next block of 16 output channels to transform back
 } job;
 
 // (1) B^T d B of one 6x6 tile of 8 channels, into out[point * point_stride].

@@ -478,16 +478,13 @@ final class ExecutionPlan {
 
     /// With AVX2 alone, whether the kernel reads this convolution's weights transformed once (kept: 36 × in × out
     /// floats, four times the plain ones, which are then not kept) rather than transforming them on every call: layers
-    /// 1 and 2, at every batch size. The output is the same bit for bit either way (same values, same multiply-adds in
-    /// the same order), so an image's logits do not depend on the batch or on this choice. Their blocks of tiles
-    /// transformed all of a convolution's weights on every call, then waited for each other; with few tiles (layer 2 at
-    /// batches 1-3) the kernel also takes the products point by point over the whole transformed input instead. The
-    /// kernel alone (`bench/cpu/winograd_avx2_kernel.c`, weights evicted between runs, Zen 3): layer 1 0.93 of the
-    /// time at batch 1, 0.96 at 2, 0.99 at 8; layer 2 0.82 at 1, 0.95 at 3, 0.97 at 4 and 8. In the network, layer
-    /// 2's three convolutions' share of the rest of the same run went down 1.30-1.43× at batch 1 and 1.19-1.20× at 2
-    /// (`bench/steps_ab.py --binary-b`). The price is 7 MB. Layer 3, faster on its own with weights transformed once,
-    /// was 9 % slower at batch 1 in the network, where its 9.4 MB a convolution come from memory, and 9 % faster at 8:
-    /// not worth keeping both copies (28 MB more); layer 4 would keep 113 MB.
+    /// 1 and 2, at every batch size, for 7 MB. The output is the same bit for bit either way (same values, same
+    /// multiply-adds in the same order), so an image's logits depend neither on its batch nor on this choice. Their
+    /// blocks of tiles transformed all of a convolution's weights on every call and then waited for each other, a large
+    /// part of their time at small batches; with few tiles (layer 2 at batches 1-3) the kernel also takes the products
+    /// point by point over the whole transformed input. Layer 3 gains alone but not in the network at batch 1, where
+    /// four times its weights' bytes come from memory on every call (keeping both copies would cost 28 MB); layer 4's
+    /// would be 113 MB (bench/results/engine-plan.md).
     static func keepsTransformedWeights(_ spec: ConvSpec) -> Bool {
         WinogradConvolution.Form.current == .avx2 && spec.inChannels * spec.outChannels <= 128 * 128
     }
