@@ -53,18 +53,13 @@ final class WeightStore {
     }
 
     /// A 3×3 convolution's weights transformed once for the AVX2 Winograd kernel
-    /// (`resnet18_winograd_avx2_run_transformed`), the first time they are asked for: 36 × in × out floats, made from
-    /// `layout` (the kernel's ABcd8b8a), which is kept only if a plan asked for it on its own.
+    /// (`resnet18_winograd_avx2_run_transformed`), the first time they are asked for: 36 × in × out floats, made from a
+    /// copy in `layout` (the kernel's ABcd8b8a) that is not kept.
     func winogradTransformedWeights(_ name: String, layout: MemoryDesc) throws(ResNetError) -> AlignedBuffer {
         if let existing = floatWinograd[name] { return existing }
         let conv = weights.convolutions[name]!
         let spec = conv.spec
-        let plain: DNNLMemory
-        if let kept = reordered[name]?.first(where: { $0.desc == layout }) {
-            plain = kept
-        } else {
-            plain = try reorderedCopy(values: conv.weights_oihw, dims: [spec.outChannels, spec.inChannels, 3, 3], layout: layout)
-        }
+        let plain = try reorderedCopy(values: conv.weights_oihw, dims: [spec.outChannels, spec.inChannels, 3, 3], layout: layout)
         let floats = resnet18_winograd_avx2_transformed_floats(Int32(spec.inChannels), Int32(spec.outChannels))
         let transformed = AlignedBuffer(byteCount: floats * MemoryLayout<Float>.size)
         resnet18_winograd_avx2_transform_weights(plain.pointer.assumingMemoryBound(to: Float.self), Int32(spec.inChannels),
