@@ -14,9 +14,12 @@ import Testing
     }
 
     /// A copy of `values` at an address that stays valid until it is deallocated: a C struct holds its pointers
-    /// past the call that fills it, which an array's implicit pointer does not outlive.
-    static func pinned<T>(_ values: [T]) -> UnsafeMutableBufferPointer<T> {
-        let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(values.count, 1))
+    /// past the call that fills it, which an array's implicit pointer does not outlive. `alignment` for kernels that
+    /// load whole vectors from aligned addresses.
+    static func pinned<T>(_ values: [T], alignment: Int = MemoryLayout<T>.alignment) -> UnsafeMutableBufferPointer<T> {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(values.count, 1) * MemoryLayout<T>.stride,
+                                                            alignment: max(alignment, MemoryLayout<T>.alignment))
+            .bindMemory(to: T.self)
         _ = buffer.initialize(from: values)
         return buffer
     }

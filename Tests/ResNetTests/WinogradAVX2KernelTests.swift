@@ -7,19 +7,13 @@ import Testing
 struct WinogradAVX2KernelTests {
     /// Numbers in [-scale, scale) from a fixed sequence.
     static func values(_ count: Int, seed: UInt64, scale: Float) -> [Float] {
-        var state = seed
-        return (0..<count).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return (Float(state >> 40) / Float(1 << 24) * 2 - 1) * scale
-        }
+        var generator = Int8WinogradKernelTests.Generator(state: seed)
+        return (0..<count).map { _ in (generator.uniform() * 2 - 1) * scale }
     }
 
-    /// 64-byte aligned copy of `values`, which the caller deallocates.
+    /// A 64-byte aligned copy (the kernel loads whole vectors), which the caller deallocates.
     static func pinned(_ values: [Float]) -> UnsafeMutableBufferPointer<Float> {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(values.count, 16) * 4, alignment: 64)
-            .bindMemory(to: Float.self)
-        _ = buffer.initialize(from: values)
-        return buffer
+        Int8WinogradKernelTests.pinned(values, alignment: 64)
     }
 
     /// Runs one shape both ways (with the residual sum and the ReLU) and returns the two outputs, nChw8c.
