@@ -121,14 +121,15 @@ static const float *kernel_taps(const resnet18_winograd_conv *c, int ic, int oc)
 // (2a) G g G^T for input channels [ic, ic + IC_CHUNK) and output channels [oc, oc + 16), into u at ic_stride
 // floats an input channel and point_stride a point. An input channel's weights are 18 rows in 18 places, which the
 // hardware's prefetchers do not follow, and layer 4's come from memory at every call: the rows of the channel 8
-// ahead are asked for as each is transformed, as in winograd.c (bench/results/engine-plan.md).
+// ahead are asked for as each is transformed, as in winograd.c, past the chunk's end into the next chunk's first
+// channels too, which the next call transforms (bench/results/engine-plan.md).
 AVX2 static void transform_weights(const resnet18_winograd_conv *c, int ic, int oc, float *u, size_t ic_stride,
                                    size_t point_stride) {
     const __m256 quarter = _mm256_set1_ps(0.25f), sixth = _mm256_set1_ps(1.0f / 6), twelfth = _mm256_set1_ps(1.0f / 12),
                  twentyfourth = _mm256_set1_ps(1.0f / 24), zero = _mm256_setzero_ps();
     enum { AHEAD = 8 };
     for (int i = 0; i < IC_CHUNK; i++) {
-        for (int half = 0; half < 2 && i + AHEAD < IC_CHUNK; half++) {
+        for (int half = 0; half < 2 && ic + i + AHEAD < c->channels_in; half++) {
             const char *ahead = (const char *)kernel_taps(c, ic + i + AHEAD, oc + half * LANES);
             for (int tap = 0; tap < 9; tap++) _mm_prefetch(ahead + tap * LANES * LANES * sizeof(float), _MM_HINT_T0);
         }
