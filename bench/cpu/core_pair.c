@@ -2,7 +2,8 @@
 // thread of fp32 multiply-adds pinned to CPU 0 alone, then one pinned to each CPU at once. On cores of their own each
 // thread keeps its lone rate (ratio near 1); two vCPUs on one core's two hardware threads share its FMA units
 // (ratio near 0.5). The host moves vCPUs about, so a two-thread benchmark can run at two cores' speed one minute
-// and one core's the next; bench/engines.sh runs this before each engine's measurement and writes the ratio beside it.
+// and one core's the next; bench/engines.sh runs this before and after each engine's measurement and writes both
+// beside it.
 //
 // Usage: cc -O2 -pthread bench/cpu/core_pair.c -o /tmp/core_pair && /tmp/core_pair [MILLISECONDS]
 // Prints one JSON object: {"alone_gfma": ..., "together_gfma": [...], "ratio": min(together) / alone,
