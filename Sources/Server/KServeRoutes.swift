@@ -84,10 +84,10 @@ struct KServeRoutes: Sendable {
 
     /// Reads JSON or binary tensor data (the `binary_tensor_data` extension) and answers in the form asked for.
     private func infer(_ request: Request) async throws -> Response {
-        let buffer = try await uploads.body(of: request)
+        let bytes = try await uploads.bytes(of: request)
         let body: KServeBinaryBody
         do {
-            body = try KServeBinaryBody(bytes: Array(buffer.readableBytesView), headerLength: request.headers[Self.headerLengthField])
+            body = try KServeBinaryBody(bytes: bytes, headerLength: request.headers[Self.headerLengthField])
         } catch {
             throw APIError.badRequest(error.message)
         }
