@@ -12,6 +12,8 @@ struct Upload: Sendable {
 struct UploadReader: Sendable {
     /// Largest body accepted, in bytes.
     let limitBytes: Int
+    /// Most room `bytes(of:)` sets aside from a declared `Content-Length` before the body arrives.
+    static let reservedBytes = 8 << 20
 
     /// The whole body; 413 when the client announces or sends more than the limit.
     func body(of request: Request) async throws(APIError) -> ByteBuffer {
@@ -37,7 +39,9 @@ struct UploadReader: Sendable {
             throw .uploadTooLarge(limitBytes: limitBytes)
         }
         var bytes: [UInt8] = []
-        if let announced, announced > 0 { bytes.reserveCapacity(announced) }
+        // Room for up to 8 MiB (thirteen tensors) before any byte has come: a client that announces more gets the
+        // rest as its bytes arrive, not for the asking.
+        if let announced, announced > 0 { bytes.reserveCapacity(min(announced, Self.reservedBytes)) }
         do {
             for try await chunk in request.body {
                 let (total, overflow) = bytes.count.addingReportingOverflow(chunk.readableBytes)
