@@ -15,6 +15,8 @@ struct ClassifyGroups: Sendable {
     /// An unknown or ambiguous name is a 400 that says what to type ("did you mean dog?").
     static func parse(_ names: [String], labels: Labels) throws(APIError) -> ClassifyGroups {
         guard names.count <= maxGroups else { throw .badRequest("at most \(maxGroups) group parameters per request") }
+        // Most requests ask for none; making a resolver checks every class against WordNet's table (1,000 lookups).
+        guard !names.isEmpty else { return ClassifyGroups(groups: []) }
         let resolver = LabelResolver(labels: labels)
         var groups: [LabelGroup] = []
         for name in names {
