@@ -1,4 +1,7 @@
 import CTurboJPEG
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// JPEG through libjpeg-turbo, configured as Pillow configures it: accurate integer DCT (islow),
 /// fancy upsampling, libjpeg's own YCbCr → RGB conversion.
@@ -67,13 +70,17 @@ enum JPEGDecoder {
     /// Whether an end-of-image marker (FF D9) follows the first scan. Inside entropy-coded data an FF byte is
     /// always followed by 00 or a restart marker, so FF D9 there is the end; the headers before the scan are
     /// skipped segment by segment (an EXIF thumbnail carries a scan and an end of its own).
+    /// Each FF is found by `memchr`, at the speed of memory: byte by byte, the scan took about 2 ns a byte (0.08 ms of
+    /// a 40 kB photo, 6 ms of a 3 MB one).
     static func endsAfterScan(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var walker = JPEGSegmentWalker(bytes)
         while walker.next() != nil {}
-        guard var offset = walker.scanOffset else { return false }
+        guard var offset = walker.scanOffset, let base = bytes.baseAddress else { return false }
         while offset + 1 < bytes.count {
-            if bytes[offset] == 0xFF && bytes[offset + 1] == 0xD9 { return true }
-            offset += 1
+            guard let found = memchr(base + offset, 0xFF, bytes.count - offset) else { return false }
+            let at = base.distance(to: UnsafeRawPointer(found))
+            if at + 1 < bytes.count && bytes[at + 1] == 0xD9 { return true }
+            offset = at + 1
         }
         return false
     }
