@@ -18,8 +18,8 @@ final class ServiceMetrics: Sendable {
     private let queueDepth: Metrics.Gauge
     private let batches: Metrics.Counter
     /// `resnet18_engine_calls_total`'s counter for each lane and thread count, made on first use and kept: making
-    /// one through the factory looks it up in the registry by name and labels, which on the engine's thread, before
-    /// a batch's answers go out, cost tens of microseconds a call.
+    /// one through the factory looks it up in the registry by name and labels, on the engine's thread, while the
+    /// batch's answers wait to go out.
     private let engineCalls = Mutex<[EngineCallsKey: Metrics.Counter]>([:])
     private struct EngineCallsKey: Hashable {
         let lane: Int
