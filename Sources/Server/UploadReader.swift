@@ -17,9 +17,7 @@ struct UploadReader: Sendable {
 
     /// The whole body; 413 when the client announces or sends more than the limit.
     func body(of request: Request) async throws(APIError) -> ByteBuffer {
-        if let announced = request.headers[.contentLength].flatMap(Int.init), announced > limitBytes {
-            throw .uploadTooLarge(limitBytes: limitBytes)
-        }
+        _ = try announcedLength(of: request)
         do {
             return try await request.body.collect(upTo: limitBytes)
         } catch is NIOTooManyBytesError {
@@ -34,10 +32,7 @@ struct UploadReader: Sendable {
     /// copying it into an array, copied a tensor's 600 kB two or three times over before it was parsed.
     /// 413 when the client announces or sends more than the limit.
     func bytes(of request: Request) async throws(APIError) -> [UInt8] {
-        let announced = request.headers[.contentLength].flatMap(Int.init)
-        if let announced, announced > limitBytes {
-            throw .uploadTooLarge(limitBytes: limitBytes)
-        }
+        let announced = try announcedLength(of: request)
         var bytes: [UInt8] = []
         // Room for up to 8 MiB (thirteen tensors) before any byte has come: a client that announces more gets the
         // rest as its bytes arrive, not for the asking.
@@ -54,6 +49,14 @@ struct UploadReader: Sendable {
             throw .badRequest("the request body could not be read: \(error)")
         }
         return bytes
+    }
+
+    /// The body's length as `Content-Length` announces it, if it does; 413 when that is over the limit, before any
+    /// byte is read.
+    private func announcedLength(of request: Request) throws(APIError) -> Int? {
+        let announced = request.headers[.contentLength].flatMap(Int.init)
+        if let announced, announced > limitBytes { throw .uploadTooLarge(limitBytes: limitBytes) }
+        return announced
     }
 
     /// The images of `/v1/classify`: every file part of a multipart form, or a raw `image/*` body.
