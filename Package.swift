@@ -3,6 +3,13 @@ import PackageDescription
 
 // Linux only (x86-64): oneDNN and libgomp come from Debian's packages, the C kernels read the CPU's features with
 // GCC's builtins, and nothing is built or tested on an Apple platform, so no `platforms` minimum is claimed.
+// The numeric modules (weight reading and folding, decoding and resizing, labels and top-k) are optimised in debug
+// builds too. At -Onone, folding the weights at every start and resizing every image take several times as long,
+// and the tests start hundreds of servers and classify thousands of images on a 2-core CI machine; the parallel
+// tests' in-process engine checks then hold the few pool threads long enough to starve the others. Testing stays
+// enabled for these modules, and what the tests run is the optimised code that ships.
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "resnet18",
     products: [
@@ -45,9 +52,9 @@ let package = Package(
         .systemLibrary(name: "CWebP", path: "Sources/CWebP"),
 
         // Weight file formats (torch.save zip, legacy pickle, safetensors) -> named tensors.
-        .target(name: "Checkpoint"),
+        .target(name: "Checkpoint", swiftSettings: optimisedInDebug),
         // Decoders, EXIF orientation, torchvision-exact preprocessing.
-        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP"]),
+        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP"], swiftSettings: optimisedInDebug),
         // libgomp's prototypes (openmp_runtime.h, which CKernels includes too) and the binding of an OpenMP team to CPUs.
         .target(name: "CThreadBinding", linkerSettings: [.linkedLibrary("gomp")]),
         // The project's own kernels, each chosen at run time only where the CPU has its instructions: the fp32
@@ -55,7 +62,7 @@ let package = Package(
         // (AVX-512 VNNI or AVX2), the 8-bit F(2x2) and the int8 stem with its max pooling (AVX-512 VNNI).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("gomp")]),
         // The network: ResNet-18 weights, BatchNorm folding, the oneDNN execution plan and the kernels' steps in it.
-        .target(name: "ResNet", dependencies: ["Checkpoint", "CDNNL", "CThreadBinding", "CKernels"]),
+        .target(name: "ResNet", dependencies: ["Checkpoint", "CDNNL", "CThreadBinding", "CKernels"], swiftSettings: optimisedInDebug),
         // Labels, the classify pipeline, top-k.
         .target(name: "Recognition", dependencies: ["CKernels", 
             "ResNet", "Imaging", "Checkpoint",
@@ -65,7 +72,7 @@ let package = Package(
         ], resources: [
             .embedInCode("Resources/imagenet-classes.tsv"),
             .embedInCode("Resources/imagenet-categories.tsv"),
-        ]),
+        ], swiftSettings: optimisedInDebug),
         // Camera and video streams: an ffmpeg subprocess per source, alert rules, webhooks, MQTT.
         .target(name: "Monitoring", dependencies: [
             "Recognition", "Imaging",

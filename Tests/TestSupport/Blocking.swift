@@ -28,3 +28,22 @@ extension Process {
         while isRunning { try? await Task.sleep(for: .milliseconds(pollMilliseconds)) }
     }
 }
+
+/// Runs async work whose timing matters (a download with a read timeout) on a serial queue of its own rather than
+/// the shared pool. The parallel tests' synchronous bodies (the engine and imaging checks) hold the pool's threads
+/// for seconds each: a task resumed behind a queue of them can wait longer than a client's read timeout, and the
+/// download under test then fails as "truncated" although the server sent every byte.
+public func awayFromThePool<Value: Sendable>(_ work: () async throws -> Value) async throws -> Value {
+    try await withTaskExecutorPreference(OwnQueueExecutor()) { try await work() }
+}
+
+/// A task executor that runs its jobs, one at a time, on a dispatch queue of its own (a thread outside the
+/// cooperative pool's per-core limit).
+final class OwnQueueExecutor: TaskExecutor, @unchecked Sendable {
+    private let queue = DispatchQueue(label: "resnet18.tests.own-queue")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
