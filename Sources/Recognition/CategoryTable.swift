@@ -7,12 +7,16 @@ public struct CategoryTable: Sendable {
     private let positionByWnid: [String: Int]
     /// Lemma (as `key(_:)` writes it) → positions in `categories`, most classes first.
     private let positionsByLemma: [String: [Int]]
+    /// True only for `imageNet`.
+    private var isBuiltIn = false
 
     /// The table built into the binary (`Resources/imagenet-categories.tsv`, with its provenance header).
     public static let imageNet: CategoryTable = {
         do {
-            return try CategoryTable(tsv: String(decoding: PackageResources.imagenet_categories_tsv, as: UTF8.self),
-                                     source: "imagenet-categories.tsv (built in)")
+            var table = try CategoryTable(tsv: String(decoding: PackageResources.imagenet_categories_tsv, as: UTF8.self),
+                                          source: "imagenet-categories.tsv (built in)")
+            table.isBuiltIn = true
+            return table
         } catch {
             // The table is generated, committed and parsed by the tests: a failure here is a broken build.
             fatalError("\(error)")
@@ -62,6 +66,15 @@ public struct CategoryTable: Sendable {
 
     /// Whether the table's class indices mean `labels`' classes: each class's own synset lists its index.
     public func describes(_ labels: Labels) -> Bool {
+        // The built-in pair is asked about by every request that names groups and every rule made: it is checked
+        // once (a thousand lookups by string key), not each time.
+        if isBuiltIn && labels.isBuiltIn { return Self.builtInDescribesBuiltInLabels }
+        return matches(labels)
+    }
+
+    private static let builtInDescribesBuiltInLabels = CategoryTable.imageNet.matches(.imageNet)
+
+    private func matches(_ labels: Labels) -> Bool {
         let largest = categories.first?.classes.last ?? -1
         return labels.count == largest + 1 && labels.classes.allSatisfy { label in
             label.wnid.flatMap { category(wnid: $0) }?.classes.contains(label.index) == true

@@ -16,9 +16,17 @@ public struct Labels: Sendable {
     public var count: Int { classes.count }
     public subscript(index: Int) -> ClassLabel { classes[index] }
 
+    /// True only for `imageNet`: lets `CategoryTable.describes` answer from a check made once.
+    let isBuiltIn: Bool
+
     public init(classes: [ClassLabel], source: String) {
+        self.init(classes: classes, source: source, isBuiltIn: false)
+    }
+
+    private init(classes: [ClassLabel], source: String, isBuiltIn: Bool) {
         self.classes = classes
         self.source = source
+        self.isBuiltIn = isBuiltIn
     }
 
     /// torchvision's ImageNet-1k classes in its output order, built into the binary: `Resources/imagenet-classes.tsv`
@@ -31,7 +39,7 @@ public struct Labels: Sendable {
             precondition(fields.count == 4 && Int(fields[0]) == index, "imagenet-classes.tsv row \(index): not index, wnid, name, synonyms")
             return ClassLabel(index: index, wnid: String(fields[1]), name: String(fields[2]))
         }
-        return Labels(classes: classes, source: "imagenet-1k (built in)")
+        return Labels(classes: classes, source: "imagenet-1k (built in)", isBuiltIn: true)
     }()
 
     /// Index of the class with this WordNet id, for `eval` folders.

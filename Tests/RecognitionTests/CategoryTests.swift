@@ -45,6 +45,16 @@ import TestSupport
         #expect(table.describes(.imageNet))
     }
 
+    @Test("labels other than the built-in ones are checked class by class: a copy is described, a class given another's WordNet id is not")
+    func otherLabelsAreChecked() {
+        let builtIn = Labels.imageNet.classes
+        #expect(CategoryTable.imageNet.describes(Labels(classes: builtIn, source: "a copy")))
+        var crossed = builtIn
+        crossed[3] = ClassLabel(index: 3, wnid: builtIn[4].wnid, name: builtIn[3].name)
+        #expect(!CategoryTable.imageNet.describes(Labels(classes: crossed, source: "crossed")))
+        #expect(!CategoryTable.imageNet.describes(Labels(classes: Array(builtIn.prefix(999)), source: "short")))
+    }
+
     @Test("the committed table is the script's output: its header names WordNet 3.0, the Debian package and data.noun's SHA-256")
     func provenanceHeader() throws {
         let file = Fixtures.projectRoot.appendingPathComponent("Sources/Recognition/Resources/imagenet-categories.tsv")
