@@ -7,7 +7,7 @@
 #            eslint (the pages' JavaScript), Python venv with selenium, schemathesis, openapi-spec-validator,
 #            scikit-learn and Pillow (resnet18 train against scikit-learn), kubernetes-validate (the manifests) and
 #            tritonclient[http,grpc] (the Triton clients, against the KServe v2 routes and gRPC service)
-#   --debug  build the debug configuration (what `swift test` uses) instead of release
+#   --debug  build the debug configuration (what `swift test` uses) instead of release; with --test, the tests too
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -46,13 +46,34 @@ if ! command -v swift >/dev/null 2>&1; then
   fi
 fi
 
+# The test tools' Python packages download while Swift compiles (the build keeps every core busy; pip mostly waits
+# on the network); a failure is shown and stops the setup once the build is done.
+pip_pid=""
 if [ "$want_test" = 1 ]; then
   venv="$root/.venv-test"
   if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
-  "$venv/bin/pip" install --quiet --disable-pip-version-check selenium schemathesis pytest openapi-spec-validator 'tritonclient[http,grpc]' scikit-learn pillow kubernetes-validate pyyaml
+  pip_log=$(mktemp)
+  echo "==> pip install (test tools) into .venv-test, beside the build"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check selenium schemathesis pytest openapi-spec-validator \
+    'tritonclient[http,grpc]' scikit-learn pillow kubernetes-validate pyyaml >"$pip_log" 2>&1 &
+  pip_pid=$!
 fi
 
-echo "==> swift build -c $config"
-swift build -c "$config" --product resnet18 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+# With --test --debug, the tests are built in the same run as the tool: one build keeps both cores busy where a
+# second one, after the tool's last module and link, would start the test targets alone.
+products=(--product resnet18)
+[ "$want_test" = 1 ] && [ "$config" = debug ] && products=(--build-tests)
+echo "==> swift build -c $config ${products[*]}"
+swift build -c "$config" "${products[@]}" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 test -x "$(swift build -c "$config" --show-bin-path)/resnet18"
 echo "==> built $(swift build -c "$config" --show-bin-path)/resnet18"
+
+if [ -n "$pip_pid" ]; then
+  if ! wait "$pip_pid"; then
+    cat "$pip_log" >&2
+    echo "setup.sh: pip install of the test tools failed (above)" >&2
+    exit 1
+  fi
+  cat "$pip_log"
+  rm -f "$pip_log"
+fi

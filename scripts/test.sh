@@ -8,7 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # Each step's start, as time since this script began: where a run's minutes went, from its log alone.
-step() { printf '==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
+step() { printf '==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 "$root/scripts/setup.sh" --test --debug
 command -v swift >/dev/null 2>&1 || export PATH=/opt/swift/usr/bin:$PATH
 export RESNET18_SHARED=${RESNET18_SHARED:-$(cd "$root/../shared" && pwd -P)}
