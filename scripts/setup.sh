@@ -7,7 +7,7 @@
 #            eslint (the pages' JavaScript), Python venv with selenium, schemathesis, openapi-spec-validator,
 #            scikit-learn and Pillow (resnet18 train against scikit-learn), kubernetes-validate (the manifests) and
 #            tritonclient[http,grpc] (the Triton clients, against the KServe v2 routes and gRPC service)
-#   --debug  build the debug configuration (what `swift test` uses) instead of release; with --test, the tests too
+#   --debug  build the debug configuration (what `swift test` uses) instead of release
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -59,12 +59,8 @@ if [ "$want_test" = 1 ]; then
   pip_pid=$!
 fi
 
-# With --test --debug, the tests are built in the same run as the tool: one build keeps both cores busy where a
-# second one, after the tool's last module and link, would start the test targets alone.
-products=(--product resnet18)
-[ "$want_test" = 1 ] && [ "$config" = debug ] && products=(--build-tests)
-echo "==> swift build -c $config ${products[*]}"
-swift build -c "$config" "${products[@]}" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+echo "==> swift build -c $config"
+swift build -c "$config" --product resnet18 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 test -x "$(swift build -c "$config" --show-bin-path)/resnet18"
 echo "==> built $(swift build -c "$config" --show-bin-path)/resnet18"
 

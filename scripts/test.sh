@@ -46,7 +46,7 @@ run_swift_tests "${SWIFT_TEST_TIME_LIMIT_STORAGE:-300}" --filter StorageTests
 step "swift test: the rest"
 run_swift_tests "${SWIFT_TEST_TIME_LIMIT:-1500}" --skip StorageTests
 
-step "fuzzing (libFuzzer + AddressSanitizer): ${FUZZ_SECONDS:=20}s per target, then the committed seeds and regressions"
+step "fuzzing (libFuzzer + AddressSanitizer): ${FUZZ_SECONDS:=10}s per target, then the committed seeds and regressions"
 for target in imaging checkpoint requests; do
     scratch=$(mktemp -d)
     FUZZ_CORPUS="$scratch" fuzz/run.sh "$target" "$FUZZ_SECONDS"
