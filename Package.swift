@@ -1,8 +1,6 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Linux only (x86-64): oneDNN and libgomp come from Debian's packages, the C kernels read the CPU's features with
-// GCC's builtins, and nothing is built or tested on an Apple platform, so no `platforms` minimum is claimed.
 // The numeric modules (weight reading and folding, decoding and resizing, labels and top-k) are optimised in debug
 // builds too. At -Onone, folding the weights at every start and resizing every image take several times as long,
 // and the tests start hundreds of servers and classify thousands of images on a 2-core CI machine; the parallel
@@ -10,6 +8,8 @@ import PackageDescription
 // enabled for these modules, and what the tests run is the optimised code that ships.
 let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
+// Linux only (x86-64): oneDNN and libgomp come from Debian's packages, the C kernels read the CPU's features with
+// GCC's builtins, and nothing is built or tested on an Apple platform, so no `platforms` minimum is claimed.
 let package = Package(
     name: "resnet18",
     products: [
