@@ -2,7 +2,9 @@
 # Sets up and runs every test: ESLint on the pages' JavaScript and openapi-spec-validator on the OpenAPI document
 # (scripts/lint.sh), the Swift suites (engine fidelity, decoders, weight readers, the real server), a short
 # libFuzzer run of each fuzz target (fuzz/run.sh), then schemathesis against the OpenAPI document, the KServe v2
-# routes through the Triton client (tests/api) and the page in a real browser.
+# routes and gRPC service through the Triton clients (tests/api), `train` against scikit-learn (tests/head), the
+# manifests (tests/deploy) and the page in a real browser (tests/browser); beside these, three replicas on one
+# PostgreSQL behind HAProxy (tests/replicas).
 # Usage: scripts/test.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,8 +21,13 @@ scripts/lint.sh
 
 # A throwaway PostgreSQL server for the history tests (the store suite and a server run on it); stopped on exit.
 pg_dir=$(mktemp -d /tmp/resnet18-test-postgres.XXXXXX)
-stop_postgres() { "$root/scripts/postgres-test-cluster.sh" stop "$pg_dir"; rm -rf "$pg_dir"; }
-trap stop_postgres EXIT
+replicas_pid=""
+clean_up() {
+    # A run cut short stops the replica tests running in the background (below) with it: their servers too.
+    if [ -n "$replicas_pid" ]; then kill -TERM -- "-$replicas_pid" 2>/dev/null || true; wait "$replicas_pid" 2>/dev/null || true; fi
+    "$root/scripts/postgres-test-cluster.sh" stop "$pg_dir"; rm -rf "$pg_dir"
+}
+trap clean_up EXIT
 step "starting a throwaway PostgreSQL server"
 RESNET18_TEST_POSTGRES_URL=$("$root/scripts/postgres-test-cluster.sh" start "$pg_dir")
 export RESNET18_TEST_POSTGRES_URL
@@ -46,6 +53,18 @@ run_swift_tests "${SWIFT_TEST_TIME_LIMIT_STORAGE:-300}" --filter StorageTests
 step "swift test: the rest"
 run_swift_tests "${SWIFT_TEST_TIME_LIMIT:-1500}" --skip StorageTests
 
+bin="$(swift build --show-bin-path)/resnet18"
+export RESNET18_BIN="$bin"
+export RESNET18_ARTIFACTS="$root/artifacts"
+
+# The replica tests spend most of their minutes waiting for camera leases to run out (15 s each, as a real
+# failover would), so they run in the background beside the steps below, in a process group of their own (stopped
+# with this script); their output is shown, and their result counts, at the end.
+step "three replicas on one PostgreSQL behind HAProxy: shared history, camera leases, failover (in the background)"
+replicas_log=$(mktemp)
+setsid --wait "$root/.venv-test/bin/python" -m pytest -q -s tests/replicas >"$replicas_log" 2>&1 &
+replicas_pid=$!
+
 step "fuzzing (libFuzzer + AddressSanitizer): ${FUZZ_SECONDS:=10}s per target, then the committed seeds and regressions"
 for target in imaging checkpoint requests; do
     scratch=$(mktemp -d)
@@ -53,10 +72,6 @@ for target in imaging checkpoint requests; do
     rm -rf "$scratch"
     fuzz/run.sh "$target" replay
 done
-
-bin="$(swift build --show-bin-path)/resnet18"
-export RESNET18_BIN="$bin"
-export RESNET18_ARTIFACTS="$root/artifacts"
 
 step "schemathesis against /openapi.yaml"
 SCHEMATHESIS="$root/.venv-test/bin/schemathesis" tests/api/run_schemathesis.sh "$bin"
@@ -67,12 +82,19 @@ step "the KServe v2 routes and gRPC service through the Triton clients (tritoncl
 step "resnet18 train against scikit-learn (the same features, the same regularised fit)"
 "$root/.venv-test/bin/python" -m pytest -q tests/head
 
-step "three replicas on one PostgreSQL behind HAProxy: shared history, camera leases, failover"
-"$root/.venv-test/bin/python" -m pytest -q -s tests/replicas
-
 step "the Kubernetes and KServe manifests (kubernetes-validate, strict)"
 "$root/.venv-test/bin/python" -m pytest -q tests/deploy
 
 step "the page in a real browser (chromium, selenium)"
 "$root/.venv-test/bin/python" -m pytest -q tests/browser
+step "the replica tests, started in the background after the Swift tests"
+replicas_status=0
+wait "$replicas_pid" || replicas_status=$?
+replicas_pid=""
+cat "$replicas_log"
+rm -f "$replicas_log"
+if [ "$replicas_status" != 0 ]; then
+    echo "the replica tests failed (above)" >&2
+    exit "$replicas_status"
+fi
 step "all tests passed"

@@ -54,7 +54,7 @@ enum Command {
     }
 }
 
-@Suite(.serialized) struct CommandLineTests {
+@Suite(.serialized, .ownThread) struct CommandLineTests {
     let weights = ["--weights", Fixtures.seededPth.path]
 
     func photo(_ name: String) -> String { Fixtures.images.appendingPathComponent(name).path }

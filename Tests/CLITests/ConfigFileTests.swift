@@ -7,7 +7,7 @@ import TestSupport
 
 /// `serve --config FILE` and `resnet18 config check FILE`: cameras and options from YAML, errors naming the line,
 /// flags over the file, and the file's cameras read-only in the API.
-@Suite(.serialized) struct ConfigFileTests {
+@Suite(.serialized, .ownThread) struct ConfigFileTests {
     static func write(_ text: String, in folder: URL, name: String = "resnet18.yaml") throws -> String {
         let path = folder.appendingPathComponent(name).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)

@@ -9,7 +9,7 @@ import TestSupport
 /// Named streams kept in the database: they come back, running, after `serve` is killed (-9) and started again,
 /// with their camera's credentials and their webhook's secret (stored, never shown), changes made with PATCH, and
 /// disabled ones stored but stopped.
-@Suite(.serialized) struct DurableStreamTests {
+@Suite(.serialized, .ownThread) struct DurableStreamTests {
     static func call(_ server: ServeProcess, _ method: String, _ path: String, _ body: String? = nil) throws -> (status: Int, text: String, object: [String: Any]) {
         let answer = try ClientSocket(port: server.port).request(
             method, path, headers: body == nil ? [:] : ["Content-Type": "application/json"], body: Array((body ?? "").utf8))

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// `resnet18 embed`: the 512 pooled features PyTorch's avgpool gives, as text or JSON.
-@Suite(.serialized) struct EmbedTests {
+@Suite(.serialized, .ownThread) struct EmbedTests {
     let weights = ["--weights", Fixtures.seededPth.path]
 
     @Test("embed --json gives PyTorch's avgpool features (within 1e-4) for every fixture photo, in one batch; the text form carries the same numbers")

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// `serve --engine-calls`: several engine calls at once, each on a thread of its own.
-@Suite struct EngineCallsTests {
+@Suite(.ownThread) struct EngineCallsTests {
     @Test("with two engine calls, concurrent requests are shared between both engine threads and answered alike")
     func twoCallsShareTheWork() async throws {
         let server = try await ServeProcess.start(["--engine-calls", "2", "--threads", "1", "--cache-entries", "0"])

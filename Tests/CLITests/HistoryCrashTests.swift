@@ -86,7 +86,7 @@ enum ServeProcessError: Error, CustomStringConvertible {
     }
 }
 
-@Suite(.serialized) struct HistoryCrashTests {
+@Suite(.serialized, .ownThread) struct HistoryCrashTests {
     /// Records answered with an id are committed: after kill -9 mid-load the database opens and holds every one.
     @Test(arguments: TestDatabases.backends)
     func killNineDuringWritesLosesNoAnsweredRow(backend: TestDatabases.Backend) async throws {

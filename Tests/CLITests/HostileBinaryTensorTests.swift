@@ -4,7 +4,7 @@ import TestSupport
 
 /// `resnet18 serve` as a separate process, against bodies of the KServe binary tensor data extension whose header
 /// length and `binary_data_size`s come from an attacker: each is 400 naming the field, and the process keeps serving.
-@Suite(.serialized) struct HostileBinaryTensorTests {
+@Suite(.serialized, .ownThread) struct HostileBinaryTensorTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let name: String
         /// The JSON header.

@@ -4,7 +4,7 @@ import TestSupport
 
 /// `resnet18 serve` as a separate process, against request bodies and headers whose numbers, sizes and nesting
 /// come from an attacker: each gets a clear 4xx naming what is wrong, and the process keeps serving.
-@Suite(.serialized) struct HostileBodyTests {
+@Suite(.serialized, .ownThread) struct HostileBodyTests {
     static func infer(_ server: ServeProcess, _ body: String) throws -> String {
         try ClientSocket(port: server.port).request(
             "POST", "/v2/models/resnet18/infer", headers: ["Content-Type": "application/json"], body: Array(body.utf8))

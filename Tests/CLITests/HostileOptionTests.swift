@@ -4,7 +4,7 @@ import TestSupport
 
 /// Numeric options no Int or Duration can hold (1e300, inf, 2^63-1): each is refused with a message naming the
 /// flag, where the conversions made of them used to trap (the process died with SIGILL, no message).
-@Suite(.serialized) struct HostileOptionTests {
+@Suite(.serialized, .ownThread) struct HostileOptionTests {
     let weights = ["--weights", Fixtures.seededPth.path]
 
     @Test("serve refuses numeric options past what the server can convert, naming the flag, and does not start",

@@ -4,7 +4,7 @@ import TestSupport
 
 /// `resnet18 serve` as a separate process, against requests an attacker or a careless client sends: each gets a
 /// clear answer with the right status, and the process keeps serving.
-@Suite(.serialized) struct HostileRequestTests {
+@Suite(.serialized, .ownThread) struct HostileRequestTests {
     /// The status line's code and the body of a raw HTTP answer.
     static func status(_ answer: String) -> Int {
         Int(answer.split(separator: " ", maxSplits: 2).dropFirst().first ?? "") ?? -1

@@ -4,7 +4,7 @@ import TestSupport
 
 /// Hostile weight files given with `--weights`: `serve` refuses each before it listens, says why, and runs nothing.
 /// The files are made by tests/hostile/make_files.py --weights; the pickles would create /tmp/resnet18-pickle-ran-*.
-@Suite(.serialized) struct HostileWeightsTests {
+@Suite(.serialized, .ownThread) struct HostileWeightsTests {
     static let folder = Fixtures.projectRoot.appendingPathComponent("tests/hostile/weights")
 
     struct Case: CustomStringConvertible, Sendable {

@@ -8,7 +8,7 @@ import TestSupport
 /// The command line as a hurried new user meets it (issue 17): a missing path among good ones, an empty folder, label
 /// files in the forms people have, progress on a terminal and in a log, a port already taken, `--version`, and
 /// flags a subcommand has no use for.
-@Suite(.serialized) struct HurriedUserTests {
+@Suite(.serialized, .ownThread) struct HurriedUserTests {
     let weights = ["--weights", Fixtures.seededPth.path]
 
     func photo(_ name: String) -> String { Fixtures.images.appendingPathComponent(name).path }

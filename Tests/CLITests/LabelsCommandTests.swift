@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// `resnet18 labels` and `classify --group`: classes and WordNet categories as a user names them.
-@Suite(.serialized) struct LabelsCommandTests {
+@Suite(.serialized, .ownThread) struct LabelsCommandTests {
     let weights = ["--weights", Fixtures.seededPth.path]
 
     @Test("labels dog lists the 118 breeds with index, wnid and name under the category's lemmas")

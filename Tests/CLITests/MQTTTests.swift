@@ -8,7 +8,7 @@ import TestSupport
 /// `watch --mqtt` and `serve --mqtt` against Debian's mosquitto on loopback: alerts at QoS 1 exactly once, state
 /// and availability retained, the last will, a wrong password, an unreachable broker, a broker that goes away and
 /// comes back, and masked credentials.
-@Suite(.serialized) struct MQTTTests {
+@Suite(.serialized, .ownThread) struct MQTTTests {
     let weights = ["--weights", Fixtures.seededPth.path]
     static let user = "ada", password = "Pq7-zeta-9"
 

@@ -75,7 +75,7 @@ final class RTSPCamera: @unchecked Sendable {
     var printed: String { log.text }
 }
 
-@Suite(.serialized) struct RTSPTests {
+@Suite(.serialized, .ownThread) struct RTSPTests {
     @Test("an RTSP camera behind digest authentication: read over TCP with its password, one alert; the camera going away and coming back is a restart with backoff, running again, no second alert within the cooldown; a wrong password is reported as such; no password is ever shown")
     func rtspCamera() async throws {
         let astronaut = try Fixtures.referenceTop5(for: "astronaut.png"), chelsea = try Fixtures.referenceTop5(for: "chelsea.png")

@@ -7,7 +7,7 @@ import TestSupport
 
 /// `resnet18 serve` as a separate process facing misbehaving clients: one that trickles a byte a second, ones that
 /// hang up mid-upload. Its descriptors and resident memory are read from /proc.
-@Suite(.serialized) struct ServerFaultTests {
+@Suite(.serialized, .ownThread) struct ServerFaultTests {
     @Test("OpenMP's threads spin briefly, then sleep (OMP_WAIT_POLICY=PASSIVE, GOMP_SPINCOUNT=2000), and glibc's heap asks for huge pages, the process running itself again, unless the environment chose a policy or a spin")
     func openMPWaitsPassively() async throws {
         let unchosen = try await ServeProcess.start([], environment: ["OMP_WAIT_POLICY": "", "GOMP_SPINCOUNT": "", "GLIBC_TUNABLES": "",

@@ -7,7 +7,7 @@ import TestSupport
 
 /// Credentials inside a camera or webhook URL never reach a viewer, an event, the log or `ps`, and the camera is
 /// still read with them.
-@Suite(.serialized) struct StreamSecretTests {
+@Suite(.serialized, .ownThread) struct StreamSecretTests {
     /// Serves a folder over HTTP on loopback, only to `cam:s3cret-pw` (Basic authentication); prints its port.
     static let serverScript = #"""
     import base64, functools, http.server, sys

@@ -4,7 +4,7 @@ import TestSupport
 
 /// `resnet18 train` and `--head`: a head from a folder of examples, its report, its use, and every way the folder
 /// or the head file can be wrong. (Its agreement with scikit-learn is tests/head/test_sklearn.py.)
-@Suite(.serialized) struct TrainTests {
+@Suite(.serialized, .ownThread) struct TrainTests {
     let weights = ["--weights", Fixtures.seededPth.path]
 
     /// Three categories of two fixture photos each.

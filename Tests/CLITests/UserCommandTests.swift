@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// `resnet18 user add|remove|list|passwd` on a real database, as an operator runs them.
-@Suite(.serialized) struct UserCommandTests {
+@Suite(.serialized, .ownThread) struct UserCommandTests {
     /// Runs the tool with `input` on stdin (not a terminal).
     static func run(_ arguments: [String], input: String? = nil) async throws -> Command.Outcome {
         try await offThePool { try runBlocking(arguments, input: input) }

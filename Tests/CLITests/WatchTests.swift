@@ -81,7 +81,7 @@ final class RunningCommand: @unchecked Sendable {
     }
 }
 
-@Suite(.serialized) struct WatchTests {
+@Suite(.serialized, .ownThread) struct WatchTests {
     let weights = ["--weights", Fixtures.seededPth.path]
 
     /// astronaut.png's top-1 under the seeded weights and a threshold its frames reach and chelsea's do not.

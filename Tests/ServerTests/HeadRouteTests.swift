@@ -7,7 +7,7 @@ import Storage
 import Testing
 import TestSupport
 
-extension ServerTests {
+extension ServerStateTests {
     @Suite("heads taught on the page: examples, training, switching on without a restart")
     struct HeadRouteTests {
         static func upload(_ client: any TestClientProtocol, head: String = "gate", category: String, _ names: [String]) async throws -> TestResponse {

@@ -7,7 +7,7 @@ import TestSupport
 
 /// Database faults while the server runs: the recognition still answers (without a history id), the failure is
 /// logged and counted in /metrics, and the queued rows are written once the database is back.
-extension ServerTests {
+extension ServerStateTests {
     @Suite("history: database faults", .serialized)
     struct HistoryFaultTests {
         /// Runs a server on a SQLite file at `path`.

@@ -32,7 +32,7 @@ func withHistoryServer<Value: Sendable>(
     }
 }
 
-extension ServerTests {
+extension ServerStateTests {
     @Suite("history: recording and /v1/history")
     struct HistoryRouteTests {
         @Test("a classification is recorded with its top-5, source, weights and a JPEG thumbnail; the answer names its row",

@@ -6,7 +6,7 @@ import Storage
 import TestSupport
 import Testing
 
-extension ServerTests {
+extension ServerStateTests {
     @Suite("Login: sessions, cookies, CSRF, logout, the slow-down after failed logins")
     struct LoginTests {
         @Test("Signing in sets an HttpOnly SameSite=Lax session cookie and redirects to `next`", arguments: TestDatabases.backends)

@@ -6,7 +6,7 @@ import Storage
 import TestSupport
 import Testing
 
-extension ServerTests {
+extension ServerStateTests {
     @Suite("Open mode: loopback with no users runs open; other addresses need a user or --no-auth")
     struct OpenModeTests {
         @Test("On loopback with no users every route is open, and the first user added turns login on", arguments: TestDatabases.backends)

@@ -5,7 +5,7 @@ import Storage
 import TestSupport
 import Testing
 
-extension ServerTests {
+extension ServerStateTests {
     /// Every route documented in `/openapi.yaml`, tried with each kind of caller.
     @Suite("Route protection: every route without credentials, as a viewer, as an admin, with a revoked token")
     struct RouteProtectionTests {

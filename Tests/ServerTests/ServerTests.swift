@@ -1,6 +1,14 @@
 import Testing
 
-/// Every suite of this target, one test at a time: each starts a server and several run the engine,
-/// and in parallel on two cores they would only wait on each other (and on the client's deadlines).
+/// The suites of this target in two groups, each run one test at a time: every test starts a server and many run
+/// the engine, and a group's tests in parallel on two cores would only wait on each other (and on the client's
+/// deadlines). The two groups run beside each other, as the other targets' suites do, so that the run is not as
+/// long as every server test end to end.
+///
+/// Requests and their answers: classification, the KServe protocol, batching, refusals.
 @Suite(.serialized)
 enum ServerTests {}
+
+/// What the server keeps across requests: streams, history, logins and their protection, heads, shutdown.
+@Suite(.serialized)
+enum ServerStateTests {}

@@ -8,7 +8,7 @@ import ServiceLifecycle
 import Testing
 import TestSupport
 
-extension ServerTests {
+extension ServerStateTests {
     @Suite("Graceful shutdown")
     struct ShutdownTests {
         @Test("on shutdown the request in flight is answered, then the server stops listening")

@@ -10,7 +10,7 @@ import Server
 import Testing
 import TestSupport
 
-extension ServerTests {
+extension ServerStateTests {
     @Suite("Streams: /v1/streams and /v1/events")
     struct StreamRouteTests {
         /// astronaut.png's top-1 under the seeded weights, and a threshold its frames reach and chelsea's do not.

@@ -39,10 +39,12 @@ public func awayFromThePool<Value: Sendable>(_ work: () async throws -> Value) a
 
 /// A task executor that runs its jobs, one at a time, on a dispatch queue of its own (a thread outside the
 /// cooperative pool's per-core limit).
-final class OwnQueueExecutor: TaskExecutor, @unchecked Sendable {
+public final class OwnQueueExecutor: TaskExecutor, @unchecked Sendable {
     private let queue = DispatchQueue(label: "resnet18.tests.own-queue")
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public init() {}
+
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
