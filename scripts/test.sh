@@ -24,7 +24,10 @@ pg_dir=$(mktemp -d /tmp/resnet18-test-postgres.XXXXXX)
 replicas_pid=""
 clean_up() {
     # A run cut short stops the replica tests running in the background (below) with it: their servers too.
-    if [ -n "$replicas_pid" ]; then kill -TERM -- "-$replicas_pid" 2>/dev/null || true; wait "$replicas_pid" 2>/dev/null || true; fi
+    if [ -n "$replicas_pid" ]; then
+        kill -TERM -- "-$replicas_pid" 2>/dev/null || true
+        wait "$replicas_pid" 2>/dev/null || true
+    fi
     "$root/scripts/postgres-test-cluster.sh" stop "$pg_dir"; rm -rf "$pg_dir"
 }
 trap clean_up EXIT

@@ -41,8 +41,14 @@ public func awayFromThePool<Value: Sendable>(_ work: () async throws -> Value) a
 /// cooperative pool's per-core limit).
 public final class OwnQueueExecutor: TaskExecutor, @unchecked Sendable {
     private let queue = DispatchQueue(label: "resnet18.tests.own-queue")
+    private static let marker = DispatchSpecificKey<Bool>()
 
-    public init() {}
+    public init() {
+        queue.setSpecific(key: Self.marker, value: true)
+    }
+
+    /// Whether the caller runs on the queue of one of these executors.
+    public static var isCurrent: Bool { DispatchQueue.getSpecific(key: marker) == true }
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
