@@ -60,8 +60,8 @@ bin="$(swift build --show-bin-path)/resnet18"
 export RESNET18_BIN="$bin"
 export RESNET18_ARTIFACTS="$root/artifacts"
 
-# The replica tests spend most of their minutes waiting for camera leases to run out (15 s each, as a real
-# failover would), so they run in the background beside the steps below, in a process group of their own (stopped
+# The replica tests spend much of their time waiting for camera leases to run out (15 s each, as a real failover
+# would), so they run in the background beside the steps below, in a process group of their own (stopped
 # with this script); their output is shown, and their result counts, at the end.
 step "three replicas on one PostgreSQL behind HAProxy: shared history, camera leases, failover (in the background)"
 replicas_log=$(mktemp)
@@ -90,6 +90,7 @@ step "the Kubernetes and KServe manifests (kubernetes-validate, strict)"
 
 step "the page in a real browser (chromium, selenium)"
 "$root/.venv-test/bin/python" -m pytest -q tests/browser
+
 step "the replica tests, started in the background after the Swift tests"
 replicas_status=0
 wait "$replicas_pid" || replicas_status=$?
