@@ -54,12 +54,13 @@ let package = Package(
         // Weight file formats (torch.save zip, legacy pickle, safetensors) -> named tensors.
         .target(name: "Checkpoint", swiftSettings: optimisedInDebug),
         // Decoders, EXIF orientation, torchvision-exact preprocessing.
-        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP"], swiftSettings: optimisedInDebug),
+        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP", "CKernels"], swiftSettings: optimisedInDebug),
         // libgomp's prototypes (openmp_runtime.h, which CKernels includes too) and the binding of an OpenMP team to CPUs.
         .target(name: "CThreadBinding", linkerSettings: [.linkedLibrary("gomp")]),
         // The project's own kernels, each chosen at run time only where the CPU has its instructions: the fp32
         // Winograd F(4x4, 3x3) and the Winograd stem (AVX-512, and AVX2 forms), the 16-bit F(4x4) integer Winograd
-        // (AVX-512 VNNI or AVX2), the 8-bit F(2x2) and the int8 stem with its max pooling (AVX-512 VNNI).
+        // (AVX-512 VNNI or AVX2), the 8-bit F(2x2) and the int8 stem with its max pooling (AVX-512 VNNI); and Pillow's
+        // resampling passes for Imaging (AVX2, else plain C).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("gomp")]),
         // The network: ResNet-18 weights, BatchNorm folding, the oneDNN execution plan and the kernels' steps in it.
         .target(name: "ResNet", dependencies: ["Checkpoint", "CDNNL", "CThreadBinding", "CKernels"], swiftSettings: optimisedInDebug),

@@ -12,8 +12,9 @@ let package = Package(
         .systemLibrary(name: "CSPNG"),
         .systemLibrary(name: "CWebP"),
         .target(name: "Checkpoint"),
-        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP"]),
-        // The one C routine the request files call (tensor_bytes.c: an FP32 tensor copied and checked in one pass).
+        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP", "CKernels"]),
+        // The C routines the fuzzed modules call: Pillow's resampling passes (pillow_resample.c) for Imaging, and for
+        // the request files an FP32 tensor copied and checked in one pass (tensor_bytes.c).
         .target(name: "CKernels"),
         // Image bytes -> decoded RGB (JPEG, PNG, WebP), EXIF orientation, Pillow resize, torchvision tensor.
         .executableTarget(name: "FuzzImaging", dependencies: ["Imaging"]),

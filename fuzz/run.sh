@@ -22,10 +22,11 @@ case "$target" in
 esac
 command -v swift >/dev/null 2>&1 || export PATH=/opt/swift/usr/bin:$PATH
 
-# libFuzzer instruments every Swift module of fuzz/Package.swift (coverage + AddressSanitizer); the system
-# libraries (libjpeg-turbo, libspng, libwebp) run uninstrumented, but their crashes and leaks are still caught.
+# libFuzzer instruments every Swift module of fuzz/Package.swift (coverage + AddressSanitizer), and the package's
+# own C (CKernels: AddressSanitizer); the system libraries (libjpeg-turbo, libspng, libwebp) run uninstrumented, but
+# their crashes and leaks are still caught.
 (cd "$here" && swift build -c release --scratch-path .build-fuzz --product "$product" \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -g 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|warning: Cannot export local symbol' || true)
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -g -Xcc -fsanitize=address 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|warning: Cannot export local symbol' || true)
 binary="$here/.build-fuzz/release/$product"
 [ -x "$binary" ] || { echo "build of $product failed" >&2; exit 1; }
 

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Pillow's bilinear `Image.resize(size, BILINEAR)` (`ImagingResample` in src/libImaging/Resample.c, Pillow 13),
 /// bit for bit: double-precision filter weights rounded to 22-bit fixed point, one pass per axis, each
 /// rounding to 8 bits, in the order Pillow chooses.
@@ -53,35 +55,20 @@ enum PillowResize {
     }
 
     /// For each of `rows` of `source` (whose first column is input column `firstColumn`), the output
-    /// columns of `taps`: 3 channels interleaved.
+    /// columns of `taps`: 3 channels interleaved (`pillow_resample.c`).
     private static func horizontalPass(_ source: UnsafeBufferPointer<UInt8>, rowBytes: Int, firstColumn: Int,
                                        rows: Range<Int>, taps: FilterTaps) -> [UInt8] {
         let outputWidth = taps.first.count
         let count = rows.count * outputWidth * 3
         return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+            guard count > 0 else { initialized = 0; return }
             taps.weights.withUnsafeBufferPointer { weights in
                 taps.first.withUnsafeBufferPointer { first in
                     taps.count.withUnsafeBufferPointer { tapCount in
-                        var o = 0
-                        for y in rows {
-                            let sourceRow = source.baseAddress! + y * rowBytes
-                            for x in 0..<outputWidth {
-                                var pixel = sourceRow + (first[x] - firstColumn) * 3
-                                var k = weights.baseAddress! + x * taps.stride
-                                var r: Int32 = 1 << (precisionBits - 1), g = r, b = r
-                                for _ in 0..<tapCount[x] {
-                                    r &+= Int32(pixel[0]) &* k.pointee
-                                    g &+= Int32(pixel[1]) &* k.pointee
-                                    b &+= Int32(pixel[2]) &* k.pointee
-                                    pixel += 3
-                                    k += 1
-                                }
-                                out[o] = clip8(r)
-                                out[o + 1] = clip8(g)
-                                out[o + 2] = clip8(b)
-                                o += 3
-                            }
-                        }
+                        let firstRow = rows.lowerBound * rowBytes
+                        resnet18_resample_horizontal(source.baseAddress! + firstRow, source.count - firstRow, rowBytes,
+                                                     Int32(rows.count), firstColumn, first.baseAddress!, tapCount.baseAddress!,
+                                                     weights.baseAddress!, taps.stride, Int32(outputWidth), out.baseAddress!)
                     }
                 }
             }
@@ -94,21 +81,14 @@ enum PillowResize {
     private static func verticalPass(_ source: UnsafeBufferPointer<UInt8>, rowBytes: Int, firstRow: Int,
                                      bytes: Range<Int>, taps: FilterTaps) -> [UInt8] {
         let outputHeight = taps.first.count, outRowBytes = bytes.count
-        var sums = [Int32](repeating: 0, count: outRowBytes)
         return [UInt8](unsafeUninitializedCapacity: outputHeight * outRowBytes) { out, initialized in
-            sums.withUnsafeMutableBufferPointer { sums in
-                for y in 0..<outputHeight {
-                    sums.update(repeating: 1 << (precisionBits - 1))
-                    for tap in 0..<taps.count[y] {
-                        let k = taps.weights[y * taps.stride + tap]
-                        let row = source.baseAddress! + (taps.first[y] - firstRow + tap) * rowBytes + bytes.lowerBound
-                        for i in 0..<outRowBytes {
-                            sums[i] &+= Int32(row[i]) &* k
-                        }
-                    }
-                    let outRow = out.baseAddress! + y * outRowBytes
-                    for i in 0..<outRowBytes {
-                        outRow[i] = clip8(sums[i])
+            guard outputHeight * outRowBytes > 0 else { initialized = 0; return }
+            taps.weights.withUnsafeBufferPointer { weights in
+                taps.first.withUnsafeBufferPointer { first in
+                    taps.count.withUnsafeBufferPointer { tapCount in
+                        resnet18_resample_vertical(source.baseAddress!, rowBytes, firstRow, bytes.lowerBound, outRowBytes,
+                                                   first.baseAddress!, tapCount.baseAddress!, weights.baseAddress!,
+                                                   taps.stride, Int32(outputHeight), out.baseAddress!)
                     }
                 }
             }
@@ -116,11 +96,6 @@ enum PillowResize {
         }
     }
 
-    /// Resample.c's clip8: drop the fraction bits, clamp to 0...255.
-    @inline(__always)
-    private static func clip8(_ sum: Int32) -> UInt8 {
-        UInt8(clamping: sum >> precisionBits)
-    }
 }
 
 /// `precompute_coeffs` + `normalize_coeffs_8bpc` from Resample.c with the bilinear filter, for a window of

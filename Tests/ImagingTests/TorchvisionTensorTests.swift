@@ -51,14 +51,16 @@ import TestSupport
     struct SyntheticCase: CustomTestStringConvertible, Sendable {
         let width: Int
         let height: Int
-        /// FNV-1a 64 of the float32 tensor bytes Pillow 13 + torch arithmetic give for `pattern(width, height)`.
+        /// FNV-1a 64 of the float32 tensor bytes Pillow 13 + torch arithmetic give for `pattern(width, height)`
+        /// (`tests/reference/pillow_tensor_hashes.py` prints them).
         let tensorFNV1a: UInt64
         var testDescription: String { "\(width)×\(height)" }
     }
 
     /// Upscaling, no resize at all (short side already 256), one axis only, a 1-pixel-wide image, a crop offset
     /// that rounds half to even (385 → 80.5 → 80), strong downscaling, and portraits over twice as tall as wide
-    /// (257×1000, 400×900, 600×1300), for which Pillow 13 runs the vertical pass first.
+    /// (257×1000, 400×900, 600×1300, 500×2400), for which Pillow 13 runs the vertical pass first; a 1080p camera
+    /// frame and a 6-megapixel photo (9 and 16 filter taps a pixel: the vector code's long loops).
     @Test(arguments: [
         SyntheticCase(width: 100, height: 60, tensorFNV1a: 0xebe3_ba78_f29e_7eaa),
         SyntheticCase(width: 224, height: 224, tensorFNV1a: 0x2b22_4fd9_ba29_9707),
@@ -71,6 +73,9 @@ import TestSupport
         SyntheticCase(width: 1500, height: 257, tensorFNV1a: 0x5ff1_51be_c57f_4990),
         SyntheticCase(width: 400, height: 900, tensorFNV1a: 0x46c1_28b8_64c9_0aeb),
         SyntheticCase(width: 600, height: 1300, tensorFNV1a: 0xa899_c46a_0b73_1c11),
+        SyntheticCase(width: 500, height: 2400, tensorFNV1a: 0x3483_9212_a57f_de10),
+        SyntheticCase(width: 1920, height: 1080, tensorFNV1a: 0xb121_f032_d925_a9b6),
+        SyntheticCase(width: 3000, height: 2000, tensorFNV1a: 0x8719_d19d_c5d7_8867),
     ])
     func syntheticImageMatchesPillowBitForBit(_ example: SyntheticCase) {
         let image = RGBImage(width: example.width, height: example.height,

@@ -1,0 +1,1 @@
+../../../../Sources/CKernels/include/pillow_resample.h

@@ -1,0 +1,1 @@
+../../../Sources/CKernels/pillow_resample.c
