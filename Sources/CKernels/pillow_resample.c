@@ -81,8 +81,8 @@ AVX2 static void horizontal_avx2(const uint8_t *src, size_t src_bytes, size_t ro
 
 void resnet18_resample_horizontal(const uint8_t *src, size_t src_bytes, size_t row_bytes, int rows, long first_column,
                                   const long *first, const long *count, const int32_t *weights, long stride,
-                                  int out_width, uint8_t *out) {
-    if (has_avx2()) {
+                                  int out_width, uint8_t *out, int allow_avx2) {
+    if (allow_avx2 && has_avx2()) {
         horizontal_avx2(src, src_bytes, row_bytes, rows, first_column, first, count, weights, stride, out_width, out);
         return;
     }
@@ -132,8 +132,8 @@ AVX2 static void vertical_avx2(const uint8_t *src, size_t row_bytes, long first_
 
 void resnet18_resample_vertical(const uint8_t *src, size_t row_bytes, long first_row, size_t byte_offset,
                                 size_t out_row_bytes, const long *first, const long *count, const int32_t *weights,
-                                long stride, int out_height, uint8_t *out) {
-    if (has_avx2()) {
+                                long stride, int out_height, uint8_t *out, int allow_avx2) {
+    if (allow_avx2 && has_avx2()) {
         vertical_avx2(src, row_bytes, first_row, byte_offset, out_row_bytes, first, count, weights, stride, out_height, out);
         return;
     }

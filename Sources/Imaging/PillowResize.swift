@@ -12,8 +12,9 @@ enum PillowResize {
     static let precisionBits: Int32 = 22
 
     /// RGB bytes of the window `rows` × `columns` (output coordinates) of `image` resized to `width`×`height`.
+    /// `vector: false` runs the passes' plain C form even where the CPU has AVX2 (for the tests).
     static func resize(_ image: RGBImage, width: Int, height: Int,
-                       columns: Range<Int>, rows: Range<Int>) -> [UInt8] {
+                       columns: Range<Int>, rows: Range<Int>, vector: Bool = true) -> [UInt8] {
         // An axis whose size does not change is not resampled at all (need_horizontal, need_vertical).
         let horizontal = width == image.width ? nil : FilterTaps(inputSize: image.width, outputSize: width, window: columns)
         let vertical = height == image.height ? nil : FilterTaps(inputSize: image.height, outputSize: height, window: rows)
@@ -22,12 +23,14 @@ enum PillowResize {
             switch (horizontal, vertical) {
             case (nil, nil):
                 return verticalPass(source, rowBytes: imageRowBytes, firstRow: 0,
-                                    bytes: (columns.lowerBound * 3)..<(columns.upperBound * 3), taps: .identity(rows))
+                                    bytes: (columns.lowerBound * 3)..<(columns.upperBound * 3), taps: .identity(rows),
+                                    vector: vector)
             case (let horizontal?, nil):
-                return horizontalPass(source, rowBytes: imageRowBytes, firstColumn: 0, rows: rows, taps: horizontal)
+                return horizontalPass(source, rowBytes: imageRowBytes, firstColumn: 0, rows: rows, taps: horizontal,
+                                      vector: vector)
             case (nil, let vertical?):
                 return verticalPass(source, rowBytes: imageRowBytes, firstRow: 0,
-                                    bytes: (columns.lowerBound * 3)..<(columns.upperBound * 3), taps: vertical)
+                                    bytes: (columns.lowerBound * 3)..<(columns.upperBound * 3), taps: vertical, vector: vector)
             case (let horizontal?, let vertical?):
                 // Pillow 13 (not earlier versions): "If height is being scaled down more than twice the amount
                 // the width is, run the vertical pass first". The order changes the 8-bit rounding in between;
@@ -37,18 +40,18 @@ enum PillowResize {
                     let span = horizontal.inputSpan
                     let verticallyResampled = verticalPass(source, rowBytes: imageRowBytes, firstRow: 0,
                                                            bytes: (span.lowerBound * 3)..<(span.upperBound * 3),
-                                                           taps: vertical)
+                                                           taps: vertical, vector: vector)
                     return verticallyResampled.withUnsafeBufferPointer { resampled in
                         horizontalPass(resampled, rowBytes: span.count * 3, firstColumn: span.lowerBound,
-                                       rows: 0..<rows.count, taps: horizontal)
+                                       rows: 0..<rows.count, taps: horizontal, vector: vector)
                     }
                 }
                 let span = vertical.inputSpan
                 let horizontallyResampled = horizontalPass(source, rowBytes: imageRowBytes, firstColumn: 0,
-                                                           rows: span, taps: horizontal)
+                                                           rows: span, taps: horizontal, vector: vector)
                 return horizontallyResampled.withUnsafeBufferPointer { resampled in
                     verticalPass(resampled, rowBytes: columns.count * 3, firstRow: span.lowerBound,
-                                 bytes: 0..<(columns.count * 3), taps: vertical)
+                                 bytes: 0..<(columns.count * 3), taps: vertical, vector: vector)
                 }
             }
         }
@@ -57,7 +60,7 @@ enum PillowResize {
     /// For each of `rows` of `source` (whose first column is input column `firstColumn`), the output
     /// columns of `taps`: 3 channels interleaved (`pillow_resample.c`).
     private static func horizontalPass(_ source: UnsafeBufferPointer<UInt8>, rowBytes: Int, firstColumn: Int,
-                                       rows: Range<Int>, taps: FilterTaps) -> [UInt8] {
+                                       rows: Range<Int>, taps: FilterTaps, vector: Bool) -> [UInt8] {
         let outputWidth = taps.first.count
         let count = rows.count * outputWidth * 3
         return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
@@ -68,7 +71,8 @@ enum PillowResize {
                         let firstRow = rows.lowerBound * rowBytes
                         resnet18_resample_horizontal(source.baseAddress! + firstRow, source.count - firstRow, rowBytes,
                                                      Int32(rows.count), firstColumn, first.baseAddress!, tapCount.baseAddress!,
-                                                     weights.baseAddress!, taps.stride, Int32(outputWidth), out.baseAddress!)
+                                                     weights.baseAddress!, taps.stride, Int32(outputWidth), out.baseAddress!,
+                                                     vector ? 1 : 0)
                     }
                 }
             }
@@ -79,7 +83,7 @@ enum PillowResize {
     /// The output rows of `taps` from `source` (whose first row is input row `firstRow`), over the byte
     /// range `bytes` of each row: the same weights for every byte of a row, whatever its channel.
     private static func verticalPass(_ source: UnsafeBufferPointer<UInt8>, rowBytes: Int, firstRow: Int,
-                                     bytes: Range<Int>, taps: FilterTaps) -> [UInt8] {
+                                     bytes: Range<Int>, taps: FilterTaps, vector: Bool) -> [UInt8] {
         let outputHeight = taps.first.count, outRowBytes = bytes.count
         return [UInt8](unsafeUninitializedCapacity: outputHeight * outRowBytes) { out, initialized in
             guard outputHeight * outRowBytes > 0 else { initialized = 0; return }
@@ -88,14 +92,13 @@ enum PillowResize {
                     taps.count.withUnsafeBufferPointer { tapCount in
                         resnet18_resample_vertical(source.baseAddress!, rowBytes, firstRow, bytes.lowerBound, outRowBytes,
                                                    first.baseAddress!, tapCount.baseAddress!, weights.baseAddress!,
-                                                   taps.stride, Int32(outputHeight), out.baseAddress!)
+                                                   taps.stride, Int32(outputHeight), out.baseAddress!, vector ? 1 : 0)
                     }
                 }
             }
             initialized = outputHeight * outRowBytes
         }
     }
-
 }
 
 /// `precompute_coeffs` + `normalize_coeffs_8bpc` from Resample.c with the bilinear filter, for a window of
