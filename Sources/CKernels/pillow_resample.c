@@ -14,12 +14,8 @@ static inline uint8_t clip8(int32_t sum) {
 }
 
 static int has_avx2(void) {
-    static int known = -1;
-    if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx2");
-    }
-    return known;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
 }
 
 static void horizontal_pixel(const uint8_t *pixel, const int32_t *k, long taps, uint8_t *out) {
@@ -34,10 +30,11 @@ static void horizontal_pixel(const uint8_t *pixel, const int32_t *k, long taps, 
     out[2] = clip8(b);
 }
 
-// Two output pixels a vector, lanes 0-3 the first's R, G, B (and a fourth byte no weight keeps), 4-7 the second's:
-// each tap is one 4-byte load per pixel, widened to int32. A pair past `count` reads its own taps' zero weights up to
-// the longer count (FilterTaps pads every position's weights with zeros to `stride`), so it reads up to
-// 3 x (longest count) + 1 bytes from each pixel's first: pairs that could reach past `src_bytes` go one by one.
+// Two output pixels a vector, lanes 0-3 the first's R, G, B and the byte after them (its lane is never written out),
+// 4-7 the second's: each tap is one 4-byte load per pixel, widened to int32. Both run to the longer of their two
+// counts, the shorter on its zero weights past its own (FilterTaps pads every position's weights with zeros to
+// `stride`), so each reads up to 3 x (longer count) + 1 bytes from its first pixel: pairs that could reach past
+// `src_bytes` go one pixel at a time.
 AVX2 static void horizontal_avx2(const uint8_t *src, size_t src_bytes, size_t row_bytes, int rows, long first_column,
                                  const long *first, const long *count, const int32_t *weights, long stride,
                                  int out_width, uint8_t *out) {
