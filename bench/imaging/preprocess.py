@@ -1,6 +1,6 @@
 """Decode and preprocess time per image as `resnet18 serve` reports it, for photos and camera-frame sizes.
 
-Starts `serve --db none --cache-entries 0` for each binary given (alternating, ROUNDS rounds), posts each image
+Starts `serve --db none --cache-entries 0` for each binary given (alternating, --rounds rounds), posts each image
 REQUESTS times to /v1/classify one at a time, and prints the medians of the answer's own `timings` (decode,
 preprocess: Resize(256) + CenterCrop(224), inference). Images: the fixture photo chelsea-q90.jpg (451x300) and the
 same photo scaled by ffmpeg to 1920x1080 and 3840x2160 JPEGs (what a camera's frame is in size; streams hand the
@@ -11,7 +11,7 @@ Pillow in that Python (torch, torchvision, Pillow: the peers' environment) in th
 Usage: RESNET18_SHARED=../shared python3 bench/imaging/preprocess.py [--requests 30] [--rounds 2] [--pillow PYTHON]
            BINARY [BINARY ...]
 """
-import argparse, json, os, socket, statistics, subprocess, sys, tempfile, time, urllib.request, uuid
+import argparse, json, os, socket, statistics, subprocess, tempfile, time, urllib.request, uuid
 from pathlib import Path
 
 SHARED = Path(os.environ.get("RESNET18_SHARED", Path(__file__).resolve().parents[3] / "shared"))
@@ -46,6 +46,8 @@ def measure(binary: str, images: dict, requests: int) -> dict:
                 break
             except OSError:
                 time.sleep(0.2)
+        else:
+            raise RuntimeError(f"{binary} serve did not become ready on port {port} within a minute")
         results = {}
         for name, data in images.items():
             post(port, name, data)  # warm-up
