@@ -46,7 +46,7 @@ AVX2 static void horizontal_avx2(const uint8_t *src, size_t src_bytes, size_t ro
         for (; x + 2 <= out_width; x += 2) {
             const uint8_t *a = row + (first[x] - first_column) * 3, *b = row + (first[x + 1] - first_column) * 3;
             const long taps = count[x] > count[x + 1] ? count[x] : count[x + 1];
-            if (taps > stride || (size_t)(b - src) + (size_t)taps * 3 + 1 > src_bytes
+            if ((size_t)(b - src) + (size_t)taps * 3 + 1 > src_bytes
                 || (size_t)(a - src) + (size_t)taps * 3 + 1 > src_bytes) {
                 horizontal_pixel(a, weights + x * stride, count[x], to + x * 3);
                 horizontal_pixel(b, weights + (x + 1) * stride, count[x + 1], to + x * 3 + 3);

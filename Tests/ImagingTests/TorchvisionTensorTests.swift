@@ -60,7 +60,7 @@ import TestSupport
     /// Upscaling, no resize at all (short side already 256), one axis only, a 1-pixel-wide image, a crop offset
     /// that rounds half to even (385 → 80.5 → 80), strong downscaling, and portraits over twice as tall as wide
     /// (257×1000, 400×900, 600×1300, 500×2400), for which Pillow 13 runs the vertical pass first; a 1080p camera
-    /// frame and a 6-megapixel photo (9 and 16 filter taps a pixel: the vector code's long loops).
+    /// frame and a 6-megapixel photo (about 9 and 16 filter taps a pixel: the vector code's long loops).
     @Test(arguments: [
         SyntheticCase(width: 100, height: 60, tensorFNV1a: 0xebe3_ba78_f29e_7eaa),
         SyntheticCase(width: 224, height: 224, tensorFNV1a: 0x2b22_4fd9_ba29_9707),
