@@ -169,7 +169,7 @@ AVX2 static void transform_weights(const resnet18_winograd_conv *c, int ic, int 
     }
 }
 
-// (2b) M[rows][16] (+)= V[rows][chunks x IC_CHUNK] · U, rows a compile-time 6, 4, 2 or 1: chunk c's U rows
+// (2b) M[rows][16] (+)= V[rows][chunks x IC_CHUNK] · U, rows a compile-time 1 to 6: chunk c's U rows
 // [IC_CHUNK][16] at u + c x chunk_stride, u_stride floats apart. One chunk a call when the weights are transformed a
 // chunk at a time (the sums go through M between calls), all of them at once with weights transformed once (the sums
 // stay in registers): the same multiply-adds in the same order, so the same values bit for bit.
@@ -197,18 +197,27 @@ AVX2 static void transform_weights(const resnet18_winograd_conv *c, int ic, int 
         }                                                                                                        \
     }
 GEMM_KERNEL(6)
+GEMM_KERNEL(5)
 GEMM_KERNEL(4)
+GEMM_KERNEL(3)
 GEMM_KERNEL(2)
 GEMM_KERNEL(1)
 
-// (2b) over `count` rows of V and M: 6 at a time, then what is left in 4, 2 and 1.
+typedef void (*gemm_kernel)(const float *, size_t, const float *, size_t, size_t, int, float *, int);
+
+// (2b) over `count` rows of V and M: 6 at a time while more than 9 are left, then the last 4 to 9 in one or two
+// calls of 4 to 6 (7 as 4 + 3). A call keeps two accumulators a row, and the FMA units need 8 sums in flight (their
+// latency times their throughput) to run at full rate: 6 + 2 ran the 2 at half the rate, 4 + 4 runs both at full.
 static void gemm_rows(const float *v, size_t v_stride, const float *u, size_t u_stride, size_t chunk_stride, int chunks,
                       float *m, int count, int first) {
+    static const gemm_kernel by_rows[7] = { NULL, gemm_1, gemm_2, gemm_3, gemm_4, gemm_5, gemm_6 };
     int row = 0;
-    for (; row + 6 <= count; row += 6) gemm_6(v + (size_t)row * v_stride, v_stride, u, u_stride, chunk_stride, chunks, m + (size_t)row * OC_BLOCK, first);
-    if (row + 4 <= count) { gemm_4(v + (size_t)row * v_stride, v_stride, u, u_stride, chunk_stride, chunks, m + (size_t)row * OC_BLOCK, first); row += 4; }
-    if (row + 2 <= count) { gemm_2(v + (size_t)row * v_stride, v_stride, u, u_stride, chunk_stride, chunks, m + (size_t)row * OC_BLOCK, first); row += 2; }
-    if (row < count) gemm_1(v + (size_t)row * v_stride, v_stride, u, u_stride, chunk_stride, chunks, m + (size_t)row * OC_BLOCK, first);
+    for (; count - row > 9; row += 6) gemm_6(v + (size_t)row * v_stride, v_stride, u, u_stride, chunk_stride, chunks, m + (size_t)row * OC_BLOCK, first);
+    const int left = count - row;
+    const int split = left > 6 ? 4 : left;  // the first call's rows: 7 = 4 + 3, 8 = 4 + 4, 9 = 4 + 5
+    for (int rows = split; row < count; row += rows, rows = count - row) {
+        by_rows[rows](v + (size_t)row * v_stride, v_stride, u, u_stride, chunk_stride, chunks, m + (size_t)row * OC_BLOCK, first);
+    }
 }
 
 // (3) A^T m A for tiles [first, first + count) and output channels [oc, oc + 16), then bias, residual sum and ReLU
@@ -260,14 +269,17 @@ AVX2 static void transform_output(const job *j, int oc, const float *m, int firs
     }
 }
 
-// Wide maps (layers 3 and 4): each thread takes whole blocks of 16 output channels over every tile, transforming
-// the weights of one chunk of input channels at a time into U[IC_CHUNK][36][16].
-static void convolve_blocks(const job *j, int thread, int first, int last) {
+// Wide maps (layers 3 and 4): whichever thread is free takes the next block of 16 output channels over every tile,
+// transforming the weights of one chunk of input channels at a time into U[IC_CHUNK][36][16]. Taken as they come
+// rather than half each, so that when another process holds one thread's CPU for a while the other thread goes on
+// with the blocks left instead of waiting at the end; a block's output does not depend on which thread makes it.
+static void convolve_blocks(job *j, int thread) {
     const resnet18_winograd_conv *c = j->conv;
     char *mine = j->per_thread + (size_t)thread * (u_bytes() + m_bytes(j->tiles));
     float *u = (float *)mine, *m = (float *)(mine + u_bytes());
     const size_t point_stride = (size_t)j->tiles * c->channels_in;
-    for (int block = first; block < last; block++) {
+    const int blocks = c->channels_out / OC_BLOCK;
+    for (int block; (block = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED)) < blocks;) {
         const int oc = block * OC_BLOCK;
         for (int ic = 0; ic < c->channels_in; ic += IC_CHUNK) {
             transform_weights(c, ic, oc, u, POINTS * OC_BLOCK, OC_BLOCK);
@@ -348,8 +360,7 @@ static void work(void *data) {
         convolve_points(j);
         return;
     }
-    const int blocks = c->channels_out / OC_BLOCK;
-    convolve_blocks(j, thread, blocks * thread / threads, blocks * (thread + 1) / threads);
+    convolve_blocks(j, thread);
 }
 
 int resnet18_winograd_avx2_run(const resnet18_winograd_conv *conv) {
