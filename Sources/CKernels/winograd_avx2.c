@@ -24,13 +24,20 @@ static int tiles_along(int side) { return (side + 3) / 4; }
 
 static size_t round_up_64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 
+// The floats from one Winograd point's plane of V or M to the next, for a plane of `floats` (a multiple of 16): one
+// 64-byte line more when the plane is an even number of lines, so that the 36 points, which each tile's transforms
+// write or read in turn, fall in different L1 sets. Planes of a power of two (layer 3's V at batch 1: 16 tiles x 256
+// channels, 16 kB) put all 36 in one set of 8 ways, and the input transform's stores then missed L1 every time.
+static size_t point_floats(size_t floats) { return floats / 16 % 2 == 0 ? floats + 16 : floats; }
+
 static size_t v_bytes(int batch, int channels_in, int height, int width) {
-    return round_up_64((size_t)POINTS * batch * tiles_along(height) * tiles_along(width) * channels_in * sizeof(float));
+    const size_t tiles = (size_t)batch * tiles_along(height) * tiles_along(width);
+    return round_up_64((size_t)POINTS * point_floats(tiles * channels_in) * sizeof(float));
 }
 
 static size_t u_bytes(void) { return round_up_64((size_t)POINTS * IC_CHUNK * OC_BLOCK * sizeof(float)); }
 
-static size_t m_bytes(int tiles) { return round_up_64((size_t)POINTS * tiles * OC_BLOCK * sizeof(float)); }
+static size_t m_bytes(int tiles) { return round_up_64((size_t)POINTS * point_floats((size_t)tiles * OC_BLOCK) * sizeof(float)); }
 
 static int uses_tile_blocks(int channels_in, int channels_out) { return channels_in * channels_out <= 128 * 128; }
 
@@ -46,10 +53,11 @@ static int block_tiles(int tiles, int channels_in, int threads) {
     return (tiles + blocks - 1) / blocks;
 }
 
-static size_t block_bytes(int block, int channels_in) {
-    return round_up_64((size_t)POINTS * block * channels_in * sizeof(float))
-        + round_up_64((size_t)POINTS * block * OC_BLOCK * sizeof(float));
+static size_t block_v_bytes(int block, int channels_in) {
+    return round_up_64((size_t)POINTS * point_floats((size_t)block * channels_in) * sizeof(float));
 }
+
+static size_t block_bytes(int block, int channels_in) { return block_v_bytes(block, channels_in) + m_bytes(block); }
 
 int resnet18_winograd_avx2_supported(void) {
     __builtin_cpu_init();
@@ -73,7 +81,7 @@ size_t resnet18_winograd_avx2_scratch_bytes(int batch, int channels_in, int chan
 typedef struct {
     const resnet18_winograd_conv *conv;
     int tiles_h, tiles_w, tiles;
-    float *v;           ///< V[36][tiles][channels_in], or with tile blocks U of every weight
+    float *v;           ///< V[36][tiles][channels_in] (points point_floats apart), or with tile blocks U of every weight
     char *per_thread;
     int block;          ///< tiles a block, or 0: whole V, weights a chunk at a time
     int next_block;     ///< the next block a thread takes
@@ -82,11 +90,20 @@ typedef struct {
     int next_output;           ///< point by point: the next block of 16 output channels to transform back
 } job;
 
-// (1) B^T d B of one 6x6 tile of 8 channels, into out[point * point_stride].
+// (1) B^T d B of one 6x6 tile of 8 channels, into out[point * point_stride]. A tile wholly inside the map (most of
+// layer 1's, half of layer 2's) is loaded without a test for each of its 36 pixels.
 AVX2 static void transform_tile(const resnet18_winograd_conv *c, const float *plane, int ty, int tx, float *out,
                                 size_t point_stride) {
-    const int h = c->height, w = c->width;
+    const int h = c->height, w = c->width, top = 4 * ty - 1, left = 4 * tx - 1;
     __m256 d[6][6];
+    if (top >= 0 && top + 6 <= h && left >= 0 && left + 6 <= w) {
+        const float *corner = plane + ((size_t)top * w + left) * LANES;
+        for (int i = 0; i < 6; i++) {
+            for (int k = 0; k < 6; k++) d[i][k] = _mm256_load_ps(corner + ((size_t)i * w + k) * LANES);
+        }
+        winograd_input_transform_avx2(d, out, point_stride);
+        return;
+    }
     for (int i = 0; i < 6; i++) {
         const int y = 4 * ty - 1 + i;
         for (int k = 0; k < 6; k++) {
@@ -98,8 +115,9 @@ AVX2 static void transform_tile(const resnet18_winograd_conv *c, const float *pl
     winograd_input_transform_avx2(d, out, point_stride);
 }
 
-// Tiles [first, first + count) (of the index (n, ty, tx)), every input channel, into v[36][stride][channels_in].
-static void transform_tiles(const job *j, int first, int count, float *v, int stride) {
+// Tiles [first, first + count) (of the index (n, ty, tx)), every input channel, into v[36][rows][channels_in], a
+// point's rows point_stride floats from the next point's.
+static void transform_tiles(const job *j, int first, int count, float *v, size_t point_stride) {
     const resnet18_winograd_conv *c = j->conv;
     const int blocks = c->channels_in / LANES;
     for (int local = 0; local < count; local++) {
@@ -107,7 +125,7 @@ static void transform_tiles(const job *j, int first, int count, float *v, int st
         const int n = tile / (j->tiles_w * j->tiles_h);
         for (int cb = 0; cb < blocks; cb++) {
             const float *plane = c->src + (size_t)(n * blocks + cb) * c->height * c->width * LANES;
-            transform_tile(c, plane, ty, tx, v + (size_t)local * c->channels_in + cb * LANES, (size_t)stride * c->channels_in);
+            transform_tile(c, plane, ty, tx, v + (size_t)local * c->channels_in + cb * LANES, point_stride);
         }
     }
 }
@@ -221,8 +239,8 @@ static void gemm_rows(const float *v, size_t v_stride, const float *u, size_t u_
 }
 
 // (3) A^T m A for tiles [first, first + count) and output channels [oc, oc + 16), then bias, residual sum and ReLU
-// into dst; m[36][stride][16] from m's tile 0 on.
-AVX2 static void transform_output(const job *j, int oc, const float *m, int first, int count, int stride) {
+// into dst; m[36][rows][16] from m's tile 0 on, a point's rows point_stride floats from the next point's.
+AVX2 static void transform_output(const job *j, int oc, const float *m, int first, int count, size_t point_stride) {
     const resnet18_winograd_conv *c = j->conv;
     const int h = c->height, w = c->width, out_blocks = c->channels_out / LANES;
     const __m256 zero = _mm256_setzero_ps(), two = _mm256_set1_ps(2), four = _mm256_set1_ps(4), eight = _mm256_set1_ps(8);
@@ -235,7 +253,7 @@ AVX2 static void transform_output(const job *j, int oc, const float *m, int firs
             __m256 t[4][6];
             for (int k = 0; k < 6; k++) {
                 __m256 p[6];
-                for (int i = 0; i < 6; i++) p[i] = _mm256_load_ps(m + ((size_t)(i * 6 + k) * stride + local) * OC_BLOCK + half * LANES);
+                for (int i = 0; i < 6; i++) p[i] = _mm256_load_ps(m + (size_t)(i * 6 + k) * point_stride + (size_t)local * OC_BLOCK + half * LANES);
                 const __m256 s12 = _mm256_add_ps(p[1], p[2]), d12 = _mm256_sub_ps(p[1], p[2]);
                 const __m256 s34 = _mm256_add_ps(p[3], p[4]), d34 = _mm256_sub_ps(p[3], p[4]);
                 t[0][k] = _mm256_add_ps(_mm256_add_ps(p[0], s12), s34);
@@ -277,7 +295,8 @@ static void convolve_blocks(job *j, int thread) {
     const resnet18_winograd_conv *c = j->conv;
     char *mine = j->per_thread + (size_t)thread * (u_bytes() + m_bytes(j->tiles));
     float *u = (float *)mine, *m = (float *)(mine + u_bytes());
-    const size_t point_stride = (size_t)j->tiles * c->channels_in;
+    const size_t point_stride = point_floats((size_t)j->tiles * c->channels_in);
+    const size_t m_stride = point_floats((size_t)j->tiles * OC_BLOCK);
     const int blocks = c->channels_out / OC_BLOCK;
     for (int block; (block = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED)) < blocks;) {
         const int oc = block * OC_BLOCK;
@@ -285,10 +304,10 @@ static void convolve_blocks(job *j, int thread) {
             transform_weights(c, ic, oc, u, POINTS * OC_BLOCK, OC_BLOCK);
             for (int point = 0; point < POINTS; point++) {
                 gemm_rows(j->v + point * point_stride + ic, c->channels_in, u + (size_t)point * OC_BLOCK, POINTS * OC_BLOCK, 0, 1,
-                          m + (size_t)point * j->tiles * OC_BLOCK, j->tiles, ic == 0);
+                          m + point * m_stride, j->tiles, ic == 0);
             }
         }
-        transform_output(j, oc, m, 0, j->tiles, j->tiles);
+        transform_output(j, oc, m, 0, j->tiles, m_stride);
     }
 }
 
@@ -298,17 +317,18 @@ static void convolve_blocks(job *j, int thread) {
 static void convolve_points(job *j) {
     const resnet18_winograd_conv *c = j->conv;
     const int ci = c->channels_in, chunks = ci / IC_CHUNK, blocks = c->channels_out / OC_BLOCK;
-    const size_t point_stride = (size_t)j->tiles * ci, m_block = (size_t)POINTS * j->tiles * OC_BLOCK;
+    const size_t point_stride = point_floats((size_t)j->tiles * ci), m_stride = point_floats((size_t)j->tiles * OC_BLOCK);
+    const size_t m_block = (size_t)POINTS * m_stride;
     const size_t chunk_stride = (size_t)POINTS * IC_CHUNK * OC_BLOCK;
     for (int item; (item = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED)) < POINTS * blocks;) {
         const int point = item / blocks, block = item % blocks;
         const float *u = j->transformed + (size_t)block * chunks * chunk_stride + (size_t)point * IC_CHUNK * OC_BLOCK;
         gemm_rows(j->v + point * point_stride, ci, u, OC_BLOCK, chunk_stride, chunks,
-                  j->m_all + block * m_block + (size_t)point * j->tiles * OC_BLOCK, j->tiles, 1);
+                  j->m_all + block * m_block + point * m_stride, j->tiles, 1);
     }
     GOMP_barrier();
     for (int block; (block = __atomic_fetch_add(&j->next_output, 1, __ATOMIC_RELAXED)) < blocks;) {
-        transform_output(j, block * OC_BLOCK, j->m_all + block * m_block, 0, j->tiles, j->tiles);
+        transform_output(j, block * OC_BLOCK, j->m_all + block * m_block, 0, j->tiles, m_stride);
     }
 }
 
@@ -329,18 +349,19 @@ static void convolve_tile_blocks(job *j, int thread, int threads) {
     }
     const int block = j->block;
     float *v = (float *)(j->per_thread + (size_t)thread * block_bytes(block, c->channels_in));
-    float *m = v + round_up_64((size_t)POINTS * block * c->channels_in * sizeof(float)) / sizeof(float);
+    float *m = v + block_v_bytes(block, c->channels_in) / sizeof(float);
     for (int first; (first = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED) * block) < j->tiles;) {
         const int count = first + block <= j->tiles ? block : j->tiles - first;
-        transform_tiles(j, first, count, v, count);
+        const size_t v_stride = point_floats((size_t)count * c->channels_in), m_stride = point_floats((size_t)count * OC_BLOCK);
+        transform_tiles(j, first, count, v, v_stride);
         const size_t chunk_stride = (size_t)IC_CHUNK * POINTS * OC_BLOCK;
         for (int ob = 0; ob < oc_blocks; ob++) {
             const float *u = u_all + (size_t)ob * chunks * chunk_stride;
             for (int point = 0; point < POINTS; point++) {
-                gemm_rows(v + (size_t)point * count * c->channels_in, c->channels_in, u + (size_t)point * IC_CHUNK * OC_BLOCK,
-                          OC_BLOCK, chunk_stride, chunks, m + (size_t)point * count * OC_BLOCK, count, 1);
+                gemm_rows(v + point * v_stride, c->channels_in, u + (size_t)point * IC_CHUNK * OC_BLOCK, OC_BLOCK, chunk_stride,
+                          chunks, m + point * m_stride, count, 1);
             }
-            transform_output(j, ob * OC_BLOCK, m, first, count, count);
+            transform_output(j, ob * OC_BLOCK, m, first, count, m_stride);
         }
     }
 }
@@ -354,7 +375,7 @@ static void work(void *data) {
         return;
     }
     const int first = (int)((long)j->tiles * thread / threads), last = (int)((long)j->tiles * (thread + 1) / threads);
-    transform_tiles(j, first, last - first, j->v + (size_t)first * c->channels_in, j->tiles);
+    transform_tiles(j, first, last - first, j->v + (size_t)first * c->channels_in, point_floats((size_t)j->tiles * c->channels_in));
     GOMP_barrier();
     if (j->transformed) {
         convolve_points(j);
@@ -413,7 +434,7 @@ size_t resnet18_winograd_avx2_transformed_scratch_bytes(int batch, int channels_
     if (transformed_by_blocks(tiles, channels_in, channels_out)) {
         return resnet18_winograd_avx2_scratch_bytes(batch, channels_in, channels_out, height, width, threads);
     }
-    return v_bytes(batch, channels_in, height, width) + round_up_64((size_t)POINTS * tiles * channels_out * sizeof(float));
+    return v_bytes(batch, channels_in, height, width) + (size_t)(channels_out / OC_BLOCK) * m_bytes(tiles);
 }
 
 int resnet18_winograd_avx2_run_transformed(const resnet18_winograd_conv *conv, const float *transformed) {
