@@ -40,12 +40,22 @@ static int block_rows(int batch, int tiles, int channels_out, int threads) {
     return resnet18_tile_block_rows(tiles, threads, ROWS, limit);
 }
 
+// The rows from one Winograd point's plane of V or M to the next, for rows of row_bytes (at most 512: 8 lines): in
+// the AVX2 form one row more when a plane is a multiple of 16 lines of 64 bytes, so that the 36 planes, which each
+// tile's transforms write or read in turn, fall in at least 8 of L1's 64 sets (8 ways each) and not in the same one
+// to four: layer 3's V at batch 1 (16 rows of 256 channels x 2 bytes, 8 kB) put all 36 in one set, layer 1's at batch
+// 1 (48 rows of 128 bytes) in two (see winograd_avx2.c's `point_floats`). The AVX-512 form keeps its planes as they
+// were measured. Each plane has room for one row more than a block's rows.
+static int plane_rows(int avx2_form, int rows, size_t row_bytes) {
+    return avx2_form && (size_t)rows * row_bytes / 64 % 16 == 0 ? rows + 1 : rows;
+}
+
 static size_t v_block_bytes(int rows, int channels_in) {
-    return resnet18_round_up_64((size_t)POINTS * rows * channels_in * 2);
+    return resnet18_round_up_64((size_t)POINTS * (rows + 1) * channels_in * 2);
 }
 
 static size_t m_block_bytes(int rows, int channels_out) {
-    return resnet18_round_up_64((size_t)POINTS * rows * channels_out * 4);
+    return resnet18_round_up_64((size_t)POINTS * (rows + 1) * channels_out * 4);
 }
 
 int resnet18_winograd_s16_form(void) {
@@ -73,9 +83,9 @@ enum { OUTPUT_BLOCK = 64 };
 
 static int by_output_blocks(int form, int tiles, int channels_out) { return form == 1 && tiles <= channels_out; }
 
-static size_t v_all_bytes(int tiles, int channels_in) { return resnet18_round_up_64((size_t)POINTS * tiles * channels_in * 2); }
+static size_t v_all_bytes(int tiles, int channels_in) { return v_block_bytes(tiles, channels_in); }
 
-static size_t m_output_block_bytes(int tiles) { return resnet18_round_up_64((size_t)POINTS * tiles * OUTPUT_BLOCK * 4); }
+static size_t m_output_block_bytes(int tiles) { return m_block_bytes(tiles, OUTPUT_BLOCK); }
 
 size_t resnet18_winograd_s16_scratch_bytes(int batch, int channels_in, int channels_out, int side, int threads) {
     int tiles = batch * tiles_along(side) * tiles_along(side);
@@ -268,9 +278,10 @@ VNNI static inline void output_column(const __m512 m[6], __m512 o[4]) {
     o[3] = _mm512_add_ps(_mm512_fmadd_ps(diff34, _mm512_set1_ps(8), diff12), m[5]);
 }
 
-// (3) M of tiles [first, first + count) (M[36][count][m_oc], from output channel o_begin) to the u8 outputs of
+// (3) M of tiles [first, first + count) (M[36][m_rows][m_oc], from output channel o_begin) to the u8 outputs of
 // channels [o_begin, o_end): per point and channel to dst units, A^T m A, + bias, + residual, ReLU, rounded.
-VNNI static void transform_output(const job *j, int first, int count, const int32_t *m, int o_begin, int o_end, int m_oc) {
+VNNI static void transform_output(const job *j, int first, int count, const int32_t *m, int o_begin, int o_end, int m_oc,
+                                  int m_rows) {
     const resnet18_winograd_s16_conv *c = j->conv;
     const int side = c->side, oc = c->channels_out, per_image = j->tiles_side * j->tiles_side;
     const __m512 residual_scale = _mm512_set1_ps(c->residual_scale);
@@ -282,7 +293,7 @@ VNNI static void transform_output(const job *j, int first, int count, const int3
                 __m512 s[6];
                 for (int i = 0; i < 6; i++) {
                     const int p = i * 6 + k;
-                    __m512i acc = _mm512_loadu_si512(m + ((size_t)p * count + row) * m_oc + o0 - o_begin);
+                    __m512i acc = _mm512_loadu_si512(m + ((size_t)p * m_rows + row) * m_oc + o0 - o_begin);
                     s[i] = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(c->dequantize + p * oc + o0));
                 }
                 __m512 r[4];
@@ -420,7 +431,7 @@ AVX2 static inline void store_u8_avx2(__m256 z, const void *residual, int residu
 }
 
 AVX2 static void transform_output_avx2(const job *j, int first, int count, const int32_t *m, int o_begin, int o_end,
-                                      int m_oc) {
+                                      int m_oc, int m_rows) {
     const resnet18_winograd_s16_conv *c = j->conv;
     const int side = c->side, oc = c->channels_out, per_image = j->tiles_side * j->tiles_side;
     const __m256 residual_scale = _mm256_set1_ps(c->residual_scale);
@@ -432,7 +443,7 @@ AVX2 static void transform_output_avx2(const job *j, int first, int count, const
                 __m256 s[6];
                 for (int i = 0; i < 6; i++) {
                     const int p = i * 6 + k;
-                    __m256i acc = _mm256_loadu_si256((const void *)(m + ((size_t)p * count + row) * m_oc + o0 - o_begin));
+                    __m256i acc = _mm256_loadu_si256((const void *)(m + ((size_t)p * m_rows + row) * m_oc + o0 - o_begin));
                     s[i] = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(c->dequantize + p * oc + o0));
                 }
                 __m256 r[4];
@@ -461,7 +472,8 @@ struct form {
     void (*transform_input)(const job *, int first, int count, int16_t *v, int stride);
     void (*gemm_rows)(const int16_t *v, int ic, const int16_t *u, int oc_stride, int32_t *m, int m_stride);
     void (*gemm_tail)(const int16_t *v, int ic, const int16_t *u, int oc_stride, int32_t *m, int m_stride, int count);
-    void (*transform_output)(const job *, int first, int count, const int32_t *m, int o_begin, int o_end, int m_oc);
+    void (*transform_output)(const job *, int first, int count, const int32_t *m, int o_begin, int o_end, int m_oc,
+                             int m_rows);
     int oc_block;   // output channels a product call takes
 };
 
@@ -489,10 +501,11 @@ static void convolve_block(const void *data, int thread, int first, int count) {
     char *own = (char *)c->scratch + (size_t)thread * (v_block_bytes(j->rows, ic) + m_block_bytes(j->rows, oc));
     int16_t *v = (int16_t *)own;
     int32_t *m = (int32_t *)(own + v_block_bytes(j->rows, ic));
-    f->transform_input(j, first, count, v, count);
+    const int v_rows = plane_rows(f == &avx2, count, (size_t)ic * 2), m_rows = plane_rows(f == &avx2, count, (size_t)oc * 4);
+    f->transform_input(j, first, count, v, v_rows);
     for (int p = 0; p < POINTS; p++) {
-        const int16_t *vp = v + (size_t)p * count * ic;
-        int32_t *mp = m + (size_t)p * count * oc;
+        const int16_t *vp = v + (size_t)p * v_rows * ic;
+        int32_t *mp = m + (size_t)p * m_rows * oc;
         for (int o0 = 0; o0 < oc; o0 += f->oc_block) {
             int stride;
             const int16_t *up = point_weights(j, p, o0, &stride);
@@ -502,7 +515,7 @@ static void convolve_block(const void *data, int thread, int first, int count) {
             if (row < count) f->gemm_tail(vp + (size_t)row * ic, ic, up, stride, mp + (size_t)row * oc + o0, oc, count - row);
         }
     }
-    f->transform_output(j, first, count, m, 0, oc, oc);
+    f->transform_output(j, first, count, m, 0, oc, oc, m_rows);
 }
 
 typedef struct {
@@ -523,12 +536,13 @@ static void convolve_output_blocks(void *data) {
     int16_t *v = c->scratch;
     int32_t *m = (int32_t *)((char *)c->scratch + v_all_bytes(tiles, ic) + (size_t)thread * m_output_block_bytes(tiles));
     const int first = (int)((long)tiles * thread / threads), last = (int)((long)tiles * (thread + 1) / threads);
-    if (last > first) f->transform_input(j, first, last - first, v + (size_t)first * ic, tiles);
+    const int v_rows = plane_rows(f == &avx2, tiles, (size_t)ic * 2), m_rows = plane_rows(f == &avx2, tiles, OUTPUT_BLOCK * 4);
+    if (last > first) f->transform_input(j, first, last - first, v + (size_t)first * ic, v_rows);
     GOMP_barrier();
     for (int o_begin; (o_begin = __atomic_fetch_add(&s->next_block, 1, __ATOMIC_RELAXED) * OUTPUT_BLOCK) < oc;) {
         for (int p = 0; p < POINTS; p++) {
-            const int16_t *vp = v + (size_t)p * tiles * ic;
-            int32_t *mp = m + (size_t)p * tiles * OUTPUT_BLOCK;
+            const int16_t *vp = v + (size_t)p * v_rows * ic;
+            int32_t *mp = m + (size_t)p * m_rows * OUTPUT_BLOCK;
             for (int sub = 0; sub < OUTPUT_BLOCK; sub += f->oc_block) {
                 int stride;
                 const int16_t *up = point_weights(j, p, o_begin + sub, &stride);
@@ -540,7 +554,7 @@ static void convolve_output_blocks(void *data) {
                                  OUTPUT_BLOCK, tiles - row);
             }
         }
-        f->transform_output(j, 0, tiles, m, o_begin, o_begin + OUTPUT_BLOCK, OUTPUT_BLOCK);
+        f->transform_output(j, 0, tiles, m, o_begin, o_begin + OUTPUT_BLOCK, OUTPUT_BLOCK, m_rows);
     }
 }
 

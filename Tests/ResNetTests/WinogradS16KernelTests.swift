@@ -59,12 +59,14 @@ import Testing
     }
 
     // Batch 4 and up takes blocks of six tiles (16 here: two blocks of six and one of four); the AVX2 form takes
-    // output blocks through every tile where the tiles are no more than the output channels (all but the last here,
-    // 100 tiles of 64 channels, in blocks).
+    // output blocks through every tile where the tiles are no more than the output channels (all but the last two
+    // here, 100 tiles of 64 channels, in blocks). The AVX2 form's planes get a row more where they would be a multiple
+    // of 16 lines (`plane_rows`): batch 2 at 8x8 and batch 4 at 6x6 by output blocks, and batch 1 at 40x40 in blocks
+    // of 48 tiles, as layer 1 at batch 1.
     @Test("F(4x4) in 16 bits matches a float convolution within two levels: whole and partial tiles and blocks, u8 and s8 residuals",
           .enabled(if: resnet18_winograd_s16_supported() != 0, "needs AVX2 or AVX-512 VNNI"),
           arguments: [(2, 8, 64, 64, Bool?.none), (1, 7, 64, 128, Bool?.some(false)), (1, 10, 128, 64, Bool?.some(true)),
-                      (4, 6, 64, 64, Bool?.some(false)), (4, 20, 64, 64, Bool?.some(true))])
+                      (4, 6, 64, 64, Bool?.some(false)), (4, 20, 64, 64, Bool?.some(true)), (1, 40, 64, 64, Bool?.some(true))])
     func matchesFloatConvolution(batch: Int, side: Int, channelsIn: Int, channelsOut: Int, signedResidual: Bool?) throws {
         let (largest, mean) = try Self.compare(batch: batch, side: side, channelsIn: channelsIn, channelsOut: channelsOut,
                                                signedResidual: signedResidual)
