@@ -27,7 +27,8 @@ static size_t round_up_64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 // The floats from one Winograd point's plane of V or M to the next, for a plane of `floats` (a multiple of 16): one
 // 64-byte line more when the plane is an even number of lines, so that the 36 points, which each tile's transforms
 // write or read in turn, fall in different L1 sets. Planes of a power of two (layer 3's V at batch 1: 16 tiles x 256
-// channels, 16 kB) put all 36 in one set of 8 ways, and the input transform's stores then missed L1 every time.
+// channels, 16 kB) put all 36 in one set of 8 ways: the input transform took three times as long there
+// (`bench/cpu/winograd_avx2_steps.c input ... unpadded`).
 static size_t point_floats(size_t floats) { return floats / 16 % 2 == 0 ? floats + 16 : floats; }
 
 static size_t v_bytes(int batch, int channels_in, int height, int width) {
