@@ -40,12 +40,13 @@ static int block_rows(int batch, int tiles, int channels_out, int threads) {
     return resnet18_tile_block_rows(tiles, threads, ROWS, limit);
 }
 
-// The rows from one Winograd point's plane of V or M to the next, for rows of row_bytes (at most 512: 8 lines): in
-// the AVX2 form one row more when a plane is a multiple of 16 lines of 64 bytes, so that the 36 planes, which each
-// tile's transforms write or read in turn, fall in at least 8 of L1's 64 sets (8 ways each) and not in the same one
-// to four: layer 3's V at batch 1 (16 rows of 256 channels x 2 bytes, 8 kB) put all 36 in one set, layer 1's at batch
-// 1 (48 rows of 128 bytes) in two (see winograd_avx2.c's `point_floats`). The AVX-512 form keeps its planes as they
-// were measured. Each plane has room for one row more than a block's rows.
+// The rows from one Winograd point's plane of V or M to the next, for rows of row_bytes: in the AVX2 form one row
+// more when a plane is a multiple of 16 lines of 64 bytes, so that the 36 planes, which each tile's transforms write
+// or read in turn, fall in at least 8 of L1's 64 sets (8 ways each) and not in the same one to four: layer 3's V at
+// batch 1 (16 rows of 256 channels x 2 bytes, 8 kB) put all 36 in one set, layer 1's at batch 1 (48 rows of 128
+// bytes) in two (see winograd_avx2.c's `point_floats`). That spreads rows of up to 8 lines, which is every plane
+// here but layer 3's M in blocks of tiles (16 lines a row; only batches over 16 take that path in the AVX2 form).
+// The AVX-512 form keeps its planes as they were measured. Each plane has room for one row more than a block's.
 static int plane_rows(int avx2_form, int rows, size_t row_bytes) {
     return avx2_form && (size_t)rows * row_bytes / 64 % 16 == 0 ? rows + 1 : rows;
 }
