@@ -82,7 +82,8 @@ size_t resnet18_winograd_avx2_scratch_bytes(int batch, int channels_in, int chan
 typedef struct {
     const resnet18_winograd_conv *conv;
     int tiles_h, tiles_w, tiles;
-    float *v;           ///< V[36][tiles][channels_in] (points point_floats apart), or with tile blocks U of every weight
+    float *v;           ///< V[36][tiles][channels_in] (points v_point floats apart), or with tile blocks U of every weight
+    size_t v_point, m_point;   ///< whole V: floats from one point's plane of V, and of a block's M, to the next
     char *per_thread;
     int block;          ///< tiles a block, or 0: whole V, weights a chunk at a time
     int next_block;     ///< the next block a thread takes
@@ -296,8 +297,7 @@ static void convolve_blocks(job *j, int thread) {
     const resnet18_winograd_conv *c = j->conv;
     char *mine = j->per_thread + (size_t)thread * (u_bytes() + m_bytes(j->tiles));
     float *u = (float *)mine, *m = (float *)(mine + u_bytes());
-    const size_t point_stride = point_floats((size_t)j->tiles * c->channels_in);
-    const size_t m_stride = point_floats((size_t)j->tiles * OC_BLOCK);
+    const size_t point_stride = j->v_point, m_stride = j->m_point;
     const int blocks = c->channels_out / OC_BLOCK;
     for (int block; (block = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED)) < blocks;) {
         const int oc = block * OC_BLOCK;
@@ -318,7 +318,7 @@ static void convolve_blocks(job *j, int thread) {
 static void convolve_points(job *j) {
     const resnet18_winograd_conv *c = j->conv;
     const int ci = c->channels_in, chunks = ci / IC_CHUNK, blocks = c->channels_out / OC_BLOCK;
-    const size_t point_stride = point_floats((size_t)j->tiles * ci), m_stride = point_floats((size_t)j->tiles * OC_BLOCK);
+    const size_t point_stride = j->v_point, m_stride = j->m_point;
     const size_t m_block = (size_t)POINTS * m_stride;
     const size_t chunk_stride = (size_t)POINTS * IC_CHUNK * OC_BLOCK;
     for (int item; (item = __atomic_fetch_add(&j->next_block, 1, __ATOMIC_RELAXED)) < POINTS * blocks;) {
@@ -376,7 +376,7 @@ static void work(void *data) {
         return;
     }
     const int first = (int)((long)j->tiles * thread / threads), last = (int)((long)j->tiles * (thread + 1) / threads);
-    transform_tiles(j, first, last - first, j->v + (size_t)first * c->channels_in, point_floats((size_t)j->tiles * c->channels_in));
+    transform_tiles(j, first, last - first, j->v + (size_t)first * c->channels_in, j->v_point);
     GOMP_barrier();
     if (j->transformed) {
         convolve_points(j);
@@ -393,6 +393,8 @@ int resnet18_winograd_avx2_run(const resnet18_winograd_conv *conv) {
     }
     job j = { .conv = conv, .tiles_h = tiles_along(conv->height), .tiles_w = tiles_along(conv->width) };
     j.tiles = conv->batch * j.tiles_h * j.tiles_w;
+    j.v_point = point_floats((size_t)j.tiles * conv->channels_in);
+    j.m_point = point_floats((size_t)j.tiles * OC_BLOCK);
     const unsigned threads = conv->threads > 0 ? (unsigned)conv->threads : 1;
     j.v = conv->scratch;
     if (uses_tile_blocks(conv->channels_in, conv->channels_out)) {
@@ -446,6 +448,8 @@ int resnet18_winograd_avx2_run_transformed(const resnet18_winograd_conv *conv, c
     }
     job j = { .conv = conv, .tiles_h = tiles_along(conv->height), .tiles_w = tiles_along(conv->width), .transformed = transformed };
     j.tiles = conv->batch * j.tiles_h * j.tiles_w;
+    j.v_point = point_floats((size_t)j.tiles * conv->channels_in);
+    j.m_point = point_floats((size_t)j.tiles * OC_BLOCK);
     const unsigned threads = conv->threads > 0 ? (unsigned)conv->threads : 1;
     j.v = conv->scratch;
     if (transformed_by_blocks(j.tiles, conv->channels_in, conv->channels_out)) {
